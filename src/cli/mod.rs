@@ -1,0 +1,154 @@
+//! Command-line interface: global connection options and one module per subcommand.
+
+mod cluster;
+mod demo;
+mod groups;
+pub mod output;
+mod produce;
+mod tail;
+mod topics;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, ConnectOptions, ConnectionSettings};
+use crate::error::{Error, Result};
+use crate::kafka::KafkaClient;
+pub use output::Output;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  runtime error (broker, network, authentication, timeout)
+  2  usage error (bad arguments, bad config file)
+  3  not found (unknown topic, partition or group)
+  4  refused: the context is read-only
+  5  the broker does not support the API the command needs";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kscope",
+    version,
+    about = "A terminal operations console for Kafka-protocol clusters",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Bootstrap servers, HOST:PORT[,HOST:PORT...]
+    #[arg(short = 'b', long, global = true, env = "KSCOPE_BOOTSTRAP")]
+    pub bootstrap: Option<String>,
+    /// A named context from config.toml
+    #[arg(long, global = true, env = "KSCOPE_CONTEXT")]
+    pub context: Option<String>,
+    /// The config file [default: the platform config dir, e.g. ~/.config/kscope/config.toml]
+    #[arg(long, global = true, env = "KSCOPE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A librdkafka property, as kcat takes it (repeatable)
+    #[arg(short = 'X', global = true, value_name = "KEY=VALUE")]
+    pub property: Vec<String>,
+    /// A Java client .properties file, as Kafka's own tools take it
+    #[arg(
+        long,
+        global = true,
+        env = "KSCOPE_COMMAND_CONFIG",
+        value_name = "FILE"
+    )]
+    pub command_config: Option<PathBuf>,
+    /// Refuse anything that changes the cluster
+    #[arg(long, global = true, env = "KSCOPE_READ_ONLY")]
+    pub read_only: bool,
+    /// Timeout for each broker request, e.g. 5s or 500ms [default: 10s]
+    #[arg(long, global = true, env = "KSCOPE_TIMEOUT", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Output format
+    #[arg(short = 'o', long, global = true, env = "KSCOPE_OUTPUT", value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+}
+
+fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (e.g. 5s, 500ms, 1m)"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Cluster id, controller, brokers, and partition health
+    Cluster,
+    /// List topics
+    Topics(topics::TopicsArgs),
+    /// Describe, create or delete a topic
+    Topic(topics::TopicArgs),
+    /// Read records from a topic
+    Tail(tail::TailArgs),
+    /// Write records to a topic
+    Produce(produce::ProduceArgs),
+    /// List consumer groups with their state and total lag
+    Groups,
+    /// Describe a consumer group: members, committed offsets and lag per partition
+    Group(groups::GroupArgs),
+    /// Run an embedded demo cluster with live traffic
+    Demo(demo::DemoArgs),
+}
+
+impl GlobalArgs {
+    pub fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            bootstrap: self.bootstrap.clone(),
+            context: self.context.clone(),
+            config_file: self.config.clone(),
+            properties: self.property.clone(),
+            command_config: self.command_config.clone(),
+            read_only: self.read_only,
+            timeout: self.timeout,
+        }
+    }
+
+    /// Resolves the connection from flags, environment and config file.
+    pub fn settings(&self) -> Result<ConnectionSettings> {
+        let opts = self.connect_options();
+        let (file, _) = config::load_config(opts.config_file.as_deref())?;
+        config::resolve(&opts, &file)
+    }
+
+    pub fn client(&self) -> Result<KafkaClient> {
+        KafkaClient::new(self.settings()?)
+    }
+}
+
+/// Refuses a mutation in a read-only context.
+pub fn ensure_writable(settings: &ConnectionSettings, action: &str) -> Result<()> {
+    if settings.read_only {
+        Err(Error::ReadOnly(format!(
+            "{action}: {} is read-only",
+            settings.describe()
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// Runs a subcommand and returns the exit code.
+pub async fn run(cli: Cli) -> Result<i32> {
+    let g = &cli.global;
+    match cli.command {
+        None => Err(Error::usage(
+            "the interactive console is not built yet; use a subcommand (see kscope --help)",
+        )),
+        Some(Command::Cluster) => cluster::run(g).await,
+        Some(Command::Topics(a)) => topics::run_list(g, a).await,
+        Some(Command::Topic(a)) => topics::run(g, a).await,
+        Some(Command::Tail(a)) => tail::run(g, a).await,
+        Some(Command::Produce(a)) => produce::run(g, a).await,
+        Some(Command::Groups) => groups::run_list(g).await,
+        Some(Command::Group(a)) => groups::run(g, a).await,
+        Some(Command::Demo(a)) => demo::run(g, a).await,
+    }
+}

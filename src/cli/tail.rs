@@ -1,0 +1,133 @@
+//! `kscope tail TOPIC`
+
+use std::io::{BufWriter, Write};
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+
+use super::output::{stdout_is_terminal, Output};
+use super::GlobalArgs;
+use crate::error::{exit, Error, Result};
+use crate::kafka::tail::{plan, record_of, StopAt, Tail};
+use crate::record::{Encoding, FilterSet, RecordWriter, StartPosition, Template, WriterOptions};
+
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    pub topic: String,
+    /// Where to start: beginning, end, OFFSET, -N (last N per partition), @RFC3339, @EPOCH_MS or @-DURATION (e.g. @-15m)
+    #[arg(long, default_value = "-10", allow_hyphen_values = true, value_parser = parse_position)]
+    pub from: StartPosition,
+    /// Only these partitions (repeatable)
+    #[arg(short, long = "partition", value_name = "P")]
+    pub partitions: Vec<i32>,
+    /// Stop after N records (after filtering)
+    #[arg(short = 'n', long)]
+    pub max: Option<u64>,
+    /// Keep reading new records until Ctrl-C
+    #[arg(short, long, conflicts_with = "until")]
+    pub follow: bool,
+    /// Stop at the end of the log as it was when the tail started (the default without --follow)
+    #[arg(long, value_enum)]
+    pub until: Option<Until>,
+    /// How to show keys: utf8, json, hex, base64 or raw
+    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
+    pub key_as: Encoding,
+    /// How to show values: utf8, json, hex, base64 or raw
+    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
+    pub value_as: Encoding,
+    /// A kcat-style line format: %t topic, %p partition, %o offset, %k key, %v value, %T timestamp (ms), %d timestamp (RFC 3339), %h headers, %K/%S key/value length
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Keep only matching records: key=TEXT, value~REGEX, header.NAME=TEXT, with != and !~ to negate (repeatable; all must match)
+    #[arg(long = "filter", value_name = "EXPR")]
+    pub filters: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Until {
+    End,
+}
+
+fn parse_position(s: &str) -> std::result::Result<StartPosition, String> {
+    s.parse().map_err(|e: Error| e.to_string())
+}
+
+fn parse_encoding(s: &str) -> std::result::Result<Encoding, String> {
+    s.parse().map_err(|e: Error| e.to_string())
+}
+
+pub async fn run(g: &GlobalArgs, a: TailArgs) -> Result<i32> {
+    let mut writer = match (g.output, &a.format) {
+        (Output::Table, Some(f)) => RecordWriter::Template(Template::parse(f)?.ensure_newline()),
+        (Output::Table, None) => RecordWriter::Template(Template::default_line()),
+        (_, Some(_)) => {
+            return Err(Error::usage(
+                "--format applies to table output only, not to --output json/jsonl",
+            ))
+        }
+        (Output::Json, None) => RecordWriter::Json { first: true },
+        (Output::Jsonl, None) => RecordWriter::JsonLines,
+    };
+    let filters = FilterSet::parse(&a.filters)?;
+    let settings = g.settings()?;
+    let client = crate::kafka::KafkaClient::new(settings.clone())?;
+    let plan = plan(&client, &a.topic, &a.partitions, a.from, chrono::Utc::now()).await?;
+    for w in &plan.warnings {
+        eprintln!("kscope: warning: {w}");
+    }
+    let stop_at = StopAt {
+        until_end: !a.follow,
+        max: a.max,
+    };
+    let mut tail = Tail::start(&settings, plan, stop_at.until_end)?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.store(true, Ordering::Relaxed);
+        }
+    });
+
+    let opts = WriterOptions {
+        key: a.key_as,
+        value: a.value_as,
+        escape: stdout_is_terminal(),
+    };
+    let with_headers = writer.needs_headers() || filters.needs_headers();
+    let task = tokio::task::spawn_blocking(move || -> Result<()> {
+        let stdout = std::io::stdout();
+        let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+        let io_result = (|| -> std::io::Result<Result<()>> {
+            writer.begin(&mut out)?;
+            let r = tail.run(&stop, stop_at, |m| {
+                let rec = record_of(m, with_headers);
+                if !filters.is_empty() && !filters.matches(&rec) {
+                    return ControlFlow::Continue(false);
+                }
+                match writer.write(&mut out, &rec, &opts) {
+                    Ok(()) => ControlFlow::Continue(true),
+                    Err(e) => ControlFlow::Break(Err(Error::from(e))),
+                }
+            });
+            writer.finish(&mut out)?;
+            out.flush()?;
+            Ok(r.map(|_| ()))
+        })();
+        match io_result {
+            Ok(r) => r,
+            Err(e) => Err(Error::from(e)),
+        }
+    });
+    match task
+        .await
+        .map_err(|e| Error::kafka(format!("tail task failed: {e}")))?
+    {
+        Ok(()) => Ok(exit::OK),
+        // The reader went away (`| head`): that is how pipes end, not an error.
+        Err(Error::Io(msg)) if msg.contains("Broken pipe") => Ok(exit::OK),
+        Err(e) => Err(e),
+    }
+}

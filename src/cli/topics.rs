@@ -1,0 +1,325 @@
+//! `kscope topics`, `kscope topic NAME|create|delete`
+
+use clap::{Args, Subcommand};
+
+use super::output::{fields, opt, print_list, print_one, table};
+use super::{ensure_writable, GlobalArgs};
+use crate::config::parse_property;
+use crate::error::{exit, Error, Result};
+use crate::kafka::KEY_TOPIC_CONFIGS;
+use crate::model::TopicDetail;
+
+#[derive(Debug, Args)]
+pub struct TopicsArgs {
+    /// Show only topics whose name contains this text (or matches it, with * and ? wildcards)
+    pub filter: Option<String>,
+    /// Also show internal topics such as __consumer_offsets
+    #[arg(long)]
+    pub internal: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct TopicArgs {
+    #[command(subcommand)]
+    pub action: Option<TopicAction>,
+    /// The topic to describe
+    #[arg(required = true)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TopicAction {
+    /// Describe a topic (the same as `kscope topic NAME`)
+    Describe { name: String },
+    /// Create a topic
+    Create {
+        name: String,
+        /// Number of partitions
+        #[arg(short, long, default_value_t = 1)]
+        partitions: i32,
+        /// Replication factor [default: the broker's default.replication.factor]
+        #[arg(short, long)]
+        replication_factor: Option<i32>,
+        /// A topic config, e.g. --config retention.ms=3600000 (repeatable)
+        #[arg(short, long, value_name = "KEY=VALUE")]
+        config: Vec<String>,
+    },
+    /// Delete a topic and all its records
+    Delete {
+        name: String,
+        /// Confirm the deletion (without it, kscope only says what it would delete)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// `*` and `?` wildcards when present, otherwise a substring.
+pub fn name_matches(filter: &str, name: &str) -> bool {
+    if filter.contains(['*', '?']) {
+        wildcard(filter.as_bytes(), name.as_bytes())
+    } else {
+        name.contains(filter)
+    }
+}
+
+fn wildcard(p: &[u8], s: &[u8]) -> bool {
+    // Iterative matcher with backtracking to the last star.
+    let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
+            pi += 1;
+            si += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            mark = si;
+            pi += 1;
+        } else if let Some(st) = star {
+            pi = st + 1;
+            mark += 1;
+            si = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == b'*')
+}
+
+pub async fn run_list(g: &GlobalArgs, a: TopicsArgs) -> Result<i32> {
+    let client = g.client()?;
+    let mut topics = client.topics(a.internal).await?;
+    if let Some(f) = &a.filter {
+        topics.retain(|t| name_matches(f, &t.name));
+    }
+    print_list(g.output, &topics, || {
+        table(
+            &[
+                "TOPIC",
+                "PARTITIONS",
+                "RF",
+                "MESSAGES",
+                "UNDER-REPLICATED",
+                "OFFLINE",
+            ],
+            topics
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.name.clone(),
+                        t.partitions.to_string(),
+                        t.replication_factor.to_string(),
+                        opt(t.messages),
+                        t.under_replicated_partitions.to_string(),
+                        t.offline_partitions.to_string(),
+                    ]
+                })
+                .collect(),
+        )
+    })?;
+    Ok(exit::OK)
+}
+
+pub async fn run(g: &GlobalArgs, a: TopicArgs) -> Result<i32> {
+    match (a.action, a.name) {
+        (Some(TopicAction::Describe { name }), _) | (None, Some(name)) => describe(g, &name).await,
+        (
+            Some(TopicAction::Create {
+                name,
+                partitions,
+                replication_factor,
+                config,
+            }),
+            _,
+        ) => {
+            let settings = g.settings()?;
+            ensure_writable(&settings, &format!("create topic '{name}'"))?;
+            if partitions < 1 {
+                return Err(Error::usage(format!(
+                    "invalid --partitions {partitions}: must be at least 1"
+                )));
+            }
+            let configs = config
+                .iter()
+                .map(|c| parse_property(c))
+                .collect::<Result<Vec<_>>>()?;
+            let client = crate::kafka::KafkaClient::new(settings)?;
+            client
+                .create_topic(&name, partitions, replication_factor, configs)
+                .await?;
+            let result = serde_json::json!({
+                "created": name,
+                "partitions": partitions,
+                "replication_factor": replication_factor,
+            });
+            print_one(g.output, &result, || {
+                format!(
+                    "created topic '{name}' with {partitions} partition(s), replication factor {}\n",
+                    replication_factor.map_or("(broker default)".to_string(), |r| r.to_string())
+                )
+            })?;
+            Ok(exit::OK)
+        }
+        (Some(TopicAction::Delete { name, yes }), _) => {
+            let settings = g.settings()?;
+            ensure_writable(&settings, &format!("delete topic '{name}'"))?;
+            let client = crate::kafka::KafkaClient::new(settings)?;
+            let detail = client.topic(&name).await?;
+            let messages: i64 = detail.partitions.iter().filter_map(|p| p.messages).sum();
+            if !yes {
+                eprintln!(
+                    "would delete topic '{name}' ({} partitions, {messages} messages{}); add --yes to delete it",
+                    detail.partitions.len(),
+                    if detail.groups.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", read by groups: {}", detail.groups.join(", "))
+                    }
+                );
+                return Ok(exit::USAGE);
+            }
+            client.delete_topic(&name).await?;
+            let result = serde_json::json!({ "deleted": name, "partitions": detail.partitions.len(), "messages": messages });
+            print_one(g.output, &result, || {
+                format!(
+                    "deleted topic '{name}' ({} partitions, {messages} messages)\n",
+                    detail.partitions.len()
+                )
+            })?;
+            Ok(exit::OK)
+        }
+        (None, None) => Err(Error::usage("name a topic: kscope topic NAME")),
+    }
+}
+
+async fn describe(g: &GlobalArgs, name: &str) -> Result<i32> {
+    let client = g.client()?;
+    let detail = client.topic(name).await?;
+    print_one(g.output, &detail, || describe_table(&detail))?;
+    Ok(exit::OK)
+}
+
+fn describe_table(d: &TopicDetail) -> String {
+    let messages: Option<i64> = d.partitions.iter().map(|p| p.messages).sum();
+    let mut s = fields(&[
+        ("Topic", d.name.clone()),
+        ("Partitions", d.partitions.len().to_string()),
+        (
+            "Replication",
+            d.partitions
+                .iter()
+                .map(|p| p.replicas.len())
+                .max()
+                .unwrap_or(0)
+                .to_string(),
+        ),
+        ("Messages", opt(messages)),
+        (
+            "Under-replicated",
+            d.partitions
+                .iter()
+                .filter(|p| p.under_replicated)
+                .count()
+                .to_string(),
+        ),
+        (
+            "Offline",
+            d.partitions
+                .iter()
+                .filter(|p| p.is_offline())
+                .count()
+                .to_string(),
+        ),
+    ]);
+    s.push('\n');
+    let ids = |v: &[i32]| {
+        v.iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    s.push_str(&table(
+        &[
+            "PARTITION",
+            "LEADER",
+            "REPLICAS",
+            "ISR",
+            "UNDER-REPLICATED",
+            "LOW",
+            "HIGH",
+            "MESSAGES",
+        ],
+        d.partitions
+            .iter()
+            .map(|p| {
+                vec![
+                    p.partition.to_string(),
+                    opt(p.leader),
+                    ids(&p.replicas),
+                    ids(&p.isr),
+                    if p.under_replicated {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    },
+                    opt(p.low_watermark),
+                    opt(p.high_watermark),
+                    opt(p.messages),
+                ]
+            })
+            .collect(),
+    ));
+    s.push_str("\nConfigs:\n");
+    match &d.configs_error {
+        Some(e) => s.push_str(&format!("  unavailable: {e}\n")),
+        None => {
+            let shown: Vec<Vec<String>> = d
+                .configs
+                .iter()
+                .filter(|c| KEY_TOPIC_CONFIGS.contains(&c.name.as_str()) || c.source == "topic")
+                .map(|c| {
+                    vec![
+                        c.name.clone(),
+                        if c.sensitive {
+                            "<sensitive>".into()
+                        } else {
+                            opt(c.value.as_ref())
+                        },
+                        c.source.clone(),
+                    ]
+                })
+                .collect();
+            s.push_str(&table(&["NAME", "VALUE", "SOURCE"], shown));
+        }
+    }
+    s.push_str("\nGroups:\n");
+    match &d.groups_error {
+        Some(e) => s.push_str(&format!("  unavailable: {e}\n")),
+        None if d.groups.is_empty() => s.push_str("  none\n"),
+        None => {
+            for gname in &d.groups {
+                s.push_str(&format!(
+                    "  {}\n",
+                    crate::record::sanitize::escape_text(gname)
+                ));
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters() {
+        assert!(name_matches("ord", "orders"));
+        assert!(!name_matches("x", "orders"));
+        assert!(name_matches("ord*", "orders"));
+        assert!(name_matches("*ers", "orders"));
+        assert!(name_matches("o?ders", "orders"));
+        assert!(!name_matches("ord", "payments"));
+        assert!(!name_matches("*x*", "orders"));
+        assert!(name_matches("*", ""));
+    }
+}

@@ -1,0 +1,164 @@
+//! Java client `.properties` (as `kafka-consumer-groups --command-config` takes them) turned into
+//! librdkafka properties. Most keys share a name; the few that differ are mapped here, and the
+//! ones librdkafka cannot honour are refused with a way out rather than silently dropped.
+
+use std::collections::{BTreeMap, HashMap};
+
+/// Java-only keys that have no librdkafka meaning and are safe to ignore.
+const IGNORED: &[&str] = &[
+    "client.dns.lookup",
+    "default.api.timeout.ms",
+    "ssl.truststore.type",
+    "ssl.keystore.type",
+    "ssl.truststore.password",
+    "key.deserializer",
+    "value.deserializer",
+    "key.serializer",
+    "value.serializer",
+    "sasl.login.callback.handler.class",
+    "ssl.protocol",
+    "ssl.enabled.protocols",
+];
+
+/// Returns the bootstrap servers (if set) and librdkafka properties.
+pub fn java_properties_to_librdkafka(
+    java: HashMap<String, String>,
+) -> Result<(Option<String>, BTreeMap<String, String>), String> {
+    let mut out = BTreeMap::new();
+    let mut bootstrap = None;
+    let store_type = |k: &str| {
+        java.get(k)
+            .map(|t| t.trim().to_ascii_uppercase())
+            .unwrap_or_else(|| "JKS".to_string())
+    };
+    let mut keys: Vec<&String> = java.keys().collect();
+    keys.sort();
+    for key in keys {
+        let value = java[key].trim().to_string();
+        match key.as_str() {
+            "bootstrap.servers" => bootstrap = Some(value),
+            "sasl.mechanism" => {
+                out.insert("sasl.mechanisms".to_string(), value);
+            }
+            "sasl.jaas.config" => {
+                let (user, password) = parse_jaas(&value)?;
+                out.insert("sasl.username".to_string(), user);
+                out.insert("sasl.password".to_string(), password);
+            }
+            "ssl.truststore.location" => match store_type("ssl.truststore.type").as_str() {
+                "PEM" => {
+                    out.insert("ssl.ca.location".to_string(), value);
+                }
+                other => {
+                    return Err(format!(
+                        "ssl.truststore.location is a {other} trust store, which librdkafka cannot read; \
+                         export the CA as PEM (keytool -exportcert -rfc -keystore FILE) and set \
+                         ssl.truststore.type=PEM or -X ssl.ca.location=FILE"
+                    ))
+                }
+            },
+            "ssl.keystore.location" => match store_type("ssl.keystore.type").as_str() {
+                "PKCS12" => {
+                    out.insert("ssl.keystore.location".to_string(), value);
+                }
+                other => {
+                    return Err(format!(
+                        "ssl.keystore.location is a {other} key store, which librdkafka cannot read; \
+                         convert it to PKCS12 (keytool -importkeystore -deststoretype PKCS12)"
+                    ))
+                }
+            },
+            "ssl.endpoint.identification.algorithm" => {
+                let v = if value.is_empty() { "none".to_string() } else { value };
+                out.insert(key.clone(), v);
+            }
+            k if IGNORED.contains(&k) => {}
+            _ => {
+                out.insert(key.clone(), value);
+            }
+        }
+    }
+    Ok((bootstrap, out))
+}
+
+/// Extracts username and password from a PLAIN or SCRAM `sasl.jaas.config` line.
+fn parse_jaas(jaas: &str) -> Result<(String, String), String> {
+    let module = jaas.split_whitespace().next().unwrap_or_default();
+    if !(module.ends_with("PlainLoginModule") || module.ends_with("ScramLoginModule")) {
+        return Err(format!(
+            "sasl.jaas.config with login module '{module}' is not supported; \
+             only PLAIN and SCRAM (username/password) are"
+        ));
+    }
+    let field = |name: &str| -> Option<String> {
+        let start = jaas.find(&format!("{name}=\""))? + name.len() + 2;
+        let rest = &jaas[start..];
+        // Values are double-quoted; a backslash escapes the next character.
+        let mut value = String::new();
+        let mut chars = rest.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => value.extend(chars.next()),
+                '"' => return Some(value),
+                c => value.push(c),
+            }
+        }
+        None
+    };
+    match (field("username"), field("password")) {
+        (Some(u), Some(p)) => Ok((u, p)),
+        _ => Err("sasl.jaas.config needs username=\"...\" and password=\"...\"".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn scram_jaas_is_mapped() {
+        let (b, p) = java_properties_to_librdkafka(props(&[
+            ("bootstrap.servers", "k1:9093"),
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanism", "SCRAM-SHA-512"),
+            (
+                "sasl.jaas.config",
+                r#"org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="p\"w";"#,
+            ),
+            ("ssl.truststore.type", "PEM"),
+            ("ssl.truststore.location", "/ca.pem"),
+            ("client.dns.lookup", "use_all_dns_ips"),
+        ]))
+        .unwrap();
+        assert_eq!(b.as_deref(), Some("k1:9093"));
+        assert_eq!(p["sasl.mechanisms"], "SCRAM-SHA-512");
+        assert_eq!(p["sasl.username"], "alice");
+        assert_eq!(p["sasl.password"], "p\"w");
+        assert_eq!(p["ssl.ca.location"], "/ca.pem");
+        assert!(!p.contains_key("client.dns.lookup"));
+    }
+
+    #[test]
+    fn jks_truststore_is_refused_with_a_way_out() {
+        let e = java_properties_to_librdkafka(props(&[("ssl.truststore.location", "/t.jks")]))
+            .unwrap_err();
+        assert!(e.contains("JKS") && e.contains("PEM"), "{e}");
+    }
+
+    #[test]
+    fn oauth_jaas_is_refused() {
+        let e = java_properties_to_librdkafka(props(&[(
+            "sasl.jaas.config",
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
+        )]))
+        .unwrap_err();
+        assert!(e.contains("OAuthBearerLoginModule"), "{e}");
+    }
+}

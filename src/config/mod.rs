@@ -1,0 +1,391 @@
+//! Where a connection's settings come from, resolved in one place.
+//!
+//! Precedence, lowest first: the context in `config.toml` (with its `command_config` file), the
+//! `--command-config` file, `KSCOPE_SASL_*` environment variables, `-X key=value`, and `-b`.
+//! The raw file structs mirror the TOML (unknown keys rejected); `ConnectionSettings` is the
+//! resolved result the client layer takes.
+
+mod java;
+mod secret;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+pub use java::java_properties_to_librdkafka;
+pub use secret::{is_sensitive_key, Secret, SecretSource};
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The whole `config.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub default_context: Option<String>,
+    #[serde(default)]
+    pub contexts: BTreeMap<String, RawContext>,
+}
+
+/// One named cluster in `config.toml`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawContext {
+    pub bootstrap: Option<String>,
+    #[serde(default)]
+    pub read_only: bool,
+    /// librdkafka properties, as `-X` takes them.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+    /// A Java client `.properties` file, as Kafka's own tools take it.
+    pub command_config: Option<PathBuf>,
+    /// Where `sasl.password` comes from: `{ env = "VAR" }`, `{ command = "..." }` or `{ value = "..." }`.
+    pub password: Option<SecretSource>,
+    /// Groups to show on brokers that cannot list groups (or when ACLs forbid listing them).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Request timeout, e.g. "5s".
+    pub timeout: Option<String>,
+    /// Console theme for this context (used by the console).
+    pub theme: Option<String>,
+}
+
+/// Connection options from the command line (and their `KSCOPE_*` environment variables).
+#[derive(Debug, Default, Clone)]
+pub struct ConnectOptions {
+    pub bootstrap: Option<String>,
+    pub context: Option<String>,
+    pub config_file: Option<PathBuf>,
+    pub properties: Vec<String>,
+    pub command_config: Option<PathBuf>,
+    pub read_only: bool,
+    pub timeout: Option<Duration>,
+}
+
+/// Everything the client layer needs to connect, with secrets kept out of `Debug`.
+#[derive(Debug, Clone)]
+pub struct ConnectionSettings {
+    /// The context's name, or `None` for an ad-hoc `-b` connection.
+    pub context: Option<String>,
+    pub bootstrap: String,
+    /// librdkafka properties other than `bootstrap.servers`; sensitive values are redacted in Debug.
+    pub properties: BTreeMap<String, Secret>,
+    pub read_only: bool,
+    pub timeout: Duration,
+    pub known_groups: Vec<String>,
+    pub theme: Option<String>,
+}
+
+impl ConnectionSettings {
+    /// Settings for a plain, unauthenticated bootstrap (tests, the demo).
+    pub fn plain(bootstrap: impl Into<String>) -> Self {
+        ConnectionSettings {
+            context: None,
+            bootstrap: bootstrap.into(),
+            properties: BTreeMap::new(),
+            read_only: false,
+            timeout: DEFAULT_TIMEOUT,
+            known_groups: Vec::new(),
+            theme: None,
+        }
+    }
+
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        self.properties
+            .insert(key.to_string(), Secret::new(key, value.into()));
+    }
+
+    /// A short description for messages: the context name or the bootstrap list.
+    pub fn describe(&self) -> String {
+        match &self.context {
+            Some(c) => format!("context '{c}' ({})", self.bootstrap),
+            None => format!("'{}'", self.bootstrap),
+        }
+    }
+}
+
+/// Platform paths: `~/.config/kscope`, `~/.local/share/kscope` on Linux.
+pub fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "kscope")
+}
+
+pub fn default_config_path() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Where undo files, the audit log and the console log go. `KSCOPE_DATA_DIR` overrides it.
+pub fn data_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("KSCOPE_DATA_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    project_dirs()
+        .map(|d| d.data_dir().to_path_buf())
+        .ok_or_else(|| {
+            Error::config("cannot find a home directory for kscope's data; set KSCOPE_DATA_DIR")
+        })
+}
+
+/// Reads and parses a config file. A missing file at the default path is an empty config;
+/// a missing file the user named is an error.
+pub fn load_config(path: Option<&Path>) -> Result<(RawConfig, Option<PathBuf>)> {
+    let (path, explicit) = match path {
+        Some(p) => (p.to_path_buf(), true),
+        None => match default_config_path() {
+            Some(p) => (p, false),
+            None => return Ok((RawConfig::default(), None)),
+        },
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse_config(&text, &path).map(|c| (c, Some(path))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            Ok((RawConfig::default(), None))
+        }
+        Err(e) => Err(Error::config(format!(
+            "cannot read config file {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Parses config text; errors name the file, line and column in one line.
+pub fn parse_config(text: &str, path: &Path) -> Result<RawConfig> {
+    toml::from_str(text).map_err(|e| {
+        let position = e
+            .span()
+            .map(|span| {
+                let (line, col) = line_col(text, span.start);
+                format!(":{line}:{col}")
+            })
+            .unwrap_or_default();
+        Error::config(format!(
+            "invalid config file {}{position}: {}",
+            path.display(),
+            e.message().trim().replace('\n', " ")
+        ))
+    })
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Resolves command-line options and the config file into connection settings.
+pub fn resolve(opts: &ConnectOptions, config: &RawConfig) -> Result<ConnectionSettings> {
+    let context_name = opts.context.clone().or_else(|| match opts.bootstrap {
+        // An explicit -b means an ad-hoc connection, unless a context is also named.
+        Some(_) => None,
+        None => config.default_context.clone(),
+    });
+    let context = match &context_name {
+        Some(name) => Some(config.contexts.get(name).cloned().ok_or_else(|| {
+            let known: Vec<&str> = config.contexts.keys().map(String::as_str).collect();
+            Error::config(format!(
+                "unknown context '{name}'; known contexts: {}",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })?),
+        None => None,
+    };
+    let context = context.unwrap_or_default();
+
+    let mut props: BTreeMap<String, String> = BTreeMap::new();
+    let mut bootstrap = context.bootstrap.clone();
+    props.extend(context.properties.clone());
+    for file in context
+        .command_config
+        .iter()
+        .chain(opts.command_config.iter())
+    {
+        let (file_bootstrap, file_props) = read_command_config(file)?;
+        if file_bootstrap.is_some() {
+            bootstrap = file_bootstrap;
+        }
+        props.extend(file_props);
+    }
+    if let Some(source) = &context.password {
+        let who = context_name.as_deref().unwrap_or("?");
+        props.insert("sasl.password".into(), source.resolve(who)?);
+    }
+    if let Ok(user) = std::env::var("KSCOPE_SASL_USERNAME") {
+        props.insert("sasl.username".into(), user);
+    }
+    if let Ok(password) = std::env::var("KSCOPE_SASL_PASSWORD") {
+        props.insert("sasl.password".into(), password);
+    }
+    for kv in &opts.properties {
+        let (k, v) = parse_property(kv)?;
+        props.insert(k, v);
+    }
+    if let Some(b) = props.remove("bootstrap.servers") {
+        bootstrap = Some(b);
+    }
+    if let Some(b) = &opts.bootstrap {
+        bootstrap = Some(b.clone());
+    }
+    let bootstrap = bootstrap.filter(|b| !b.trim().is_empty()).ok_or_else(|| {
+        Error::config(
+            "no bootstrap servers: pass -b HOST:PORT, --context NAME, or set default_context in config.toml"
+                .to_string(),
+        )
+    })?;
+
+    let timeout = match (&opts.timeout, &context.timeout) {
+        (Some(t), _) => *t,
+        (None, Some(t)) => humantime::parse_duration(t).map_err(|e| {
+            Error::config(format!(
+                "invalid timeout '{t}' in context: {e} (e.g. \"5s\")"
+            ))
+        })?,
+        (None, None) => DEFAULT_TIMEOUT,
+    };
+
+    Ok(ConnectionSettings {
+        context: context_name,
+        bootstrap,
+        properties: props
+            .into_iter()
+            .map(|(k, v)| {
+                let s = Secret::new(&k, v);
+                (k, s)
+            })
+            .collect(),
+        read_only: opts.read_only || context.read_only,
+        timeout,
+        known_groups: context.groups.clone(),
+        theme: context.theme.clone(),
+    })
+}
+
+/// Parses one `-X key=value`.
+pub fn parse_property(kv: &str) -> Result<(String, String)> {
+    match kv.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(Error::usage(format!(
+            "invalid property '{}': expected key=value, e.g. -X security.protocol=SSL",
+            if is_sensitive_key(kv) {
+                "<redacted>"
+            } else {
+                kv
+            }
+        ))),
+    }
+}
+
+fn read_command_config(path: &Path) -> Result<(Option<String>, BTreeMap<String, String>)> {
+    let file = std::fs::File::open(path).map_err(|e| {
+        Error::config(format!(
+            "cannot read command config {}: {e}",
+            path.display()
+        ))
+    })?;
+    let java = java_properties::read(std::io::BufReader::new(file))
+        .map_err(|e| Error::config(format!("invalid properties file {}: {e}", path.display())))?;
+    java_properties_to_librdkafka(java)
+        .map_err(|e| Error::config(format!("{}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(text: &str) -> RawConfig {
+        parse_config(text, Path::new("config.toml")).expect("valid config")
+    }
+
+    #[test]
+    fn bootstrap_flag_wins_over_default_context() {
+        let c = cfg("default_context = \"prod\"\n[contexts.prod]\nbootstrap = \"prod:9092\"\nread_only = true\n");
+        let opts = ConnectOptions {
+            bootstrap: Some("localhost:9092".into()),
+            ..Default::default()
+        };
+        let s = resolve(&opts, &c).unwrap();
+        assert_eq!(s.bootstrap, "localhost:9092");
+        assert!(
+            !s.read_only,
+            "an ad-hoc -b does not inherit the default context"
+        );
+
+        let s = resolve(&ConnectOptions::default(), &c).unwrap();
+        assert_eq!(s.bootstrap, "prod:9092");
+        assert!(s.read_only);
+        assert_eq!(s.context.as_deref(), Some("prod"));
+    }
+
+    #[test]
+    fn x_properties_override_context_properties() {
+        let c = cfg("[contexts.a]\nbootstrap = \"a:1\"\ntimeout = \"3s\"\ngroups = [\"g1\"]\n[contexts.a.properties]\n\"security.protocol\" = \"SSL\"\n\"client.id\" = \"ctx\"\n");
+        let opts = ConnectOptions {
+            context: Some("a".into()),
+            properties: vec!["client.id=cli".into()],
+            ..Default::default()
+        };
+        let s = resolve(&opts, &c).unwrap();
+        assert_eq!(s.properties["client.id"].expose(), "cli");
+        assert_eq!(s.properties["security.protocol"].expose(), "SSL");
+        assert_eq!(s.timeout, Duration::from_secs(3));
+        assert_eq!(s.known_groups, vec!["g1".to_string()]);
+    }
+
+    #[test]
+    fn unknown_context_names_the_known_ones() {
+        let c = cfg("[contexts.a]\nbootstrap = \"a:1\"\n");
+        let opts = ConnectOptions {
+            context: Some("b".into()),
+            ..Default::default()
+        };
+        let e = resolve(&opts, &c).unwrap_err().to_string();
+        assert_eq!(e, "unknown context 'b'; known contexts: a");
+    }
+
+    #[test]
+    fn missing_bootstrap_is_a_config_error() {
+        let e = resolve(&ConnectOptions::default(), &RawConfig::default()).unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+    }
+
+    #[test]
+    fn config_errors_name_file_and_line() {
+        let e = parse_config("[contexts.a]\nbootstrap = 1\n", Path::new("/x/config.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("invalid config file /x/config.toml:2:"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'));
+        let e = parse_config("[contexts.a]\nbootstrapp = \"x\"\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bootstrapp"), "{e}");
+    }
+
+    #[test]
+    fn property_needs_key_and_value() {
+        assert_eq!(
+            parse_property("a.b=c=d").unwrap(),
+            ("a.b".to_string(), "c=d".to_string())
+        );
+        assert!(parse_property("novalue").is_err());
+        assert!(parse_property("=x").is_err());
+    }
+
+    #[test]
+    fn sensitive_values_are_redacted_in_debug() {
+        let mut s = ConnectionSettings::plain("b:1");
+        s.set("sasl.password", "hunter2");
+        s.set("client.id", "me");
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+        assert!(dbg.contains("me"));
+    }
+}

@@ -1,0 +1,88 @@
+//! One error type for the whole crate. Each kind maps to a documented exit code, so the CLI and
+//! the console can tell "you typed something wrong" from "the broker said no".
+
+/// Exit codes shared by every subcommand (documented in README.md).
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// The broker, the network or the local system failed.
+    pub const RUNTIME: i32 = 1;
+    /// Bad arguments or a bad config file.
+    pub const USAGE: i32 = 2;
+    /// A named topic, partition or group does not exist.
+    pub const NOT_FOUND: i32 = 3;
+    /// A mutating command was refused because the context is read-only.
+    pub const READ_ONLY: i32 = 4;
+    /// The broker does not implement the API the command needs.
+    pub const UNSUPPORTED: i32 = 5;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad command-line input (a malformed `--from`, a bad `--header`, ...).
+    #[error("{0}")]
+    Usage(String),
+    /// A config file or property that cannot be used.
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("refused: {0}")]
+    ReadOnly(String),
+    /// The broker lacks an API (for example the librdkafka mock cluster has no ListGroups).
+    #[error("{api} is not supported by this broker{}", hint.as_deref().map(|h| format!(": {h}")).unwrap_or_default())]
+    Unsupported { api: String, hint: Option<String> },
+    /// Could not reach or authenticate with the cluster in time.
+    #[error("{0}")]
+    Connect(String),
+    #[error("timed out after {after:?} waiting for {what}")]
+    Timeout {
+        what: String,
+        after: std::time::Duration,
+    },
+    /// Anything else a broker or librdkafka reported.
+    #[error("{0}")]
+    Kafka(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) | Error::Config(_) => exit::USAGE,
+            Error::NotFound(_) => exit::NOT_FOUND,
+            Error::ReadOnly(_) => exit::READ_ONLY,
+            Error::Unsupported { .. } => exit::UNSUPPORTED,
+            Error::Connect(_) | Error::Timeout { .. } | Error::Kafka(_) | Error::Io(_) => {
+                exit::RUNTIME
+            }
+        }
+    }
+
+    pub fn usage(msg: impl Into<String>) -> Self {
+        Error::Usage(msg.into())
+    }
+
+    pub fn config(msg: impl Into<String>) -> Self {
+        Error::Config(msg.into())
+    }
+
+    pub fn kafka(msg: impl Into<String>) -> Self {
+        Error::Kafka(msg.into())
+    }
+
+    pub fn unsupported(api: impl Into<String>, hint: Option<String>) -> Self {
+        Error::Unsupported {
+            api: api.into(),
+            hint,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e.to_string())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,318 @@
+//! Reading a topic: plan where each partition starts (and, for `--until end`, where it stops),
+//! then consume with an assigned consumer (no group, nothing committed).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{Offset, Timestamp, TopicPartitionList};
+
+use super::{create_client, KafkaClient, KscopeContext, OffsetSpec};
+use crate::config::ConnectionSettings;
+use crate::error::{Error, Result};
+use crate::record::{RecordRef, StartPosition, TimestampKind};
+
+/// Where each partition starts and where the log ended when the tail began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TailPlan {
+    pub topic: String,
+    /// Partition -> first offset to read.
+    pub starts: BTreeMap<i32, i64>,
+    /// Partition -> high watermark when planned (`--until end` stops there).
+    pub ends: BTreeMap<i32, i64>,
+    /// Per-partition notes, e.g. an offset clamped into the log's range.
+    pub warnings: Vec<String>,
+}
+
+/// Resolves a start position against the log: one ListOffsets round for watermarks, one more
+/// for a time.
+pub async fn plan(
+    client: &KafkaClient,
+    topic: &str,
+    partitions: &[i32],
+    from: StartPosition,
+    now: DateTime<Utc>,
+) -> Result<TailPlan> {
+    let all = client.partitions(topic).await?;
+    let chosen: Vec<i32> = if partitions.is_empty() {
+        all.clone()
+    } else {
+        let missing: Vec<String> = partitions
+            .iter()
+            .filter(|p| !all.contains(p))
+            .map(|p| p.to_string())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::NotFound(format!(
+                "topic '{topic}' has no partition {} (it has {} partitions: 0-{})",
+                missing.join(", "),
+                all.len(),
+                all.len().saturating_sub(1)
+            )));
+        }
+        partitions
+            .iter()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    let tps: Vec<(String, i32)> = chosen.iter().map(|p| (topic.to_string(), *p)).collect();
+    let wm = client.watermarks(tps.clone()).await?;
+    let at_time = match from.timestamp_ms(now) {
+        Some(ms) => Some(
+            client
+                .list_offsets(tps.clone(), OffsetSpec::Timestamp(ms))
+                .await?,
+        ),
+        None => None,
+    };
+    let mut plan = TailPlan {
+        topic: topic.to_string(),
+        starts: BTreeMap::new(),
+        ends: BTreeMap::new(),
+        warnings: Vec::new(),
+    };
+    let mut out_of_range = 0;
+    for tp in &tps {
+        let p = tp.1;
+        let w = wm.get(tp).copied().unwrap_or_default();
+        let (low, high) = match (w.low, w.high) {
+            (Some(l), Some(h)) => (l, h),
+            _ => {
+                return Err(Error::kafka(format!(
+                    "no offsets for {topic}/{p}: the partition may be offline"
+                )))
+            }
+        };
+        let start = match from {
+            StartPosition::Beginning => low,
+            StartPosition::End => high,
+            StartPosition::Last(n) => (high - n).max(low),
+            StartPosition::Offset(o) => {
+                if o < low || o > high {
+                    out_of_range += 1;
+                    let clamped = o.clamp(low, high);
+                    plan.warnings.push(format!(
+                        "offset {o} is outside partition {p}'s range [{low}, {high}]: starting at {clamped}"
+                    ));
+                    clamped
+                } else {
+                    o
+                }
+            }
+            StartPosition::Time(_) | StartPosition::Ago(_) => {
+                // -1: no record at or after that time, so start at the end.
+                match at_time.as_ref().and_then(|m| m.get(tp)).copied() {
+                    Some(o) if o >= 0 => o.clamp(low, high),
+                    _ => high,
+                }
+            }
+        };
+        plan.starts.insert(p, start);
+        plan.ends.insert(p, high);
+    }
+    if let StartPosition::Offset(o) = from {
+        if out_of_range == tps.len() {
+            let ranges: Vec<String> = tps
+                .iter()
+                .map(|tp| {
+                    let w = wm.get(tp).copied().unwrap_or_default();
+                    format!(
+                        "{}:[{}, {}]",
+                        tp.1,
+                        w.low.unwrap_or(-1),
+                        w.high.unwrap_or(-1)
+                    )
+                })
+                .collect();
+            return Err(Error::usage(format!(
+                "offset {o} is outside every selected partition of '{topic}' (partition:[low, high] {})",
+                ranges.join(" ")
+            )));
+        }
+    }
+    Ok(plan)
+}
+
+/// When to stop reading.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StopAt {
+    /// Stop when every partition reaches the end it had when planned.
+    pub until_end: bool,
+    /// Stop after this many records (after filtering, counted by the caller).
+    pub max: Option<u64>,
+}
+
+/// An assigned consumer over one topic's partitions.
+pub struct Tail {
+    consumer: BaseConsumer<KscopeContext>,
+    plan: TailPlan,
+    bootstrap: String,
+}
+
+/// What a tail did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TailSummary {
+    pub consumed: u64,
+}
+
+impl Tail {
+    pub fn start(settings: &ConnectionSettings, plan: TailPlan, until_end: bool) -> Result<Tail> {
+        let consumer: BaseConsumer<KscopeContext> = create_client(
+            settings,
+            &[
+                // librdkafka's assign() needs a group id; nothing joins or commits under it.
+                ("group.id", "kscope-tail"),
+                ("enable.auto.commit", "false"),
+                ("enable.auto.offset.store", "false"),
+                (
+                    "enable.partition.eof",
+                    if until_end { "true" } else { "false" },
+                ),
+                // A clamped or expired start offset falls back to the oldest record kept.
+                ("auto.offset.reset", "earliest"),
+                ("fetch.wait.max.ms", "100"),
+                ("queued.min.messages", "200000"),
+                ("check.crcs", "false"),
+            ],
+        )?;
+        let mut tpl = TopicPartitionList::with_capacity(plan.starts.len());
+        for (p, o) in &plan.starts {
+            tpl.add_partition_offset(&plan.topic, *p, Offset::Offset(*o))
+                .map_err(|e| Error::kafka(format!("cannot assign partition {p}: {e}")))?;
+        }
+        consumer
+            .assign(&tpl)
+            .map_err(|e| Error::kafka(format!("cannot assign partitions: {e}")))?;
+        Ok(Tail {
+            consumer,
+            plan,
+            bootstrap: settings.bootstrap.clone(),
+        })
+    }
+
+    pub fn plan(&self) -> &TailPlan {
+        &self.plan
+    }
+
+    /// Reads until `stop` is set, `on_record` breaks, or `stop_at` is reached. Blocking: run it
+    /// on a thread of its own. `on_record` returns whether the record counted towards `max`.
+    pub fn run<F>(
+        &mut self,
+        stop: &AtomicBool,
+        stop_at: StopAt,
+        mut on_record: F,
+    ) -> Result<TailSummary>
+    where
+        F: FnMut(&BorrowedMessage<'_>) -> ControlFlow<Result<()>, bool>,
+    {
+        let mut summary = TailSummary::default();
+        let mut counted = 0u64;
+        // Partitions still to read for `--until end`.
+        let mut open: BTreeSet<i32> = self
+            .plan
+            .starts
+            .iter()
+            .filter(|(p, start)| **start < self.plan.ends[*p])
+            .map(|(p, _)| *p)
+            .collect();
+        if stop_at.max == Some(0) || (stop_at.until_end && open.is_empty()) {
+            return Ok(summary);
+        }
+        while !stop.load(Ordering::Relaxed) {
+            let Some(result) = self.consumer.poll(Duration::from_millis(100)) else {
+                continue;
+            };
+            match result {
+                Ok(m) => {
+                    let p = m.partition();
+                    if stop_at.until_end {
+                        let end = self.plan.ends.get(&p).copied().unwrap_or(i64::MAX);
+                        if m.offset() >= end {
+                            open.remove(&p);
+                            if open.is_empty() {
+                                break;
+                            }
+                            continue;
+                        }
+                        if m.offset() + 1 >= end {
+                            open.remove(&p);
+                        }
+                    }
+                    summary.consumed += 1;
+                    match on_record(&m) {
+                        ControlFlow::Continue(true) => counted += 1,
+                        ControlFlow::Continue(false) => {}
+                        ControlFlow::Break(r) => {
+                            r?;
+                            break;
+                        }
+                    }
+                    if stop_at.max.is_some_and(|max| counted >= max)
+                        || (stop_at.until_end && open.is_empty())
+                    {
+                        break;
+                    }
+                }
+                Err(KafkaError::PartitionEOF(p)) => {
+                    // Transaction markers or compaction can leave the last offsets unseen.
+                    if stop_at.until_end {
+                        open.remove(&p);
+                        if open.is_empty() {
+                            break;
+                        }
+                    }
+                }
+                Err(e) => match e.rdkafka_error_code() {
+                    Some(
+                        RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic,
+                    ) => {
+                        return Err(Error::NotFound(format!(
+                            "topic '{}' no longer exists",
+                            self.plan.topic
+                        )))
+                    }
+                    _ => {
+                        if let Some(fatal) = self.consumer.context().fatal_error() {
+                            return Err(Error::Connect(format!(
+                                "cannot connect to {}: {fatal}",
+                                self.bootstrap
+                            )));
+                        }
+                        tracing::warn!("tail: {e}");
+                    }
+                },
+            }
+        }
+        Ok(summary)
+    }
+}
+
+/// A borrowed rdkafka message as a record (headers only when asked for: they cost a Vec).
+pub fn record_of<'a>(m: &'a BorrowedMessage<'a>, with_headers: bool) -> RecordRef<'a> {
+    let timestamp = match m.timestamp() {
+        Timestamp::CreateTime(t) => Some((t, TimestampKind::Create)),
+        Timestamp::LogAppendTime(t) => Some((t, TimestampKind::LogAppend)),
+        Timestamp::NotAvailable => None,
+    };
+    let headers = match (with_headers, m.headers()) {
+        (true, Some(h)) => h.iter().map(|h| (h.key, h.value)).collect(),
+        _ => Vec::new(),
+    };
+    RecordRef {
+        topic: m.topic(),
+        partition: m.partition(),
+        offset: m.offset(),
+        timestamp,
+        key: m.key(),
+        value: m.payload(),
+        headers,
+    }
+}

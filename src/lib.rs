@@ -1,0 +1,12 @@
+//! kscope: a terminal operations console for Kafka-protocol clusters.
+#![deny(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod kafka;
+pub mod model;
+pub mod record;
+
+pub use error::{Error, Result};

@@ -1,0 +1,56 @@
+use clap::Parser;
+
+use kscope::cli::{self, Cli};
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kscope: cannot start the async runtime: {e}");
+            std::process::exit(kscope::error::exit::RUNTIME);
+        }
+    };
+    let code = match runtime.block_on(cli::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kscope: {}", e.to_string().replace('\n', " "));
+            e.exit_code()
+        }
+    };
+    // Blocking calls that outlived their answer (a timed-out request) must not hold up exit.
+    runtime.shutdown_background();
+    std::process::exit(code);
+}
+
+/// Subcommands log only when asked: `KSCOPE_LOG=debug` (to stderr) or with
+/// `KSCOPE_LOG_FILE=path`. The console always logs to a file.
+fn init_logging() {
+    let Ok(filter) = std::env::var("KSCOPE_LOG") else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::new(filter);
+    match std::env::var_os("KSCOPE_LOG_FILE") {
+        Some(path) => {
+            if let Ok(file) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
+                tracing_subscriber::fmt()
+                    .with_env_filter(filter)
+                    .with_ansi(false)
+                    .with_writer(std::sync::Mutex::new(file))
+                    .init();
+            }
+        }
+        None => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
+}
