@@ -51,7 +51,7 @@ pub struct GlobalArgs {
     pub context: Option<String>,
     /// The config file [default: the platform config dir, e.g. ~/.config/kscope/config.toml]
     #[arg(long, global = true, env = "KSCOPE_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub config_file: Option<PathBuf>,
     /// A librdkafka property, as kcat takes it (repeatable)
     #[arg(short = 'X', global = true, value_name = "KEY=VALUE")]
     pub property: Vec<String>,
@@ -103,7 +103,7 @@ impl GlobalArgs {
         ConnectOptions {
             bootstrap: self.bootstrap.clone(),
             context: self.context.clone(),
-            config_file: self.config.clone(),
+            config_file: self.config_file.clone(),
             properties: self.property.clone(),
             command_config: self.command_config.clone(),
             read_only: self.read_only,
@@ -150,5 +150,16 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Some(Command::Groups) => groups::run_list(g).await,
         Some(Command::Group(a)) => groups::run(g, a).await,
         Some(Command::Demo(a)) => demo::run(g, a).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

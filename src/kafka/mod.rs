@@ -161,7 +161,7 @@ impl KafkaClient {
         )
         .map_err(config_error)?;
         let fatal = client.context().fatal();
-        let events = native::MainQueuePump::start(client.native_ptr(), client.context().clone())?;
+        let events = native::MainQueuePump::start(&client)?;
         Ok(KafkaClient {
             inner: Arc::new(Inner {
                 _events: events,
@@ -308,8 +308,8 @@ impl Inner {
         &self.client
     }
 
-    fn raw(&self) -> native::RawClient {
-        self.client().native_ptr()
+    fn raw(&self) -> native::Handle<'_> {
+        &self.client
     }
 
     fn timeout(&self) -> Duration {

@@ -21,8 +21,13 @@ use rdkafka::TopicPartitionList;
 
 use crate::error::{Error, Result};
 
-/// Anything that owns a live librdkafka handle.
-pub type RawClient = *mut rd::rd_kafka_t;
+/// A live librdkafka handle; the borrow keeps it alive for the whole call.
+pub type Handle<'a> = &'a rdkafka::client::Client<super::KscopeContext>;
+
+type RawClient = *mut rd::rd_kafka_t;
+
+/// Committed offsets asked of one group: all of them (`None`) or these partitions.
+pub type GroupOffsetsRequest = (String, Option<Vec<(String, i32)>>);
 
 struct Queue(*mut rd::rd_kafka_queue_t);
 impl Drop for Queue {
@@ -226,10 +231,11 @@ impl OffsetSpec {
 /// ListOffsets for many partitions at once (one request per leader).
 /// A partition with no record at or after a timestamp comes back with offset -1.
 pub fn list_offsets(
-    rk: RawClient,
+    client: Handle<'_>,
     partitions: &[(String, i32, OffsetSpec)],
     timeout: Duration,
 ) -> Result<Vec<TpResult>> {
+    let rk = client.native_ptr();
     const API: &str = "ListOffsets";
     if partitions.is_empty() {
         return Ok(Vec::new());
@@ -297,7 +303,11 @@ fn type_name(kind: rd::rd_kafka_consumer_group_type_t) -> Option<String> {
 
 /// ListConsumerGroups (ListGroups on every broker). Partial failures (a broker that did not
 /// answer) come back as the second element so the caller can show them.
-pub fn list_groups(rk: RawClient, timeout: Duration) -> Result<(Vec<GroupListing>, Vec<Error>)> {
+pub fn list_groups(
+    client: Handle<'_>,
+    timeout: Duration,
+) -> Result<(Vec<GroupListing>, Vec<Error>)> {
+    let rk = client.native_ptr();
     const API: &str = "ListGroups";
     unsafe {
         let ev = call(
@@ -373,10 +383,11 @@ pub struct GroupDescription {
 
 /// DescribeConsumerGroups for several groups in one call.
 pub fn describe_groups(
-    rk: RawClient,
+    client: Handle<'_>,
     groups: &[String],
     timeout: Duration,
 ) -> Result<Vec<GroupDescription>> {
+    let rk = client.native_ptr();
     const API: &str = "DescribeGroups";
     if groups.is_empty() {
         return Ok(Vec::new());
@@ -462,10 +473,11 @@ pub type GroupOffsets = (String, Result<Vec<TpResult>>);
 /// sent at once on one queue and their results collected as they arrive.
 /// `partitions` = `None` asks for every partition the group has committed.
 pub fn list_group_offsets(
-    rk: RawClient,
-    requests: &[(String, Option<Vec<(String, i32)>>)],
+    client: Handle<'_>,
+    requests: &[GroupOffsetsRequest],
     timeout: Duration,
 ) -> Result<Vec<GroupOffsets>> {
+    let rk = client.native_ptr();
     const API: &str = "OffsetFetch";
     let queue = new_queue(rk)?;
     let deadline = Instant::now() + timeout + Duration::from_secs(1);
@@ -519,11 +531,12 @@ pub fn list_group_offsets(
 /// OffsetCommit from outside the group (the group must be empty). Returns each partition's
 /// result as the broker gave it.
 pub fn alter_group_offsets(
-    rk: RawClient,
+    client: Handle<'_>,
     group: &str,
     offsets: &[(String, i32, i64)],
     timeout: Duration,
 ) -> Result<Vec<TpResult>> {
+    let rk = client.native_ptr();
     const API: &str = "OffsetCommit";
     let name = cstring(group, "group")?;
     let mut tpl = TopicPartitionList::with_capacity(offsets.len());
@@ -569,7 +582,8 @@ pub struct ClusterDescription {
 }
 
 /// DescribeCluster: cluster id, controller and brokers with their racks.
-pub fn describe_cluster(rk: RawClient, timeout: Duration) -> Result<ClusterDescription> {
+pub fn describe_cluster(client: Handle<'_>, timeout: Duration) -> Result<ClusterDescription> {
+    let rk = client.native_ptr();
     const API: &str = "DescribeCluster";
     unsafe {
         let ev = call(
@@ -628,13 +642,14 @@ unsafe fn topic_results(
 
 /// CreateTopics for one topic; `replication_factor` -1 takes the broker's default.
 pub fn create_topic(
-    rk: RawClient,
+    client: Handle<'_>,
     name: &str,
     partitions: i32,
     replication_factor: i32,
     configs: &[(String, String)],
     timeout: Duration,
 ) -> Result<()> {
+    let rk = client.native_ptr();
     const API: &str = "CreateTopics";
     let cname = cstring(name, "topic")?;
     let configs: Vec<(CString, CString)> = configs
@@ -682,7 +697,8 @@ pub fn create_topic(
 }
 
 /// DeleteTopics for one topic.
-pub fn delete_topic(rk: RawClient, name: &str, timeout: Duration) -> Result<()> {
+pub fn delete_topic(client: Handle<'_>, name: &str, timeout: Duration) -> Result<()> {
+    let rk = client.native_ptr();
     const API: &str = "DeleteTopics";
     let cname = cstring(name, "topic")?;
     unsafe {
@@ -743,10 +759,11 @@ fn source_name(source: rd::rd_kafka_ConfigSource_t) -> &'static str {
 
 /// DescribeConfigs for one topic.
 pub fn describe_topic_configs(
-    rk: RawClient,
+    client: Handle<'_>,
     name: &str,
     timeout: Duration,
 ) -> Result<Vec<ConfigEntry>> {
+    let rk = client.native_ptr();
     const API: &str = "DescribeConfigs";
     let cname = cstring(name, "topic")?;
     unsafe {
@@ -797,7 +814,8 @@ pub fn describe_topic_configs(
 }
 
 /// The controller id from the last metadata, or `None` (librdkafka returns -1 when unknown).
-pub fn controller_id(rk: RawClient, timeout: Duration) -> Option<i32> {
+pub fn controller_id(client: Handle<'_>, timeout: Duration) -> Option<i32> {
+    let rk = client.native_ptr();
     let id = unsafe { rd::rd_kafka_controllerid(rk, timeout_ms(timeout)) };
     (id >= 0).then_some(id)
 }
@@ -833,11 +851,10 @@ pub struct MainQueuePump {
 }
 
 impl MainQueuePump {
-    pub fn start(
-        rk: RawClient,
-        context: std::sync::Arc<super::KscopeContext>,
-    ) -> Result<MainQueuePump> {
+    pub fn start(client: Handle<'_>) -> Result<MainQueuePump> {
         use rdkafka::client::ClientContext;
+        let rk = client.native_ptr();
+        let context = client.context().clone();
         use std::sync::atomic::{AtomicBool, Ordering};
 
         let queue =

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# test.sh - the whole test suite on a fresh machine: formatting, lints, unit, snapshot, CLI
+# and broker tests. It installs what it needs (tmux), starts real Kafka clusters (one broker and
+# three brokers, KRaft, on loopback; jars from Maven Central) and stops them when done.
+#
+#   scripts/test.sh                 everything
+#   scripts/test.sh -- FILTER       pass arguments on to `cargo test`
+#   KSCOPE_KEEP_KAFKA=1 scripts/test.sh   leave the clusters running afterwards
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+need_packages=()
+command -v tmux >/dev/null 2>&1 || need_packages+=(tmux)
+if ((${#need_packages[@]})); then
+  say "installing ${need_packages[*]}"
+  if [[ $(id -u) -eq 0 ]]; then
+    apt-get update -qq && apt-get install -y -qq "${need_packages[@]}" >/dev/null
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq "${need_packages[@]}" >/dev/null
+  fi
+fi
+command -v cargo >/dev/null 2>&1 || { echo "test.sh: cargo not found; install Rust from https://rustup.rs" >&2; exit 1; }
+
+stop_kafka() {
+  if [[ -z ${KSCOPE_KEEP_KAFKA:-} ]]; then
+    scripts/kafka.sh stop --all >/dev/null 2>&1 || true
+  fi
+}
+trap stop_kafka EXIT
+
+say "starting Kafka (1 broker and 3 brokers)"
+scripts/kafka.sh install >&2
+scripts/kafka.sh start --brokers 1 >/dev/null &
+single=$!
+scripts/kafka.sh start --brokers 3 >/dev/null &
+triple=$!
+# Build while the brokers start.
+say "building"
+cargo build --all-targets --locked
+wait "$single" || { echo "test.sh: the single-broker Kafka cluster did not start" >&2; exit 1; }
+wait "$triple" || { echo "test.sh: the three-broker Kafka cluster did not start" >&2; exit 1; }
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+say "cargo test"
+cargo test --all-targets --locked "$@"

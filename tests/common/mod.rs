@@ -1,0 +1,222 @@
+//! Shared test fixtures: a real Apache Kafka broker started by `scripts/kafka.sh`, unique names,
+//! and the kscope binary pointed at it with a clean environment.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// A running test cluster, as `scripts/kafka.sh` describes it in its env file.
+#[derive(Debug, Clone)]
+pub struct Kafka {
+    pub bootstrap: String,
+    pub secure_bootstrap: String,
+    pub ca: String,
+    pub user: String,
+    pub password: String,
+    pub libs: String,
+    pub brokers: usize,
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The single-broker cluster (started on first use; `kafka.sh start` is idempotent).
+pub fn kafka() -> &'static Kafka {
+    static K: OnceLock<Kafka> = OnceLock::new();
+    K.get_or_init(|| start("single", 1))
+}
+
+/// The three-broker cluster for replication tests.
+pub fn kafka3() -> &'static Kafka {
+    static K: OnceLock<Kafka> = OnceLock::new();
+    K.get_or_init(|| start("triple", 3))
+}
+
+fn start(name: &str, brokers: usize) -> Kafka {
+    let script = repo().join("scripts/kafka.sh");
+    let out = Command::new(&script)
+        .args(["start", "--brokers", &brokers.to_string(), "--name", name])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    if !out.status.success() {
+        panic!(
+            "Kafka ({name}, {brokers} broker(s)) could not be started, so this test cannot run.\n\
+             scripts/kafka.sh said:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let state = std::env::var_os("KSCOPE_KAFKA_STATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".kafka"));
+    let env = parse_env(&state.join(name).join("env"));
+    let get = |k: &str| {
+        env.get(k)
+            .cloned()
+            .unwrap_or_else(|| panic!("{k} missing from the env file of cluster {name}"))
+    };
+    Kafka {
+        bootstrap: get("KSCOPE_TEST_BOOTSTRAP"),
+        secure_bootstrap: get("KSCOPE_TEST_SECURE_BOOTSTRAP"),
+        ca: get("KSCOPE_TEST_CA"),
+        user: get("KSCOPE_TEST_SCRAM_USER"),
+        password: get("KSCOPE_TEST_SCRAM_PASSWORD"),
+        libs: get("KSCOPE_KAFKA_LIBS"),
+        brokers,
+    }
+}
+
+fn parse_env(path: &Path) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// A name no other test (or earlier run) uses.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        rand::random::<u32>()
+    )
+}
+
+/// A scratch directory used as HOME/XDG dirs so no user config leaks into tests.
+pub fn scratch() -> &'static Path {
+    static D: OnceLock<tempfile::TempDir> = OnceLock::new();
+    D.get_or_init(|| tempfile::tempdir().expect("temp dir"))
+        .path()
+}
+
+/// The kscope binary with a clean environment and no bootstrap.
+pub fn kscope_bare() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("kscope").expect("kscope binary");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("KSCOPE_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("XDG_CONFIG_HOME", scratch().join("config"))
+        .env("XDG_DATA_HOME", scratch().join("data"))
+        .env("HOME", scratch())
+        .env("KSCOPE_DATA_DIR", scratch().join("kscope-data"))
+        .timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
+/// The kscope binary pointed at a cluster.
+pub fn kscope(k: &Kafka) -> assert_cmd::Command {
+    let mut cmd = kscope_bare();
+    cmd.args(["-b", &k.bootstrap, "--timeout", "10s"]);
+    cmd
+}
+
+/// Parses stdout of a finished command as JSON.
+pub fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Parses JSON lines.
+pub fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line ({e}): {l}")))
+        .collect()
+}
+
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Creates a topic through kscope's own client.
+pub async fn create_topic(k: &Kafka, name: &str, partitions: i32, rf: i32) {
+    let client =
+        kscope::kafka::KafkaClient::new(kscope::config::ConnectionSettings::plain(&k.bootstrap))
+            .expect("client");
+    client
+        .create_topic(name, partitions, Some(rf), Vec::new())
+        .await
+        .unwrap_or_else(|e| panic!("create topic {name}: {e}"));
+}
+
+/// A plain rdkafka producer for test data.
+pub fn producer(k: &Kafka) -> rdkafka::producer::FutureProducer {
+    rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &k.bootstrap)
+        .set("linger.ms", "0")
+        .create()
+        .expect("producer")
+}
+
+/// A test record: (partition, key, value, timestamp).
+pub type TestRecord<'a> = (i32, Option<&'a [u8]>, &'a [u8], Option<i64>);
+
+/// Produces `records` and waits for each.
+pub async fn produce(k: &Kafka, topic: &str, records: &[TestRecord<'_>]) {
+    use rdkafka::producer::FutureRecord;
+    let p = producer(k);
+    for (partition, key, value, ts) in records {
+        let mut r: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic)
+            .partition(*partition)
+            .payload(*value);
+        if let Some(key) = key {
+            r = r.key(*key);
+        }
+        if let Some(ts) = ts {
+            r = r.timestamp(*ts);
+        }
+        p.send(r, std::time::Duration::from_secs(10))
+            .await
+            .expect("delivery");
+    }
+}
+
+/// A consumer in `group` that reads `n` records of `topic` and commits them synchronously.
+pub fn consume_and_commit(
+    k: &Kafka,
+    group: &str,
+    topic: &str,
+    n: usize,
+) -> rdkafka::consumer::BaseConsumer {
+    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+    let c: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &k.bootstrap)
+        .set("group.id", group)
+        .set("client.id", format!("{group}-client"))
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.offset.store", "false")
+        .create()
+        .expect("consumer");
+    c.subscribe(&[topic]).expect("subscribe");
+    let mut read = 0;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while read < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "consumer read only {read} of {n} records"
+        );
+        if let Some(m) = c.poll(std::time::Duration::from_millis(200)) {
+            let m = m.expect("message");
+            c.store_offset_from_message(&m).expect("store offset");
+            read += 1;
+        }
+    }
+    c.commit_consumer_state(CommitMode::Sync).expect("commit");
+    c
+}
