@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod kafka;
+pub mod metrics;
 pub mod model;
 pub mod record;
 

@@ -1,0 +1,89 @@
+//! One sampling cycle's worth of offsets, as the sampler hands it to the engine.
+
+use serde::Serialize;
+
+use super::time::Millis;
+
+/// Log-end and committed offsets of the sampled topics and groups at one moment.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Sample {
+    /// When the offsets were asked for.
+    #[serde(serialize_with = "super::time::serialize_ts")]
+    pub at: Millis,
+    pub partitions: Vec<PartitionSample>,
+    pub groups: Vec<GroupSample>,
+    /// Requests the cycle sent.
+    pub requests: Requests,
+    /// Wall time of the cycle.
+    pub took_ms: Millis,
+    /// Parts of the cycle that failed without failing it (one broker's ListGroups, ...).
+    pub errors: Vec<String>,
+}
+
+/// One partition: its offsets and its replication health.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PartitionSample {
+    pub topic: String,
+    pub partition: i32,
+    /// `None` where the broker gave no offset.
+    pub log_start: Option<i64>,
+    pub log_end: Option<i64>,
+    /// `None` when the partition has no leader (offline).
+    pub leader: Option<i32>,
+    pub replicas: usize,
+    pub isr: usize,
+}
+
+impl PartitionSample {
+    pub fn under_replicated(&self) -> bool {
+        self.isr < self.replicas
+    }
+
+    pub fn offline(&self) -> bool {
+        self.leader.is_none()
+    }
+}
+
+/// One consumer group: its state and committed offsets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GroupSample {
+    pub group: String,
+    /// The state the broker reported (`Stable`, `Empty`, ...), if it could be listed.
+    pub state: Option<String>,
+    pub offsets: Vec<CommittedOffset>,
+    /// Why the offsets could not be read; the engine then keeps what it knew.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommittedOffset {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+/// Requests one cycle sent, by API.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Requests {
+    pub metadata: u32,
+    pub list_groups: u32,
+    pub list_offsets: u32,
+    pub offset_fetch: u32,
+}
+
+impl Requests {
+    pub fn total(&self) -> u32 {
+        self.metadata + self.list_groups + self.list_offsets + self.offset_fetch
+    }
+}
+
+/// Whether a group in this state has members (`None` when the state says nothing about it).
+pub fn has_members(state: Option<&str>) -> Option<bool> {
+    match state? {
+        "Stable" | "PreparingRebalance" | "CompletingRebalance" | "Assigning" | "Reconciling" => {
+            Some(true)
+        }
+        "Empty" | "Dead" => Some(false),
+        _ => None,
+    }
+}

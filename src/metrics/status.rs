@@ -1,0 +1,277 @@
+//! Consumer status over a window, as Burrow evaluates it, from sampled committed offsets.
+//!
+//! Per partition, over the points in the window (plus the last point before it, so the window
+//! is covered end to end):
+//!
+//! 1. REWIND: the committed offset went backwards.
+//! 2. OK: the lag was zero at some point.
+//! 3. Not yet known (`None`) until the points span the whole window.
+//! 4. STOP or STALL: the committed offset did not move while the lag stayed above zero. kscope
+//!    samples committed offsets instead of reading every commit, so it cannot see a commit of the
+//!    same offset; it tells the two apart by the group's state instead: a group with no members
+//!    (Empty) has STOPped, one with members (or of unknown state) has STALLed.
+//! 5. WARN: the offset moved but the lag grew at every step.
+//! 6. OK otherwise.
+//!
+//! A group's status is its worst partition's: OK < WARN < REWIND < STALL < STOP.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::time::Millis;
+use super::window::slope;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    Ok,
+    Warn,
+    Rewind,
+    Stall,
+    Stop,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Ok,
+        Status::Warn,
+        Status::Rewind,
+        Status::Stall,
+        Status::Stop,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::Warn => "WARN",
+            Status::Rewind => "REWIND",
+            Status::Stall => "STALL",
+            Status::Stop => "STOP",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown status '{s}': expected OK, WARN, REWIND, STALL or STOP")
+            })
+    }
+}
+
+/// One sample of a group's partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusPoint {
+    pub t: Millis,
+    pub committed: i64,
+    /// `None` when the log end was unknown.
+    pub lag: Option<i64>,
+}
+
+/// The points that make up the window ending at `now`: those inside it and the last one at or
+/// before its start.
+pub fn window_points(points: &[StatusPoint], window: Millis, now: Millis) -> &[StatusPoint] {
+    let first_inside = points.partition_point(|p| p.t <= now - window);
+    let end = points.partition_point(|p| p.t <= now);
+    &points[first_inside.saturating_sub(1).min(end)..end]
+}
+
+/// The status of one partition; `None` until it can be told.
+pub fn evaluate(
+    points: &[StatusPoint],
+    window: Millis,
+    now: Millis,
+    has_members: Option<bool>,
+) -> Option<Status> {
+    let pts = window_points(points, window, now);
+    let (first, last) = (pts.first()?, pts.last()?);
+    if pts.windows(2).any(|w| w[1].committed < w[0].committed) {
+        return Some(Status::Rewind);
+    }
+    if pts.iter().any(|p| p.t > now - window && p.lag == Some(0)) || last.lag == Some(0) {
+        return Some(Status::Ok);
+    }
+    last.lag?;
+    if now - first.t < window {
+        return None;
+    }
+    if first.committed == last.committed {
+        return Some(if has_members == Some(false) {
+            Status::Stop
+        } else {
+            Status::Stall
+        });
+    }
+    let lags: Vec<i64> = pts.iter().filter_map(|p| p.lag).collect();
+    let growing =
+        lags.len() >= 2 && lags.windows(2).all(|w| w[1] >= w[0]) && lags.last() > lags.first();
+    Some(if growing { Status::Warn } else { Status::Ok })
+}
+
+/// Seconds until the lag reaches zero at the rate it shrank over the window; `Some(0)` when
+/// there is no lag, `None` when it is not shrinking.
+pub fn eta(points: &[StatusPoint], window: Millis, now: Millis) -> Option<f64> {
+    let pts = window_points(points, window, now);
+    let lag = pts.last()?.lag?;
+    if lag == 0 {
+        return Some(0.0);
+    }
+    let series: Vec<(Millis, f64)> = pts
+        .iter()
+        .filter_map(|p| p.lag.map(|l| (p.t, l as f64)))
+        .collect();
+    let s = slope(&series)?;
+    (s < 0.0).then(|| lag as f64 / -s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Points every 10 s: (committed, lag).
+    fn pts(v: &[(i64, Option<i64>)]) -> Vec<StatusPoint> {
+        v.iter()
+            .enumerate()
+            .map(|(i, (c, l))| StatusPoint {
+                t: i as Millis * 10_000,
+                committed: *c,
+                lag: *l,
+            })
+            .collect()
+    }
+
+    const W: Millis = 30_000;
+
+    #[test]
+    fn statuses_follow_burrow() {
+        let now = 50_000;
+        // Keeps up: lag hits zero.
+        let p = pts(&[
+            (0, Some(5)),
+            (10, Some(3)),
+            (20, Some(0)),
+            (30, Some(2)),
+            (40, Some(1)),
+            (50, Some(4)),
+        ]);
+        assert_eq!(evaluate(&p, W, now, Some(true)), Some(Status::Ok));
+        // Moves but falls behind at every step.
+        let p = pts(&[
+            (0, Some(5)),
+            (10, Some(8)),
+            (20, Some(10)),
+            (30, Some(10)),
+            (40, Some(12)),
+            (50, Some(15)),
+        ]);
+        assert_eq!(evaluate(&p, W, now, Some(true)), Some(Status::Warn));
+        // Moves, lag up and down: OK.
+        let p = pts(&[
+            (0, Some(5)),
+            (10, Some(8)),
+            (20, Some(10)),
+            (30, Some(9)),
+            (40, Some(12)),
+            (50, Some(15)),
+        ]);
+        assert_eq!(evaluate(&p, W, now, Some(true)), Some(Status::Ok));
+        // Does not move, lag above zero: STALL with members, STOP without.
+        let p = pts(&[
+            (0, Some(5)),
+            (10, Some(8)),
+            (20, Some(10)),
+            (20, Some(11)),
+            (20, Some(12)),
+            (20, Some(15)),
+        ]);
+        assert_eq!(evaluate(&p, W, now, Some(true)), Some(Status::Stall));
+        assert_eq!(evaluate(&p, W, now, None), Some(Status::Stall));
+        assert_eq!(evaluate(&p, W, now, Some(false)), Some(Status::Stop));
+        // Not moving with lag constant (nothing new produced) is still stuck.
+        let p = pts(&[(20, Some(3)), (20, Some(3)), (20, Some(3)), (20, Some(3))]);
+        assert_eq!(evaluate(&p, W, 30_000, Some(false)), Some(Status::Stop));
+        // Idle with no lag: OK.
+        let p = pts(&[(20, Some(0)), (20, Some(0)), (20, Some(0)), (20, Some(0))]);
+        assert_eq!(evaluate(&p, W, 30_000, Some(false)), Some(Status::Ok));
+    }
+
+    #[test]
+    fn an_offset_reset_backwards_is_a_rewind_until_it_leaves_the_window() {
+        let p = pts(&[
+            (50, Some(0)),
+            (60, Some(0)),
+            (10, Some(50)),
+            (20, Some(40)),
+            (30, Some(30)),
+            (40, Some(20)),
+            (50, Some(10)),
+        ]);
+        assert_eq!(evaluate(&p, W, 30_000, Some(true)), Some(Status::Rewind));
+        assert_eq!(evaluate(&p, W, 40_000, Some(true)), Some(Status::Rewind));
+        // At 60 s the window holds 30-60 s: no rewind, moving, lag shrinking.
+        assert_eq!(evaluate(&p, W, 60_000, Some(true)), Some(Status::Ok));
+    }
+
+    #[test]
+    fn unknown_until_the_window_is_covered() {
+        let p = pts(&[(10, Some(5)), (10, Some(6))]);
+        assert_eq!(evaluate(&p, W, 10_000, Some(false)), None);
+        assert_eq!(evaluate(&[], W, 10_000, None), None);
+        // Zero lag is certain at once.
+        let p = pts(&[(10, Some(0))]);
+        assert_eq!(evaluate(&p, W, 0, None), Some(Status::Ok));
+        // Unknown lag: unknown status.
+        let p = pts(&[(10, Some(5)), (10, None), (10, None), (10, None)]);
+        assert_eq!(evaluate(&p, W, 30_000, None), None);
+    }
+
+    #[test]
+    fn samples_after_now_are_not_used() {
+        let p = pts(&[
+            (10, Some(5)),
+            (10, Some(5)),
+            (10, Some(5)),
+            (10, Some(5)),
+            (10, Some(0)),
+        ]);
+        assert_eq!(evaluate(&p, W, 30_000, Some(false)), Some(Status::Stop));
+        assert_eq!(evaluate(&p, W, 40_000, Some(false)), Some(Status::Ok));
+    }
+
+    #[test]
+    fn statuses_order_and_parse() {
+        assert!(Status::Ok < Status::Warn && Status::Warn < Status::Rewind);
+        assert!(Status::Rewind < Status::Stall && Status::Stall < Status::Stop);
+        assert_eq!("stall".parse::<Status>(), Ok(Status::Stall));
+        assert!("STUCK".parse::<Status>().unwrap_err().contains("'STUCK'"));
+        assert_eq!(serde_json::to_string(&Status::Stop).unwrap(), "\"STOP\"");
+    }
+
+    #[test]
+    fn eta_from_the_shrinking_lag() {
+        let p = pts(&[
+            (0, Some(100)),
+            (10, Some(90)),
+            (20, Some(80)),
+            (30, Some(70)),
+        ]);
+        let e = eta(&p, W, 30_000).unwrap();
+        assert!((e - 70.0).abs() < 1e-6, "{e}");
+        let p = pts(&[(0, Some(100)), (0, Some(110))]);
+        assert_eq!(eta(&p, W, 10_000), None);
+        let p = pts(&[(0, Some(0))]);
+        assert_eq!(eta(&p, W, 0), Some(0.0));
+    }
+}

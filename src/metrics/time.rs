@@ -1,0 +1,90 @@
+//! Time as the engine sees it: plain milliseconds since the Unix epoch (UTC), always passed in.
+
+use serde::Serializer;
+
+/// Milliseconds since the Unix epoch (UTC). Every engine timestamp is one of these, and every
+/// function that depends on the current time takes it as a parameter.
+pub type Millis = i64;
+
+pub const SECOND: Millis = 1_000;
+pub const MINUTE: Millis = 60 * SECOND;
+
+/// Milliseconds as seconds.
+pub fn secs(ms: Millis) -> f64 {
+    ms as f64 / 1000.0
+}
+
+/// Parses "10s", "500ms", "5m", "1h30m" into milliseconds.
+pub fn parse_duration(s: &str) -> Option<Millis> {
+    let d = humantime::parse_duration(s.trim()).ok()?;
+    Millis::try_from(d.as_millis()).ok()
+}
+
+/// A short duration for labels: "10s", "1m", "1m30s", "250ms".
+pub fn format_duration(ms: Millis) -> String {
+    if ms <= 0 {
+        return "0s".into();
+    }
+    if ms % SECOND != 0 {
+        return format!("{ms}ms");
+    }
+    let total = ms / SECOND;
+    let (h, m, s) = (total / 3600, (total % 3600) / 60, total % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
+}
+
+/// RFC 3339 with milliseconds, UTC: "2025-01-31T12:00:00.000Z".
+pub fn rfc3339(ms: Millis) -> String {
+    match chrono::DateTime::from_timestamp_millis(ms) {
+        Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        None => ms.to_string(),
+    }
+}
+
+/// Serializes a timestamp as RFC 3339 (for `#[serde(serialize_with)]`).
+pub fn serialize_ts<S: Serializer>(ms: &Millis, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*ms))
+}
+
+/// Serializes an optional timestamp as RFC 3339 or null.
+pub fn serialize_opt_ts<S: Serializer>(ms: &Option<Millis>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_str(&rfc3339(*ms)),
+        None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_round_trip() {
+        assert_eq!(parse_duration("10s"), Some(10_000));
+        assert_eq!(parse_duration("5m"), Some(300_000));
+        assert_eq!(parse_duration("500ms"), Some(500));
+        assert_eq!(parse_duration("1h30m"), Some(5_400_000));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(format_duration(10_000), "10s");
+        assert_eq!(format_duration(60_000), "1m");
+        assert_eq!(format_duration(90_000), "1m30s");
+        assert_eq!(format_duration(3_600_000), "1h");
+        assert_eq!(format_duration(250), "250ms");
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_500), "1970-01-01T00:00:01.500Z");
+    }
+}

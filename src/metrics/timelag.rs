@@ -1,0 +1,100 @@
+//! Offset to time: when was the record at an offset written, judged from the sampled history of
+//! a partition's log-end offset. Between two samples the log is assumed to have grown evenly.
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+
+use super::time::Millis;
+
+/// How far behind in time a consumer is on one partition.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TimeLag {
+    pub seconds: f64,
+    /// The offset is older than the sampled history: the time is extrapolated at the history's
+    /// average rate, or (with no rate to go by) the age of the history, a lower bound.
+    pub extrapolated: bool,
+}
+
+/// The time lag of a consumer whose next record is `committed`, given `(time, log end)`
+/// points, oldest first, with log ends that never decrease.
+pub fn time_lag(ends: &VecDeque<(Millis, i64)>, committed: i64, now: Millis) -> Option<TimeLag> {
+    let &(t_last, e_last) = ends.back()?;
+    if committed >= e_last {
+        return Some(TimeLag {
+            seconds: 0.0,
+            extrapolated: false,
+        });
+    }
+    // The record at `committed` was written when the log end went past it.
+    let target = committed + 1;
+    let i = ends.partition_point(|(_, e)| *e < target);
+    if i > 0 {
+        let ((t0, e0), (t1, e1)) = (ends[i - 1], ends[i]);
+        let frac = (target - e0) as f64 / (e1 - e0).max(1) as f64;
+        let written = t0 as f64 + (t1 - t0) as f64 * frac;
+        return Some(TimeLag {
+            seconds: ((now as f64 - written) / 1000.0).max(0.0),
+            extrapolated: false,
+        });
+    }
+    let (t0, e0) = ends[0];
+    let rate = if t_last > t0 && e_last > e0 {
+        (e_last - e0) as f64 / (t_last - t0) as f64
+    } else {
+        0.0
+    };
+    let written = if rate > 0.0 {
+        t0 as f64 - (e0 - target) as f64 / rate
+    } else {
+        t0 as f64
+    };
+    Some(TimeLag {
+        seconds: ((now as f64 - written) / 1000.0).max(0.0),
+        extrapolated: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(points: &[(Millis, i64)]) -> VecDeque<(Millis, i64)> {
+        points.iter().copied().collect()
+    }
+
+    #[test]
+    fn interpolates_within_the_history() {
+        // 10 records/s from 0 s to 30 s.
+        let ends = h(&[(0, 100), (10_000, 200), (20_000, 300), (30_000, 400)]);
+        let lag = time_lag(&ends, 249, 30_000).unwrap();
+        // Record 249 was written when the end passed 250: at 15 s.
+        assert!((lag.seconds - 15.0).abs() < 1e-9, "{lag:?}");
+        assert!(!lag.extrapolated);
+        assert_eq!(time_lag(&ends, 400, 30_000).unwrap().seconds, 0.0);
+        assert_eq!(time_lag(&ends, 500, 30_000).unwrap().seconds, 0.0);
+    }
+
+    #[test]
+    fn an_idle_stretch_is_not_counted_as_writing() {
+        // Nothing written from 10 s to 50 s, then 100 records by 60 s.
+        let ends = h(&[(0, 0), (10_000, 100), (50_000, 100), (60_000, 200)]);
+        let lag = time_lag(&ends, 100, 60_000).unwrap();
+        assert!((lag.seconds - 9.9).abs() < 1e-9, "{lag:?}");
+    }
+
+    #[test]
+    fn extrapolates_beyond_the_history() {
+        let ends = h(&[(10_000, 1000), (20_000, 1100)]);
+        let lag = time_lag(&ends, 899, 20_000).unwrap();
+        // 10/s: record 899 (end 900) was written 10 s before the first point.
+        assert!((lag.seconds - 20.0).abs() < 1e-9, "{lag:?}");
+        assert!(lag.extrapolated);
+        // No rate to go by: the age of the history is a lower bound.
+        let ends = h(&[(10_000, 1000)]);
+        let lag = time_lag(&ends, 5, 25_000).unwrap();
+        assert_eq!(lag.seconds, 15.0);
+        assert!(lag.extrapolated);
+        assert_eq!(time_lag(&VecDeque::new(), 5, 0), None);
+    }
+}
