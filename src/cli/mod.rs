@@ -7,6 +7,7 @@ pub mod output;
 mod produce;
 mod tail;
 mod topics;
+pub mod watch;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,7 +26,10 @@ Exit codes:
   2  usage error (bad arguments, bad config file)
   3  not found (unknown topic, partition or group)
   4  refused: the context is read-only
-  5  the broker does not support the API the command needs";
+  5  the broker does not support the API the command needs
+`kscope watch --once` exits like a Nagios check instead:
+  0  OK, 1  WARNING, 2  CRITICAL (worst firing alert), 3  UNKNOWN (could not evaluate),
+  4  refused: --alerts-topic in a read-only context";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -74,7 +78,7 @@ pub struct GlobalArgs {
     pub output: Output,
 }
 
-fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (e.g. 5s, 500ms, 1m)"))
 }
 
@@ -96,6 +100,8 @@ pub enum Command {
     Group(groups::GroupArgs),
     /// Run an embedded demo cluster with live traffic
     Demo(demo::DemoArgs),
+    /// Sample the cluster at an interval and report alerts (JSON lines); --once for cron checks
+    Watch(watch::WatchArgs),
 }
 
 impl GlobalArgs {
@@ -150,6 +156,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Some(Command::Groups) => groups::run_list(g).await,
         Some(Command::Group(a)) => groups::run(g, a).await,
         Some(Command::Demo(a)) => demo::run(g, a).await,
+        Some(Command::Watch(a)) => watch::run(g, a).await,
     }
 }
 

@@ -5,6 +5,7 @@
 //! The raw file structs mirror the TOML (unknown keys rejected); `ConnectionSettings` is the
 //! resolved result the client layer takes.
 
+mod alerts;
 mod java;
 mod secret;
 
@@ -15,6 +16,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+pub use alerts::{alert_rules, metrics_config, RawAlert, RawMetrics};
 pub use java::java_properties_to_librdkafka;
 pub use secret::{is_sensitive_key, Secret, SecretSource};
 
@@ -27,6 +29,11 @@ pub struct RawConfig {
     pub default_context: Option<String>,
     #[serde(default)]
     pub contexts: BTreeMap<String, RawContext>,
+    /// Alert rules for every context (`[[alerts]]`), layered over the compiled-in defaults.
+    #[serde(default)]
+    pub alerts: Vec<RawAlert>,
+    /// How metrics are sampled and windowed (`[metrics]`).
+    pub metrics: Option<RawMetrics>,
 }
 
 /// One named cluster in `config.toml`.
@@ -50,6 +57,11 @@ pub struct RawContext {
     pub timeout: Option<String>,
     /// Console theme for this context (used by the console).
     pub theme: Option<String>,
+    /// Alert rules of this context: they override rules of the same name or add new ones.
+    #[serde(default)]
+    pub alerts: Vec<RawAlert>,
+    /// Metrics settings of this context, over the top-level `[metrics]`.
+    pub metrics: Option<RawMetrics>,
 }
 
 /// Connection options from the command line (and their `KSCOPE_*` environment variables).

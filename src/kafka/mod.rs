@@ -5,6 +5,7 @@
 mod context;
 pub mod native;
 pub mod produce;
+pub mod sampler;
 pub mod tail;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -27,6 +28,7 @@ use crate::model::{
 };
 pub use context::{clean_reason, KscopeContext};
 pub use native::OffsetSpec;
+pub use sampler::SampleFilter;
 
 /// Topics whose names start with `__` are the broker's own (`__consumer_offsets`, ...).
 pub fn is_internal_topic(name: &str) -> bool {

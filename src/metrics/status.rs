@@ -10,7 +10,7 @@
 //!    samples committed offsets instead of reading every commit, so it cannot see a commit of the
 //!    same offset; it tells the two apart by the group's state instead: a group with no members
 //!    (Empty) has STOPped, one with members (or of unknown state) has STALLed.
-//! 5. WARN: the offset moved but the lag grew at every step.
+//! 5. WARN: the offset moved but the lag grew at every step (two steps at least).
 //! 6. OK otherwise.
 //!
 //! A group's status is its worst partition's: OK < WARN < REWIND < STALL < STOP.
@@ -115,8 +115,9 @@ pub fn evaluate(
         });
     }
     let lags: Vec<i64> = pts.iter().filter_map(|p| p.lag).collect();
+    // A trend needs two steps at least: one step up is not "growing".
     let growing =
-        lags.len() >= 2 && lags.windows(2).all(|w| w[1] >= w[0]) && lags.last() > lags.first();
+        lags.len() >= 3 && lags.windows(2).all(|w| w[1] >= w[0]) && lags.last() > lags.first();
     Some(if growing { Status::Warn } else { Status::Ok })
 }
 
@@ -248,6 +249,14 @@ mod tests {
         ]);
         assert_eq!(evaluate(&p, W, 30_000, Some(false)), Some(Status::Stop));
         assert_eq!(evaluate(&p, W, 40_000, Some(false)), Some(Status::Ok));
+    }
+
+    #[test]
+    fn one_step_up_is_not_a_trend() {
+        let p = pts(&[(0, Some(5)), (10, Some(8))]);
+        assert_eq!(evaluate(&p, 10_000, 10_000, Some(true)), Some(Status::Ok));
+        let p = pts(&[(0, Some(5)), (10, Some(8)), (20, Some(9))]);
+        assert_eq!(evaluate(&p, 20_000, 20_000, Some(true)), Some(Status::Warn));
     }
 
     #[test]

@@ -43,6 +43,21 @@ pub fn format_duration(ms: Millis) -> String {
     out
 }
 
+/// Seconds for people: "0.4s", "12s", "3m5s", "2h10m" (rounded to what matters).
+pub fn format_secs(seconds: f64) -> String {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return "-".into();
+    }
+    if seconds < 10.0 {
+        return format!("{:.1}s", seconds);
+    }
+    let s = seconds.round() as i64;
+    if s >= 3600 {
+        return format_duration((s - s % 60) * SECOND);
+    }
+    format_duration(s * SECOND)
+}
+
 /// RFC 3339 with milliseconds, UTC: "2025-01-31T12:00:00.000Z".
 pub fn rfc3339(ms: Millis) -> String {
     match chrono::DateTime::from_timestamp_millis(ms) {
@@ -80,6 +95,15 @@ mod tests {
         assert_eq!(format_duration(90_000), "1m30s");
         assert_eq!(format_duration(3_600_000), "1h");
         assert_eq!(format_duration(250), "250ms");
+    }
+
+    #[test]
+    fn seconds_for_people() {
+        assert_eq!(format_secs(0.44), "0.4s");
+        assert_eq!(format_secs(12.2), "12s");
+        assert_eq!(format_secs(185.0), "3m5s");
+        assert_eq!(format_secs(7_830.0), "2h10m");
+        assert_eq!(format_secs(f64::NAN), "-");
     }
 
     #[test]

@@ -1,0 +1,454 @@
+//! `kscope watch`: samples the cluster at an interval, feeds the metrics engine, and prints
+//! alerts as they fire and resolve (JSON lines by default); `--once` is a Nagios-style check.
+
+use std::time::Duration;
+
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory};
+use serde::Serialize;
+
+use super::output::{emit, opt, stdout_is_terminal, table, Output};
+use super::{ensure_writable, parse_duration, Cli, GlobalArgs};
+use crate::config::{self, ConnectionSettings};
+use crate::error::{Error, Result};
+use crate::kafka::produce::{Acks, OutRecord, Producer};
+use crate::kafka::{KafkaClient, SampleFilter};
+use crate::metrics::time::{format_secs, rfc3339, Millis};
+use crate::metrics::{AlertEvent, MetricsState, Severity, Snapshot};
+use crate::record::sanitize::escape_json_for_terminal;
+
+/// `watch --once` exit codes, as Nagios plugins use them.
+pub mod check {
+    pub const OK: i32 = 0;
+    pub const WARNING: i32 = 1;
+    pub const CRITICAL: i32 = 2;
+    pub const UNKNOWN: i32 = 3;
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Time between samples, e.g. 10s or 1s [default: `interval` in config.toml's [metrics], else 10s]
+    #[arg(long, value_parser = parse_duration)]
+    pub interval: Option<Duration>,
+    /// Take two samples one interval apart, print the alerts that fire, and exit 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN
+    #[arg(long)]
+    pub once: bool,
+    /// Also publish alert events to this topic, keyed by rule/resource (refused when read-only)
+    #[arg(long, value_name = "TOPIC")]
+    pub alerts_topic: Option<String>,
+    /// Sample only topics matching this name (repeatable; * and ? wildcards)
+    #[arg(long = "topic", value_name = "GLOB")]
+    pub topics: Vec<String>,
+    /// Sample only groups matching this name (repeatable; * and ? wildcards)
+    #[arg(long = "group", value_name = "GLOB")]
+    pub groups: Vec<String>,
+    /// Also print a metrics snapshot (rates, groups, leaderboards) after every sample
+    #[arg(long)]
+    pub metrics: bool,
+}
+
+/// One line of `watch` output (and one alert event on `--alerts-topic`).
+#[derive(Serialize)]
+struct AlertLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    event: &'a AlertEvent,
+    context: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct MetricsLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    context: Option<&'a str>,
+    #[serde(flatten)]
+    snapshot: &'a Snapshot,
+}
+
+/// Whether `-o`/`--output` (or `KSCOPE_OUTPUT`) was given: `watch` defaults to JSON lines, not
+/// to the table the other subcommands default to.
+fn output_given() -> bool {
+    let Ok(m) = Cli::command().try_get_matches_from(std::env::args_os()) else {
+        return false;
+    };
+    let given = |m: &clap::ArgMatches| {
+        matches!(
+            m.value_source("output"),
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        )
+    };
+    given(&m) || m.subcommand_matches("watch").is_some_and(given)
+}
+
+fn now_ms() -> Millis {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub async fn run(g: &GlobalArgs, a: WatchArgs) -> Result<i32> {
+    let output = if output_given() {
+        g.output
+    } else {
+        Output::Jsonl
+    };
+    let once = a.once;
+    match watch(g, a, output).await {
+        Ok(code) => Ok(code),
+        // A read-only refusal keeps its own exit code; anything else that stops a check from
+        // evaluating is UNKNOWN.
+        Err(e @ Error::ReadOnly(_)) => Err(e),
+        Err(e) if once => {
+            let line = e.to_string().replace('\n', " ");
+            eprintln!("kscope: {line}");
+            if output == Output::Table {
+                emit(&format!("UNKNOWN: {line}\n"))?;
+            }
+            Ok(check::UNKNOWN)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+struct Watch {
+    output: Output,
+    context: Option<String>,
+    publisher: Option<(Producer, String)>,
+    metrics: bool,
+}
+
+async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
+    let opts = g.connect_options();
+    let (file, path) = config::load_config(opts.config_file.as_deref())?;
+    let settings = config::resolve(&opts, &file)?;
+    if let Some(topic) = &a.alerts_topic {
+        ensure_writable(&settings, &format!("publish alerts to '{topic}'"))?;
+    }
+    let context = settings.context.clone();
+    let rules = config::alert_rules(&file, context.as_deref(), path.as_deref())?;
+    let mut mc = config::metrics_config(&file, context.as_deref(), path.as_deref())?;
+    if let Some(i) = a.interval {
+        mc.interval = Millis::try_from(i.as_millis())
+            .ok()
+            .filter(|ms| *ms > 0)
+            .ok_or_else(|| Error::usage(format!("invalid --interval {i:?}")))?;
+    }
+    if a.once {
+        // A check has two samples one interval apart: judge status over that interval.
+        mc.status_window = mc.status_window.min(mc.interval);
+    }
+    let interval = Duration::from_millis(mc.interval.unsigned_abs());
+    let client = KafkaClient::new(settings.clone())?;
+    let publisher = match &a.alerts_topic {
+        Some(topic) => Some((publisher(&client, &settings, topic).await?, topic.clone())),
+        None => None,
+    };
+    let filter = SampleFilter {
+        topics: a.topics.clone(),
+        groups: a.groups.clone(),
+        ..SampleFilter::default()
+    };
+    let w = Watch {
+        output,
+        context,
+        publisher,
+        metrics: a.metrics,
+    };
+    let mut state = MetricsState::new(mc, rules);
+    if a.once {
+        check_once(&w, &client, &filter, &mut state, interval).await
+    } else {
+        watch_forever(&w, &client, &filter, &mut state, interval).await
+    }
+}
+
+/// A producer for alert events, after making sure the topic exists.
+async fn publisher(
+    client: &KafkaClient,
+    settings: &ConnectionSettings,
+    topic: &str,
+) -> Result<Producer> {
+    client.partitions(topic).await?;
+    Producer::new(settings, Acks::All)
+}
+
+async fn check_once(
+    w: &Watch,
+    client: &KafkaClient,
+    filter: &SampleFilter,
+    state: &mut MetricsState,
+    interval: Duration,
+) -> Result<i32> {
+    let start = tokio::time::Instant::now();
+    let first = client.sample(filter).await?;
+    state.ingest(&first, now_ms());
+    tokio::time::sleep_until(start + interval).await;
+    let second = client.sample(filter).await?;
+    let now = now_ms();
+    state.ingest(&second, now);
+    let mut firing = state.check(now);
+    firing.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.resource.cmp(&b.resource))
+    });
+    let code = match firing.iter().map(|e| e.severity).max() {
+        Some(Severity::Crit) => check::CRITICAL,
+        Some(Severity::Warn) => check::WARNING,
+        _ => check::OK,
+    };
+    let snapshot = w.metrics.then(|| state.snapshot(now));
+    match w.output {
+        Output::Table => {
+            let mut text = check_summary(code, &firing, state, now);
+            if let Some(s) = &snapshot {
+                text.push('\n');
+                text.push_str(&metrics_table(s));
+            }
+            emit(&text)?;
+        }
+        Output::Json => {
+            let lines: Vec<AlertLine> = firing.iter().map(|e| w.line(e)).collect();
+            emit(&(json(&lines, true)? + "\n"))?;
+            if let Some(s) = &snapshot {
+                emit(&(json(&w.metrics_line(s), true)? + "\n"))?;
+            }
+        }
+        Output::Jsonl => {
+            for e in &firing {
+                emit(&(json(&w.line(e), false)? + "\n"))?;
+            }
+            if let Some(s) = &snapshot {
+                emit(&(json(&w.metrics_line(s), false)? + "\n"))?;
+            }
+        }
+    }
+    w.publish(&firing).await?;
+    Ok(code)
+}
+
+async fn watch_forever(
+    w: &Watch,
+    client: &KafkaClient,
+    filter: &SampleFilter,
+    state: &mut MetricsState,
+    interval: Duration,
+) -> Result<i32> {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failures = 0u32;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            r = tokio::signal::ctrl_c() => {
+                r.map_err(|e| Error::Io(format!("cannot wait for Ctrl-C: {e}")))?;
+                return Ok(crate::error::exit::OK);
+            }
+        }
+        let sample = match client.sample(filter).await {
+            Ok(s) => s,
+            // A cluster that cannot be reached at the start is a mistake to report at once;
+            // later, a failed cycle is skipped and the alerts keep their state.
+            Err(e) if state.samples() == 0 => return Err(e),
+            Err(e) => {
+                failures += 1;
+                eprintln!(
+                    "kscope: warning: sample failed ({failures} so far): {}",
+                    e.to_string().replace('\n', " ")
+                );
+                continue;
+            }
+        };
+        for err in &sample.errors {
+            tracing::warn!("sample: {err}");
+        }
+        let now = now_ms();
+        let events = state.ingest(&sample, now);
+        for e in &events {
+            w.print_event(e)?;
+        }
+        if w.metrics {
+            w.print_metrics(&state.snapshot(now))?;
+        }
+        if let Err(e) = w.publish(&events).await {
+            eprintln!("kscope: warning: {e}");
+        }
+    }
+}
+
+fn json(value: &impl Serialize, pretty: bool) -> Result<String> {
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    }
+    .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
+    Ok(if stdout_is_terminal() {
+        escape_json_for_terminal(&text).into_owned()
+    } else {
+        text
+    })
+}
+
+impl Watch {
+    fn line<'a>(&'a self, e: &'a AlertEvent) -> AlertLine<'a> {
+        AlertLine {
+            kind: "alert",
+            event: e,
+            context: self.context.as_deref(),
+        }
+    }
+
+    fn metrics_line<'a>(&'a self, s: &'a Snapshot) -> MetricsLine<'a> {
+        MetricsLine {
+            kind: "metrics",
+            context: self.context.as_deref(),
+            snapshot: s,
+        }
+    }
+
+    fn print_event(&self, e: &AlertEvent) -> Result<()> {
+        match self.output {
+            Output::Table => emit(&(event_text(e) + "\n")),
+            Output::Json => emit(&(json(&self.line(e), true)? + "\n")),
+            Output::Jsonl => emit(&(json(&self.line(e), false)? + "\n")),
+        }
+    }
+
+    fn print_metrics(&self, s: &Snapshot) -> Result<()> {
+        match self.output {
+            Output::Table => emit(&(metrics_table(s) + "\n")),
+            Output::Json => emit(&(json(&self.metrics_line(s), true)? + "\n")),
+            Output::Jsonl => emit(&(json(&self.metrics_line(s), false)? + "\n")),
+        }
+    }
+
+    /// Publishes events to the alerts topic, if there is one; the key is `rule/resource`.
+    async fn publish(&self, events: &[AlertEvent]) -> Result<()> {
+        let Some((producer, topic)) = &self.publisher else {
+            return Ok(());
+        };
+        for e in events {
+            let value = serde_json::to_vec(&self.line(e))
+                .map_err(|err| Error::Io(format!("cannot write JSON: {err}")))?;
+            let record = OutRecord {
+                key: Some(e.key().into_bytes()),
+                value: Some(value),
+                ..OutRecord::default()
+            };
+            producer.send(topic, &record).await.map_err(|err| {
+                Error::kafka(format!("cannot publish alerts to '{topic}': {err}"))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn event_text(e: &AlertEvent) -> String {
+    let value = e.value.map_or("-".to_string(), |v| v.to_string());
+    format!(
+        "{} {:<8} {:<4} {} {} value={} ({})",
+        rfc3339(e.at),
+        match e.state {
+            crate::metrics::EventState::Firing => "FIRING",
+            crate::metrics::EventState::Resolved => "RESOLVED",
+        },
+        e.severity,
+        e.rule,
+        e.resource,
+        value,
+        e.expr
+    )
+}
+
+/// The Nagios-style status line and the firing alerts.
+fn check_summary(code: i32, firing: &[AlertEvent], state: &MetricsState, now: Millis) -> String {
+    let word = match code {
+        check::CRITICAL => "CRITICAL",
+        check::WARNING => "WARNING",
+        _ => "OK",
+    };
+    let snap = state.snapshot(now);
+    let mut s = if firing.is_empty() {
+        format!(
+            "{word}: no alerts firing ({} topics, {} groups, {} rules)\n",
+            snap.topics.len(),
+            snap.groups.len(),
+            state.rules().len()
+        )
+    } else {
+        let list: Vec<String> = firing
+            .iter()
+            .map(|e| format!("{} {}", e.rule, e.resource))
+            .collect();
+        format!("{word}: {} firing: {}\n", firing.len(), list.join(", "))
+    };
+    if !firing.is_empty() {
+        s.push_str(&table(
+            &["SEVERITY", "RULE", "RESOURCE", "VALUE", "RULE-TEXT"],
+            firing
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.severity.to_string(),
+                        e.rule.clone(),
+                        e.resource.clone(),
+                        e.value.map_or("-".into(), |v| v.to_string()),
+                        e.expr.clone(),
+                    ]
+                })
+                .collect(),
+        ));
+    }
+    s
+}
+
+fn rate(v: Option<f64>) -> String {
+    v.map_or("-".into(), |r| format!("{r:.1}/s"))
+}
+
+/// A compact text view of a snapshot: the cluster, busiest topics and the groups.
+fn metrics_table(s: &Snapshot) -> String {
+    let mut out = format!(
+        "{}  cluster {}  topics {}  partitions {}  under-replicated {}  offline {}  alerts {}\n",
+        rfc3339(s.at),
+        rate(s.cluster.rate),
+        s.cluster.topics,
+        s.cluster.partitions,
+        s.cluster.under_replicated,
+        s.cluster.offline,
+        s.alerts.len()
+    );
+    if !s.leaderboards.topics_by_rate.is_empty() {
+        out.push_str(&table(
+            &["TOPIC", "RATE"],
+            s.leaderboards
+                .topics_by_rate
+                .iter()
+                .map(|r| vec![r.name.clone(), rate(Some(r.value))])
+                .collect(),
+        ));
+    }
+    if !s.groups.is_empty() {
+        out.push_str(&table(
+            &[
+                "GROUP", "STATUS", "LAG", "LAG-TIME", "GROWTH", "CONSUME", "ETA",
+            ],
+            s.groups
+                .iter()
+                .map(|g| {
+                    vec![
+                        g.group.clone(),
+                        opt(g.status),
+                        opt(g.total_lag),
+                        g.lag_seconds.map_or("-".into(), format_secs),
+                        rate(g.lag_growth),
+                        rate(g.consume_rate),
+                        g.eta_seconds.map_or("-".into(), format_secs),
+                    ]
+                })
+                .collect(),
+        ));
+    }
+    out
+}

@@ -1,0 +1,235 @@
+//! One sampling cycle for the metrics engine, with as few requests as the protocol allows:
+//!
+//! - one Metadata request for all topics (partitions, leaders, replicas, in-sync replicas);
+//! - ListGroups, one request per broker (group names and states), unless groups are not wanted;
+//! - ListOffsets for latest and for earliest offsets of every sampled partition, each one
+//!   request per partition leader;
+//! - OffsetFetch for every group, all sent at once (librdkafka takes one group per request).
+//!
+//! The result is a plain [`Sample`] with the time it was taken and the requests it sent.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Instant;
+
+use super::{api, native, Inner, KafkaClient, OffsetSpec, TopicPartition};
+use crate::error::{Error, Result};
+use crate::metrics::glob;
+use crate::metrics::{CommittedOffset, GroupSample, PartitionSample, Requests, Sample};
+
+/// Which topics and groups a cycle samples.
+#[derive(Debug, Clone, Default)]
+pub struct SampleFilter {
+    /// Topic globs; empty = all topics.
+    pub topics: Vec<String>,
+    /// Group globs; empty = all groups.
+    pub groups: Vec<String>,
+    /// Sample the broker's own topics (`__consumer_offsets`, ...) too.
+    pub include_internal: bool,
+    /// Sample no groups at all (topics only).
+    pub no_groups: bool,
+}
+
+impl KafkaClient {
+    /// Takes one sample of log-end and committed offsets.
+    pub async fn sample(&self, filter: &SampleFilter) -> Result<Sample> {
+        let filter = filter.clone();
+        self.call(move |i| i.sample(&filter)).await
+    }
+
+    /// Committed offsets of many groups in one round of requests (one OffsetFetch per group,
+    /// all sent at once); each group's own result or error.
+    pub async fn committed_offsets_many(
+        &self,
+        groups: Vec<String>,
+    ) -> Result<HashMap<String, Result<HashMap<TopicPartition, i64>>>> {
+        self.call(move |i| {
+            i.committed_many(&groups, || {
+                Ok(Inner::partitions_of(&i.metadata(None)?, false))
+            })
+        })
+        .await
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Inner {
+    fn sample(&self, filter: &SampleFilter) -> Result<Sample> {
+        let started = Instant::now();
+        let mut requests = Requests::default();
+        let mut errors = Vec::new();
+
+        let md = self.metadata(None)?;
+        requests.metadata = 1;
+        let mut partitions = Vec::new();
+        let mut leaders = BTreeSet::new();
+        for t in md.topics() {
+            let name = t.name();
+            if (!filter.include_internal && super::is_internal_topic(name))
+                || !glob::matches_any(&filter.topics, name)
+            {
+                continue;
+            }
+            if let Some(err) = t.error() {
+                errors.push(format!(
+                    "topic '{name}': {}",
+                    rdkafka::types::RDKafkaErrorCode::from(err)
+                ));
+                continue;
+            }
+            for p in t.partitions() {
+                let leader = (p.leader() >= 0).then_some(p.leader());
+                if let Some(l) = leader {
+                    leaders.insert(l);
+                }
+                partitions.push(PartitionSample {
+                    topic: name.to_string(),
+                    partition: p.id(),
+                    log_start: None,
+                    log_end: None,
+                    leader,
+                    replicas: p.replicas().len(),
+                    isr: p.isr().len(),
+                });
+            }
+        }
+
+        let groups = if filter.no_groups {
+            Vec::new()
+        } else {
+            self.sample_group_names(filter, md.brokers().len(), &mut requests, &mut errors)?
+        };
+
+        let at = now_ms();
+        let tps: Vec<TopicPartition> = partitions
+            .iter()
+            .map(|p| (p.topic.clone(), p.partition))
+            .collect();
+        if !tps.is_empty() {
+            let latest = self.list_offsets(&tps, OffsetSpec::Latest)?;
+            let earliest = self.list_offsets(&tps, OffsetSpec::Earliest)?;
+            requests.list_offsets = 2 * leaders.len() as u32;
+            for p in &mut partitions {
+                let key = (p.topic.clone(), p.partition);
+                p.log_end = latest.get(&key).copied().filter(|o| *o >= 0);
+                p.log_start = earliest.get(&key).copied().filter(|o| *o >= 0);
+            }
+        }
+
+        let mut group_samples = Vec::with_capacity(groups.len());
+        if !groups.is_empty() {
+            let req: Vec<native::GroupOffsetsRequest> =
+                groups.iter().map(|(g, _)| (g.clone(), None)).collect();
+            let mut fetched: HashMap<String, Result<Vec<native::TpResult>>> =
+                native::list_group_offsets(self.raw(), &req, self.timeout())?
+                    .into_iter()
+                    .collect();
+            requests.offset_fetch = req.len() as u32;
+            // Brokers that only answer for named partitions (the librdkafka mock) are asked
+            // again, for the sampled partitions, about the groups the context names.
+            let empty: Vec<String> = groups
+                .iter()
+                .filter(|(g, _)| self.settings.known_groups.contains(g))
+                .filter(|(g, _)| matches!(fetched.get(g), Some(Ok(v)) if v.is_empty()))
+                .map(|(g, _)| g.clone())
+                .collect();
+            if !empty.is_empty() && !tps.is_empty() {
+                let req: Vec<native::GroupOffsetsRequest> = empty
+                    .iter()
+                    .map(|g| (g.clone(), Some(tps.clone())))
+                    .collect();
+                for (g, r) in native::list_group_offsets(self.raw(), &req, self.timeout())? {
+                    fetched.insert(g, r);
+                }
+                requests.offset_fetch += req.len() as u32;
+            }
+            for (group, state) in groups {
+                let (offsets, error) = match fetched.remove(&group) {
+                    Some(Ok(list)) => (
+                        list.into_iter()
+                            .filter(|r| r.error.is_none() && r.offset >= 0)
+                            .map(|r| CommittedOffset {
+                                topic: r.topic,
+                                partition: r.partition,
+                                offset: r.offset,
+                            })
+                            .collect(),
+                        None,
+                    ),
+                    Some(Err(e)) => (Vec::new(), Some(e.to_string())),
+                    None => (Vec::new(), Some("OffsetFetch returned nothing".to_string())),
+                };
+                group_samples.push(GroupSample {
+                    group,
+                    state,
+                    offsets,
+                    error,
+                });
+            }
+        }
+
+        Ok(Sample {
+            at,
+            partitions,
+            groups: group_samples,
+            requests,
+            took_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+            errors,
+        })
+    }
+
+    /// The groups to sample with their states: ListGroups, or the context's `groups` where the
+    /// broker lacks it (or refuses it).
+    fn sample_group_names(
+        &self,
+        filter: &SampleFilter,
+        brokers: usize,
+        requests: &mut Requests,
+        errors: &mut Vec<String>,
+    ) -> Result<Vec<(String, Option<String>)>> {
+        let known = || -> Vec<(String, Option<String>)> {
+            self.settings
+                .known_groups
+                .iter()
+                .filter(|g| glob::matches_any(&filter.groups, g))
+                .map(|g| (g.clone(), None))
+                .collect()
+        };
+        let listed = self
+            .require(api::LIST_GROUPS)
+            .and_then(|_| native::list_groups(self.raw(), self.timeout()));
+        match listed {
+            Ok((groups, errs)) => {
+                requests.list_groups = brokers as u32;
+                errors.extend(errs.into_iter().map(|e| e.to_string()));
+                let mut out: Vec<(String, Option<String>)> = groups
+                    .into_iter()
+                    .filter(|g| glob::matches_any(&filter.groups, &g.group))
+                    .map(|g| (g.group, Some(g.state)))
+                    .collect();
+                // Groups the context names are sampled even if listing missed them.
+                for (g, s) in known() {
+                    if !out.iter().any(|(n, _)| *n == g) {
+                        out.push((g, s));
+                    }
+                }
+                out.sort();
+                Ok(out)
+            }
+            Err(e @ (Error::Connect(_) | Error::Timeout { .. })) => Err(e),
+            Err(e) => {
+                let known = known();
+                if known.is_empty() {
+                    errors.push(format!(
+                        "{e}; name the groups in the context's `groups` list to sample them"
+                    ));
+                } else {
+                    tracing::info!("{e}: sampling the context's groups");
+                }
+                Ok(known)
+            }
+        }
+    }
+}
