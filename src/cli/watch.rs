@@ -178,10 +178,11 @@ async fn check_once(
     state: &mut MetricsState,
     interval: Duration,
 ) -> Result<i32> {
-    let start = tokio::time::Instant::now();
     let first = client.sample(filter).await?;
     state.ingest(&first, now_ms());
-    tokio::time::sleep_until(start + interval).await;
+    // The second sample's offsets are asked for at least one interval after the first's.
+    let since_first = Duration::from_millis((now_ms() - first.at).max(0).unsigned_abs());
+    tokio::time::sleep(interval.saturating_sub(since_first)).await;
     let second = client.sample(filter).await?;
     let now = now_ms();
     state.ingest(&second, now);
