@@ -153,6 +153,14 @@ async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
         publisher,
         metrics: a.metrics,
     };
+    if output == Output::Table && !a.once {
+        eprintln!(
+            "kscope: watching {} every {} with {} alert rules; Ctrl-C to stop",
+            settings.describe(),
+            crate::metrics::time::format_duration(mc.interval),
+            rules.len()
+        );
+    }
     let mut state = MetricsState::new(mc, rules);
     if a.once {
         check_once(&w, &client, &filter, &mut state, interval).await

@@ -19,6 +19,22 @@ pub struct KscopeContext {
     /// ApiKey -> highest version, from the brokers' ApiVersions answers (librdkafka logs them
     /// under the `feature` debug context; it has no public call for them).
     api_versions: Mutex<BTreeMap<i16, i16>>,
+    /// Requests sent so far, from librdkafka's statistics (only when `statistics.interval.ms`
+    /// is set).
+    requests: Mutex<RequestsSent>,
+}
+
+/// Requests a client has sent, summed over brokers, as librdkafka's statistics count them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestsSent {
+    /// How many statistics have arrived (0: none yet, or statistics are off).
+    pub reports: u64,
+    /// Every request sent.
+    pub total: i64,
+    /// By API name (`Metadata`, `ListOffsets`, ...). librdkafka leaves out APIs it thinks this
+    /// kind of client never uses (OffsetFetch for the producer-type handle kscope uses), so
+    /// these may add up to less than `total`.
+    pub by_api: BTreeMap<String, i64>,
 }
 
 impl KscopeContext {
@@ -27,7 +43,13 @@ impl KscopeContext {
             fatal: watch::channel(None).0,
             last_error: Mutex::new(None),
             api_versions: Mutex::new(BTreeMap::new()),
+            requests: Mutex::new(RequestsSent::default()),
         }
+    }
+
+    /// Requests sent so far as of the latest statistics.
+    pub fn requests_sent(&self) -> RequestsSent {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     /// Subscribes to the fatal connection error, if one happens.
@@ -97,6 +119,36 @@ impl ClientContext for KscopeContext {
         }
     }
 
+    fn stats_raw(&self, statistics: &[u8]) {
+        #[derive(serde::Deserialize)]
+        struct Stats {
+            #[serde(default)]
+            brokers: BTreeMap<String, BrokerStats>,
+        }
+        #[derive(serde::Deserialize)]
+        struct BrokerStats {
+            #[serde(default)]
+            tx: i64,
+            #[serde(default)]
+            req: BTreeMap<String, i64>,
+        }
+        let Ok(stats) = serde_json::from_slice::<Stats>(statistics) else {
+            tracing::debug!("unreadable librdkafka statistics");
+            return;
+        };
+        let mut sent = RequestsSent::default();
+        for b in stats.brokers.into_values() {
+            sent.total += b.tx;
+            for (api, n) in b.req {
+                *sent.by_api.entry(api).or_default() += n;
+            }
+        }
+        if let Ok(mut r) = self.requests.lock() {
+            sent.reports = r.reports + 1;
+            *r = sent;
+        }
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         tracing::warn!(target: "librdkafka", "client error: {error}: {reason}");
         if let Ok(mut last) = self.last_error.lock() {
@@ -149,6 +201,18 @@ pub fn clean_reason(reason: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statistics_give_requests_sent() {
+        let c = KscopeContext::new();
+        assert_eq!(c.requests_sent().reports, 0);
+        c.stats_raw(br#"{"name":"x","brokers":{"a:1/1":{"tx":7,"req":{"Metadata":2,"ListOffsets":1}},"a:1/bootstrap":{"tx":1,"req":{"Metadata":1}}}}"#);
+        let r = c.requests_sent();
+        assert_eq!((r.reports, r.total), (1, 8));
+        assert_eq!(r.by_api["Metadata"], 3);
+        c.stats_raw(b"not json");
+        assert_eq!(c.requests_sent().reports, 1);
+    }
 
     #[test]
     fn api_versions_are_parsed() {

@@ -26,7 +26,7 @@ use crate::model::{
     self, Broker, ClusterInfo, ConfigValue, GroupDetail, GroupSummary, Member, PartitionInfo,
     PartitionLag, TopicDetail, TopicPartitions, TopicSummary,
 };
-pub use context::{clean_reason, KscopeContext};
+pub use context::{clean_reason, KscopeContext, RequestsSent};
 pub use native::OffsetSpec;
 pub use sampler::SampleFilter;
 

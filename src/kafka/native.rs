@@ -271,6 +271,64 @@ pub fn list_offsets(
     }
 }
 
+/// ListOffsets for many partitions as several requests of at most `chunk` partitions each,
+/// all in flight at once on one queue. For thousands of partitions this is much cheaper than
+/// one call: librdkafka matches every partition of a leader's answer against every partition
+/// of the call (quadratic), and building the list here avoids a lookup per partition added.
+/// Returns the results and the number of calls made.
+pub fn list_offsets_batched(
+    client: Handle<'_>,
+    partitions: &[(String, i32, OffsetSpec)],
+    chunk: usize,
+    timeout: Duration,
+) -> Result<(Vec<TpResult>, usize)> {
+    let rk = client.native_ptr();
+    const API: &str = "ListOffsets";
+    if partitions.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let mut lists = Vec::new();
+    for part in partitions.chunks(chunk.max(1)) {
+        let mut tpl = TopicPartitionList::with_capacity(part.len());
+        for (topic, partition, spec) in part {
+            tpl.add_partition(topic, *partition)
+                .set_offset(spec.as_offset())
+                .map_err(|e| Error::kafka(format!("{API}: {e}")))?;
+        }
+        lists.push(tpl);
+    }
+    let queue = new_queue(rk)?;
+    let deadline = Instant::now() + timeout + Duration::from_secs(1);
+    unsafe {
+        // librdkafka copies the list and the options when a request is submitted.
+        for tpl in &lists {
+            let opts = options(
+                rk,
+                rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTOFFSETS,
+                timeout,
+            )?;
+            rd::rd_kafka_ListOffsets(rk, tpl.ptr(), opts.0, queue.0);
+        }
+        let mut out = Vec::with_capacity(partitions.len());
+        for _ in &lists {
+            let ev = wait(&queue, deadline, API)?;
+            let result = rd::rd_kafka_event_ListOffsets_result(ev.0);
+            if result.is_null() {
+                return Err(Error::kafka("ListOffsets: unexpected result event"));
+            }
+            let mut n = 0usize;
+            let infos = rd::rd_kafka_ListOffsets_result_infos(result, &mut n);
+            for i in 0..n {
+                let tp = rd::rd_kafka_ListOffsetsResultInfo_topic_partition(*infos.add(i));
+                if !tp.is_null() {
+                    out.push(tp_result(&*tp));
+                }
+            }
+        }
+        Ok((out, lists.len()))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct GroupListing {
     pub group: String,
@@ -841,8 +899,8 @@ struct MainQueue(Queue);
 unsafe impl Send for MainQueue {}
 unsafe impl Sync for MainQueue {}
 
-/// Pumps a client's main queue on a thread of its own, handing log lines and errors to the
-/// context. rust-rdkafka's admin client never polls that queue, so without this the events
+/// Pumps a client's main queue on a thread of its own, handing log lines, errors and
+/// statistics to the context. rust-rdkafka's admin client never polls that queue, so without this the events
 /// would pile up unseen. Dropping the handle stops the thread before the client goes away.
 pub struct MainQueuePump {
     queue: std::sync::Arc<MainQueue>,
@@ -887,6 +945,12 @@ impl MainQueuePump {
                                         &string(fac).unwrap_or_default(),
                                         &string(msg).unwrap_or_default(),
                                     );
+                                }
+                            }
+                            rd::RD_KAFKA_EVENT_STATS => {
+                                let json = rd::rd_kafka_event_stats(ev.0);
+                                if !json.is_null() {
+                                    context.stats_raw(CStr::from_ptr(json).to_bytes());
                                 }
                             }
                             rd::RD_KAFKA_EVENT_ERROR => {

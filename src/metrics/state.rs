@@ -277,6 +277,8 @@ impl TopicState {
 struct GroupPartitionState {
     points: Vec<StatusPoint>,
     rewinds: u64,
+    /// When the group last had an offset for it.
+    seen: Millis,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -305,6 +307,8 @@ struct PartView {
 /// The engine's state for one cluster.
 #[derive(Debug, Clone)]
 pub struct MetricsState {
+    /// Everything as of the last `ingest`, for readers that render what the last sample said.
+    latest: Option<Snapshot>,
     config: MetricsConfig,
     topics: BTreeMap<String, TopicState>,
     groups: BTreeMap<String, GroupState>,
@@ -327,6 +331,7 @@ fn sum(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
 impl MetricsState {
     pub fn new(config: MetricsConfig, rules: Vec<AlertRule>) -> Self {
         MetricsState {
+            latest: None,
             config,
             topics: BTreeMap::new(),
             groups: BTreeMap::new(),
@@ -374,7 +379,15 @@ impl MetricsState {
         self.last_errors = sample.errors.clone();
         self.prune(now);
         let (topics, groups) = (self.topics(now), self.groups(now));
-        self.alerts.evaluate(now, |c| observe(c, &topics, &groups))
+        let events = self.alerts.evaluate(now, |c| observe(c, &topics, &groups));
+        self.latest = Some(self.snapshot_from(now, topics, groups));
+        events
+    }
+
+    /// Everything as of the last sample, computed once when it was taken in (cheap to call on
+    /// every frame); `None` before the first sample.
+    pub fn latest(&self) -> Option<&Snapshot> {
+        self.latest.as_ref()
     }
 
     fn ingest_partitions(&mut self, sample: &Sample) {
@@ -425,7 +438,6 @@ impl MetricsState {
             g.error = None;
             let mut consumed: Option<i64> = None;
             let mut total_lag: Option<i64> = None;
-            let mut seen: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
             for o in &gs.offsets {
                 // Lag only on topics that are sampled.
                 let Some(part) = self
@@ -461,12 +473,11 @@ impl MetricsState {
                     committed: o.offset,
                     lag,
                 });
-                seen.entry(o.topic.as_str()).or_default().push(o.partition);
+                gp.seen = at;
             }
             // Partitions the group no longer has offsets for are gone.
-            g.partitions.retain(|topic, parts| {
-                let keep = seen.get(topic.as_str());
-                parts.retain(|p, _| keep.is_some_and(|k| k.contains(p)));
+            g.partitions.retain(|_, parts| {
+                parts.retain(|_, gp| gp.seen == at);
                 !parts.is_empty()
             });
             if let Some(from) = g.last_at {
@@ -543,6 +554,11 @@ impl MetricsState {
 
     /// The cluster as a whole (sampled topics only).
     pub fn cluster(&self, now: Millis) -> ClusterMetrics {
+        cluster_of(&self.topics(now), &self.config.windows)
+    }
+
+    #[cfg(test)]
+    fn cluster_direct(&self, now: Millis) -> ClusterMetrics {
         let parts = || {
             self.topics
                 .values()
@@ -791,9 +807,20 @@ impl MetricsState {
         leaderboards(&self.topics(now), &self.groups(now), self.config.top)
     }
 
-    /// Everything at once.
+    /// Everything at once, at `now` (the snapshot of the last `ingest` when `now` is its time).
     pub fn snapshot(&self, now: Millis) -> Snapshot {
-        let (topics, groups) = (self.topics(now), self.groups(now));
+        if let Some(s) = self.latest.as_ref().filter(|s| s.at == now) {
+            return s.clone();
+        }
+        self.snapshot_from(now, self.topics(now), self.groups(now))
+    }
+
+    fn snapshot_from(
+        &self,
+        now: Millis,
+        topics: Vec<TopicMetrics>,
+        groups: Vec<GroupMetrics>,
+    ) -> Snapshot {
         Snapshot {
             at: now,
             last_sample: self.last_at,
@@ -802,12 +829,33 @@ impl MetricsState {
             requests: self.last_requests,
             took_ms: self.last_took,
             errors: self.last_errors.clone(),
-            cluster: self.cluster(now),
+            cluster: cluster_of(&topics, &self.config.windows),
             leaderboards: leaderboards(&topics, &groups, self.config.top),
             alerts: self.alerts.active(),
             topics,
             groups,
         }
+    }
+}
+
+/// The cluster's numbers are its topics' summed.
+fn cluster_of(topics: &[TopicMetrics], windows: &[WindowSpec]) -> ClusterMetrics {
+    ClusterMetrics {
+        topics: topics.len(),
+        partitions: topics.iter().map(|t| t.partitions).sum(),
+        under_replicated: topics.iter().map(|t| t.under_replicated).sum(),
+        offline: topics.iter().map(|t| t.offline).sum(),
+        rate: sum(topics.iter().map(|t| t.rate)),
+        rates: windows
+            .iter()
+            .enumerate()
+            .map(|(i, w)| WindowValue {
+                window: *w,
+                per_sec: sum(topics
+                    .iter()
+                    .map(|t| t.rates.get(i).and_then(|r| r.per_sec))),
+            })
+            .collect(),
     }
 }
 
@@ -1025,6 +1073,11 @@ mod tests {
             5.0
         ));
         let c = m.cluster(now);
+        assert_eq!(
+            c,
+            m.cluster_direct(now),
+            "summed over topics or partitions alike"
+        );
         assert_eq!((c.topics, c.partitions), (2, 3));
         assert!(close(c.rate, 16.0));
         let b = m.rate_buckets(Some("a"), 10 * S, 2, now);

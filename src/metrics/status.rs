@@ -114,10 +114,18 @@ pub fn evaluate(
             Status::Stall
         });
     }
-    let lags: Vec<i64> = pts.iter().filter_map(|p| p.lag).collect();
-    // A trend needs two steps at least: one step up is not "growing".
-    let growing =
-        lags.len() >= 3 && lags.windows(2).all(|w| w[1] >= w[0]) && lags.last() > lags.first();
+    // Growing: never down from one known lag to the next, up overall, over two steps at least
+    // (one step up is not a trend).
+    let (mut known, mut first_lag, mut prev, mut never_down) = (0usize, None, None, true);
+    for l in pts.iter().filter_map(|p| p.lag) {
+        known += 1;
+        first_lag.get_or_insert(l);
+        if prev.is_some_and(|p| l < p) {
+            never_down = false;
+        }
+        prev = Some(l);
+    }
+    let growing = known >= 3 && never_down && prev > first_lag;
     Some(if growing { Status::Warn } else { Status::Ok })
 }
 
