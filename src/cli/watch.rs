@@ -246,15 +246,23 @@ async fn watch_forever(
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failures = 0u32;
+    // One listener for the whole run, so a Ctrl-C during a sample is not missed.
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
+    let stopped = |r: std::io::Result<()>| -> Result<i32> {
+        r.map_err(|e| Error::Io(format!("cannot wait for Ctrl-C: {e}")))?;
+        Ok(crate::error::exit::OK)
+    };
     loop {
         tokio::select! {
             _ = tick.tick() => {}
-            r = tokio::signal::ctrl_c() => {
-                r.map_err(|e| Error::Io(format!("cannot wait for Ctrl-C: {e}")))?;
-                return Ok(crate::error::exit::OK);
-            }
+            r = &mut stop => return stopped(r),
         }
-        let sample = match client.sample(filter).await {
+        let sampled = tokio::select! {
+            s = client.sample(filter) => s,
+            r = &mut stop => return stopped(r),
+        };
+        let sample = match sampled {
             Ok(s) => s,
             // A cluster that cannot be reached at the start is a mistake to report at once;
             // later, a failed cycle is skipped and the alerts keep their state.
