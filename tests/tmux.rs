@@ -103,10 +103,6 @@ fn console_in_a_real_terminal() {
         ),
         "Enter",
     ]);
-    assert_eq!(
-        t.wait_for("the alternate screen", &["kscope"]).is_empty(),
-        false
-    );
 
     t.wait_for(
         "the overview with data",
