@@ -376,16 +376,11 @@ fn virtual_table<'a>(
 ) {
     let inner_rows = area.height.saturating_sub(3) as usize;
     let end = (table.offset + inner_rows).min(table.order.len());
-    let rows: Vec<Row> = (table.offset..end)
-        .map(|pos| {
-            let r = row(table.order[pos]);
-            if pos == table.selected {
-                r.style(theme.selection())
-            } else {
-                r
-            }
-        })
-        .collect();
+    let rows: Vec<Row> = (table.offset..end).map(|pos| row(table.order[pos])).collect();
+    // Only the rows on screen are built, so the selection is relative to the first of them;
+    // the highlight is applied over the cells' own colours, keeping it readable.
+    let mut selection = ratatui::widgets::TableState::new()
+        .with_selected((table.selected >= table.offset).then(|| table.selected - table.offset));
     let block = if table.filter.is_empty() {
         block
     } else {
@@ -425,11 +420,13 @@ fn virtual_table<'a>(
             .collect::<Vec<_>>(),
     )
     .style(theme.header());
-    frame.render_widget(
+    frame.render_stateful_widget(
         TableWidget::new(rows, widths.to_vec())
             .header(header)
             .block(block)
-            .column_spacing(2),
+            .column_spacing(2)
+            .row_highlight_style(theme.selection()),
         area,
+        &mut selection,
     );
 }

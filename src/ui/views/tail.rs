@@ -137,11 +137,11 @@ fn records(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, t: &Tail
         frame.render_widget(Paragraph::new(lines).block(block), area);
         return;
     }
-    let value_width = area.width.saturating_sub(60).max(10) as usize;
+    // P, OFFSET, TIME and KEY columns, their spacing and the borders take 52 cells.
+    let value_width = area.width.saturating_sub(52).max(8) as usize;
     let rows: Vec<Row> = indices
         .iter()
-        .enumerate()
-        .filter_map(|(i, idx)| {
+        .filter_map(|idx| {
             let r = t.buffer.get(*idx)?;
             let row = Row::new(vec![
                 Cell::from(r.partition.to_string()),
@@ -150,15 +150,14 @@ fn records(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, t: &Tail
                 Cell::from(fmt::cut(&shown(r.key.as_deref()), 20)),
                 Cell::from(fmt::cut(&shown(r.value.as_deref()), value_width)),
             ]);
-            Some(if t.offset + i == t.selected {
-                row.style(theme.selection())
-            } else {
-                row
-            })
+            Some(row)
         })
         .collect();
+    // Only the rows on screen are built: the selection is relative to the first of them.
+    let mut selection = ratatui::widgets::TableState::new()
+        .with_selected((t.selected >= t.offset).then(|| t.selected - t.offset));
     let header = Row::new(vec!["P", "OFFSET", "TIME (UTC)", "KEY", "VALUE"]).style(theme.header());
-    frame.render_widget(
+    frame.render_stateful_widget(
         TableWidget::new(
             rows,
             [
@@ -171,8 +170,10 @@ fn records(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, t: &Tail
         )
         .header(header)
         .block(block)
-        .column_spacing(1),
+        .column_spacing(1)
+        .row_highlight_style(theme.selection()),
         area,
+        &mut selection,
     );
 }
 
