@@ -32,6 +32,14 @@ pub struct Console {
     pub switch: ContextResolver,
 }
 
+/// When the process started, for the "first frame with data" measurement.
+static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// Call first thing in `main`.
+pub fn mark_start() {
+    let _ = STARTED.set(Instant::now());
+}
+
 /// How often the clock ticks: ages on screen are in seconds, refreshes in seconds.
 const TICK: Duration = Duration::from_millis(500);
 
@@ -85,6 +93,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, console: Console) -> Result<
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
+    let mut first_data_frame = false;
     let first = app::update(&mut state, Action::Tick(Instant::now()));
     runner.run_all(first);
 
@@ -94,6 +103,11 @@ async fn event_loop(terminal: &mut DefaultTerminal, console: Console) -> Result<
                 .draw(|f| ui::render(f, &state, &console.theme))
                 .map_err(|e| Error::Io(format!("cannot draw: {e}")))?;
             dirty = false;
+            if !first_data_frame && state.cluster.data.is_some() && state.topics.data.is_some() {
+                first_data_frame = true;
+                let since = STARTED.get().map_or(Duration::ZERO, |t| t.elapsed());
+                tracing::info!("first frame with data after {} ms", since.as_millis());
+            }
         }
         let first = tokio::select! {
             ev = events.next() => match ev {

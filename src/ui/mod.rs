@@ -376,7 +376,9 @@ fn virtual_table<'a>(
 ) {
     let inner_rows = area.height.saturating_sub(3) as usize;
     let end = (table.offset + inner_rows).min(table.order.len());
-    let rows: Vec<Row> = (table.offset..end).map(|pos| row(table.order[pos])).collect();
+    let rows: Vec<Row> = (table.offset..end)
+        .map(|pos| row(table.order[pos]))
+        .collect();
     // Only the rows on screen are built, so the selection is relative to the first of them;
     // the highlight is applied over the cells' own colours, keeping it readable.
     let mut selection = ratatui::widgets::TableState::new()
