@@ -179,7 +179,9 @@ impl Tail {
                 // A clamped or expired start offset falls back to the oldest record kept.
                 ("auto.offset.reset", "earliest"),
                 ("fetch.wait.max.ms", "100"),
-                ("queued.min.messages", "200000"),
+                // When the local queue is full librdkafka pauses fetching for this long; the
+                // default (1 s) leaves a fast reader idle most of the time.
+                ("fetch.queue.backoff.ms", "10"),
                 ("check.crcs", "false"),
             ],
         )?;
