@@ -390,8 +390,8 @@ fn overview_states() {
     insta::assert_snapshot!("overview_error", e.render());
 
     // Data, then failures: shown as stale with its age, never as fresh.
-    let fx = h.tick(20);
-    h.answer(fx, 20, Some("no answer within 11s"));
+    h.tick(20);
+    h.respond(20, Some("no answer within 11s"));
     h.tick(45);
     insta::assert_snapshot!("overview_stale", h.render());
 }
@@ -423,8 +423,8 @@ fn topics_states() {
 
     let mut e = Harness::new(100, 20);
     e.keys("2");
-    let fx = e.tick(0);
-    e.answer(fx, 0, Some("not authorized to describe topics"));
+    e.tick(0);
+    e.respond(0, Some("not authorized to describe topics"));
     insta::assert_snapshot!("topics_error", e.render());
 }
 
@@ -434,8 +434,8 @@ fn topic_tabs() {
     h.loaded();
     h.command("topic orders");
     insta::assert_snapshot!("topic_loading", h.render());
-    let fx = h.tick(11);
-    h.answer(fx, 11, None);
+    h.tick(11);
+    h.respond(11, None);
     insta::assert_snapshot!("topic_partitions", h.render());
     insta::assert_snapshot!("topic_partitions_colours", h.severity_cells());
     h.key(Key::plain(KeyCode::Tab));
@@ -445,8 +445,8 @@ fn topic_tabs() {
 
     let mut e = Harness::new(100, 20);
     e.command("topic nope");
-    let fx = e.tick(0);
-    e.answer(fx, 0, Some("unknown topic 'nope'"));
+    e.tick(0);
+    e.respond(0, Some("unknown topic 'nope'"));
     insta::assert_snapshot!("topic_error", e.render());
 }
 
@@ -469,14 +469,14 @@ fn groups_and_group() {
             table: app::columns::group_table()
         }
     );
-    let fx = h.tick(11);
-    h.answer(fx, 11, None);
+    h.tick(11);
+    h.respond(11, None);
     insta::assert_snapshot!("group_loaded", h.render());
 
     let mut e = Harness::new(100, 20);
     e.keys("3");
-    let fx = e.tick(0);
-    e.answer(fx, 0, Some("ListGroups is not supported by this broker: name the groups in the context's `groups` list"));
+    e.tick(0);
+    e.respond(0, Some("ListGroups is not supported by this broker: name the groups in the context's `groups` list"));
     insta::assert_snapshot!("groups_error", e.render());
 }
 

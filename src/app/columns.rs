@@ -20,6 +20,7 @@ pub const PARTITION_COLUMNS: &[&str] = &[
     "LOW",
     "HIGH",
     "MESSAGES",
+    "RATE/S",
     "URP",
 ];
 pub const CONFIG_COLUMNS: &[&str] = &["NAME", "VALUE", "SOURCE"];
@@ -156,7 +157,12 @@ pub fn order_brokers(brokers: &[Broker], table: &Table) -> Vec<usize> {
     )
 }
 
-pub fn order_topic(detail: &TopicDetail, tab: TopicTab, table: &Table) -> Vec<usize> {
+pub fn order_topic(
+    detail: &TopicDetail,
+    tab: TopicTab,
+    table: &Table,
+    history: &History,
+) -> Vec<usize> {
     match tab {
         TopicTab::Partitions => order(
             &detail.partitions,
@@ -169,7 +175,11 @@ pub fn order_topic(detail: &TopicDetail, tab: TopicTab, table: &Table) -> Vec<us
                 4 => opt_cmp(a.low_watermark, b.low_watermark),
                 5 => opt_cmp(a.high_watermark, b.high_watermark),
                 6 => opt_cmp(a.messages, b.messages),
-                7 => a.under_replicated.cmp(&b.under_replicated),
+                7 => opt_cmp(
+                    history.partition_rate(&detail.name, a.partition),
+                    history.partition_rate(&detail.name, b.partition),
+                ),
+                8 => a.under_replicated.cmp(&b.under_replicated),
                 _ => a.partition.cmp(&b.partition),
             },
         ),

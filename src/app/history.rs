@@ -82,6 +82,8 @@ pub struct History {
     pub group_lag: HashMap<String, Trend>,
     /// Group -> (committed sum, log-end sum) of the group on screen, for catch-up estimates.
     pub group_progress: HashMap<String, (Series, Series)>,
+    /// (topic, partition) -> log-end offset, for the topic on screen.
+    pub partition_ends: HashMap<(String, i32), Series>,
 }
 
 impl History {
@@ -123,6 +125,30 @@ impl History {
             seen.push(group);
         }
         self.group_lag.retain(|g, _| seen.contains(&g.as_str()));
+    }
+
+    /// Records the high watermarks of the topic on screen (other topics' are forgotten).
+    pub fn record_partitions(
+        &mut self,
+        topic: &str,
+        at: Instant,
+        ends: impl Iterator<Item = (i32, Option<i64>)>,
+    ) {
+        self.partition_ends.retain(|(t, _), _| t == topic);
+        for (p, end) in ends {
+            if let Some(end) = end {
+                self.partition_ends
+                    .entry((topic.to_string(), p))
+                    .or_default()
+                    .push(at, end);
+            }
+        }
+    }
+
+    pub fn partition_rate(&self, topic: &str, partition: i32) -> Option<f64> {
+        self.partition_ends
+            .get(&(topic.to_string(), partition))
+            .and_then(Series::rate)
     }
 
     pub fn record_group_progress(&mut self, group: &str, at: Instant, committed: i64, end: i64) {

@@ -230,8 +230,15 @@ fn on_loaded(
                 _ => Err("unexpected answer".into()),
             });
             // A late answer for a topic no longer on screen is dropped by the request id.
-            let _ = name;
-            finish(&mut state.topic, req, at, r, refresh);
+            if finish(&mut state.topic, req, at, r, refresh) {
+                if let Some(t) = &state.topic.data {
+                    state.history.record_partitions(
+                        &name,
+                        at,
+                        t.partitions.iter().map(|p| (p.partition, p.high_watermark)),
+                    );
+                }
+            }
         }
         PanelKey::Groups => {
             let r = result.and_then(|p| match p {
@@ -287,7 +294,7 @@ pub fn refresh_order(state: &mut State) {
             .topic
             .data
             .as_ref()
-            .map(|d| columns::order_topic(d, *tab, table)),
+            .map(|d| columns::order_topic(d, *tab, table, &state.history)),
         View::Group { table, .. } => state
             .group
             .data

@@ -179,6 +179,7 @@ pub fn topic(
                     Constraint::Length(12),
                     Constraint::Length(12),
                     Constraint::Length(12),
+                    Constraint::Length(8),
                     Constraint::Length(4),
                 ],
                 table,
@@ -203,6 +204,7 @@ pub fn topic(
                         Cell::from(opt_num(p.low_watermark)),
                         Cell::from(opt_num(p.high_watermark)),
                         Cell::from(opt_num(p.messages)),
+                        Cell::from(fmt::rate(state.history.partition_rate(name, p.partition))),
                         urp,
                     ])
                 },
