@@ -276,8 +276,10 @@ fn detail(
         }
         DetailTab::Hex => {
             let v = r.value.as_deref().unwrap_or_default();
+            // 16 bytes a line when the pane is wide enough, else 8.
+            let per_line = if area.width >= 78 { 16 } else { 8 };
             lines.extend(
-                hexdump(&v[..v.len().min(HEX_LIMIT)])
+                hexdump(&v[..v.len().min(HEX_LIMIT)], per_line)
                     .into_iter()
                     .map(Line::raw),
             );
@@ -298,10 +300,11 @@ fn detail(
     );
 }
 
-/// 16 bytes per line: offset, hex, and the printable ASCII.
-pub fn hexdump(bytes: &[u8]) -> Vec<String> {
+/// `per_line` bytes a line: offset, hex, and the printable ASCII.
+pub fn hexdump(bytes: &[u8], per_line: usize) -> Vec<String> {
+    let hex_width = per_line * 3 - 1;
     bytes
-        .chunks(16)
+        .chunks(per_line)
         .enumerate()
         .map(|(i, chunk)| {
             let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
@@ -315,7 +318,12 @@ pub fn hexdump(bytes: &[u8]) -> Vec<String> {
                     }
                 })
                 .collect();
-            format!("{:08x}  {:<47}  {}", i * 16, hex.join(" "), ascii)
+            format!(
+                "{:08x}  {:<hex_width$}  {}",
+                i * per_line,
+                hex.join(" "),
+                ascii
+            )
         })
         .collect()
 }
@@ -326,11 +334,13 @@ mod tests {
 
     #[test]
     fn hexdump_shows_offsets_hex_and_ascii() {
-        let lines = hexdump(b"hello\x1b[2J world, and more!");
+        let lines = hexdump(b"hello\x1b[2J world, and more!", 16);
         assert_eq!(
             lines[0],
             "00000000  68 65 6c 6c 6f 1b 5b 32 4a 20 77 6f 72 6c 64 2c  hello.[2J world,"
         );
         assert!(lines[1].starts_with("00000010  20 61 6e 64"));
+        let narrow = hexdump(b"hello\x1b[2J world", 8);
+        assert_eq!(narrow[0], "00000000  68 65 6c 6c 6f 1b 5b 32  hello.[2");
     }
 }
