@@ -1,6 +1,7 @@
 //! kscope: a terminal operations console for Kafka-protocol clusters.
 #![deny(unsafe_code)]
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -9,5 +10,7 @@ pub mod kafka;
 pub mod metrics;
 pub mod model;
 pub mod record;
+pub mod runtime;
+pub mod ui;
 
 pub use error::{Error, Result};

@@ -3,6 +3,7 @@ use clap::Parser;
 use kscope::cli::{self, Cli};
 
 fn main() {
+    kscope::runtime::mark_start();
     let cli = Cli::parse();
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

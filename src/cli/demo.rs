@@ -15,12 +15,12 @@ pub struct DemoArgs {
 }
 
 pub async fn run(g: &GlobalArgs, a: DemoArgs) -> Result<i32> {
-    if !a.headless {
-        eprintln!(
-            "kscope: the interactive console is not built yet; running the demo cluster headless"
-        );
-    }
     let demo = Demo::start()?;
+    if !a.headless {
+        let result = super::console::run(g, Some(demo.settings())).await;
+        demo.stop();
+        return result;
+    }
     let bootstrap = demo.bootstrap().to_string();
     match g.output {
         Output::Table => {

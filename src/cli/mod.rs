@@ -1,6 +1,7 @@
 //! Command-line interface: global connection options and one module per subcommand.
 
 mod cluster;
+mod console;
 mod demo;
 mod groups;
 pub mod output;
@@ -73,6 +74,9 @@ pub struct GlobalArgs {
     /// Timeout for each broker request, e.g. 5s or 500ms [default: 10s]
     #[arg(long, global = true, env = "KSCOPE_TIMEOUT", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+    /// Console theme: default, light, high-contrast, production, or one in the config dir's themes/
+    #[arg(long, global = true, env = "KSCOPE_THEME")]
+    pub theme: Option<String>,
     /// Output format
     #[arg(short = 'o', long, global = true, env = "KSCOPE_OUTPUT", value_enum, default_value_t = Output::Table)]
     pub output: Output,
@@ -145,9 +149,7 @@ pub fn ensure_writable(settings: &ConnectionSettings, action: &str) -> Result<()
 pub async fn run(cli: Cli) -> Result<i32> {
     let g = &cli.global;
     match cli.command {
-        None => Err(Error::usage(
-            "the interactive console is not built yet; use a subcommand (see kscope --help)",
-        )),
+        None => console::run(g, None).await,
         Some(Command::Cluster) => cluster::run(g).await,
         Some(Command::Topics(a)) => topics::run_list(g, a).await,
         Some(Command::Topic(a)) => topics::run(g, a).await,

@@ -29,11 +29,32 @@ pub struct RawConfig {
     pub default_context: Option<String>,
     #[serde(default)]
     pub contexts: BTreeMap<String, RawContext>,
+    /// Settings of the interactive console.
+    #[serde(default)]
+    pub console: RawConsole,
+    /// Key bindings: command name -> key or list of keys (see `kscope` help, `?`).
+    #[serde(default)]
+    pub keys: BTreeMap<String, crate::app::keymap::KeySpec>,
     /// Alert rules for every context (`[[alerts]]`), layered over the compiled-in defaults.
     #[serde(default)]
     pub alerts: Vec<RawAlert>,
     /// How metrics are sampled and windowed (`[metrics]`).
     pub metrics: Option<RawMetrics>,
+}
+
+/// `[console]` in config.toml.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConsole {
+    /// How often live panels refresh, e.g. "5s".
+    pub refresh: Option<String>,
+    /// Records the tail keeps.
+    pub tail_buffer: Option<usize>,
+    /// Group lag at or above which it shows as a warning, and as critical.
+    pub lag_warn: Option<i64>,
+    pub lag_crit: Option<i64>,
+    /// The theme when the context names none.
+    pub theme: Option<String>,
 }
 
 /// One named cluster in `config.toml`.

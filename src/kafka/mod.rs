@@ -493,6 +493,9 @@ impl Inner {
                     let w = wm.get(&(t.name().to_string(), p.id()))?;
                     Some(acc + (w.high? - w.low?).max(0))
                 });
+                let log_end_offsets = parts.iter().try_fold(0i64, |acc, p| {
+                    Some(acc + wm.get(&(t.name().to_string(), p.id()))?.high?)
+                });
                 TopicSummary {
                     name: t.name().to_string(),
                     internal: is_internal_topic(t.name()),
@@ -504,6 +507,7 @@ impl Inner {
                         .count(),
                     offline_partitions: parts.iter().filter(|p| p.leader() < 0).count(),
                     messages,
+                    log_end_offsets,
                 }
             })
             .collect();

@@ -179,7 +179,9 @@ impl Tail {
                 // A clamped or expired start offset falls back to the oldest record kept.
                 ("auto.offset.reset", "earliest"),
                 ("fetch.wait.max.ms", "100"),
-                ("queued.min.messages", "200000"),
+                // When the local queue is full librdkafka pauses fetching for this long; the
+                // default (1 s) leaves a fast reader idle most of the time.
+                ("fetch.queue.backoff.ms", "10"),
                 ("check.crcs", "false"),
             ],
         )?;
@@ -292,6 +294,52 @@ impl Tail {
             }
         }
         Ok(summary)
+    }
+}
+
+impl Tail {
+    /// Up to `max` records, waiting at most `wait` for the first ones: for the console, which
+    /// reads in batches and must be able to stop or pause between them.
+    pub fn next_batch(
+        &mut self,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<crate::record::OwnedRecord>> {
+        let deadline = std::time::Instant::now() + wait;
+        let mut out = Vec::new();
+        while out.len() < max {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let timeout = if out.is_empty() { left } else { Duration::ZERO };
+            match self.consumer.poll(timeout) {
+                None => break,
+                Some(Ok(m)) => out.push(crate::record::OwnedRecord::from_ref(&record_of(&m, true))),
+                Some(Err(KafkaError::PartitionEOF(_))) => {}
+                Some(Err(e)) => {
+                    if let Some(fatal) = self.consumer.context().fatal_error() {
+                        return Err(Error::Connect(format!(
+                            "cannot connect to {}: {fatal}",
+                            self.bootstrap
+                        )));
+                    }
+                    match e.rdkafka_error_code() {
+                        Some(
+                            RDKafkaErrorCode::UnknownTopicOrPartition
+                            | RDKafkaErrorCode::UnknownTopic,
+                        ) => {
+                            return Err(Error::NotFound(format!(
+                                "topic '{}' no longer exists",
+                                self.plan.topic
+                            )))
+                        }
+                        _ => tracing::warn!("tail: {e}"),
+                    }
+                }
+            }
+            if std::time::Instant::now() >= deadline {
+                break;
+            }
+        }
+        Ok(out)
     }
 }
 

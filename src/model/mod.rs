@@ -43,6 +43,8 @@ pub struct TopicSummary {
     pub offline_partitions: usize,
     /// Sum over partitions of high minus low watermark; `None` if any partition's offsets are unknown.
     pub messages: Option<i64>,
+    /// Sum over partitions of the high watermark (its growth is the produce rate).
+    pub log_end_offsets: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -38,6 +38,62 @@ pub struct RecordRef<'a> {
     pub headers: Vec<(&'a str, Option<&'a [u8]>)>,
 }
 
+/// A record copied out of the consumer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedRecord {
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: Option<(i64, TimestampKind)>,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl OwnedRecord {
+    pub fn from_ref(r: &RecordRef<'_>) -> Self {
+        OwnedRecord {
+            partition: r.partition,
+            offset: r.offset,
+            timestamp: r.timestamp,
+            key: r.key.map(<[u8]>::to_vec),
+            value: r.value.map(<[u8]>::to_vec),
+            headers: r
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.map(<[u8]>::to_vec)))
+                .collect(),
+        }
+    }
+
+    pub fn as_ref<'a>(&'a self, topic: &'a str) -> RecordRef<'a> {
+        RecordRef {
+            topic,
+            partition: self.partition,
+            offset: self.offset,
+            timestamp: self.timestamp,
+            key: self.key.as_deref(),
+            value: self.value.as_deref(),
+            headers: self
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_deref()))
+                .collect(),
+        }
+    }
+
+    /// Approximate heap size, for the memory figure in the status line.
+    pub fn size(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.key.as_ref().map_or(0, Vec::len)
+            + self.value.as_ref().map_or(0, Vec::len)
+            + self
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len) + 48)
+                .sum::<usize>()
+    }
+}
+
 /// How to show keys and values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Encoding {

@@ -17,6 +17,8 @@ pub struct Kafka {
     pub password: String,
     pub libs: String,
     pub brokers: usize,
+    /// The broker processes, in node order.
+    pub pids: Vec<u32>,
 }
 
 pub fn repo() -> PathBuf {
@@ -35,7 +37,8 @@ pub fn kafka3() -> &'static Kafka {
     K.get_or_init(|| start("triple", 3))
 }
 
-fn start(name: &str, brokers: usize) -> Kafka {
+/// Starts (or reuses) a cluster of its own, for tests that break it.
+pub fn start(name: &str, brokers: usize) -> Kafka {
     let script = repo().join("scripts/kafka.sh");
     let out = Command::new(&script)
         .args(["start", "--brokers", &brokers.to_string(), "--name", name])
@@ -66,6 +69,10 @@ fn start(name: &str, brokers: usize) -> Kafka {
         password: get("KSCOPE_TEST_SCRAM_PASSWORD"),
         libs: get("KSCOPE_KAFKA_LIBS"),
         brokers,
+        pids: get("KSCOPE_TEST_PIDS")
+            .split(',')
+            .filter_map(|p| p.trim().parse().ok())
+            .collect(),
     }
 }
 

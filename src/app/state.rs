@@ -1,0 +1,315 @@
+//! The console's state: what is on screen and what we know about the cluster. Views render
+//! from `&State`; only `update` changes it.
+
+use std::time::{Duration, Instant};
+
+use crate::model::{ClusterInfo, GroupDetail, GroupSummary, TopicDetail, TopicSummary};
+
+use super::history::History;
+use super::keymap::Keymap;
+use super::tail::TailState;
+
+/// Settings of the console itself.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How often live panels refresh.
+    pub refresh: Duration,
+    /// Records kept by the tail.
+    pub tail_capacity: usize,
+    /// Lag at or above which a group shows as a warning / as critical.
+    pub lag_warn: i64,
+    pub lag_crit: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            refresh: Duration::from_secs(5),
+            tail_capacity: 10_000,
+            lag_warn: 1_000,
+            lag_crit: 100_000,
+        }
+    }
+}
+
+/// Data from one kind of request, with what the console needs to show it honestly: its age,
+/// the last error, and whether a request is out.
+#[derive(Debug, Clone)]
+pub struct Panel<T> {
+    pub data: Option<T>,
+    pub updated: Option<Instant>,
+    pub error: Option<String>,
+    pub in_flight: Option<u64>,
+    pub failures: u32,
+    /// When the next refresh is due; `None` means now.
+    pub due: Option<Instant>,
+}
+
+impl<T> Default for Panel<T> {
+    fn default() -> Self {
+        Panel {
+            data: None,
+            updated: None,
+            error: None,
+            in_flight: None,
+            failures: 0,
+            due: None,
+        }
+    }
+}
+
+/// How a panel should be shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Freshness {
+    /// Nothing yet, a request is out.
+    Loading,
+    /// Nothing, and the last request failed.
+    Failed(String),
+    Fresh,
+    /// Old data: the last refresh failed or is overdue. Shown with its age.
+    Stale(Duration),
+}
+
+impl<T> Panel<T> {
+    pub fn freshness(&self, now: Instant, refresh: Duration) -> Freshness {
+        match (&self.data, &self.error, self.updated) {
+            (None, Some(e), _) => Freshness::Failed(e.clone()),
+            (None, None, _) => Freshness::Loading,
+            (Some(_), err, Some(at)) => {
+                let age = now.saturating_duration_since(at);
+                if err.is_some() || age > refresh * 3 {
+                    Freshness::Stale(age)
+                } else {
+                    Freshness::Fresh
+                }
+            }
+            (Some(_), _, None) => Freshness::Fresh,
+        }
+    }
+}
+
+/// Selection, scroll, filter and sort of one table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Table {
+    pub selected: usize,
+    pub offset: usize,
+    pub filter: String,
+    pub invert: bool,
+    pub sort: usize,
+    pub descending: bool,
+    /// Row order after filter and sort: indices into the panel's data.
+    pub order: Vec<usize>,
+}
+
+impl Table {
+    pub fn sorted_by(column: usize, descending: bool) -> Self {
+        Table {
+            sort: column,
+            descending,
+            ..Table::default()
+        }
+    }
+
+    pub fn selected_index(&self) -> Option<usize> {
+        self.order.get(self.selected).copied()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TopicTab {
+    #[default]
+    Partitions,
+    Configs,
+    Groups,
+}
+
+impl TopicTab {
+    pub fn next(self) -> Self {
+        match self {
+            TopicTab::Partitions => TopicTab::Configs,
+            TopicTab::Configs => TopicTab::Groups,
+            TopicTab::Groups => TopicTab::Partitions,
+        }
+    }
+}
+
+/// A screen. The console keeps a stack of them: Esc goes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    Overview,
+    Brokers(Table),
+    Topics(Table),
+    Topic {
+        name: String,
+        tab: TopicTab,
+        table: Table,
+    },
+    Tail,
+    Groups(Table),
+    Group {
+        name: String,
+        table: Table,
+    },
+    Reset {
+        group: String,
+    },
+}
+
+impl View {
+    pub fn title(&self) -> String {
+        match self {
+            View::Overview => "overview".into(),
+            View::Brokers(_) => "brokers".into(),
+            View::Topics(_) => "topics".into(),
+            View::Topic { name, .. } => format!("topic {name}"),
+            View::Tail => "tail".into(),
+            View::Groups(_) => "groups".into(),
+            View::Group { name, .. } => format!("group {name}"),
+            View::Reset { group } => format!("reset {group}"),
+        }
+    }
+
+    pub fn table(&self) -> Option<&Table> {
+        match self {
+            View::Brokers(t) | View::Topics(t) | View::Groups(t) => Some(t),
+            View::Topic { table, .. } | View::Group { table, .. } => Some(table),
+            _ => None,
+        }
+    }
+
+    pub fn table_mut(&mut self) -> Option<&mut Table> {
+        match self {
+            View::Brokers(t) | View::Topics(t) | View::Groups(t) => Some(t),
+            View::Topic { table, .. } | View::Group { table, .. } => Some(table),
+            _ => None,
+        }
+    }
+}
+
+/// What the keyboard is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// `:` was pressed; `input` is what follows it.
+    Command {
+        input: String,
+    },
+    /// `/` was pressed; the filter applies as it is typed.
+    Filter {
+        input: String,
+    },
+    Help {
+        scroll: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// A one-line message in the status line, cleared after a while.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub text: String,
+    pub level: Level,
+    pub at: Instant,
+}
+
+pub struct State {
+    pub context: String,
+    pub bootstrap: String,
+    pub read_only: bool,
+    /// Names of the contexts in the config, for `:ctx`.
+    pub contexts: Vec<String>,
+    pub theme: String,
+    pub options: Options,
+    pub keymap: Keymap,
+    pub now: Instant,
+    pub started: Instant,
+    pub size: (u16, u16),
+    pub stack: Vec<View>,
+    pub mode: Mode,
+    pub frozen: bool,
+    pub cluster: Panel<ClusterInfo>,
+    pub topics: Panel<Vec<TopicSummary>>,
+    pub topic: Panel<TopicDetail>,
+    pub groups: Panel<Vec<GroupSummary>>,
+    pub group: Panel<GroupDetail>,
+    pub tail: Option<TailState>,
+    pub history: History,
+    pub flash: Option<Flash>,
+    pub quit: bool,
+    pub(super) next_request: u64,
+    pub(super) next_session: u64,
+}
+
+impl State {
+    pub fn new(
+        context: &str,
+        bootstrap: &str,
+        read_only: bool,
+        options: Options,
+        now: Instant,
+    ) -> State {
+        State {
+            context: context.to_string(),
+            bootstrap: bootstrap.to_string(),
+            read_only,
+            contexts: Vec::new(),
+            theme: "default".into(),
+            options,
+            keymap: Keymap::default(),
+            now,
+            started: now,
+            size: (80, 24),
+            stack: vec![View::Overview],
+            mode: Mode::Normal,
+            frozen: false,
+            cluster: Panel::default(),
+            topics: Panel::default(),
+            topic: Panel::default(),
+            groups: Panel::default(),
+            group: Panel::default(),
+            tail: None,
+            history: History::default(),
+            flash: None,
+            quit: false,
+            next_request: 1,
+            next_session: 1,
+        }
+    }
+
+    pub fn view(&self) -> &View {
+        // The stack is never empty: `back` keeps the root.
+        self.stack.last().unwrap_or(&View::Overview)
+    }
+
+    pub fn view_mut(&mut self) -> &mut View {
+        if self.stack.is_empty() {
+            self.stack.push(View::Overview);
+        }
+        let last = self.stack.len() - 1;
+        &mut self.stack[last]
+    }
+
+    /// Rows a table can show: the terminal minus header, hints, status, borders and the
+    /// table's own header row.
+    pub fn page_rows(&self) -> usize {
+        let extra = match self.view() {
+            View::Topic { .. } => 1,
+            View::Group { .. } => GROUP_INFO_ROWS,
+            _ => 0,
+        };
+        usize::from(self.size.1)
+            .saturating_sub(CHROME_ROWS + extra)
+            .max(1)
+    }
+}
+
+/// Lines around a table: header bar, status line, key hints, two borders and the column header.
+pub const CHROME_ROWS: usize = 6;
+/// Lines of group information above the group's table.
+pub const GROUP_INFO_ROWS: usize = 4;

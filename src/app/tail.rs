@@ -1,0 +1,275 @@
+//! The console's live tail: a bounded ring of records that counts what it had to drop, and
+//! the view state around it (pause, follow, selection, filter, detail pane).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+pub use crate::record::OwnedRecord;
+use crate::record::{FilterSet, StartPosition};
+
+/// A ring buffer: the newest `capacity` records; older ones are dropped and counted.
+#[derive(Debug, Clone)]
+pub struct TailBuffer {
+    records: VecDeque<OwnedRecord>,
+    capacity: usize,
+    pub dropped: u64,
+    pub received: u64,
+    bytes: usize,
+}
+
+impl TailBuffer {
+    pub fn new(capacity: usize) -> Self {
+        TailBuffer {
+            records: VecDeque::with_capacity(capacity.min(4096)),
+            capacity: capacity.max(1),
+            dropped: 0,
+            received: 0,
+            bytes: 0,
+        }
+    }
+
+    pub fn push(&mut self, r: OwnedRecord) {
+        self.received += 1;
+        self.bytes += r.size();
+        self.records.push_back(r);
+        while self.records.len() > self.capacity {
+            if let Some(old) = self.records.pop_front() {
+                self.bytes -= old.size();
+                self.dropped += 1;
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn get(&self, i: usize) -> Option<&OwnedRecord> {
+        self.records.get(i)
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &OwnedRecord> + ExactSizeIterator {
+        self.records.iter()
+    }
+}
+
+/// The view's filter: a kscope filter expression (`key=..`, `value~..`) or plain text that
+/// must appear in the key or value.
+#[derive(Debug, Clone, Default)]
+pub struct TailFilter {
+    pub text: String,
+    pub invert: bool,
+    expr: Option<FilterSet>,
+}
+
+impl TailFilter {
+    pub fn new(text: &str, invert: bool) -> Self {
+        let expr = FilterSet::parse(&[text.to_string()]).ok();
+        TailFilter {
+            text: text.to_string(),
+            invert,
+            expr,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    pub fn matches(&self, topic: &str, r: &OwnedRecord) -> bool {
+        if self.text.is_empty() {
+            return true;
+        }
+        let hit = match &self.expr {
+            Some(f) => f.matches(&r.as_ref(topic)),
+            None => {
+                let needle = self.text.as_bytes();
+                let contains = |b: &Option<Vec<u8>>| {
+                    b.as_ref()
+                        .is_some_and(|b| b.windows(needle.len()).any(|w| w == needle))
+                };
+                contains(&r.key) || contains(&r.value)
+            }
+        };
+        hit != self.invert
+    }
+}
+
+/// Which part of a record the detail pane shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DetailTab {
+    #[default]
+    Value,
+    Headers,
+    Hex,
+}
+
+impl DetailTab {
+    pub fn next(self) -> Self {
+        match self {
+            DetailTab::Value => DetailTab::Headers,
+            DetailTab::Headers => DetailTab::Hex,
+            DetailTab::Hex => DetailTab::Value,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TailState {
+    pub topic: String,
+    pub session: u64,
+    pub from: StartPosition,
+    pub buffer: TailBuffer,
+    /// Reading stopped (the consumer fetches nothing while paused).
+    pub paused: bool,
+    /// Keep the newest record selected as records arrive.
+    pub follow: bool,
+    /// Index into the *filtered* records.
+    pub selected: usize,
+    pub offset: usize,
+    pub filter: TailFilter,
+    pub detail: Option<DetailTab>,
+    pub error: Option<String>,
+    pub notes: Vec<String>,
+    /// Arrival counts per second for the live rate.
+    arrivals: VecDeque<(Instant, u64)>,
+}
+
+impl TailState {
+    pub fn new(topic: String, session: u64, from: StartPosition, capacity: usize) -> Self {
+        TailState {
+            topic,
+            session,
+            from,
+            buffer: TailBuffer::new(capacity),
+            paused: false,
+            follow: true,
+            selected: 0,
+            offset: 0,
+            filter: TailFilter::default(),
+            detail: None,
+            error: None,
+            notes: Vec::new(),
+            arrivals: VecDeque::new(),
+        }
+    }
+
+    pub fn ingest(&mut self, records: Vec<OwnedRecord>, now: Instant) {
+        let n = records.len() as u64;
+        for r in records {
+            self.buffer.push(r);
+        }
+        self.arrivals.push_back((now, n));
+        self.prune(now);
+    }
+
+    fn prune(&mut self, now: Instant) {
+        while let Some((t, _)) = self.arrivals.front() {
+            if now.duration_since(*t) > RATE_WINDOW {
+                self.arrivals.pop_front();
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Records per second over the last few seconds.
+    pub fn rate(&self, now: Instant) -> f64 {
+        let total: u64 = self
+            .arrivals
+            .iter()
+            .filter(|(t, _)| now.duration_since(*t) <= RATE_WINDOW)
+            .map(|(_, n)| n)
+            .sum();
+        total as f64 / RATE_WINDOW.as_secs_f64()
+    }
+
+    /// Indices into the buffer of the records the filter lets through.
+    pub fn visible(&self) -> Vec<usize> {
+        if self.filter.is_empty() {
+            return (0..self.buffer.len()).collect();
+        }
+        self.buffer
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| self.filter.matches(&self.topic, r))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// How many records pass the filter, without building the index list.
+    pub fn visible_len(&self) -> usize {
+        if self.filter.is_empty() {
+            self.buffer.len()
+        } else {
+            self.buffer
+                .iter()
+                .filter(|r| self.filter.matches(&self.topic, r))
+                .count()
+        }
+    }
+}
+
+const RATE_WINDOW: Duration = Duration::from_secs(5);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(offset: i64, value: &str) -> OwnedRecord {
+        OwnedRecord {
+            partition: 0,
+            offset,
+            timestamp: None,
+            key: Some(b"k".to_vec()),
+            value: Some(value.as_bytes().to_vec()),
+            headers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn ring_drops_the_oldest_and_counts() {
+        let mut b = TailBuffer::new(3);
+        for i in 0..5 {
+            b.push(rec(i, "v"));
+        }
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.dropped, 2);
+        assert_eq!(b.received, 5);
+        assert_eq!(b.get(0).unwrap().offset, 2);
+        let one = rec(0, "v").size();
+        assert_eq!(b.bytes(), 3 * one);
+    }
+
+    #[test]
+    fn filter_text_or_expression() {
+        let r = rec(1, "{\"status\":\"failed\"}");
+        assert!(TailFilter::new("failed", false).matches("t", &r));
+        assert!(!TailFilter::new("failed", true).matches("t", &r));
+        assert!(TailFilter::new("key=k", false).matches("t", &r));
+        assert!(!TailFilter::new("key=x", false).matches("t", &r));
+        assert!(TailFilter::new("", true).matches("t", &r));
+    }
+
+    #[test]
+    fn rate_counts_recent_arrivals() {
+        let t0 = Instant::now();
+        let mut t = TailState::new("t".into(), 1, StartPosition::End, 100);
+        t.ingest(vec![rec(0, "a"), rec(1, "b")], t0);
+        t.ingest(vec![rec(2, "c")], t0 + Duration::from_secs(1));
+        assert!((t.rate(t0 + Duration::from_secs(1)) - 0.6).abs() < 1e-9);
+        assert_eq!(t.rate(t0 + Duration::from_secs(60)), 0.0);
+    }
+}

@@ -1,0 +1,102 @@
+//! `kscope` with no subcommand: the interactive console.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use super::GlobalArgs;
+use crate::app::{Keymap, Options};
+use crate::config::{self, ConnectionSettings, RawConfig};
+use crate::error::{exit, Error, Result};
+use crate::runtime::{self, Console};
+use crate::ui::Theme;
+
+/// Opens the console on the resolved context, or on `settings` (the demo).
+pub async fn run(g: &GlobalArgs, settings: Option<ConnectionSettings>) -> Result<i32> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(Error::usage(
+            "the console needs a terminal; use a subcommand for scripts (see kscope --help)",
+        ));
+    }
+    let opts = g.connect_options();
+    let (file, _) = config::load_config(opts.config_file.as_deref())?;
+    let mut settings = match settings {
+        Some(s) => s,
+        None => config::resolve(&opts, &file)?,
+    };
+    if g.read_only {
+        settings.read_only = true;
+    }
+    let options = console_options(&file)?;
+    let theme = load_theme(
+        g.theme
+            .as_deref()
+            .or(settings.theme.as_deref())
+            .or(file.console.theme.as_deref()),
+    )?;
+    let keymap = Keymap::with_overrides(&file.keys).map_err(Error::config)?;
+    let contexts: Vec<String> = file.contexts.keys().cloned().collect();
+    let switch_opts = opts.clone();
+    let switch_file: RawConfig = config::load_config(opts.config_file.as_deref())?.0;
+    let console = Console {
+        settings,
+        options,
+        theme,
+        keymap,
+        contexts,
+        switch: Box::new(move |name: &str| {
+            let mut o = switch_opts.clone();
+            o.context = Some(name.to_string());
+            o.bootstrap = None;
+            config::resolve(&o, &switch_file)
+        }),
+    };
+    let log = runtime::log_to_file();
+    tracing::info!("console starting (log: {:?})", log);
+    runtime::run(console).await?;
+    Ok(exit::OK)
+}
+
+fn console_options(file: &RawConfig) -> Result<Options> {
+    let mut o = Options::default();
+    let c = &file.console;
+    if let Some(r) = &c.refresh {
+        let d = humantime::parse_duration(r).map_err(|e| {
+            Error::config(format!(
+                "invalid [console] refresh '{r}': {e} (e.g. \"5s\")"
+            ))
+        })?;
+        if d < Duration::from_millis(500) {
+            return Err(Error::config(format!(
+                "[console] refresh '{r}' is too short: at least 500ms"
+            )));
+        }
+        o.refresh = d;
+    }
+    if let Some(n) = c.tail_buffer {
+        if n == 0 {
+            return Err(Error::config("[console] tail_buffer must be at least 1"));
+        }
+        o.tail_capacity = n;
+    }
+    if let Some(w) = c.lag_warn {
+        o.lag_warn = w;
+    }
+    if let Some(w) = c.lag_crit {
+        o.lag_crit = w;
+    }
+    if o.lag_warn > o.lag_crit {
+        return Err(Error::config(format!(
+            "[console] lag_warn ({}) is above lag_crit ({})",
+            o.lag_warn, o.lag_crit
+        )));
+    }
+    Ok(o)
+}
+
+/// A theme by name (user themes in `<config dir>/themes/`), without colour under NO_COLOR.
+pub fn load_theme(name: Option<&str>) -> Result<Theme> {
+    let dir = config::project_dirs().map(|d| d.config_dir().join("themes"));
+    let theme = Theme::load(name.unwrap_or("default"), dir.as_deref())?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    Ok(if no_color { theme.monochrome() } else { theme })
+}

@@ -1,0 +1,206 @@
+//! Carries out effects: broker requests as tasks with timeouts, tails on threads of their own.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::app::{Action, Effect, PanelKey, Payload};
+use crate::config::ConnectionSettings;
+use crate::kafka::tail::{plan, Tail};
+use crate::kafka::KafkaClient;
+use crate::record::StartPosition;
+
+/// At most this many broker requests at once, whatever the screen asks for.
+const MAX_CONCURRENT: usize = 4;
+/// Records per batch sent to the screen.
+const TAIL_BATCH: usize = 500;
+
+struct TailHandle {
+    stop: Arc<AtomicBool>,
+    paused: Arc<AtomicBool>,
+}
+
+pub struct Runner {
+    client: KafkaClient,
+    settings: ConnectionSettings,
+    tx: mpsc::UnboundedSender<Action>,
+    tail_tx: mpsc::Sender<Action>,
+    permits: Arc<Semaphore>,
+    tails: HashMap<u64, TailHandle>,
+}
+
+impl Runner {
+    pub fn new(
+        client: KafkaClient,
+        settings: ConnectionSettings,
+        tx: mpsc::UnboundedSender<Action>,
+        tail_tx: mpsc::Sender<Action>,
+    ) -> Self {
+        Runner {
+            client,
+            settings,
+            tx,
+            tail_tx,
+            permits: Arc::new(Semaphore::new(MAX_CONCURRENT)),
+            tails: HashMap::new(),
+        }
+    }
+
+    pub fn run_all(&mut self, effects: Vec<Effect>) {
+        for e in effects {
+            self.run(e);
+        }
+    }
+
+    pub fn run(&mut self, effect: Effect) {
+        match effect {
+            Effect::Fetch { key, req } => self.fetch(key, req),
+            Effect::StartTail {
+                session,
+                topic,
+                from,
+                partitions,
+            } => self.start_tail(session, topic, from, partitions),
+            Effect::StopTail { session } => {
+                if let Some(t) = self.tails.remove(&session) {
+                    t.stop.store(true, Ordering::Relaxed);
+                }
+            }
+            Effect::PauseTail { session, paused } => {
+                if let Some(t) = self.tails.get(&session) {
+                    t.paused.store(paused, Ordering::Relaxed);
+                }
+            }
+            // The event loop handles these.
+            Effect::SwitchContext(_) | Effect::Quit => {}
+        }
+    }
+
+    /// Stops every tail (their threads end within one poll).
+    pub fn shutdown(&mut self) {
+        for (_, t) in self.tails.drain() {
+            t.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn fetch(&self, key: PanelKey, req: u64) {
+        let client = self.client.clone();
+        let tx = self.tx.clone();
+        let permits = self.permits.clone();
+        // Never longer than the client's own timeout plus a margin: the panel shows the failure
+        // and backs off instead of waiting.
+        let limit = self.settings.timeout + Duration::from_secs(1);
+        tokio::spawn(async move {
+            let _permit = permits.acquire().await;
+            let work = async {
+                match &key {
+                    PanelKey::Cluster => client.cluster().await.map(Payload::Cluster),
+                    PanelKey::Topics => client.topics(false).await.map(Payload::Topics),
+                    PanelKey::Topic(name) => client
+                        .topic(name)
+                        .await
+                        .map(|t| Payload::Topic(Box::new(t))),
+                    PanelKey::Groups => client.groups().await.map(Payload::Groups),
+                    PanelKey::Group(name) => client
+                        .group(name, None)
+                        .await
+                        .map(|g| Payload::Group(Box::new(g))),
+                }
+            };
+            let result = match tokio::time::timeout(limit, work).await {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => Err(format!(
+                    "no answer within {}",
+                    humantime::format_duration(limit)
+                )),
+            };
+            let _ = tx.send(Action::Loaded {
+                key,
+                req,
+                at: Instant::now(),
+                result,
+            });
+        });
+    }
+
+    fn start_tail(
+        &mut self,
+        session: u64,
+        topic: String,
+        from: StartPosition,
+        partitions: Vec<i32>,
+    ) {
+        let stop = Arc::new(AtomicBool::new(false));
+        let paused = Arc::new(AtomicBool::new(false));
+        self.tails.insert(
+            session,
+            TailHandle {
+                stop: stop.clone(),
+                paused: paused.clone(),
+            },
+        );
+        let client = self.client.clone();
+        let settings = self.settings.clone();
+        let tail_tx = self.tail_tx.clone();
+        tokio::spawn(async move {
+            let planned = match plan(&client, &topic, &partitions, from, chrono::Utc::now()).await {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = tail_tx
+                        .send(Action::TailFailed {
+                            session,
+                            error: e.to_string(),
+                        })
+                        .await;
+                    return;
+                }
+            };
+            let notes = planned.warnings.clone();
+            let mut tail = match Tail::start(&settings, planned, false) {
+                Ok(t) => t,
+                Err(e) => {
+                    let _ = tail_tx
+                        .send(Action::TailFailed {
+                            session,
+                            error: e.to_string(),
+                        })
+                        .await;
+                    return;
+                }
+            };
+            let _ = tail_tx.send(Action::TailStarted { session, notes }).await;
+            // Reading blocks: a thread of its own, stopped by the flag.
+            let _ = tokio::task::spawn_blocking(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if paused.load(Ordering::Relaxed) {
+                        // Not polling means not fetching: the broker keeps the records.
+                        std::thread::sleep(Duration::from_millis(100));
+                        continue;
+                    }
+                    match tail.next_batch(TAIL_BATCH, Duration::from_millis(100)) {
+                        Ok(records) if records.is_empty() => {}
+                        Ok(records) => {
+                            if tail_tx
+                                .blocking_send(Action::TailRecords { session, records })
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tail_tx.blocking_send(Action::TailFailed {
+                                session,
+                                error: e.to_string(),
+                            });
+                            return;
+                        }
+                    }
+                }
+            })
+            .await;
+        });
+    }
+}

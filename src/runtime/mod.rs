@@ -1,0 +1,234 @@
+//! The only owner of the terminal, the channels and the tasks. It turns terminal events,
+//! ticks and broker answers into actions, runs `app::update`, draws, and carries out effects.
+//! The UI never waits on the network: every request runs in a task with a timeout.
+
+mod effects;
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, EventStream, KeyEventKind, KeyModifiers};
+use futures::StreamExt;
+use ratatui::DefaultTerminal;
+use tokio::sync::mpsc;
+
+use crate::app::{self, Action, Effect, Key, KeyCode, Keymap, Options, State};
+use crate::config::ConnectionSettings;
+use crate::error::{Error, Result};
+use crate::kafka::KafkaClient;
+use crate::ui::{self, Theme};
+use effects::Runner;
+
+/// Resolves a context name from the config into connection settings (for `:ctx`).
+pub type ContextResolver = Box<dyn Fn(&str) -> Result<ConnectionSettings>>;
+
+/// Everything the console needs to start.
+pub struct Console {
+    pub settings: ConnectionSettings,
+    pub options: Options,
+    pub theme: Theme,
+    pub keymap: Keymap,
+    /// Context names for `:ctx`, and how to resolve one.
+    pub contexts: Vec<String>,
+    pub switch: ContextResolver,
+}
+
+/// When the process started, for the "first frame with data" measurement.
+static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// Call first thing in `main`.
+pub fn mark_start() {
+    let _ = STARTED.set(Instant::now());
+}
+
+/// How often the clock ticks: ages on screen are in seconds, refreshes in seconds.
+const TICK: Duration = Duration::from_millis(500);
+
+/// Runs the console until the user quits. The terminal is restored on every exit path,
+/// including a panic (ratatui's hook restores it before the panic is reported).
+pub async fn run(console: Console) -> Result<()> {
+    let mut terminal =
+        ratatui::try_init().map_err(|e| Error::Io(format!("cannot open the terminal: {e}")))?;
+    let result = event_loop(&mut terminal, console).await;
+    ratatui::restore();
+    result
+}
+
+fn new_state(console: &Console, settings: &ConnectionSettings, size: (u16, u16)) -> State {
+    let context = settings
+        .context
+        .clone()
+        .unwrap_or_else(|| "ad hoc".to_string());
+    let mut state = State::new(
+        &context,
+        &settings.bootstrap,
+        settings.read_only,
+        console.options.clone(),
+        Instant::now(),
+    );
+    state.keymap = console.keymap.clone();
+    state.contexts = console.contexts.clone();
+    state.theme = console.theme.name.clone();
+    state.size = size;
+    state
+}
+
+async fn event_loop(terminal: &mut DefaultTerminal, console: Console) -> Result<()> {
+    let size = terminal
+        .size()
+        .map(|s| (s.width, s.height))
+        .unwrap_or((80, 24));
+    let mut settings = console.settings.clone();
+    let mut state = new_state(&console, &settings, size);
+    let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
+    // Tail records come through a bounded channel: a slow screen slows the reader, it never
+    // grows memory without bound.
+    let (tail_tx, mut tail_rx) = mpsc::channel::<Action>(64);
+    let mut runner = Runner::new(
+        KafkaClient::new(settings.clone())?,
+        settings.clone(),
+        tx.clone(),
+        tail_tx.clone(),
+    );
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let mut first_data_frame = false;
+    let first = app::update(&mut state, Action::Tick(Instant::now()));
+    runner.run_all(first);
+
+    loop {
+        if dirty {
+            terminal
+                .draw(|f| ui::render(f, &state, &console.theme))
+                .map_err(|e| Error::Io(format!("cannot draw: {e}")))?;
+            dirty = false;
+            if !first_data_frame && state.cluster.data.is_some() && state.topics.data.is_some() {
+                first_data_frame = true;
+                let since = STARTED.get().map_or(Duration::ZERO, |t| t.elapsed());
+                tracing::info!("first frame with data after {} ms", since.as_millis());
+            }
+        }
+        let first = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => translate(ev),
+                Some(Err(e)) => return Err(Error::Io(format!("terminal input failed: {e}"))),
+                None => return Ok(()),
+            },
+            Some(a) = rx.recv() => Some(a),
+            Some(a) = tail_rx.recv() => Some(a),
+            _ = tick.tick() => Some(Action::Tick(Instant::now())),
+        };
+        // Drain whatever else is waiting, then draw once.
+        let pending = std::iter::from_fn(|| rx.try_recv().ok().or_else(|| tail_rx.try_recv().ok()));
+        for action in first.into_iter().chain(pending) {
+            dirty = true;
+            for effect in app::update(&mut state, action) {
+                match effect {
+                    Effect::Quit => {}
+                    Effect::SwitchContext(name) => match (console.switch)(&name) {
+                        Ok(new) => match KafkaClient::new(new.clone()) {
+                            Ok(client) => {
+                                runner.shutdown();
+                                settings = new;
+                                runner = Runner::new(
+                                    client,
+                                    settings.clone(),
+                                    tx.clone(),
+                                    tail_tx.clone(),
+                                );
+                                state = new_state(&console, &settings, state.size);
+                                runner
+                                    .run_all(app::update(&mut state, Action::Tick(Instant::now())));
+                            }
+                            Err(e) => flash_error(&mut state, e),
+                        },
+                        Err(e) => flash_error(&mut state, e),
+                    },
+                    other => runner.run(other),
+                }
+            }
+        }
+        if state.quit {
+            runner.shutdown();
+            return Ok(());
+        }
+    }
+}
+
+fn flash_error(state: &mut State, e: Error) {
+    state.flash = Some(app::Flash {
+        text: e.to_string(),
+        level: app::Level::Error,
+        at: state.now,
+    });
+}
+
+/// Terminal events as actions; key releases and mouse events are ignored.
+fn translate(ev: Event) -> Option<Action> {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => {
+            use crossterm::event::KeyCode as C;
+            let code = match k.code {
+                C::Char(c) => KeyCode::Char(c),
+                C::Enter => KeyCode::Enter,
+                C::Esc => KeyCode::Esc,
+                C::Tab => KeyCode::Tab,
+                C::BackTab => KeyCode::BackTab,
+                C::Backspace => KeyCode::Backspace,
+                C::Delete => KeyCode::Delete,
+                C::Up => KeyCode::Up,
+                C::Down => KeyCode::Down,
+                C::Left => KeyCode::Left,
+                C::Right => KeyCode::Right,
+                C::PageUp => KeyCode::PageUp,
+                C::PageDown => KeyCode::PageDown,
+                C::Home => KeyCode::Home,
+                C::End => KeyCode::End,
+                C::F(n) => KeyCode::F(n),
+                _ => return None,
+            };
+            Some(Action::Key(Key {
+                code,
+                ctrl: k.modifiers.contains(KeyModifiers::CONTROL),
+                alt: k.modifiers.contains(KeyModifiers::ALT),
+            }))
+        }
+        Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        _ => None,
+    }
+}
+
+/// Logs go to a file while the console owns the terminal: `<data dir>/kscope.log`, or
+/// `KSCOPE_LOG_FILE`. `KSCOPE_LOG` sets the filter (default: info).
+pub fn log_to_file() -> Option<std::path::PathBuf> {
+    let path = match std::env::var_os("KSCOPE_LOG_FILE") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => crate::config::data_dir().ok()?.join("kscope.log"),
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).ok()?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    let filter = tracing_subscriber::EnvFilter::try_new(
+        std::env::var("KSCOPE_LOG").unwrap_or_else(|_| "info".into()),
+    )
+    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let installed = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init()
+        .is_ok();
+    // A panic is written to the log before the default hook reports it.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!("panic: {info}");
+        previous(info);
+    }));
+    installed.then_some(path)
+}

@@ -1,0 +1,770 @@
+//! The console without a terminal or a broker: every screen rendered into a test backend in its
+//! loading, empty, loaded, error and stale states (insta snapshots), and flows of keys through
+//! `update` against a fake client that answers each request with canned data.
+
+use std::time::{Duration, Instant};
+
+use kscope::app::{self, Action, Effect, Key, KeyCode, Options, PanelKey, Payload, State, View};
+use kscope::model::*;
+use kscope::record::{OwnedRecord, TimestampKind};
+use kscope::ui::{self, Theme};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+fn broker(id: i32) -> Broker {
+    Broker {
+        id,
+        host: format!("kafka-{id}.example"),
+        port: 9092,
+        rack: Some(format!("rack-{}", id % 2)),
+    }
+}
+
+fn cluster() -> ClusterInfo {
+    ClusterInfo {
+        cluster_id: Some("q1Sh-9_ISia_zwGINzRvyQ".into()),
+        controller_id: Some(2),
+        brokers: vec![broker(1), broker(2), broker(3)],
+        topic_count: 4,
+        partition_count: 22,
+        under_replicated_partitions: 1,
+        offline_partitions: 0,
+    }
+}
+
+fn topic_summary(name: &str, partitions: usize, messages: i64, urp: usize) -> TopicSummary {
+    TopicSummary {
+        name: name.into(),
+        internal: false,
+        partitions,
+        replication_factor: 3,
+        under_replicated_partitions: urp,
+        offline_partitions: 0,
+        messages: Some(messages),
+        log_end_offsets: Some(messages),
+    }
+}
+
+fn topics() -> Vec<TopicSummary> {
+    vec![
+        topic_summary("orders", 6, 120_000, 0),
+        topic_summary("page_views", 12, 2_400_000, 1),
+        topic_summary("payments", 3, 98_000, 0),
+        topic_summary("alerts", 1, 75, 0),
+    ]
+}
+
+/// The same topics later, grown at known rates.
+fn topics_later(secs: i64) -> Vec<TopicSummary> {
+    let mut t = topics();
+    for (topic, per_sec) in t.iter_mut().zip([30, 150, 25, 0]) {
+        let grown = topic.messages.unwrap_or(0) + per_sec * secs;
+        topic.messages = Some(grown);
+        topic.log_end_offsets = Some(grown);
+    }
+    t
+}
+
+fn topic_detail() -> TopicDetail {
+    TopicDetail {
+        name: "orders".into(),
+        internal: false,
+        partitions: (0..6)
+            .map(|p| PartitionInfo {
+                partition: p,
+                leader: if p == 4 { None } else { Some(p % 3 + 1) },
+                replicas: vec![1, 2, 3],
+                isr: if p == 2 { vec![1, 2] } else { vec![1, 2, 3] },
+                under_replicated: p == 2,
+                low_watermark: Some(100 * p as i64),
+                high_watermark: Some(20_000 + p as i64),
+                messages: Some(20_000 + p as i64 - 100 * p as i64),
+                error: None,
+            })
+            .collect(),
+        configs: vec![
+            ConfigValue {
+                name: "cleanup.policy".into(),
+                value: Some("delete".into()),
+                source: "default".into(),
+                sensitive: false,
+            },
+            ConfigValue {
+                name: "min.insync.replicas".into(),
+                value: Some("2".into()),
+                source: "broker".into(),
+                sensitive: false,
+            },
+            ConfigValue {
+                name: "retention.ms".into(),
+                value: Some("86400000".into()),
+                source: "topic".into(),
+                sensitive: false,
+            },
+            ConfigValue {
+                name: "sasl.secret".into(),
+                value: None,
+                source: "topic".into(),
+                sensitive: true,
+            },
+        ],
+        configs_error: None,
+        groups: vec!["billing".into(), "fraud-detector".into()],
+        groups_error: None,
+    }
+}
+
+fn group_summaries() -> Vec<GroupSummary> {
+    let g = |name: &str, state: &str, members, lag| GroupSummary {
+        group: name.into(),
+        state: state.into(),
+        protocol: "range".into(),
+        kind: Some("classic".into()),
+        members,
+        total_lag: lag,
+        error: None,
+    };
+    vec![
+        g("billing", "Stable", 2, Some(12)),
+        g("analytics", "Stable", 1, Some(48_210)),
+        g("fraud-detector", "Empty", 0, Some(250_000)),
+        g("new-service", "Empty", 0, None),
+    ]
+}
+
+fn group_detail() -> GroupDetail {
+    let member = Member {
+        member_id: "analytics-worker-1-0b5e".into(),
+        client_id: "analytics-worker-1".into(),
+        host: "/10.0.0.7".into(),
+        instance_id: None,
+        assignment: vec![TopicPartitions {
+            topic: "page_views".into(),
+            partitions: vec![0, 1, 2],
+        }],
+    };
+    let partitions = (0..4)
+        .map(|p| {
+            let committed = if p == 3 { None } else { Some(1_000 * p as i64) };
+            let end = Some(1_000 * p as i64 + 5_000 * (p as i64 + 1));
+            PartitionLag {
+                topic: "page_views".into(),
+                partition: p,
+                committed,
+                log_start: Some(0),
+                log_end: end,
+                lag: lag(committed, end),
+                member_id: (p < 3).then(|| member.member_id.clone()),
+                client_id: (p < 3).then(|| member.client_id.clone()),
+                host: (p < 3).then(|| member.host.clone()),
+            }
+        })
+        .collect::<Vec<_>>();
+    let total_lag = total_lag(&partitions);
+    GroupDetail {
+        group: "analytics".into(),
+        state: "Stable".into(),
+        protocol: "range".into(),
+        kind: Some("classic".into()),
+        coordinator: Some(broker(2)),
+        members: vec![member],
+        partitions,
+        total_lag,
+        describe_error: None,
+    }
+}
+
+fn record(partition: i32, offset: i64, key: &str, value: &[u8]) -> OwnedRecord {
+    OwnedRecord {
+        partition,
+        offset,
+        timestamp: Some((1_764_000_000_000 + offset * 250, TimestampKind::Create)),
+        key: Some(key.as_bytes().to_vec()),
+        value: Some(value.to_vec()),
+        headers: vec![
+            ("source".into(), Some(b"web".to_vec())),
+            ("trace-id".into(), Some(b"abc123".to_vec())),
+        ],
+    }
+}
+
+/// A state sized like a terminal, at a fixed instant.
+struct Harness {
+    state: State,
+    t0: Instant,
+    theme: Theme,
+    /// Fetches sent and not yet answered.
+    pending: Vec<Effect>,
+}
+
+impl Harness {
+    fn new(w: u16, h: u16) -> Harness {
+        Harness::with(w, h, false)
+    }
+
+    fn with(w: u16, h: u16, read_only: bool) -> Harness {
+        let t0 = Instant::now();
+        let mut state = State::new(
+            "prod-eu",
+            "kafka-1.example:9092,kafka-2.example:9092",
+            read_only,
+            Options::default(),
+            t0,
+        );
+        state.size = (w, h);
+        Harness {
+            state,
+            t0,
+            theme: Theme::builtin("default").unwrap(),
+            pending: Vec::new(),
+        }
+    }
+
+    fn at(&self, secs: u64) -> Instant {
+        self.t0 + Duration::from_secs(secs)
+    }
+
+    fn act(&mut self, a: Action) -> Vec<Effect> {
+        let fx = app::update(&mut self.state, a);
+        self.pending.extend(
+            fx.iter()
+                .filter(|e| matches!(e, Effect::Fetch { .. }))
+                .cloned(),
+        );
+        fx
+    }
+
+    fn tick(&mut self, secs: u64) -> Vec<Effect> {
+        let at = self.at(secs);
+        self.act(Action::Tick(at))
+    }
+
+    fn key(&mut self, k: Key) -> Vec<Effect> {
+        self.act(Action::Key(k))
+    }
+
+    fn keys(&mut self, s: &str) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        for c in s.chars() {
+            fx.extend(self.key(Key::char(c)));
+        }
+        fx
+    }
+
+    fn command(&mut self, line: &str) -> Vec<Effect> {
+        let mut fx = self.keys(":");
+        fx.extend(self.keys(line));
+        fx.extend(self.key(Key::plain(KeyCode::Enter)));
+        fx
+    }
+
+    /// The fake client: answers every fetch among `effects` with canned data at `secs`.
+    fn answer(&mut self, effects: Vec<Effect>, secs: u64, fail: Option<&str>) {
+        for e in effects {
+            self.pending.retain(|p| *p != e);
+            if let Effect::Fetch { key, req } = e {
+                let result = match fail {
+                    Some(err) => Err(err.to_string()),
+                    None => Ok(match &key {
+                        PanelKey::Cluster => Payload::Cluster(cluster()),
+                        PanelKey::Topics => Payload::Topics(topics_later(secs as i64)),
+                        PanelKey::Topic(_) => Payload::Topic(Box::new(topic_detail())),
+                        PanelKey::Groups => Payload::Groups(group_summaries()),
+                        PanelKey::Group(_) => Payload::Group(Box::new(group_detail())),
+                    }),
+                };
+                let at = self.at(secs);
+                self.act(Action::Loaded {
+                    key,
+                    req,
+                    at,
+                    result,
+                });
+            }
+        }
+    }
+
+    /// Answers every outstanding fetch at `secs`.
+    fn respond(&mut self, secs: u64, fail: Option<&str>) {
+        let pending = std::mem::take(&mut self.pending);
+        self.answer(pending, secs, fail);
+    }
+
+    /// Two refreshes 10 s apart, so rates and trends have data.
+    fn loaded(&mut self) {
+        self.tick(0);
+        self.respond(0, None);
+        self.tick(10);
+        self.respond(10, None);
+    }
+
+    fn render(&self) -> String {
+        let backend = TestBackend::new(self.state.size.0, self.state.size.1);
+        let mut terminal = Terminal::new(backend).unwrap();
+        terminal
+            .draw(|f| ui::render(f, &self.state, &self.theme))
+            .unwrap();
+        let buf = terminal.backend().buffer().clone();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            let line: String = (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect();
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Cells whose foreground is a severity colour, as (text, colour) runs: for screens where
+    /// colour carries meaning.
+    fn severity_cells(&self) -> String {
+        let backend = TestBackend::new(self.state.size.0, self.state.size.1);
+        let mut terminal = Terminal::new(backend).unwrap();
+        terminal
+            .draw(|f| ui::render(f, &self.state, &self.theme))
+            .unwrap();
+        let buf = terminal.backend().buffer().clone();
+        let sev = [
+            (self.theme.severity_ok, "ok"),
+            (self.theme.severity_warn, "warn"),
+            (self.theme.severity_crit, "crit"),
+            (self.theme.stale, "stale"),
+        ];
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            let mut run = String::new();
+            let mut run_kind = None;
+            for x in 0..buf.area.width {
+                let cell = &buf[(x, y)];
+                let kind = sev
+                    .iter()
+                    .find(|(c, _)| *c == cell.fg && cell.bg != self.theme.selection_bg)
+                    .map(|(_, k)| *k);
+                if kind != run_kind {
+                    if let Some(k) = run_kind {
+                        out.push_str(&format!("{y:>2}: {k:<5} {}\n", run.trim()));
+                    }
+                    run.clear();
+                    run_kind = kind;
+                }
+                if kind.is_some() {
+                    run.push_str(cell.symbol());
+                }
+            }
+            if let Some(k) = run_kind {
+                out.push_str(&format!("{y:>2}: {k:<5} {}\n", run.trim()));
+            }
+        }
+        out
+    }
+}
+
+fn fetched(fx: &[Effect]) -> Vec<PanelKey> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Fetch { key, .. } => Some(key.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+// ---- screens in each state ------------------------------------------------------------------
+
+#[test]
+fn overview_states() {
+    let mut h = Harness::new(100, 30);
+    h.tick(0);
+    insta::assert_snapshot!("overview_loading", h.render());
+    h.loaded();
+    insta::assert_snapshot!("overview_loaded", h.render());
+    insta::assert_snapshot!("overview_loaded_colours", h.severity_cells());
+
+    let mut e = Harness::new(100, 30);
+    let fx = e.tick(0);
+    e.answer(
+        fx,
+        0,
+        Some("cannot reach kafka-1.example:9092 within 10s: Connection refused"),
+    );
+    insta::assert_snapshot!("overview_error", e.render());
+
+    // Data, then failures: shown as stale with its age, never as fresh.
+    h.tick(20);
+    h.respond(20, Some("no answer within 11s"));
+    h.tick(45);
+    insta::assert_snapshot!("overview_stale", h.render());
+}
+
+#[test]
+fn topics_states() {
+    let mut h = Harness::new(100, 20);
+    h.keys("2");
+    h.tick(0);
+    insta::assert_snapshot!("topics_loading", h.render());
+    h.loaded();
+    insta::assert_snapshot!("topics_loaded", h.render());
+    h.keys("/page");
+    h.key(Key::plain(KeyCode::Enter));
+    insta::assert_snapshot!("topics_filtered", h.render());
+    // Esc clears the filter; `/` then starts a new one.
+    h.key(Key::plain(KeyCode::Esc));
+    h.keys("/!zzz");
+    h.key(Key::plain(KeyCode::Enter));
+    assert_eq!(
+        h.state.view().table().unwrap().order.len(),
+        4,
+        "an inverted filter that matches nothing keeps all"
+    );
+    h.key(Key::plain(KeyCode::Esc));
+    h.keys("/nothing-matches");
+    h.key(Key::plain(KeyCode::Enter));
+    insta::assert_snapshot!("topics_empty", h.render());
+
+    let mut e = Harness::new(100, 20);
+    e.keys("2");
+    e.tick(0);
+    e.respond(0, Some("not authorized to describe topics"));
+    insta::assert_snapshot!("topics_error", e.render());
+}
+
+#[test]
+fn topic_tabs() {
+    let mut h = Harness::new(100, 20);
+    h.loaded();
+    h.command("topic orders");
+    insta::assert_snapshot!("topic_loading", h.render());
+    h.tick(11);
+    h.respond(11, None);
+    insta::assert_snapshot!("topic_partitions", h.render());
+    insta::assert_snapshot!("topic_partitions_colours", h.severity_cells());
+    h.key(Key::plain(KeyCode::Tab));
+    insta::assert_snapshot!("topic_configs", h.render());
+    h.key(Key::plain(KeyCode::Tab));
+    insta::assert_snapshot!("topic_groups", h.render());
+
+    let mut e = Harness::new(100, 20);
+    e.command("topic nope");
+    e.tick(0);
+    e.respond(0, Some("unknown topic 'nope'"));
+    insta::assert_snapshot!("topic_error", e.render());
+}
+
+#[test]
+fn groups_and_group() {
+    let mut h = Harness::new(100, 20);
+    h.keys("3");
+    h.tick(0);
+    insta::assert_snapshot!("groups_loading", h.render());
+    h.loaded();
+    insta::assert_snapshot!("groups_loaded", h.render());
+    insta::assert_snapshot!("groups_loaded_colours", h.severity_cells());
+    // Sorted by lag, largest first: Enter opens fraud-detector's neighbour after moving down.
+    h.keys("j");
+    h.key(Key::plain(KeyCode::Enter));
+    assert_eq!(
+        h.state.view(),
+        &View::Group {
+            name: "analytics".into(),
+            table: app::columns::group_table()
+        }
+    );
+    h.tick(11);
+    h.respond(11, None);
+    insta::assert_snapshot!("group_loaded", h.render());
+
+    let mut e = Harness::new(100, 20);
+    e.keys("3");
+    e.tick(0);
+    e.respond(0, Some("ListGroups is not supported by this broker: name the groups in the context's `groups` list"));
+    insta::assert_snapshot!("groups_error", e.render());
+}
+
+#[test]
+fn brokers_screen() {
+    let mut h = Harness::new(90, 16);
+    h.keys("4");
+    h.tick(0);
+    insta::assert_snapshot!("brokers_loading", h.render());
+    h.loaded();
+    insta::assert_snapshot!("brokers_loaded", h.render());
+}
+
+fn tail_harness(w: u16, ht: u16) -> (Harness, u64) {
+    let mut h = Harness::new(w, ht);
+    h.loaded();
+    let fx = h.command("tail orders");
+    let session = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::StartTail { session, topic, .. } if topic == "orders" => Some(*session),
+            _ => None,
+        })
+        .expect("a tail starts");
+    (h, session)
+}
+
+#[test]
+fn tail_states() {
+    let (mut h, session) = tail_harness(110, 20);
+    insta::assert_snapshot!("tail_waiting", h.render());
+    let mut recs: Vec<OwnedRecord> = (0..30)
+        .map(|i| {
+            record(
+                i % 3,
+                1_000 + i as i64,
+                &format!("cust-{i:04}"),
+                format!("{{\"order\":{i},\"amount\":{}.5}}", i * 3).as_bytes(),
+            )
+        })
+        .collect();
+    // Untrusted bytes: an escape sequence that would clear the screen, and invalid UTF-8.
+    recs.push(record(
+        1,
+        2_000,
+        "evil\x1b[2J",
+        b"\x1b]0;pwned\x07 \xff\xfe bytes",
+    ));
+    h.act(Action::TailRecords {
+        session,
+        records: recs,
+    });
+    h.tick(12);
+    let screen = h.render();
+    assert!(
+        !screen.contains('\x1b'),
+        "an escape byte reached the screen"
+    );
+    insta::assert_snapshot!("tail_loaded", screen);
+    h.key(Key::plain(KeyCode::Enter));
+    insta::assert_snapshot!("tail_detail_value", h.render());
+    h.key(Key::plain(KeyCode::Tab));
+    insta::assert_snapshot!("tail_detail_headers", h.render());
+    h.key(Key::plain(KeyCode::Tab));
+    insta::assert_snapshot!("tail_detail_hex", h.render());
+    h.act(Action::TailFailed {
+        session,
+        error: "topic 'orders' no longer exists".into(),
+    });
+    insta::assert_snapshot!("tail_error", h.render());
+}
+
+#[test]
+fn tail_buffer_is_bounded_and_counts_drops() {
+    let (mut h, session) = tail_harness(100, 16);
+    h.state.options.tail_capacity = 50;
+    // The tail made before the option changed keeps its capacity; start another.
+    h.command("from beginning");
+    let session2 = h.state.tail.as_ref().unwrap().session;
+    assert_ne!(session, session2);
+    let recs: Vec<OwnedRecord> = (0..120).map(|i| record(0, i, "k", b"v")).collect();
+    // Records from the old session are ignored.
+    h.act(Action::TailRecords {
+        session,
+        records: recs.clone(),
+    });
+    assert_eq!(h.state.tail.as_ref().unwrap().buffer.len(), 0);
+    h.act(Action::TailRecords {
+        session: session2,
+        records: recs,
+    });
+    let t = h.state.tail.as_ref().unwrap();
+    assert_eq!(t.buffer.len(), 50);
+    assert_eq!(t.buffer.dropped, 70);
+    assert_eq!(t.selected, 49, "following keeps the newest selected");
+    insta::assert_snapshot!("tail_dropped", h.render());
+}
+
+#[test]
+fn help_and_command_mode() {
+    let mut h = Harness::new(100, 40);
+    h.loaded();
+    h.keys("?");
+    insta::assert_snapshot!("help", h.render());
+    h.key(Key::plain(KeyCode::Esc));
+    h.keys(":ta");
+    insta::assert_snapshot!("command_mode", h.render());
+    h.key(Key::plain(KeyCode::Tab));
+    assert_eq!(
+        h.state.mode,
+        app::Mode::Command {
+            input: "tail ".into()
+        }
+    );
+    h.keys("pa");
+    h.key(Key::plain(KeyCode::Tab));
+    assert_eq!(
+        h.state.mode,
+        app::Mode::Command {
+            input: "tail pa".into()
+        },
+        "page_views and payments share 'pa'"
+    );
+    h.keys("y");
+    h.key(Key::plain(KeyCode::Tab));
+    assert_eq!(
+        h.state.mode,
+        app::Mode::Command {
+            input: "tail payments".into()
+        }
+    );
+}
+
+#[test]
+fn small_terminal_80x24() {
+    let mut h = Harness::new(80, 24);
+    h.loaded();
+    insta::assert_snapshot!("overview_80x24", h.render());
+    h.keys("2");
+    insta::assert_snapshot!("topics_80x24", h.render());
+    h.act(Action::Resize(60, 12));
+    let small = h.render();
+    assert_eq!(small.lines().count(), 12);
+}
+
+#[test]
+fn read_only_hides_and_refuses_mutations() {
+    let mut h = Harness::with(100, 20, true);
+    h.loaded();
+    h.keys("3");
+    let screen = h.render();
+    assert!(screen.contains("READ-ONLY"));
+    assert!(!screen.contains("<R> reset"), "{screen}");
+    h.keys("R");
+    assert!(!matches!(h.state.view(), View::Reset { .. }));
+    assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
+    h.command("reset analytics");
+    assert!(!matches!(h.state.view(), View::Reset { .. }));
+    insta::assert_snapshot!("groups_read_only", h.render());
+}
+
+// ---- flows: keys -> effects -----------------------------------------------------------------
+
+#[test]
+fn refreshes_one_request_per_panel_and_back_off() {
+    let mut h = Harness::new(100, 30);
+    let fx = h.tick(0);
+    assert_eq!(
+        fetched(&fx),
+        vec![PanelKey::Cluster, PanelKey::Topics, PanelKey::Groups]
+    );
+    // Still in flight: nothing new, however often the clock ticks.
+    assert!(fetched(&h.tick(1)).is_empty());
+    assert!(fetched(&h.tick(30)).is_empty());
+    h.answer(fx, 30, Some("boom"));
+    // Failed: retried after the refresh doubled (5s -> 10s), not at once.
+    assert!(fetched(&h.tick(35)).is_empty());
+    let fx = h.tick(40);
+    assert_eq!(fetched(&fx).len(), 3);
+    // A stale answer (wrong request id) is ignored.
+    h.act(Action::Loaded {
+        key: PanelKey::Topics,
+        req: 9_999,
+        at: h.at(41),
+        result: Ok(Payload::Topics(vec![])),
+    });
+    assert!(h.state.topics.data.is_none());
+    h.answer(fx, 41, None);
+    assert!(h.state.topics.data.is_some());
+    assert_eq!(h.state.topics.failures, 0);
+    // Frozen: nothing is fetched.
+    h.keys("f");
+    assert!(fetched(&h.tick(100)).is_empty());
+    // Unfreezing refreshes at once.
+    assert_eq!(fetched(&h.keys("f")).len(), 3);
+}
+
+#[test]
+fn navigate_topics_topic_tail_and_back() {
+    let mut h = Harness::new(100, 30);
+    h.loaded();
+    h.keys("2");
+    // Sorted by name: alerts, orders, page_views, payments.
+    h.keys("j");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    assert_eq!(fetched(&fx), vec![PanelKey::Topic("orders".into())]);
+    insta::assert_snapshot!("flow_topic_requested", h.render());
+    h.answer(fx, 11, None);
+    insta::assert_snapshot!("flow_topic_loaded", h.render());
+    let fx = h.keys("t");
+    assert!(matches!(&fx[..], [Effect::StartTail { topic, .. }] if topic == "orders"));
+    assert_eq!(h.state.view(), &View::Tail);
+    // Esc stops the tail and returns to the topic.
+    let fx = h.key(Key::plain(KeyCode::Esc));
+    assert!(fx.iter().any(|e| matches!(e, Effect::StopTail { .. })));
+    assert!(matches!(h.state.view(), View::Topic { .. }));
+    h.key(Key::plain(KeyCode::Esc));
+    h.key(Key::plain(KeyCode::Esc));
+    assert_eq!(h.state.view(), &View::Overview);
+    let fx = h.keys("q");
+    assert!(fx.contains(&Effect::Quit));
+    assert!(h.state.quit);
+}
+
+#[test]
+fn sorting_and_paging() {
+    let mut h = Harness::new(100, 12);
+    let fx = h.tick(0);
+    let many: Vec<TopicSummary> = (0..500)
+        .map(|i| topic_summary(&format!("t{i:04}"), 1 + i % 7, i as i64, 0))
+        .collect();
+    for e in fx {
+        if let Effect::Fetch {
+            key: PanelKey::Topics,
+            req,
+        } = e
+        {
+            h.act(Action::Loaded {
+                key: PanelKey::Topics,
+                req,
+                at: h.at(0),
+                result: Ok(Payload::Topics(many.clone())),
+            });
+        }
+    }
+    h.keys("2");
+    let page = h.state.page_rows();
+    h.key(Key::plain(KeyCode::PageDown));
+    assert_eq!(h.state.view().table().unwrap().selected, page);
+    h.keys("G");
+    let t = h.state.view().table().unwrap();
+    assert_eq!(t.selected, 499);
+    assert_eq!(t.offset, 500 - page);
+    // Sort by partitions, then reverse.
+    h.keys("sS");
+    let t = h.state.view().table().unwrap();
+    assert_eq!(many[t.order[0]].partitions, 7);
+    insta::assert_snapshot!("topics_sorted_paged", h.render());
+}
+
+#[test]
+fn context_switch_and_unknown_commands() {
+    let mut h = Harness::new(100, 20);
+    h.state.contexts = vec!["prod-eu".into(), "staging".into()];
+    let fx = h.command("ctx staging");
+    assert_eq!(fx, vec![Effect::SwitchContext("staging".into())]);
+    h.command("ctx mars");
+    assert!(h
+        .state
+        .flash
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("unknown context 'mars'; known: prod-eu, staging"));
+    h.command("fly");
+    assert!(h
+        .state
+        .flash
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("unknown command ':fly'"));
+    h.command("tail orders yesterday");
+    assert!(h
+        .state
+        .flash
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("invalid start position 'yesterday'"));
+}

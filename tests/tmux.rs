@@ -1,0 +1,165 @@
+//! The real binary in a real terminal (tmux) on the demo cluster: it navigates to topics, a
+//! topic, a tail, groups and a group, quits, and the terminal is restored.
+//! `scripts/test.sh` runs it against the release binary (`KSCOPE_BIN`).
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn new(width: u16, height: u16) -> Tmux {
+        let socket = format!("kscope-test-{}", std::process::id());
+        let t = Tmux { socket };
+        let ok = t
+            .cmd(&[
+                "new-session",
+                "-d",
+                "-s",
+                "k",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                "bash --norc --noprofile",
+            ])
+            .status()
+            .expect("tmux is needed for this test (scripts/test.sh installs it)")
+            .success();
+        assert!(ok, "cannot start tmux");
+        t
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket, "-f", "/dev/null"]).args(args);
+        c
+    }
+
+    fn send(&self, keys: &[&str]) {
+        for k in keys {
+            assert!(self
+                .cmd(&["send-keys", "-t", "k", k])
+                .status()
+                .unwrap()
+                .success());
+            // Separate keys: an Esc followed at once by a key reads as Alt+key.
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .cmd(&["capture-pane", "-p", "-t", "k"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn wait_for(&self, what: &str, needles: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.screen();
+            if needles.iter().all(|n| s.contains(n)) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what} ({needles:?}); the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn display(&self, format: &str) -> String {
+        let out = self
+            .cmd(&["display-message", "-p", "-t", "k", format])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]).status();
+    }
+}
+
+#[test]
+fn console_in_a_real_terminal() {
+    let bin =
+        std::env::var("KSCOPE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kscope").to_string());
+    let data = common::scratch().join("tmux-data");
+    let t = Tmux::new(120, 32);
+    t.send(&[
+        &format!(
+            "KSCOPE_DATA_DIR={} {bin} demo; echo KSCOPE_EXIT=$?",
+            data.display()
+        ),
+        "Enter",
+    ]);
+
+    t.wait_for(
+        "the overview with data",
+        &[
+            "● connected",
+            "top topics by rate",
+            "page_views",
+            "analytics",
+        ],
+    );
+    assert_eq!(
+        t.display("#{alternate_on}"),
+        "1",
+        "the console uses the alternate screen"
+    );
+
+    t.send(&["2"]);
+    t.wait_for(
+        "the topics",
+        &["topics (4)", "orders", "payments", "RATE/S"],
+    );
+    // Sorted by name: alerts, orders, ...
+    t.send(&["j", "Enter"]);
+    t.wait_for("the topic", &["topic orders", "partitions 6", "REPLICAS"]);
+
+    t.send(&["t"]);
+    t.wait_for("the tail", &["tail orders", "following", "cust-"]);
+    t.send(&["Enter"]);
+    t.wait_for("the detail pane", &["\"order_id\"", "value  headers  hex"]);
+
+    t.send(&["Escape", "Escape", "Escape", "3"]);
+    t.wait_for(
+        "the groups",
+        &["consumer groups (3)", "billing", "fraud-detector", "LAG"],
+    );
+    t.send(&[":", "group analytics", "Enter"]);
+    t.wait_for("the group", &["group analytics", "page_views", "COMMITTED"]);
+
+    t.send(&["?"]);
+    t.wait_for("help", &["help · esc closes", "quit kscope", "this help"]);
+    t.send(&["Escape", "q"]);
+    let s = t.wait_for("the exit", &["KSCOPE_EXIT=0"]);
+    assert_eq!(
+        t.display("#{alternate_on}"),
+        "0",
+        "the terminal was not restored:\n{s}"
+    );
+    // The console's log went to a file, not the terminal.
+    assert!(data.join("kscope.log").exists());
+}
+
+#[test]
+fn console_refuses_without_a_terminal() {
+    let out = common::kscope_bare()
+        .args(["-b", "127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("needs a terminal"));
+}
