@@ -27,6 +27,7 @@ fn state() -> State {
             ..Options::default()
         },
         Instant::now(),
+        1_764_000_000_000,
     );
     s.size = (W, H);
     s

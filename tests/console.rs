@@ -188,6 +188,80 @@ fn record(partition: i32, offset: i64, key: &str, value: &[u8]) -> OwnedRecord {
     }
 }
 
+/// Wall-clock milliseconds when a harness starts (2025-11-24T16:00:00Z).
+const WALL0: i64 = 1_764_000_000_000;
+
+/// A metrics sample `secs` into the test: topics grow at known rates; billing keeps up,
+/// analytics falls behind, fraud-detector stopped committing.
+fn sample(secs: u64) -> kscope::metrics::Sample {
+    use kscope::metrics::{CommittedOffset, GroupSample, PartitionSample, Requests, Sample};
+    let t = secs as i64;
+    let mut partitions = Vec::new();
+    let mut ends = std::collections::HashMap::new();
+    for (topic, count, per_sec) in [
+        ("orders", 6, 30),
+        ("page_views", 12, 150),
+        ("payments", 3, 25),
+        ("alerts", 1, 0),
+    ] {
+        for p in 0..count {
+            let end = 10_000 + per_sec * t / count as i64;
+            ends.insert((topic, p), end);
+            partitions.push(PartitionSample {
+                topic: topic.into(),
+                partition: p,
+                log_start: Some(0),
+                log_end: Some(end),
+                leader: Some(p % 3 + 1),
+                replicas: 3,
+                isr: if topic == "page_views" && p == 0 {
+                    2
+                } else {
+                    3
+                },
+            });
+        }
+    }
+    let committed =
+        |topic: &'static str, count: i32, f: &dyn Fn(i64) -> i64| -> Vec<CommittedOffset> {
+            (0..count)
+                .map(|p| CommittedOffset {
+                    topic: topic.into(),
+                    partition: p,
+                    offset: f(ends[&(topic, p)]),
+                })
+                .collect()
+        };
+    let groups = vec![
+        GroupSample {
+            group: "billing".into(),
+            state: Some("Stable".into()),
+            offsets: committed("orders", 6, &|e| e - 2),
+            error: None,
+        },
+        GroupSample {
+            group: "analytics".into(),
+            state: Some("Stable".into()),
+            offsets: committed("page_views", 12, &|e| e - 400 - 10 * t),
+            error: None,
+        },
+        GroupSample {
+            group: "fraud-detector".into(),
+            state: Some("Empty".into()),
+            offsets: committed("payments", 3, &|_| 9_000),
+            error: None,
+        },
+    ];
+    Sample {
+        at: WALL0 + t * 1000,
+        partitions,
+        groups,
+        requests: Requests::default(),
+        took_ms: 12,
+        errors: Vec::new(),
+    }
+}
+
 /// A state sized like a terminal, at a fixed instant.
 struct Harness {
     state: State,
@@ -210,6 +284,7 @@ impl Harness {
             read_only,
             Options::default(),
             t0,
+            WALL0,
         );
         state.size = (w, h);
         Harness {
@@ -228,7 +303,7 @@ impl Harness {
         let fx = app::update(&mut self.state, a);
         self.pending.extend(
             fx.iter()
-                .filter(|e| matches!(e, Effect::Fetch { .. }))
+                .filter(|e| matches!(e, Effect::Fetch { .. } | Effect::Sample { .. }))
                 .cloned(),
         );
         fx
@@ -280,6 +355,13 @@ impl Harness {
                     at,
                     result,
                 });
+            } else if let Effect::Sample { req } = e {
+                let result = match fail {
+                    Some(err) => Err(err.to_string()),
+                    None => Ok(Box::new(sample(secs))),
+                };
+                let at = self.at(secs);
+                self.act(Action::Sampled { req, at, result });
             }
         }
     }
@@ -290,12 +372,13 @@ impl Harness {
         self.answer(pending, secs, fail);
     }
 
-    /// Two refreshes 10 s apart, so rates and trends have data.
+    /// Refreshes and samples over three minutes, so rates, trends and group status (judged
+    /// over two minutes) have data.
     fn loaded(&mut self) {
-        self.tick(0);
-        self.respond(0, None);
-        self.tick(10);
-        self.respond(10, None);
+        for secs in (0..=180).step_by(10) {
+            self.tick(secs);
+            self.respond(secs, None);
+        }
     }
 
     fn render(&self) -> String {

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use crate::metrics::Sample;
 use crate::model::{ClusterInfo, GroupDetail, GroupSummary, TopicDetail, TopicSummary};
 use crate::record::StartPosition;
 
@@ -107,6 +108,12 @@ pub enum Action {
         session: u64,
         notes: Vec<String>,
     },
+    /// A metrics sample (log-end and committed offsets of everything) finished.
+    Sampled {
+        req: u64,
+        at: Instant,
+        result: Result<Box<Sample>, String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +121,10 @@ pub enum Effect {
     /// Load a panel; answer with `Action::Loaded { key, req, .. }`.
     Fetch {
         key: PanelKey,
+        req: u64,
+    },
+    /// Take a metrics sample; answer with `Action::Sampled { req, .. }`.
+    Sample {
         req: u64,
     },
     /// Start reading a topic; answer with `TailStarted`, `TailRecords`, `TailFailed`.

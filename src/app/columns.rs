@@ -6,11 +6,12 @@ use std::cmp::Ordering;
 
 use crate::model::{Broker, GroupDetail, GroupSummary, TopicDetail, TopicSummary};
 
-use super::history::History;
+use super::metrics::MetricsView;
 use super::state::{Table, TopicTab, View};
+use crate::metrics::{MetricsState, Millis};
 
 pub const TOPIC_COLUMNS: &[&str] = &["TOPIC", "PARTITIONS", "RF", "MESSAGES", "RATE/S", "URP"];
-pub const GROUP_COLUMNS: &[&str] = &["GROUP", "STATE", "MEMBERS", "LAG", "TREND"];
+pub const GROUP_COLUMNS: &[&str] = &["GROUP", "STATE", "STATUS", "MEMBERS", "LAG", "TREND"];
 pub const BROKER_COLUMNS: &[&str] = &["ID", "HOST", "PORT", "RACK", "ROLE"];
 pub const PARTITION_COLUMNS: &[&str] = &[
     "PARTITION",
@@ -30,6 +31,8 @@ pub const GROUP_PARTITION_COLUMNS: &[&str] = &[
     "COMMITTED",
     "LOG-END",
     "LAG",
+    "TIME-LAG",
+    "STATUS",
     "CLIENT-ID",
     "HOST",
 ];
@@ -40,7 +43,7 @@ pub fn topics_table() -> Table {
 
 /// Groups open sorted by lag, largest first: the ones in trouble on top.
 pub fn groups_table() -> Table {
-    Table::sorted_by(3, true)
+    Table::sorted_by(4, true)
 }
 
 pub fn group_table() -> Table {
@@ -65,7 +68,7 @@ pub fn sortable_columns(view: &View) -> usize {
             tab: TopicTab::Groups,
             ..
         } => 1,
-        View::Group { .. } => 5,
+        View::Group { .. } => 7,
         _ => 0,
     }
 }
@@ -103,7 +106,7 @@ fn opt_cmp<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
     }
 }
 
-pub fn order_topics(topics: &[TopicSummary], table: &Table, history: &History) -> Vec<usize> {
+pub fn order_topics(topics: &[TopicSummary], table: &Table, metrics: &MetricsView) -> Vec<usize> {
     order(
         topics,
         table,
@@ -112,7 +115,7 @@ pub fn order_topics(topics: &[TopicSummary], table: &Table, history: &History) -
             1 => a.partitions.cmp(&b.partitions),
             2 => a.replication_factor.cmp(&b.replication_factor),
             3 => opt_cmp(a.messages, b.messages),
-            4 => opt_cmp(history.topic_rate(&a.name), history.topic_rate(&b.name)),
+            4 => opt_cmp(metrics.topic_rate(&a.name), metrics.topic_rate(&b.name)),
             5 => a
                 .under_replicated_partitions
                 .cmp(&b.under_replicated_partitions),
@@ -121,15 +124,17 @@ pub fn order_topics(topics: &[TopicSummary], table: &Table, history: &History) -
     )
 }
 
-pub fn order_groups(groups: &[GroupSummary], table: &Table) -> Vec<usize> {
+pub fn order_groups(groups: &[GroupSummary], table: &Table, metrics: &MetricsView) -> Vec<usize> {
+    let status = |g: &GroupSummary| metrics.group(&g.group).and_then(|m| m.status);
     order(
         groups,
         table,
         |g| format!("{} {}", g.group, g.state),
         |a, b| match table.sort {
             1 => a.state.cmp(&b.state),
-            2 => a.members.cmp(&b.members),
-            3 => opt_cmp(a.total_lag, b.total_lag),
+            2 => status(a).cmp(&status(b)),
+            3 => a.members.cmp(&b.members),
+            4 => opt_cmp(a.total_lag, b.total_lag),
             _ => a.group.cmp(&b.group),
         },
     )
@@ -161,8 +166,14 @@ pub fn order_topic(
     detail: &TopicDetail,
     tab: TopicTab,
     table: &Table,
-    history: &History,
+    metrics: &MetricsState,
+    now: Millis,
 ) -> Vec<usize> {
+    let rates = if tab == TopicTab::Partitions && table.sort == 7 {
+        super::metrics::partition_rates(metrics, &detail.name, now)
+    } else {
+        Default::default()
+    };
     match tab {
         TopicTab::Partitions => order(
             &detail.partitions,
@@ -175,10 +186,7 @@ pub fn order_topic(
                 4 => opt_cmp(a.low_watermark, b.low_watermark),
                 5 => opt_cmp(a.high_watermark, b.high_watermark),
                 6 => opt_cmp(a.messages, b.messages),
-                7 => opt_cmp(
-                    history.partition_rate(&detail.name, a.partition),
-                    history.partition_rate(&detail.name, b.partition),
-                ),
+                7 => opt_cmp(rates.get(&a.partition), rates.get(&b.partition)),
                 8 => a.under_replicated.cmp(&b.under_replicated),
                 _ => a.partition.cmp(&b.partition),
             },
@@ -197,7 +205,25 @@ pub fn order_topic(
     }
 }
 
-pub fn order_group(detail: &GroupDetail, table: &Table) -> Vec<usize> {
+pub fn order_group(
+    detail: &GroupDetail,
+    table: &Table,
+    metrics: &MetricsState,
+    now: Millis,
+) -> Vec<usize> {
+    let by_partition: std::collections::HashMap<
+        (String, i32),
+        crate::metrics::GroupPartitionMetrics,
+    > = if matches!(table.sort, 5 | 6) {
+        metrics
+            .group_partitions(&detail.group, now)
+            .into_iter()
+            .map(|p| ((p.topic.clone(), p.partition), p))
+            .collect()
+    } else {
+        Default::default()
+    };
+    let get = |p: &crate::model::PartitionLag| by_partition.get(&(p.topic.clone(), p.partition));
     order(
         &detail.partitions,
         table,
@@ -214,6 +240,13 @@ pub fn order_group(detail: &GroupDetail, table: &Table) -> Vec<usize> {
             2 => opt_cmp(a.committed, b.committed),
             3 => opt_cmp(a.log_end, b.log_end),
             4 => opt_cmp(a.lag, b.lag),
+            5 => opt_cmp(
+                get(a).and_then(|m| m.lag_seconds),
+                get(b).and_then(|m| m.lag_seconds),
+            ),
+            6 => get(a)
+                .and_then(|m| m.status)
+                .cmp(&get(b).and_then(|m| m.status)),
             _ => (a.topic.as_str(), a.partition).cmp(&(b.topic.as_str(), b.partition)),
         },
     )

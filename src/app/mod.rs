@@ -4,8 +4,8 @@
 
 pub mod action;
 pub mod columns;
-pub mod history;
 pub mod keymap;
+pub mod metrics;
 pub mod state;
 pub mod tail;
 
@@ -89,6 +89,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 flash(state, Level::Error, error);
             }
         }
+        Action::Sampled { req, at, result } => on_sampled(state, req, at, result),
         Action::TailStarted { session, notes } => {
             if let Some(t) = state.tail.as_mut().filter(|t| t.session == session) {
                 t.error = None;
@@ -126,6 +127,12 @@ fn schedule(state: &mut State, fx: &mut Vec<Effect>) {
         return;
     }
     let now = state.now;
+    if state.sampling.in_flight.is_none() && state.sampling.due.is_none_or(|d| now >= d) {
+        let req = state.next_request;
+        state.next_request += 1;
+        state.sampling.in_flight = Some(req);
+        fx.push(Effect::Sample { req });
+    }
     for key in wanted_panels(state) {
         let req = state.next_request;
         let due = {
@@ -215,14 +222,7 @@ fn on_loaded(
                 Payload::Topics(t) => Ok(t),
                 _ => Err("unexpected answer".into()),
             });
-            if finish(&mut state.topics, req, at, r, refresh) {
-                if let Some(topics) = &state.topics.data {
-                    state.history.record_topics(
-                        at,
-                        topics.iter().map(|t| (t.name.as_str(), t.log_end_offsets)),
-                    );
-                }
-            }
+            finish(&mut state.topics, req, at, r, refresh);
         }
         PanelKey::Topic(name) => {
             let r = result.and_then(|p| match p {
@@ -230,46 +230,74 @@ fn on_loaded(
                 _ => Err("unexpected answer".into()),
             });
             // A late answer for a topic no longer on screen is dropped by the request id.
-            if finish(&mut state.topic, req, at, r, refresh) {
-                if let Some(t) = &state.topic.data {
-                    state.history.record_partitions(
-                        &name,
-                        at,
-                        t.partitions.iter().map(|p| (p.partition, p.high_watermark)),
-                    );
-                }
-            }
+            let _ = name;
+            finish(&mut state.topic, req, at, r, refresh);
         }
         PanelKey::Groups => {
             let r = result.and_then(|p| match p {
                 Payload::Groups(g) => Ok(g),
                 _ => Err("unexpected answer".into()),
             });
-            if finish(&mut state.groups, req, at, r, refresh) {
-                if let Some(groups) = &state.groups.data {
-                    state
-                        .history
-                        .record_group_lags(groups.iter().map(|g| (g.group.as_str(), g.total_lag)));
-                }
-            }
+            finish(&mut state.groups, req, at, r, refresh);
         }
         PanelKey::Group(name) => {
             let r = result.and_then(|p| match p {
                 Payload::Group(g) => Ok(*g),
                 _ => Err("unexpected answer".into()),
             });
-            if finish(&mut state.group, req, at, r, refresh) {
-                if let Some(g) = &state.group.data {
-                    let committed: i64 = g.partitions.iter().filter_map(|p| p.committed).sum();
-                    let end: i64 = g.partitions.iter().filter_map(|p| p.log_end).sum();
-                    state
-                        .history
-                        .record_group_progress(&name, at, committed, end);
-                }
-            }
+            let _ = name;
+            finish(&mut state.group, req, at, r, refresh);
         }
     }
     refresh_order(state);
+}
+
+/// Takes a metrics sample in: rates, trends, group status and alerts move on; alerts that
+/// fire or resolve are announced in the status line.
+fn on_sampled(
+    state: &mut State,
+    req: u64,
+    at: std::time::Instant,
+    result: Result<Box<crate::metrics::Sample>, String>,
+) {
+    let interval = Duration::from_millis(state.metrics.config().interval.max(1000) as u64);
+    match result {
+        Ok(sample) => {
+            if !finish(&mut state.sampling, req, at, Ok(()), interval) {
+                return;
+            }
+            let now_ms = state.now_ms();
+            let events = state.metrics.ingest(&sample, now_ms);
+            state.metrics_view.refresh(&state.metrics, now_ms);
+            if let Some(e) = events.iter().max_by_key(|e| e.severity) {
+                let level = match (e.state, e.severity) {
+                    (crate::metrics::EventState::Resolved, _) => Level::Info,
+                    (_, crate::metrics::Severity::Crit) => Level::Error,
+                    (_, crate::metrics::Severity::Warn) => Level::Warn,
+                    _ => Level::Info,
+                };
+                let verb = if e.state == crate::metrics::EventState::Resolved {
+                    "resolved"
+                } else {
+                    "fired"
+                };
+                let more = if events.len() > 1 {
+                    format!(" (+{} more)", events.len() - 1)
+                } else {
+                    String::new()
+                };
+                flash(
+                    state,
+                    level,
+                    format!("alert {} on {} {verb}{more}", e.rule, e.resource),
+                );
+            }
+            refresh_order(state);
+        }
+        Err(e) => {
+            finish(&mut state.sampling, req, at, Err::<(), _>(e), interval);
+        }
+    }
 }
 
 /// Recomputes the row order of the current table after data, filter or sort changed.
@@ -279,12 +307,12 @@ pub fn refresh_order(state: &mut State) {
             .topics
             .data
             .as_ref()
-            .map(|d| columns::order_topics(d, t, &state.history)),
+            .map(|d| columns::order_topics(d, t, &state.metrics_view)),
         View::Groups(t) => state
             .groups
             .data
             .as_ref()
-            .map(|d| columns::order_groups(d, t)),
+            .map(|d| columns::order_groups(d, t, &state.metrics_view)),
         View::Brokers(t) => state
             .cluster
             .data
@@ -294,12 +322,12 @@ pub fn refresh_order(state: &mut State) {
             .topic
             .data
             .as_ref()
-            .map(|d| columns::order_topic(d, *tab, table, &state.history)),
+            .map(|d| columns::order_topic(d, *tab, table, &state.metrics, state.now_ms())),
         View::Group { table, .. } => state
             .group
             .data
             .as_ref()
-            .map(|d| columns::order_group(d, table)),
+            .map(|d| columns::order_group(d, table, &state.metrics, state.now_ms())),
         _ => None,
     };
     if let (Some(order), Some(t)) = (order, state.view_mut().table_mut()) {
@@ -600,6 +628,7 @@ fn run_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) {
         }
         Command::Help => state.mode = Mode::Help { scroll: 0 },
         Command::Refresh => {
+            state.sampling.due = None;
             for key in wanted_panels(state) {
                 match key {
                     PanelKey::Cluster => state.cluster.due = None,

@@ -5,9 +5,10 @@ use std::time::{Duration, Instant};
 
 use crate::model::{ClusterInfo, GroupDetail, GroupSummary, TopicDetail, TopicSummary};
 
-use super::history::History;
 use super::keymap::Keymap;
+use super::metrics::MetricsView;
 use super::tail::TailState;
+use crate::metrics::{MetricsState, Millis};
 
 /// Settings of the console itself.
 #[derive(Debug, Clone)]
@@ -229,6 +230,8 @@ pub struct State {
     pub keymap: Keymap,
     pub now: Instant,
     pub started: Instant,
+    /// Wall-clock milliseconds at `started`: the metrics engine and alert ages use wall time.
+    pub started_ms: Millis,
     pub size: (u16, u16),
     pub stack: Vec<View>,
     pub mode: Mode,
@@ -239,7 +242,12 @@ pub struct State {
     pub groups: Panel<Vec<GroupSummary>>,
     pub group: Panel<GroupDetail>,
     pub tail: Option<TailState>,
-    pub history: History,
+    /// Rates, lag trends, group status and alerts, from periodic samples.
+    pub metrics: MetricsState,
+    /// When samples are due, whether one is out, the last failure.
+    pub sampling: Panel<()>,
+    /// What the screens read from `metrics`, indexed once per sample.
+    pub metrics_view: MetricsView,
     pub flash: Option<Flash>,
     pub quit: bool,
     pub(super) next_request: u64,
@@ -253,6 +261,7 @@ impl State {
         read_only: bool,
         options: Options,
         now: Instant,
+        now_ms: Millis,
     ) -> State {
         State {
             context: context.to_string(),
@@ -264,6 +273,7 @@ impl State {
             keymap: Keymap::default(),
             now,
             started: now,
+            started_ms: now_ms,
             size: (80, 24),
             stack: vec![View::Overview],
             mode: Mode::Normal,
@@ -274,12 +284,22 @@ impl State {
             groups: Panel::default(),
             group: Panel::default(),
             tail: None,
-            history: History::default(),
+            metrics: MetricsState::new(
+                crate::metrics::MetricsConfig::default(),
+                crate::metrics::default_rules(),
+            ),
+            sampling: Panel::default(),
+            metrics_view: MetricsView::default(),
             flash: None,
             quit: false,
             next_request: 1,
             next_session: 1,
         }
+    }
+
+    /// Wall-clock milliseconds now.
+    pub fn now_ms(&self) -> Millis {
+        self.started_ms + self.now.saturating_duration_since(self.started).as_millis() as Millis
     }
 
     pub fn view(&self) -> &View {

@@ -36,7 +36,12 @@ pub async fn run(g: &GlobalArgs, settings: Option<ConnectionSettings>) -> Result
     let keymap = Keymap::with_overrides(&file.keys).map_err(Error::config)?;
     let contexts: Vec<String> = file.contexts.keys().cloned().collect();
     let switch_opts = opts.clone();
-    let switch_file: RawConfig = config::load_config(opts.config_file.as_deref())?.0;
+    let (switch_file, path) = config::load_config(opts.config_file.as_deref())?;
+    let metrics_file: RawConfig = config::load_config(opts.config_file.as_deref())?.0;
+    // Bad rules or metrics settings are config errors before the terminal is taken.
+    config::alert_rules(&metrics_file, settings.context.as_deref(), path.as_deref())?;
+    config::metrics_config(&metrics_file, settings.context.as_deref(), path.as_deref())?;
+    let metrics_path = path.clone();
     let console = Console {
         settings,
         options,
@@ -48,6 +53,12 @@ pub async fn run(g: &GlobalArgs, settings: Option<ConnectionSettings>) -> Result
             o.context = Some(name.to_string());
             o.bootstrap = None;
             config::resolve(&o, &switch_file)
+        }),
+        metrics: Box::new(move |context: Option<&str>| {
+            Ok((
+                config::metrics_config(&metrics_file, context, metrics_path.as_deref())?,
+                config::alert_rules(&metrics_file, context, metrics_path.as_deref())?,
+            ))
         }),
     };
     let log = runtime::log_to_file();

@@ -58,6 +58,7 @@ impl Runner {
     pub fn run(&mut self, effect: Effect) {
         match effect {
             Effect::Fetch { key, req } => self.fetch(key, req),
+            Effect::Sample { req } => self.sample(req),
             Effect::StartTail {
                 session,
                 topic,
@@ -119,6 +120,31 @@ impl Runner {
             };
             let _ = tx.send(Action::Loaded {
                 key,
+                req,
+                at: Instant::now(),
+                result,
+            });
+        });
+    }
+
+    fn sample(&self, req: u64) {
+        let client = self.client.clone();
+        let tx = self.tx.clone();
+        let permits = self.permits.clone();
+        // A sample asks more of the cluster than a panel: allow twice the request timeout.
+        let limit = self.settings.timeout * 2 + Duration::from_secs(1);
+        tokio::spawn(async move {
+            let _permit = permits.acquire().await;
+            let filter = crate::kafka::SampleFilter::default();
+            let work = client.sample(&filter);
+            let result = match tokio::time::timeout(limit, work).await {
+                Ok(r) => r.map(Box::new).map_err(|e| e.to_string()),
+                Err(_) => Err(format!(
+                    "no sample within {}",
+                    humantime::format_duration(limit)
+                )),
+            };
+            let _ = tx.send(Action::Sampled {
                 req,
                 at: Instant::now(),
                 result,

@@ -15,11 +15,15 @@ use crate::app::{self, Action, Effect, Key, KeyCode, Keymap, Options, State};
 use crate::config::ConnectionSettings;
 use crate::error::{Error, Result};
 use crate::kafka::KafkaClient;
+use crate::metrics::{AlertRule, MetricsConfig, MetricsState};
 use crate::ui::{self, Theme};
 use effects::Runner;
 
 /// Resolves a context name from the config into connection settings (for `:ctx`).
 pub type ContextResolver = Box<dyn Fn(&str) -> Result<ConnectionSettings>>;
+
+/// The metrics settings and alert rules of a context (by name; `None` for `-b`).
+pub type MetricsResolver = Box<dyn Fn(Option<&str>) -> Result<(MetricsConfig, Vec<AlertRule>)>>;
 
 /// Everything the console needs to start.
 pub struct Console {
@@ -30,6 +34,7 @@ pub struct Console {
     /// Context names for `:ctx`, and how to resolve one.
     pub contexts: Vec<String>,
     pub switch: ContextResolver,
+    pub metrics: MetricsResolver,
 }
 
 /// When the process started, for the "first frame with data" measurement.
@@ -53,7 +58,7 @@ pub async fn run(console: Console) -> Result<()> {
     result
 }
 
-fn new_state(console: &Console, settings: &ConnectionSettings, size: (u16, u16)) -> State {
+fn new_state(console: &Console, settings: &ConnectionSettings, size: (u16, u16)) -> Result<State> {
     let context = settings
         .context
         .clone()
@@ -64,12 +69,15 @@ fn new_state(console: &Console, settings: &ConnectionSettings, size: (u16, u16))
         settings.read_only,
         console.options.clone(),
         Instant::now(),
+        chrono::Utc::now().timestamp_millis(),
     );
     state.keymap = console.keymap.clone();
     state.contexts = console.contexts.clone();
     state.theme = console.theme.name.clone();
     state.size = size;
-    state
+    let (config, rules) = (console.metrics)(settings.context.as_deref())?;
+    state.metrics = MetricsState::new(config, rules);
+    Ok(state)
 }
 
 async fn event_loop(terminal: &mut DefaultTerminal, console: Console) -> Result<()> {
@@ -78,7 +86,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, console: Console) -> Result<
         .map(|s| (s.width, s.height))
         .unwrap_or((80, 24));
     let mut settings = console.settings.clone();
-    let mut state = new_state(&console, &settings, size);
+    let mut state = new_state(&console, &settings, size)?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Action>();
     // Tail records come through a bounded channel: a slow screen slows the reader, it never
     // grows memory without bound.
@@ -128,19 +136,24 @@ async fn event_loop(terminal: &mut DefaultTerminal, console: Console) -> Result<
                     Effect::Quit => {}
                     Effect::SwitchContext(name) => match (console.switch)(&name) {
                         Ok(new) => match KafkaClient::new(new.clone()) {
-                            Ok(client) => {
-                                runner.shutdown();
-                                settings = new;
-                                runner = Runner::new(
-                                    client,
-                                    settings.clone(),
-                                    tx.clone(),
-                                    tail_tx.clone(),
-                                );
-                                state = new_state(&console, &settings, state.size);
-                                runner
-                                    .run_all(app::update(&mut state, Action::Tick(Instant::now())));
-                            }
+                            Ok(client) => match new_state(&console, &new, state.size) {
+                                Ok(fresh) => {
+                                    runner.shutdown();
+                                    settings = new;
+                                    runner = Runner::new(
+                                        client,
+                                        settings.clone(),
+                                        tx.clone(),
+                                        tail_tx.clone(),
+                                    );
+                                    state = fresh;
+                                    runner.run_all(app::update(
+                                        &mut state,
+                                        Action::Tick(Instant::now()),
+                                    ));
+                                }
+                                Err(e) => flash_error(&mut state, e),
+                            },
                             Err(e) => flash_error(&mut state, e),
                         },
                         Err(e) => flash_error(&mut state, e),

@@ -10,9 +10,10 @@ use crate::app::columns::{
     BROKER_COLUMNS, CONFIG_COLUMNS, GROUP_COLUMNS, GROUP_PARTITION_COLUMNS, PARTITION_COLUMNS,
     TOPIC_COLUMNS,
 };
-use crate::app::history::CatchUp;
+use crate::app::metrics::partition_rates;
 use crate::app::state::GROUP_INFO_ROWS;
 use crate::app::{State, Table, TopicTab};
+use crate::metrics::Status;
 use crate::ui::fmt::{self, num, opt_num};
 use crate::ui::{panel_block, placeholder, safe, virtual_table, Severity, Theme};
 
@@ -100,7 +101,7 @@ pub fn topics(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table
                 Cell::from(t.partitions.to_string()),
                 Cell::from(t.replication_factor.to_string()),
                 Cell::from(opt_num(t.messages)),
-                Cell::from(fmt::rate(state.history.topic_rate(&t.name))),
+                Cell::from(fmt::rate(state.metrics_view.topic_rate(&t.name))),
                 urp,
             ])
         },
@@ -150,7 +151,7 @@ pub fn topic(
                 format!(
                     "   messages {} · rate {}/s",
                     opt_num(messages),
-                    fmt::rate(state.history.topic_rate(name))
+                    fmt::rate(state.metrics_view.topic_rate(name))
                 ),
                 theme.muted(),
             ),
@@ -159,6 +160,7 @@ pub fn topic(
     );
     match tab {
         TopicTab::Partitions => {
+            let rates = partition_rates(&state.metrics, name, state.now_ms());
             let ids = |v: &[i32]| {
                 v.iter()
                     .map(|i| i.to_string())
@@ -204,7 +206,7 @@ pub fn topic(
                         Cell::from(opt_num(p.low_watermark)),
                         Cell::from(opt_num(p.high_watermark)),
                         Cell::from(opt_num(p.messages)),
-                        Cell::from(fmt::rate(state.history.partition_rate(name, p.partition))),
+                        Cell::from(fmt::rate(rates.get(&p.partition).copied())),
                         urp,
                     ])
                 },
@@ -310,6 +312,7 @@ pub fn groups(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table
         &[
             Constraint::Fill(3),
             Constraint::Length(20),
+            Constraint::Length(7),
             Constraint::Length(8),
             Constraint::Length(14),
             Constraint::Length(22),
@@ -319,11 +322,15 @@ pub fn groups(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table
             let g = &groups[i];
             let sev = fmt::lag_severity(g.total_lag, &state.options);
             let trend = state
-                .history
-                .group_lag
+                .metrics_view
+                .lag_trend
                 .get(&g.group)
-                .map(|t| fmt::spark(&t.values(), 20))
+                .map(|t| fmt::spark(t, 20))
                 .unwrap_or_default();
+            let status = status_cell(
+                state.metrics_view.group(&g.group).and_then(|m| m.status),
+                theme,
+            );
             let state_style = match g.state.as_str() {
                 "Stable" => Style::new(),
                 "Empty" | "Unknown" => theme.muted(),
@@ -332,6 +339,7 @@ pub fn groups(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table
             Row::new(vec![
                 Cell::from(safe(&g.group)),
                 Cell::from(g.state.clone()).style(state_style),
+                status,
                 Cell::from(g.members.to_string()),
                 Cell::from(opt_num(g.total_lag)).style(theme.severity(sev)),
                 Cell::from(trend).style(Style::new().fg(theme.sparkline)),
@@ -362,12 +370,44 @@ pub fn group(
     ])
     .areas(area);
     let sev = fmt::lag_severity(d.total_lag, &state.options);
-    let eta = match state.history.catch_up(name, d.total_lag) {
-        CatchUp::CaughtUp => "caught up".to_string(),
-        CatchUp::In(t) => format!("catches up in ~{}", fmt::duration(t)),
-        CatchUp::NotCatchingUp => "not catching up".to_string(),
-        CatchUp::Unknown => "catch-up: measuring…".to_string(),
+    let m = state.metrics_view.group(name);
+    let eta = match (
+        d.total_lag,
+        m.and_then(|m| m.eta_seconds),
+        m.and_then(|m| m.lag_growth),
+    ) {
+        (Some(0), _, _) => "caught up".to_string(),
+        (_, Some(secs), _) => format!(
+            "catches up in ~{}",
+            fmt::duration(std::time::Duration::from_secs_f64(secs.max(0.0)))
+        ),
+        (_, None, Some(_)) => "not catching up".to_string(),
+        _ => "catch-up: measuring…".to_string(),
     };
+    let pace = m.map_or(String::new(), |m| {
+        format!(
+            "  consumes {}/s · lag {}{}/s · time lag {}",
+            fmt::rate(m.consume_rate),
+            if m.lag_growth.is_some_and(|g| g > 0.0) {
+                "+"
+            } else {
+                ""
+            },
+            fmt::rate(m.lag_growth),
+            m.lag_seconds.map_or("-".to_string(), |s| fmt::duration(
+                std::time::Duration::from_secs_f64(s.max(0.0))
+            ))
+        )
+    });
+    let by_partition: std::collections::HashMap<
+        (String, i32),
+        crate::metrics::GroupPartitionMetrics,
+    > = state
+        .metrics
+        .group_partitions(name, state.now_ms())
+        .into_iter()
+        .map(|p| ((p.topic.clone(), p.partition), p))
+        .collect();
     let coordinator = d.coordinator.as_ref().map_or("-".to_string(), |c| {
         format!("{} ({})", c.id, safe(&c.address()))
     });
@@ -398,12 +438,15 @@ pub fn group(
             )),
             Span::styled("coordinator ", theme.muted()),
             Span::raw(coordinator),
+            Span::styled("  status ", theme.muted()),
+            status_span(m.and_then(|m| m.status), theme),
         ]),
         Line::from(vec![
             Span::styled("lag ", theme.muted()),
             Span::styled(opt_num(d.total_lag), theme.severity(sev)),
             Span::raw("  "),
             Span::styled(eta, Style::new().fg(theme.accent)),
+            Span::styled(pace, theme.muted()),
         ]),
         Line::from(vec![
             Span::styled(format!("members {} ", d.members.len()), theme.muted()),
@@ -424,11 +467,13 @@ pub fn group(
         theme,
         GROUP_PARTITION_COLUMNS,
         &[
-            Constraint::Fill(2),
+            Constraint::Fill(1),
             Constraint::Length(9),
-            Constraint::Length(12),
-            Constraint::Length(12),
+            Constraint::Length(11),
+            Constraint::Length(11),
             Constraint::Length(10),
+            Constraint::Length(9),
+            Constraint::Length(6),
             Constraint::Fill(1),
             Constraint::Fill(1),
         ],
@@ -439,6 +484,18 @@ pub fn group(
                 Some(c) => Cell::from(num(c)),
                 None => Cell::from("none").style(theme.muted()),
             };
+            let metrics = by_partition.get(&(p.topic.clone(), p.partition));
+            let time_lag = metrics
+                .and_then(|m| m.lag_seconds)
+                .map_or("-".to_string(), |s| {
+                    let text = fmt::duration(std::time::Duration::from_secs_f64(s.max(0.0)));
+                    // Estimated from before the sampled history.
+                    if metrics.is_some_and(|m| m.lag_seconds_extrapolated) {
+                        format!(">{text}")
+                    } else {
+                        text
+                    }
+                });
             Row::new(vec![
                 Cell::from(safe(&p.topic)),
                 Cell::from(p.partition.to_string()),
@@ -446,6 +503,8 @@ pub fn group(
                 Cell::from(opt_num(p.log_end)),
                 Cell::from(opt_num(p.lag))
                     .style(theme.severity(fmt::lag_severity(p.lag, &state.options))),
+                Cell::from(time_lag),
+                status_cell(metrics.and_then(|m| m.status), theme),
                 Cell::from(safe(p.client_id.as_deref().unwrap_or("-"))),
                 Cell::from(safe(p.host.as_deref().unwrap_or("-"))),
             ])
@@ -476,4 +535,24 @@ pub fn reset(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, group:
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
         area,
     );
+}
+
+/// Burrow-style status colours: STALL and STOP are trouble, WARN and REWIND need a look.
+fn status_severity(s: Status) -> Severity {
+    match s {
+        Status::Ok => Severity::Ok,
+        Status::Warn | Status::Rewind => Severity::Warn,
+        Status::Stall | Status::Stop => Severity::Crit,
+    }
+}
+
+fn status_span(s: Option<Status>, theme: &Theme) -> Span<'static> {
+    match s {
+        Some(s) => Span::styled(s.to_string(), theme.severity(status_severity(s))),
+        None => Span::styled("-", theme.muted()),
+    }
+}
+
+fn status_cell(s: Option<Status>, theme: &Theme) -> Cell<'static> {
+    Cell::from(Line::from(status_span(s, theme)))
 }

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph, Sparkline};
 use ratatui::Frame;
 
 use crate::app::State;
+use crate::metrics::{AlertPhase, Severity as MetricSeverity};
 use crate::ui::fmt::{self, num, opt_num};
 use crate::ui::{panel_block, placeholder, safe, Severity, Theme};
 
@@ -74,16 +75,17 @@ fn cluster(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn rate(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let values = state.history.cluster_rate.values();
-    let now = values.last().copied();
-    let title = format!(
-        "produce rate {}/s",
-        now.map_or("-".to_string(), |v| num(v as i64))
-    );
-    let block = panel_block(title, &state.topics, state, theme);
+    let values: Vec<u64> = state.metrics_view.cluster_rate.iter().copied().collect();
+    let now = state.metrics.latest().and_then(|s| s.cluster.rate);
+    let title = format!("produce rate {}/s", fmt::rate(now));
+    let block = panel_block(title, &state.sampling, state, theme);
     if values.len() < 2 {
+        let text = match &state.sampling.error {
+            Some(e) => format!("cannot sample: {}", safe(e)),
+            None => "measuring…".to_string(),
+        };
         frame.render_widget(
-            Paragraph::new(Line::styled("measuring…", theme.muted())).block(block),
+            Paragraph::new(Line::styled(text, theme.muted())).block(block),
             area,
         );
         return;
@@ -98,36 +100,24 @@ fn rate(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn top_topics(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let block = panel_block("top topics by rate".into(), &state.topics, state, theme);
-    if let Some(p) = placeholder(&state.topics, state, theme, "topics") {
-        frame.render_widget(p.block(block), area);
-        return;
-    }
-    let mut rated: Vec<(&str, f64)> = state
-        .topics
-        .data
-        .iter()
-        .flatten()
-        .filter_map(|t| {
-            state
-                .history
-                .topic_rate(&t.name)
-                .map(|r| (t.name.as_str(), r))
-        })
-        .collect();
-    rated.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    let block = panel_block("top topics by rate".into(), &state.sampling, state, theme);
+    let board = state
+        .metrics
+        .latest()
+        .map(|s| s.leaderboards.topics_by_rate.clone())
+        .unwrap_or_default();
     let width = area.width.saturating_sub(14) as usize;
-    let lines: Vec<Line> = if rated.is_empty() {
+    let lines: Vec<Line> = if board.is_empty() {
         vec![Line::styled("measuring…", theme.muted())]
     } else {
-        rated
+        board
             .iter()
             .take(TOP_N)
-            .map(|(name, r)| {
+            .map(|r| {
                 Line::from(vec![
-                    Span::raw(format!("{:<width$}", fmt::cut(&safe(name), width))),
+                    Span::raw(format!("{:<width$}", fmt::cut(&safe(&r.name), width))),
                     Span::styled(
-                        format!("{:>10}/s", fmt::rate(Some(*r))),
+                        format!("{:>10}/s", fmt::rate(Some(r.value))),
                         Style::new().fg(theme.accent),
                     ),
                 ])
@@ -138,38 +128,32 @@ fn top_topics(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn top_groups(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let block = panel_block("top groups by lag".into(), &state.groups, state, theme);
-    if let Some(p) = placeholder(&state.groups, state, theme, "groups") {
-        frame.render_widget(p.block(block), area);
-        return;
-    }
-    let mut lagging: Vec<(&str, i64)> = state
-        .groups
-        .data
-        .iter()
-        .flatten()
-        .filter_map(|g| g.total_lag.map(|l| (g.group.as_str(), l)))
-        .collect();
-    lagging.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let block = panel_block("top groups by lag".into(), &state.sampling, state, theme);
+    let board = state
+        .metrics
+        .latest()
+        .map(|s| s.leaderboards.groups_by_lag.clone())
+        .unwrap_or_default();
     let width = area.width.saturating_sub(26) as usize;
-    let lines: Vec<Line> = if lagging.is_empty() {
+    let lines: Vec<Line> = if board.is_empty() {
         vec![Line::styled("no group lag known", theme.muted())]
     } else {
-        lagging
+        board
             .iter()
             .take(TOP_N)
-            .map(|(name, lag)| {
+            .map(|r| {
+                let lag = r.value.round() as i64;
                 let trend = state
-                    .history
-                    .group_lag
-                    .get(*name)
-                    .map(|t| fmt::spark(&t.values(), 10))
+                    .metrics_view
+                    .lag_trend
+                    .get(&r.name)
+                    .map(|t| fmt::spark(t, 10))
                     .unwrap_or_default();
                 Line::from(vec![
-                    Span::raw(format!("{:<width$}", fmt::cut(&safe(name), width))),
+                    Span::raw(format!("{:<width$}", fmt::cut(&safe(&r.name), width))),
                     Span::styled(
-                        format!("{:>12} ", num(*lag)),
-                        theme.severity(fmt::lag_severity(Some(*lag), &state.options)),
+                        format!("{:>12} ", num(lag)),
+                        theme.severity(fmt::lag_severity(Some(lag), &state.options)),
                     ),
                     Span::styled(trend, Style::new().fg(theme.sparkline)),
                 ])
@@ -180,39 +164,63 @@ fn top_groups(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn alert_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let mut alerts = state
+        .metrics
+        .latest()
+        .map(|s| s.alerts.clone())
+        .unwrap_or_default();
+    let firing = alerts
+        .iter()
+        .filter(|a| a.phase != AlertPhase::Pending)
+        .count();
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(Style::new().fg(theme.border))
-        .title(Span::styled(" alerts ", theme.title()));
-    // Lag thresholds stand in until alert rules arrive: the groups at or above them.
-    let mut lines: Vec<Line> = Vec::new();
-    for g in state.groups.data.iter().flatten() {
-        let sev = fmt::lag_severity(g.total_lag, &state.options);
-        if sev != Severity::Ok {
-            let label = if sev == Severity::Crit {
-                "CRIT"
-            } else {
-                "WARN"
-            };
-            lines.push(Line::from(vec![
-                Span::styled(format!("{label} "), theme.severity(sev)),
-                Span::raw(format!(
-                    "group {} lag {}",
-                    safe(&g.group),
-                    opt_num(g.total_lag)
-                )),
-            ]));
-        }
-    }
-    if lines.is_empty() {
-        lines.push(Line::styled(
-            format!(
-                "nothing above the lag thresholds (warn {}, crit {})",
-                num(state.options.lag_warn),
-                num(state.options.lag_crit)
-            ),
-            theme.muted(),
+        .title(Span::styled(
+            format!(" alerts ({firing} firing) "),
+            theme.title(),
         ));
+    // Worst first, then the oldest.
+    alerts.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.since.cmp(&b.since)));
+    let now = state.now_ms();
+    let mut lines: Vec<Line> = alerts
+        .iter()
+        .map(|a| {
+            let sev = match a.severity {
+                MetricSeverity::Crit => Severity::Crit,
+                MetricSeverity::Warn => Severity::Warn,
+                MetricSeverity::Info => Severity::Ok,
+            };
+            let (label, style) = match a.phase {
+                AlertPhase::Pending => ("pending ".to_string(), theme.muted()),
+                AlertPhase::Resolving => (
+                    format!("{:<8}", a.severity.to_string().to_uppercase()),
+                    theme.muted(),
+                ),
+                AlertPhase::Firing => (
+                    format!("{:<8}", a.severity.to_string().to_uppercase()),
+                    theme.severity(sev),
+                ),
+            };
+            let value = a.value.as_ref().map_or("-".to_string(), |v| v.to_string());
+            Line::from(vec![
+                Span::styled(label, style),
+                Span::raw(format!("{:<18} ", fmt::cut(&safe(&a.rule), 18))),
+                Span::raw(format!("{:<24} ", fmt::cut(&safe(&a.resource), 24))),
+                Span::styled(format!("{} = {value}  ", safe(&a.expr)), theme.muted()),
+                Span::raw(format!(
+                    "since {}",
+                    fmt::age(std::time::Duration::from_millis(a.age(now).max(0) as u64))
+                )),
+            ])
+        })
+        .collect();
+    if lines.is_empty() {
+        let text = match state.metrics.latest() {
+            None => "waiting for the first samples…".to_string(),
+            Some(_) => format!("no alerts ({} rules)", state.metrics.rules().len()),
+        };
+        lines.push(Line::styled(text, theme.muted()));
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
