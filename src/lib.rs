@@ -7,6 +7,7 @@ pub mod demo;
 pub mod error;
 pub mod kafka;
 pub mod model;
+pub mod offsets;
 pub mod record;
 
 pub use error::{Error, Result};

@@ -3,6 +3,7 @@
 mod cluster;
 mod demo;
 mod groups;
+mod offsets;
 pub mod output;
 mod produce;
 mod tail;
@@ -25,7 +26,9 @@ Exit codes:
   2  usage error (bad arguments, bad config file)
   3  not found (unknown topic, partition or group)
   4  refused: the context is read-only
-  5  the broker does not support the API the command needs";
+  5  the broker does not support the API the command needs
+  6  refused: the consumer group has active members (offsets reset)
+  7  partially applied: some partitions were reset and some were not (offsets reset)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -94,6 +97,8 @@ pub enum Command {
     Groups,
     /// Describe a consumer group: members, committed offsets and lag per partition
     Group(groups::GroupArgs),
+    /// Reset a consumer group's offsets: plan, apply, verify, undo
+    Offsets(offsets::OffsetsArgs),
     /// Run an embedded demo cluster with live traffic
     Demo(demo::DemoArgs),
 }
@@ -149,6 +154,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Some(Command::Produce(a)) => produce::run(g, a).await,
         Some(Command::Groups) => groups::run_list(g).await,
         Some(Command::Group(a)) => groups::run(g, a).await,
+        Some(Command::Offsets(a)) => offsets::run(g, a).await,
         Some(Command::Demo(a)) => demo::run(g, a).await,
     }
 }
