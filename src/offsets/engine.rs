@@ -170,6 +170,14 @@ pub fn check_group_idle(group: &str, status: &GroupStatus) -> Result<()> {
     }
     match status.state.as_deref() {
         None | Some("Empty") | Some("Dead") => Ok(()),
+        // Some Kafka-protocol brokers do not report group states at all.
+        Some("Unknown") => Err(Error::unsupported(
+            "DescribeGroups",
+            Some(format!(
+                "it reports the state of group '{}' as Unknown, so kscope cannot check that it has no active members and does not reset its offsets",
+                escape_text(group)
+            )),
+        )),
         Some(state) => Err(Error::GroupActive(format!(
             "group '{}' is {} (members are joining); wait until it is Empty",
             escape_text(group),
@@ -1110,6 +1118,14 @@ mod tests {
         assert_eq!(
             check_group_idle("g", &s).unwrap_err().exit_code(),
             crate::error::exit::GROUP_ACTIVE
+        );
+        let s = GroupStatus {
+            state: Some("Unknown".into()),
+            ..GroupStatus::default()
+        };
+        assert_eq!(
+            check_group_idle("g", &s).unwrap_err().exit_code(),
+            crate::error::exit::UNSUPPORTED
         );
         let s = GroupStatus {
             error: Some("DescribeGroups is not supported by this broker".into()),
