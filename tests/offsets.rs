@@ -1028,3 +1028,38 @@ async fn a_partial_reset_says_what_was_applied_and_how_to_undo_it() {
     let e = offsets::apply(&ro_client, &plan, &opts).await.unwrap_err();
     assert_eq!(e.exit_code(), 4, "{e}");
 }
+
+/// librdkafka's mock cluster has no DescribeGroups: kscope plans, but will not reset a group
+/// whose members it cannot check.
+#[test]
+fn brokers_without_describe_groups_are_refused() {
+    let mock = rdkafka::mocking::MockCluster::new(1).unwrap();
+    mock.create_topic("mock-topic", 2, 1).unwrap();
+    let b = mock.bootstrap_servers();
+    let data = data_dir();
+    let run = |extra: &[&str]| {
+        kscope_bare()
+            .env("KSCOPE_DATA_DIR", data.path())
+            .args(["-b", &b, "--timeout", "5s", "offsets", "reset", "g-mock"])
+            .args(["--topic", "mock-topic", "--to-earliest", "-o", "json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    assert!(v["plan"]["group_check_error"]
+        .as_str()
+        .unwrap()
+        .contains("DescribeGroups"));
+    assert_eq!(v["plan"]["totals"]["to_commit"], 2);
+    let out = run(&["--execute"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot check that group 'g-mock' has no active members"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!data.path().join("undo").exists());
+}

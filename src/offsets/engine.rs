@@ -146,12 +146,17 @@ pub struct GroupStatus {
 /// allowed: Empty, Dead, or no group at all (like Kafka's tool).
 pub fn check_group_idle(group: &str, status: &GroupStatus) -> Result<()> {
     if let Some(e) = &status.error {
+        // Say why, unless the error is just "DescribeGroups is not supported" again.
+        let why = if e.starts_with("DescribeGroups is not supported") {
+            String::new()
+        } else {
+            format!(" ({})", escape_text(e))
+        };
         return Err(Error::unsupported(
             "DescribeGroups",
             Some(format!(
-                "kscope cannot check that group '{}' has no active members, so it does not reset its offsets ({})",
+                "kscope cannot check that group '{}' has no active members, so it does not reset its offsets{why}",
                 escape_text(group),
-                escape_text(e)
             )),
         ));
     }
