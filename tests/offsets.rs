@@ -163,11 +163,18 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// Record timestamps from an hour ago, one second apart. Recent on purpose: the broker's time
+/// retention (7 days) would delete older records at its next check and move the log start.
+fn recent(i: i64) -> i64 {
+    static BASE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *BASE.get_or_init(|| now_ms() - 3_600_000) + i * 1000
+}
+
 #[tokio::test]
 async fn absolute_and_relative_modes_match_kafkas_describe() {
     let k = kafka();
     let data = data_dir();
-    let topic = topic_with_records(k, 3, 10, |i| 1_700_000_000_000 + i * 60_000).await;
+    let topic = topic_with_records(k, 3, 10, recent).await;
     let group = idle_group(k, &topic, 12);
     let before = kafka_describe(k, &group);
     assert!(!before.is_empty(), "{before:?}");
@@ -378,7 +385,7 @@ async fn time_modes_on_records_with_known_timestamps() {
 async fn targets_outside_the_log_are_clamped_with_a_warning() {
     let k = kafka();
     let data = data_dir();
-    let topic = topic_with_records(k, 1, 10, |i| 1_700_000_000_000 + i).await;
+    let topic = topic_with_records(k, 1, 10, recent).await;
     // Move the log start to 4 with Kafka's own tool.
     let plan = data.path().join("delete.json");
     std::fs::write(
@@ -470,7 +477,7 @@ async fn targets_outside_the_log_are_clamped_with_a_warning() {
 async fn a_group_with_active_members_is_refused_and_nothing_changes() {
     let k = kafka();
     let data = data_dir();
-    let topic = topic_with_records(k, 2, 5, |i| 1_700_000_000_000 + i).await;
+    let topic = topic_with_records(k, 2, 5, recent).await;
     let group = unique("g-active");
     let consumer = consume_and_commit(k, &group, &topic, 6);
     let before = kafka_describe(k, &group);
@@ -542,7 +549,7 @@ async fn a_group_with_active_members_is_refused_and_nothing_changes() {
 async fn plans_move_between_kafkas_tool_and_kscope() {
     let k = kafka();
     let data = data_dir();
-    let topic = topic_with_records(k, 3, 8, |i| 1_700_000_000_000 + i).await;
+    let topic = topic_with_records(k, 3, 8, recent).await;
     let group = idle_group(k, &topic, 12);
 
     // Kafka's tool writes a plan (to stdout, with --export); kscope applies it.
@@ -636,7 +643,7 @@ async fn plans_move_between_kafkas_tool_and_kscope() {
 async fn undo_restores_exactly_and_every_reset_is_audited() {
     let k = kafka();
     let data = data_dir();
-    let topic = topic_with_records(k, 3, 10, |i| 1_700_000_000_000 + i).await;
+    let topic = topic_with_records(k, 3, 10, recent).await;
     let group = unique("g-undo");
     // Distinct offsets per partition, and one partition without any.
     let seed = data.path().join("seed.csv");
@@ -742,7 +749,7 @@ async fn undo_restores_exactly_and_every_reset_is_audited() {
 async fn copying_another_groups_offsets() {
     let k = kafka();
     let data = data_dir();
-    let topic = topic_with_records(k, 3, 10, |i| 1_700_000_000_000 + i).await;
+    let topic = topic_with_records(k, 3, 10, recent).await;
     let source = idle_group(k, &topic, 14);
     let source_offsets = kafka_describe(k, &source);
     let group = unique("g-copy");
@@ -791,7 +798,7 @@ async fn copying_another_groups_offsets() {
 async fn refusals_and_bad_input() {
     let k = kafka();
     let data = data_dir();
-    let topic = topic_with_records(k, 2, 3, |i| 1_700_000_000_000 + i).await;
+    let topic = topic_with_records(k, 2, 3, recent).await;
     let group = unique("g-bad");
     let garbage = data.path().join("garbage.csv");
     std::fs::write(&garbage, format!("{topic},0,1\n{topic},zero,1\n")).unwrap();
@@ -934,7 +941,7 @@ async fn a_partial_reset_says_what_was_applied_and_how_to_undo_it() {
 
     let k = kafka();
     let data = data_dir();
-    let topic = topic_with_records(k, 2, 10, |i| 1_700_000_000_000 + i).await;
+    let topic = topic_with_records(k, 2, 10, recent).await;
     let group = unique("g-partial");
     let seed = data.path().join("seed.csv");
     std::fs::write(&seed, format!("{topic},0,2\n{topic},1,3\n")).unwrap();
