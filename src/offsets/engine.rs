@@ -411,6 +411,12 @@ impl ResetPlan {
             .collect()
     }
 
+    /// Whether what an operator typed to confirm names this plan's group (the console asks for
+    /// the group name before it applies a plan).
+    pub fn confirmed_by(&self, typed: &str) -> bool {
+        !self.group.is_empty() && typed.trim() == self.group
+    }
+
     /// The plan as Kafka's CSV (partitions with a target).
     pub fn to_csv(&self) -> String {
         super::csv::write(
@@ -1210,6 +1216,16 @@ mod tests {
         assert!(parts
             .iter()
             .all(|p| p.status == PartitionStatus::Unverified));
+    }
+
+    #[test]
+    fn confirmation_needs_the_exact_group_name() {
+        let plan = build_plan(&req(ResetMode::Earliest), &inputs(), now());
+        assert!(plan.confirmed_by("g"));
+        assert!(plan.confirmed_by(" g\n"));
+        assert!(!plan.confirmed_by("G"));
+        assert!(!plan.confirmed_by(""));
+        assert!(!plan.confirmed_by("yes"));
     }
 
     #[test]
