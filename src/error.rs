@@ -14,6 +14,10 @@ pub mod exit {
     pub const READ_ONLY: i32 = 4;
     /// The broker does not implement the API the command needs.
     pub const UNSUPPORTED: i32 = 5;
+    /// An offset reset was refused because the group has active members.
+    pub const GROUP_ACTIVE: i32 = 6;
+    /// An offset reset was applied to some partitions but not to others.
+    pub const PARTIALLY_APPLIED: i32 = 7;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +32,12 @@ pub enum Error {
     NotFound(String),
     #[error("refused: {0}")]
     ReadOnly(String),
+    /// A change to a consumer group was refused because the group has active members.
+    #[error("refused: {0}")]
+    GroupActive(String),
+    /// Some partitions were changed and some were not; the message says which and how to undo.
+    #[error("partially applied: {0}")]
+    PartiallyApplied(String),
     /// The broker lacks an API (for example the librdkafka mock cluster has no ListGroups).
     #[error("{api} is not supported by this broker{}", hint.as_deref().map(|h| format!(": {h}")).unwrap_or_default())]
     Unsupported { api: String, hint: Option<String> },
@@ -52,6 +62,8 @@ impl Error {
             Error::Usage(_) | Error::Config(_) => exit::USAGE,
             Error::NotFound(_) => exit::NOT_FOUND,
             Error::ReadOnly(_) => exit::READ_ONLY,
+            Error::GroupActive(_) => exit::GROUP_ACTIVE,
+            Error::PartiallyApplied(_) => exit::PARTIALLY_APPLIED,
             Error::Unsupported { .. } => exit::UNSUPPORTED,
             Error::Connect(_) | Error::Timeout { .. } | Error::Kafka(_) | Error::Io(_) => {
                 exit::RUNTIME

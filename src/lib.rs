@@ -9,6 +9,7 @@ pub mod error;
 pub mod kafka;
 pub mod metrics;
 pub mod model;
+pub mod offsets;
 pub mod record;
 pub mod runtime;
 pub mod ui;

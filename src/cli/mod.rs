@@ -4,6 +4,7 @@ mod cluster;
 mod console;
 mod demo;
 mod groups;
+mod offsets;
 pub mod output;
 mod produce;
 mod tail;
@@ -28,6 +29,8 @@ Exit codes:
   3  not found (unknown topic, partition or group)
   4  refused: the context is read-only
   5  the broker does not support the API the command needs
+  6  refused: the consumer group has active members (offsets reset)
+  7  partially applied: some partitions were reset and some were not (offsets reset)
 `kscope watch --once` exits like a Nagios check instead:
   0  OK, 1  WARNING, 2  CRITICAL (worst firing alert), 3  UNKNOWN (could not evaluate),
   4  refused: --alerts-topic in a read-only context";
@@ -102,6 +105,8 @@ pub enum Command {
     Groups,
     /// Describe a consumer group: members, committed offsets and lag per partition
     Group(groups::GroupArgs),
+    /// Reset a consumer group's offsets: plan, apply, verify, undo
+    Offsets(offsets::OffsetsArgs),
     /// Run an embedded demo cluster with live traffic
     Demo(demo::DemoArgs),
     /// Sample the cluster at an interval and report alerts (JSON lines); --once for cron checks
@@ -157,6 +162,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Some(Command::Produce(a)) => produce::run(g, a).await,
         Some(Command::Groups) => groups::run_list(g).await,
         Some(Command::Group(a)) => groups::run(g, a).await,
+        Some(Command::Offsets(a)) => offsets::run(g, a).await,
         Some(Command::Demo(a)) => demo::run(g, a).await,
         Some(Command::Watch(a)) => watch::run(g, a).await,
     }

@@ -1,0 +1,252 @@
+//! Reset plans as CSV, in the form Kafka's `kafka-consumer-groups --reset-offsets --export` writes,
+//! so that plans move between kscope and Kafka's tool:
+//!
+//! ```text
+//! orders,0,1200
+//! orders,1,1187
+//! ```
+//!
+//! One `topic,partition,offset` line per partition, no header. Kafka's tool writes
+//! `group,topic,partition,offset` when it resets several groups at once; those files are read
+//! too, keeping the lines of the group being reset. Blank lines and whitespace around fields are
+//! tolerated; anything else is refused with its line number.
+
+use std::collections::HashMap;
+
+use crate::error::{Error, Result};
+
+/// One line of a plan file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvRow {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    /// 1-based line number in the file, for messages.
+    pub line: usize,
+}
+
+/// Splits one CSV line into fields; double-quoted fields may hold commas and `""`.
+fn fields(line: &str) -> std::result::Result<Vec<String>, &'static str> {
+    let mut out = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        // Skip leading whitespace of a field.
+        while matches!(chars.peek(), Some(' ' | '\t')) {
+            chars.next();
+        }
+        let mut field = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => field.push(c),
+                    None => return Err("unterminated quote"),
+                }
+            }
+            while matches!(chars.peek(), Some(' ' | '\t')) {
+                chars.next();
+            }
+            match chars.next() {
+                None => {
+                    out.push(field);
+                    return Ok(out);
+                }
+                Some(',') => out.push(field),
+                Some(_) => return Err("text after a closing quote"),
+            }
+        } else {
+            loop {
+                match chars.next() {
+                    None => {
+                        out.push(field.trim().to_string());
+                        return Ok(out);
+                    }
+                    Some(',') => {
+                        out.push(field.trim().to_string());
+                        break;
+                    }
+                    Some(c) => field.push(c),
+                }
+            }
+        }
+    }
+}
+
+/// Parses a plan file for `group`. `source` names the file in messages.
+pub fn parse(text: &str, group: &str, source: &str) -> Result<Vec<CsvRow>> {
+    let bad = |line: usize, why: String| Error::usage(format!("{source}:{line}: {why}"));
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rows = Vec::new();
+    let mut seen: HashMap<(String, i32), usize> = HashMap::new();
+    let mut width: Option<usize> = None;
+    let mut other_groups = 0usize;
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let raw = raw.trim_end_matches('\r');
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let f = fields(raw).map_err(|why| bad(line, format!("{why} in '{}'", raw.trim())))?;
+        match width {
+            None if f.len() == 3 || f.len() == 4 => width = Some(f.len()),
+            None => {
+                return Err(bad(
+                    line,
+                    format!(
+                        "expected topic,partition,offset but found {} field(s) in '{}'",
+                        f.len(),
+                        raw.trim()
+                    ),
+                ))
+            }
+            Some(w) if w != f.len() => {
+                return Err(bad(
+                    line,
+                    format!(
+                        "expected {w} fields like the lines before it, found {} in '{}'",
+                        f.len(),
+                        raw.trim()
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+        let (row_group, rest) = if f.len() == 4 {
+            (Some(f[0].as_str()), &f[1..])
+        } else {
+            (None, &f[..])
+        };
+        let topic = rest[0].clone();
+        if topic.is_empty() {
+            return Err(bad(line, "empty topic name".into()));
+        }
+        let partition: i32 = rest[1]
+            .parse()
+            .ok()
+            .filter(|p: &i32| *p >= 0)
+            .ok_or_else(|| bad(line, format!("'{}' is not a partition number", rest[1])))?;
+        let offset: i64 = rest[2]
+            .parse()
+            .ok()
+            .filter(|o: &i64| *o >= 0)
+            .ok_or_else(|| bad(line, format!("'{}' is not an offset", rest[2])))?;
+        if row_group.is_some_and(|g| g != group) {
+            other_groups += 1;
+            continue;
+        }
+        if let Some(first) = seen.insert((topic.clone(), partition), line) {
+            return Err(bad(
+                line,
+                format!("{topic}:{partition} appears again (first on line {first})"),
+            ));
+        }
+        rows.push(CsvRow {
+            topic,
+            partition,
+            offset,
+            line,
+        });
+    }
+    if rows.is_empty() {
+        return Err(Error::usage(if other_groups > 0 {
+            format!(
+                "{source}: no lines for group '{group}' (the file has lines for other groups only)"
+            )
+        } else {
+            format!("{source}: no offsets in the file")
+        }));
+    }
+    Ok(rows)
+}
+
+/// Writes `topic,partition,offset` lines, exactly as Kafka's tool exports them.
+pub fn write<'a>(rows: impl IntoIterator<Item = (&'a str, i32, i64)>) -> String {
+    let mut out = String::new();
+    for (topic, partition, offset) in rows {
+        out.push_str(&format!("{topic},{partition},{offset}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(text: &str) -> Vec<(String, i32, i64)> {
+        parse(text, "g", "plan.csv")
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.topic, r.partition, r.offset))
+            .collect()
+    }
+
+    #[test]
+    fn reads_what_kafka_writes() {
+        // Kafka's tool prints the CSV with println, so the file ends with an empty line.
+        assert_eq!(
+            rows("orders,0,12\norders,1,7\n\n"),
+            vec![("orders".into(), 0, 12), ("orders".into(), 1, 7)]
+        );
+        assert_eq!(
+            rows(" orders , 0 , 12 \r\n"),
+            vec![("orders".into(), 0, 12)]
+        );
+        assert_eq!(rows("orders,0,12"), vec![("orders".into(), 0, 12)]);
+    }
+
+    #[test]
+    fn reads_the_group_form_keeping_this_group() {
+        assert_eq!(
+            rows("g,orders,0,12\nother,orders,0,99\n\"g\",orders,1,3\n"),
+            vec![("orders".into(), 0, 12), ("orders".into(), 1, 3)]
+        );
+        let e = parse("other,orders,0,99\n", "g", "f.csv").unwrap_err();
+        assert!(e.to_string().contains("other groups only"), "{e}");
+        // Quoted group names may hold commas and quotes.
+        let r = parse("\"a,\"\"b\",t,0,1\n", "a,\"b", "f").unwrap();
+        assert_eq!(r[0].topic, "t");
+    }
+
+    #[test]
+    fn refuses_garbage_with_a_line_number() {
+        let cases = [
+            ("orders,0\n", "f.csv:1:", "2 field(s)"),
+            (
+                "orders,0,1\norders,x,1\n",
+                "f.csv:2:",
+                "'x' is not a partition number",
+            ),
+            ("orders,0,-5\n", "f.csv:1:", "'-5' is not an offset"),
+            ("\norders,0,1\norders,0,2\n", "f.csv:3:", "first on line 2"),
+            (
+                "orders,0,1\ng,orders,1,1\n",
+                "f.csv:2:",
+                "expected 3 fields",
+            ),
+            (",0,1\n", "f.csv:1:", "empty topic"),
+            ("\"orders,0,1\n", "f.csv:1:", "unterminated quote"),
+            ("TOPIC,PARTITION,NEW-OFFSET\n", "f.csv:1:", "'PARTITION'"),
+            ("", "f.csv", "no offsets"),
+            ("\n \n", "f.csv", "no offsets"),
+        ];
+        for (text, at, why) in cases {
+            let e = parse(text, "g", "f.csv").unwrap_err();
+            let msg = e.to_string();
+            assert!(msg.starts_with(at) && msg.contains(why), "{text:?}: {msg}");
+            assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+            assert_eq!(msg.lines().count(), 1);
+        }
+    }
+
+    #[test]
+    fn writes_kafkas_form_and_reads_it_back() {
+        let text = write([("orders", 0, 12), ("orders", 1, 7)]);
+        assert_eq!(text, "orders,0,12\norders,1,7\n");
+        assert_eq!(rows(&text).len(), 2);
+    }
+}
