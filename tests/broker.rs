@@ -306,7 +306,8 @@ async fn tail_start_positions_limits_and_filters() {
     let k = kafka();
     let topic = unique("positions");
     create_topic(k, &topic, 1, 1).await;
-    let base = 1_700_000_000_000i64;
+    // An hour ago: recent enough that retention (7 days) never deletes them mid-test.
+    let base = chrono::Utc::now().timestamp_millis() / 1000 * 1000 - 3_600_000;
     let values: Vec<String> = (0..10)
         .map(|i| {
             format!(

@@ -2,7 +2,8 @@
 //! terminal) and remembers connection errors so that a timeout can say *why* it timed out.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
@@ -16,12 +17,25 @@ pub struct KscopeContext {
     /// unresolvable host); callers stop waiting as soon as it changes.
     fatal: watch::Sender<Option<String>>,
     last_error: Mutex<Option<String>>,
-    /// ApiKey -> highest version, from the brokers' ApiVersions answers (librdkafka logs them
-    /// under the `feature` debug context; it has no public call for them).
-    api_versions: Mutex<BTreeMap<i16, i16>>,
+    /// What the brokers said in their ApiVersions answers. librdkafka logs them line by line
+    /// under the `feature` debug context (it has no public call for them), on its own threads.
+    api_versions: Mutex<ApiVersions>,
+    /// Signalled when a broker's list is complete.
+    api_versions_ready: Condvar,
     /// Requests sent so far, from librdkafka's statistics (only when `statistics.interval.ms`
     /// is set).
     requests: Mutex<RequestsSent>,
+}
+
+/// ApiVersions as they arrive: each broker's list is collected line by line and counts only
+/// once it is complete (librdkafka logs "Updated enabled protocol features" after the list).
+#[derive(Debug, Default)]
+struct ApiVersions {
+    /// Broker (librdkafka's thread tag) -> ApiKey -> highest version, still arriving.
+    arriving: BTreeMap<String, BTreeMap<i16, i16>>,
+    /// ApiKey -> highest version, over every broker whose list is complete.
+    known: BTreeMap<i16, i16>,
+    complete: bool,
 }
 
 /// Requests a client has sent, summed over brokers, as librdkafka's statistics count them.
@@ -31,9 +45,8 @@ pub struct RequestsSent {
     pub reports: u64,
     /// Every request sent.
     pub total: i64,
-    /// By API name (`Metadata`, `ListOffsets`, ...). librdkafka leaves out APIs it thinks this
-    /// kind of client never uses (OffsetFetch for the producer-type handle kscope uses), so
-    /// these may add up to less than `total`.
+    /// By API name (`Metadata`, `ListOffsets`, ...). librdkafka may leave out APIs it thinks
+    /// this kind of client never uses, so these may add up to less than `total`.
     pub by_api: BTreeMap<String, i64>,
 }
 
@@ -42,7 +55,8 @@ impl KscopeContext {
         KscopeContext {
             fatal: watch::channel(None).0,
             last_error: Mutex::new(None),
-            api_versions: Mutex::new(BTreeMap::new()),
+            api_versions: Mutex::new(ApiVersions::default()),
+            api_versions_ready: Condvar::new(),
             requests: Mutex::new(RequestsSent::default()),
         }
     }
@@ -61,13 +75,46 @@ impl KscopeContext {
         self.fatal.borrow().clone()
     }
 
-    /// Whether a broker said it supports `api_key`; `None` until a broker has answered.
-    pub fn supports(&self, api_key: i16) -> Option<bool> {
-        let versions = self.api_versions.lock().ok()?;
-        if versions.is_empty() {
-            None
-        } else {
-            Some(versions.contains_key(&api_key))
+    /// Whether a broker said it supports `api_key`; `None` until one broker's complete list has
+    /// arrived, waiting up to `wait` for it (the lines are handled on another thread, so they
+    /// can trail the first answer a little).
+    pub fn supports(&self, api_key: i16, wait: Duration) -> Option<bool> {
+        let guard = self.api_versions.lock().ok()?;
+        let (guard, _) = self
+            .api_versions_ready
+            .wait_timeout_while(guard, wait, |v| !v.complete)
+            .ok()?;
+        guard.complete.then(|| guard.known.contains_key(&api_key))
+    }
+
+    fn api_version_line(&self, fac: &str, message: &str) {
+        let Ok(mut v) = self.api_versions.lock() else {
+            return;
+        };
+        let broker = message
+            .strip_prefix("[thrd:")
+            .and_then(|m| m.split_once(']'))
+            .map_or("", |(b, _)| b)
+            .to_string();
+        if fac == "APIVERSION" {
+            if let Some((key, max)) = parse_api_version(message) {
+                let e = v
+                    .arriving
+                    .entry(broker)
+                    .or_default()
+                    .entry(key)
+                    .or_insert(max);
+                *e = (*e).max(max);
+            }
+        } else if message.contains("Updated enabled protocol features") {
+            if let Some(list) = v.arriving.remove(&broker).filter(|l| !l.is_empty()) {
+                for (key, max) in list {
+                    let e = v.known.entry(key).or_insert(max);
+                    *e = (*e).max(max);
+                }
+                v.complete = true;
+                self.api_versions_ready.notify_all();
+            }
         }
     }
 
@@ -96,15 +143,12 @@ fn is_fatal(code: RDKafkaErrorCode) -> bool {
 
 impl ClientContext for KscopeContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
-        if fac == "APIVERSION" {
-            tracing::trace!(target: "librdkafka", "{message}");
-            if let Some((key, max)) = parse_api_version(message) {
-                if let Ok(mut v) = self.api_versions.lock() {
-                    let e = v.entry(key).or_insert(max);
-                    *e = (*e).max(max);
-                }
+        if fac == "APIVERSION" || fac == "FEATURE" {
+            self.api_version_line(fac, message);
+            if fac == "APIVERSION" {
+                tracing::trace!(target: "librdkafka", "{message}");
+                return;
             }
-            return;
         }
         match level {
             RDKafkaLogLevel::Emerg
@@ -212,6 +256,27 @@ mod tests {
         assert_eq!(r.by_api["Metadata"], 3);
         c.stats_raw(b"not json");
         assert_eq!(c.requests_sent().reports, 1);
+    }
+
+    #[test]
+    fn api_versions_count_once_a_broker_list_is_complete() {
+        let ctx = KscopeContext::new();
+        let wait = Duration::from_millis(10);
+        ctx.log(RDKafkaLogLevel::Debug, "FEATURE", "[thrd:b:1/bootstrap]: b:1/bootstrap: Updated enabled protocol features +ApiVersion to ApiVersion");
+        ctx.log(
+            RDKafkaLogLevel::Debug,
+            "APIVERSION",
+            "[thrd:b:1/bootstrap]: b:1/bootstrap:   ApiKey ListOffsets (2) Versions 0..7",
+        );
+        assert_eq!(ctx.supports(2, wait), None, "half a list proves nothing");
+        ctx.log(
+            RDKafkaLogLevel::Debug,
+            "APIVERSION",
+            "[thrd:b:1/bootstrap]: b:1/bootstrap:   ApiKey DescribeGroups (15) Versions 0..5",
+        );
+        ctx.log(RDKafkaLogLevel::Debug, "FEATURE", "[thrd:b:1/bootstrap]: b:1/bootstrap: Updated enabled protocol features to ApiVersion,BrokerBalancedConsumer");
+        assert_eq!(ctx.supports(15, wait), Some(true));
+        assert_eq!(ctx.supports(16, wait), Some(false));
     }
 
     #[test]

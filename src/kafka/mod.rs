@@ -151,14 +151,15 @@ impl KafkaClient {
     /// Creates the client. librdkafka connects in the background; the first request tells
     /// whether the cluster is reachable.
     pub fn new(settings: ConnectionSettings) -> Result<Self> {
-        // A plain producer-type handle: the lightest kind, and enough for metadata and every
-        // admin request (all of which go through `native`).
-        let config = client_config(&settings, &[]);
+        // A consumer-type handle with a group id it never joins: librdkafka 2.12 dereferences
+        // the handle's group when an OffsetFetch answer says NOT_COORDINATOR, and a producer
+        // handle has none (librdkafka issue 5040). Nothing subscribes or commits under it.
+        let config = client_config(&settings, &[("group.id", "kscope-admin")]);
         let native: NativeClientConfig = config.create_native_config().map_err(config_error)?;
         let client = Client::new(
             &config,
             native,
-            rdkafka::types::RDKafkaType::RD_KAFKA_PRODUCER,
+            rdkafka::types::RDKafkaType::RD_KAFKA_CONSUMER,
             KscopeContext::new(),
         )
         .map_err(config_error)?;
@@ -592,7 +593,11 @@ impl Inner {
     /// Fails fast with `Unsupported` when the brokers said they lack `api_key`, instead of
     /// letting librdkafka wait out the timeout. Call after a request that connected.
     fn require(&self, api_key: i16) -> Result<()> {
-        match self.client().context().supports(api_key) {
+        match self
+            .client()
+            .context()
+            .supports(api_key, Duration::from_secs(2))
+        {
             Some(false) => Err(Error::unsupported(api::name(api_key), None)),
             _ => Ok(()),
         }
@@ -603,7 +608,7 @@ impl Inner {
         if self
             .client()
             .context()
-            .supports(api::LIST_OFFSETS)
+            .supports(api::LIST_OFFSETS, Duration::ZERO)
             .is_none()
         {
             self.metadata(None)?;

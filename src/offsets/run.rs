@@ -165,32 +165,19 @@ async fn known_partitions(
 }
 
 /// The group's state and members. A group that does not exist has neither.
-///
-/// Right after connecting, kscope may not yet have read every line of a broker's ApiVersions
-/// and can take DescribeGroups for unsupported; it asks again a few times before believing it,
-/// so that a broker that has it is not refused by mistake (and one that lacks it costs a few
-/// hundred milliseconds).
 pub async fn group_status(client: &KafkaClient, group: &str) -> Result<GroupStatus> {
-    let mut tries = 0;
-    loop {
-        let status = match read_retrying(client, || client.group(group, None)).await {
-            Ok(d) => GroupStatus {
-                state: d.describe_error.is_none().then_some(d.state),
-                members: d
-                    .members
-                    .iter()
-                    .map(|m| format!("{}@{}", m.client_id, m.host))
-                    .collect(),
-                error: d.describe_error,
-            },
-            Err(Error::NotFound(_)) => GroupStatus::default(),
-            Err(e) => return Err(e),
-        };
-        tries += 1;
-        if status.error.is_none() || tries >= 4 {
-            return Ok(status);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    match read_retrying(client, || client.group(group, None)).await {
+        Ok(d) => Ok(GroupStatus {
+            state: d.describe_error.is_none().then_some(d.state),
+            members: d
+                .members
+                .iter()
+                .map(|m| format!("{}@{}", m.client_id, m.host))
+                .collect(),
+            error: d.describe_error,
+        }),
+        Err(Error::NotFound(_)) => Ok(GroupStatus::default()),
+        Err(e) => Err(e),
     }
 }
 
