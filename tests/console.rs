@@ -851,3 +851,229 @@ fn context_switch_and_unknown_commands() {
         .text
         .contains("invalid start position 'yesterday'"));
 }
+
+// ---- offset reset flow ----------------------------------------------------------------------
+
+fn fake_plan(active: bool) -> kscope::offsets::ResetPlan {
+    use kscope::offsets::{PartitionPlan, PlanTotals, ResetPlan};
+    let p = |partition, current: Option<i64>, target, clamped: Option<&str>| PartitionPlan {
+        topic: "page_views".into(),
+        partition,
+        current,
+        requested: Some(target),
+        target: Some(target),
+        log_start: Some(100),
+        log_end: Some(9_000),
+        delta: current.map(|c| target - c),
+        clamped: clamped.map(String::from),
+        note: None,
+    };
+    ResetPlan {
+        group: "analytics".into(),
+        mode: "by-duration 15m (since 2025-11-24T15:45:00.000Z)".into(),
+        timestamp: Some(WALL0 - 900_000),
+        planned_at: "2025-11-24T16:00:00.000Z".into(),
+        group_state: Some(if active { "Stable" } else { "Empty" }.into()),
+        active_members: if active {
+            vec!["analytics-worker-1@/10.0.0.7".into()]
+        } else {
+            vec![]
+        },
+        group_check_error: None,
+        partitions: vec![
+            p(0, Some(8_000), 6_500, None),
+            p(
+                1,
+                Some(50),
+                100,
+                Some("requested 40 is before the log start 100"),
+            ),
+            p(2, None, 7_000, None),
+        ],
+        totals: PlanTotals {
+            partitions: 3,
+            to_commit: 3,
+            changing: 3,
+            unchanged: 0,
+            skipped: 0,
+            clamped: 1,
+            without_commit: 1,
+            replay_records: 1_500,
+            skip_records: 50,
+            net_delta: -1_450,
+        },
+    }
+}
+
+fn fake_report() -> kscope::offsets::ApplyReport {
+    use kscope::offsets::{
+        AppliedPartition, ApplyReport, ApplyResult, PartitionRef, PartitionStatus,
+    };
+    let a = |partition, before, target, status| AppliedPartition {
+        topic: "page_views".into(),
+        partition,
+        before,
+        target,
+        after: Some(target),
+        status,
+        error: None,
+    };
+    ApplyReport {
+        group: "analytics".into(),
+        mode: "by-duration 15m".into(),
+        applied_at: "2025-11-24T16:00:05.000Z".into(),
+        result: ApplyResult::Applied,
+        changed: 3,
+        unchanged: 0,
+        failed: 0,
+        unverified: 0,
+        partitions: vec![
+            a(0, Some(8_000), 6_500, PartitionStatus::Changed),
+            a(1, Some(50), 100, PartitionStatus::Changed),
+            a(2, None, 7_000, PartitionStatus::Changed),
+        ],
+        undo_file: Some("/home/ops/.local/share/kscope/undo/analytics-20251124T160005Z.csv".into()),
+        undo_command: Some("kscope --context prod-eu offsets reset analytics --from-file /home/ops/.local/share/kscope/undo/analytics-20251124T160005Z.csv --execute".into()),
+        not_restorable: vec![PartitionRef { topic: "page_views".into(), partition: 2 }],
+        not_restorable_hint: Some("page_views/2 had no committed offset; kafka-consumer-groups --delete-offsets removes it".into()),
+        commit_error: None,
+        verify_error: None,
+        audit_file: Some("/home/ops/.local/share/kscope/audit.jsonl".into()),
+        audit_error: None,
+    }
+}
+
+#[test]
+fn offset_reset_flow() {
+    use kscope::offsets::{ResetMode, Scope};
+    let mut h = Harness::new(110, 24);
+    h.loaded();
+    h.keys("3");
+    // Sorted by lag: fraud-detector, analytics, ...
+    h.keys("jR");
+    assert_eq!(
+        h.state.view(),
+        &View::Reset {
+            group: "analytics".into()
+        }
+    );
+    insta::assert_snapshot!("reset_choose", h.render());
+
+    // By duration: 15m, all topics.
+    h.keys("jj");
+    h.key(Key::plain(KeyCode::Enter));
+    h.keys("fifteen");
+    h.key(Key::plain(KeyCode::Enter));
+    assert!(h
+        .state
+        .reset
+        .as_ref()
+        .unwrap()
+        .error
+        .as_ref()
+        .unwrap()
+        .contains("fifteen"));
+    for _ in 0.."fifteen".len() {
+        h.key(Key::plain(KeyCode::Backspace));
+    }
+    h.keys("15m");
+    h.key(Key::plain(KeyCode::Enter));
+    insta::assert_snapshot!("reset_topics", h.render());
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let (req, request) = match &fx[..] {
+        [Effect::PlanReset { req, request }] => (*req, request.clone()),
+        other => panic!("expected a plan request, got {other:?}"),
+    };
+    assert_eq!(request.group, "analytics");
+    assert_eq!(request.scope, Scope::AllTopics);
+    assert_eq!(request.mode, ResetMode::Duration(Duration::from_secs(900)));
+
+    h.act(Action::ResetPlanned {
+        req,
+        result: Ok(Box::new(fake_plan(false))),
+    });
+    insta::assert_snapshot!("reset_preview", h.render());
+
+    // Typing the name: letters that are keys elsewhere (q quits) are text here.
+    h.keys("analytiq");
+    assert!(!h.state.quit);
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    assert!(fx.is_empty(), "a wrong name applies nothing");
+    assert!(h
+        .state
+        .reset
+        .as_ref()
+        .unwrap()
+        .error
+        .as_ref()
+        .unwrap()
+        .contains("type the group's name"));
+    h.key(Key::plain(KeyCode::Backspace));
+    h.keys("cs");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let req = match &fx[..] {
+        [Effect::ApplyReset { req, plan }] => {
+            assert_eq!(plan.group, "analytics");
+            *req
+        }
+        other => panic!("expected an apply, got {other:?}"),
+    };
+    h.act(Action::ResetApplied {
+        req,
+        result: Ok(Box::new(fake_report())),
+    });
+    insta::assert_snapshot!("reset_done", h.render());
+    h.key(Key::plain(KeyCode::Enter));
+    assert!(matches!(h.state.view(), View::Groups(_)));
+    assert!(h.state.reset.is_none());
+}
+
+#[test]
+fn offset_reset_refused_while_members_are_active() {
+    let mut h = Harness::new(110, 24);
+    h.loaded();
+    h.command("reset analytics");
+    h.key(Key::plain(KeyCode::Enter));
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let req = match &fx[..] {
+        [Effect::PlanReset { req, .. }] => *req,
+        other => panic!("expected a plan request, got {other:?}"),
+    };
+    h.act(Action::ResetPlanned {
+        req,
+        result: Ok(Box::new(fake_plan(true))),
+    });
+    h.keys("analytics");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    assert!(fx.is_empty());
+    assert!(h
+        .state
+        .reset
+        .as_ref()
+        .unwrap()
+        .error
+        .as_ref()
+        .unwrap()
+        .contains("active members"));
+    insta::assert_snapshot!("reset_refused", h.render());
+    // A failed plan goes back to the choice with the reason.
+    h.key(Key::plain(KeyCode::Esc));
+    h.key(Key::plain(KeyCode::Enter));
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let req = match &fx[..] {
+        [Effect::PlanReset { req, .. }] => *req,
+        other => panic!("expected a plan request, got {other:?}"),
+    };
+    h.act(Action::ResetPlanned {
+        req,
+        result: Err("unknown topic 'nope'".into()),
+    });
+    assert!(matches!(
+        h.state.reset.as_ref().unwrap().step,
+        app::reset::ResetStep::Choose
+    ));
+    assert_eq!(
+        h.state.reset.as_ref().unwrap().error.as_deref(),
+        Some("unknown topic 'nope'")
+    );
+}

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use crate::metrics::Sample;
 use crate::model::{ClusterInfo, GroupDetail, GroupSummary, TopicDetail, TopicSummary};
+use crate::offsets::{ApplyReport, ResetPlan, ResetRequest};
 use crate::record::StartPosition;
 
 use super::tail::OwnedRecord;
@@ -108,6 +109,16 @@ pub enum Action {
         session: u64,
         notes: Vec<String>,
     },
+    /// An offset reset was planned (nothing changed yet).
+    ResetPlanned {
+        req: u64,
+        result: Result<Box<ResetPlan>, String>,
+    },
+    /// An offset reset was applied (or refused, changing nothing).
+    ResetApplied {
+        req: u64,
+        result: Result<Box<ApplyReport>, String>,
+    },
     /// A metrics sample (log-end and committed offsets of everything) finished.
     Sampled {
         req: u64,
@@ -122,6 +133,16 @@ pub enum Effect {
     Fetch {
         key: PanelKey,
         req: u64,
+    },
+    /// Plan an offset reset; answer with `Action::ResetPlanned`.
+    PlanReset {
+        req: u64,
+        request: Box<ResetRequest>,
+    },
+    /// Apply a planned reset; answer with `Action::ResetApplied`.
+    ApplyReset {
+        req: u64,
+        plan: Box<ResetPlan>,
     },
     /// Take a metrics sample; answer with `Action::Sampled { req, .. }`.
     Sample {

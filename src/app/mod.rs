@@ -6,6 +6,7 @@ pub mod action;
 pub mod columns;
 pub mod keymap;
 pub mod metrics;
+pub mod reset;
 pub mod state;
 pub mod tail;
 
@@ -16,6 +17,7 @@ pub use keymap::{Command, Keymap};
 pub use state::{Flash, Freshness, Level, Mode, Options, Panel, State, Table, TopicTab, View};
 
 use crate::record::StartPosition;
+use reset::{ResetChoice, ResetFlow, ResetStep};
 use tail::{DetailTab, TailFilter, TailState};
 
 /// Longest wait between retries of a failing panel.
@@ -90,6 +92,42 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
         }
         Action::Sampled { req, at, result } => on_sampled(state, req, at, result),
+        Action::ResetPlanned { req, result } => {
+            if let Some(flow) = state.reset.as_mut() {
+                if flow.step == (ResetStep::Planning { req }) {
+                    flow.offset = 0;
+                    match result {
+                        Ok(plan) => {
+                            flow.error = None;
+                            flow.step = ResetStep::Preview {
+                                plan,
+                                confirm: String::new(),
+                            };
+                        }
+                        Err(e) => {
+                            flow.error = Some(e);
+                            flow.step = ResetStep::Choose;
+                        }
+                    }
+                }
+            }
+        }
+        Action::ResetApplied { req, result } => {
+            if let Some(flow) = state.reset.as_mut() {
+                if flow.step == (ResetStep::Applying { req }) {
+                    flow.offset = 0;
+                    match result {
+                        Ok(report) => flow.step = ResetStep::Done { report },
+                        Err(e) => {
+                            flow.error = Some(e);
+                            flow.step = ResetStep::Choose;
+                        }
+                    }
+                    // The group's offsets moved (or may have): show them fresh.
+                    state.group.due = None;
+                }
+            }
+        }
         Action::TailStarted { session, notes } => {
             if let Some(t) = state.tail.as_mut().filter(|t| t.session == session) {
                 t.error = None;
@@ -381,6 +419,9 @@ fn push_view(state: &mut State, view: View, fx: &mut Vec<Effect>) {
         }
         _ => {}
     }
+    if let View::Reset { group } = &view {
+        state.reset = Some(ResetFlow::new(group));
+    }
     state.stack.push(view);
     refresh_order(state);
     schedule(state, fx);
@@ -404,12 +445,139 @@ fn go_to(state: &mut State, view: View, fx: &mut Vec<Effect>) {
 
 fn back(state: &mut State, fx: &mut Vec<Effect>) {
     if state.stack.len() > 1 {
-        if let Some(View::Tail) = state.stack.pop() {
-            stop_tail(state, fx);
+        match state.stack.pop() {
+            Some(View::Tail) => stop_tail(state, fx),
+            Some(View::Reset { .. }) => state.reset = None,
+            _ => {}
         }
         refresh_order(state);
         schedule(state, fx);
     }
+}
+
+/// Keys of the reset flow; returns whether the key was used. Text steps take every printable
+/// key, so typing a group name never quits or navigates.
+fn reset_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
+    let req = state.next_request;
+    let page = state.page_rows();
+    let Some(flow) = state.reset.as_mut() else {
+        return false;
+    };
+    let typed = |input: &mut String| match key.code {
+        KeyCode::Char(c) if !key.ctrl && !key.alt => {
+            input.push(c);
+            true
+        }
+        KeyCode::Backspace => {
+            input.pop();
+            true
+        }
+        _ => false,
+    };
+    match &mut flow.step {
+        ResetStep::Choose => match key.code {
+            KeyCode::Up | KeyCode::Char('k') => flow.selected = flow.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => {
+                flow.selected = (flow.selected + 1).min(ResetChoice::ALL.len() - 1)
+            }
+            KeyCode::Enter => {
+                flow.error = None;
+                flow.argument.clear();
+                flow.step = if flow.choice().prompt().is_some() {
+                    ResetStep::Argument {
+                        input: String::new(),
+                    }
+                } else {
+                    ResetStep::Topics {
+                        input: String::new(),
+                    }
+                };
+            }
+            _ => return false,
+        },
+        ResetStep::Argument { input } => match key.code {
+            KeyCode::Esc => flow.step = ResetStep::Choose,
+            KeyCode::Enter => {
+                flow.argument = input.clone();
+                // Check the argument now, before asking for topics.
+                match flow.request("") {
+                    Err(e) if !e.to_string().contains("partitions") => {
+                        flow.error = Some(e.to_string())
+                    }
+                    _ => {
+                        flow.error = None;
+                        flow.step = ResetStep::Topics {
+                            input: String::new(),
+                        };
+                    }
+                }
+            }
+            _ => return typed(input),
+        },
+        ResetStep::Topics { input } => match key.code {
+            KeyCode::Esc => flow.step = ResetStep::Choose,
+            KeyCode::Enter => {
+                let topics = input.clone();
+                match flow.request(&topics) {
+                    Ok(request) => {
+                        flow.error = None;
+                        flow.step = ResetStep::Planning { req };
+                        state.next_request += 1;
+                        fx.push(Effect::PlanReset {
+                            req,
+                            request: Box::new(request),
+                        });
+                    }
+                    Err(e) => flow.error = Some(e.to_string()),
+                }
+            }
+            _ => return typed(input),
+        },
+        ResetStep::Preview { plan, confirm } => match key.code {
+            KeyCode::Esc => {
+                flow.error = None;
+                flow.step = ResetStep::Choose;
+            }
+            KeyCode::PageDown | KeyCode::Down => {
+                let step = if key.code == KeyCode::Down { 1 } else { page };
+                flow.offset = (flow.offset + step).min(plan.partitions.len().saturating_sub(1));
+            }
+            KeyCode::PageUp | KeyCode::Up => {
+                let step = if key.code == KeyCode::Up { 1 } else { page };
+                flow.offset = flow.offset.saturating_sub(step);
+            }
+            KeyCode::Enter => {
+                if !plan.active_members.is_empty() {
+                    flow.error = Some(format!(
+                        "refused: the group has active members ({}); stop them first",
+                        plan.active_members.join(", ")
+                    ));
+                } else if plan.confirmed_by(confirm) {
+                    let plan = plan.clone();
+                    flow.error = None;
+                    flow.step = ResetStep::Applying { req };
+                    state.next_request += 1;
+                    fx.push(Effect::ApplyReset { req, plan });
+                } else {
+                    flow.error = Some(format!("type the group's name, '{}', to apply", flow.group));
+                }
+            }
+            _ => return typed(confirm),
+        },
+        ResetStep::Planning { .. } | ResetStep::Applying { .. } => return false,
+        ResetStep::Done { report } => match key.code {
+            KeyCode::PageDown | KeyCode::Down => {
+                flow.offset = (flow.offset + 1).min(report.partitions.len().saturating_sub(1))
+            }
+            KeyCode::PageUp | KeyCode::Up => flow.offset = flow.offset.saturating_sub(1),
+            KeyCode::Esc | KeyCode::Enter => {
+                state.reset = None;
+                back(state, fx);
+            }
+            _ => return false,
+        },
+    }
+    true
 }
 
 fn stop_tail(state: &mut State, fx: &mut Vec<Effect>) {
@@ -441,6 +609,8 @@ fn start_tail(state: &mut State, topic: String, from: StartPosition, fx: &mut Ve
 
 fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     match state.mode.clone() {
+        Mode::Normal if matches!(state.view(), View::Reset { .. }) && reset_key(state, key, fx) => {
+        }
         Mode::Normal => {
             if let Some(cmd) = state.keymap.resolve(key) {
                 run_command(state, cmd, fx);

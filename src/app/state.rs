@@ -242,6 +242,8 @@ pub struct State {
     pub groups: Panel<Vec<GroupSummary>>,
     pub group: Panel<GroupDetail>,
     pub tail: Option<TailState>,
+    /// The offset reset in progress (the Reset view).
+    pub reset: Option<super::reset::ResetFlow>,
     /// Rates, lag trends, group status and alerts, from periodic samples.
     pub metrics: MetricsState,
     /// When samples are due, whether one is out, the last failure.
@@ -284,6 +286,7 @@ impl State {
             groups: Panel::default(),
             group: Panel::default(),
             tail: None,
+            reset: None,
             metrics: MetricsState::new(
                 crate::metrics::MetricsConfig::default(),
                 crate::metrics::default_rules(),

@@ -28,7 +28,8 @@ pub struct KscopeContext {
 }
 
 /// ApiVersions as they arrive: each broker's list is collected line by line and counts only
-/// once it is complete (librdkafka logs "Updated enabled protocol features" after the list).
+/// once it is complete. librdkafka logs every "ApiKey" line of an answer, then checks its
+/// features against them ("Feature MsgVer1: ..."), so the first feature line ends the list.
 #[derive(Debug, Default)]
 struct ApiVersions {
     /// Broker (librdkafka's thread tag) -> ApiKey -> highest version, still arriving.
@@ -87,7 +88,7 @@ impl KscopeContext {
         guard.complete.then(|| guard.known.contains_key(&api_key))
     }
 
-    fn api_version_line(&self, fac: &str, message: &str) {
+    fn api_version_line(&self, message: &str) {
         let Ok(mut v) = self.api_versions.lock() else {
             return;
         };
@@ -96,17 +97,15 @@ impl KscopeContext {
             .and_then(|m| m.split_once(']'))
             .map_or("", |(b, _)| b)
             .to_string();
-        if fac == "APIVERSION" {
-            if let Some((key, max)) = parse_api_version(message) {
-                let e = v
-                    .arriving
-                    .entry(broker)
-                    .or_default()
-                    .entry(key)
-                    .or_insert(max);
-                *e = (*e).max(max);
-            }
-        } else if message.contains("Updated enabled protocol features") {
+        if let Some((key, max)) = parse_api_version(message) {
+            let e = v
+                .arriving
+                .entry(broker)
+                .or_default()
+                .entry(key)
+                .or_insert(max);
+            *e = (*e).max(max);
+        } else if message.contains("eature") {
             if let Some(list) = v.arriving.remove(&broker).filter(|l| !l.is_empty()) {
                 for (key, max) in list {
                     let e = v.known.entry(key).or_insert(max);
@@ -143,12 +142,10 @@ fn is_fatal(code: RDKafkaErrorCode) -> bool {
 
 impl ClientContext for KscopeContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
-        if fac == "APIVERSION" || fac == "FEATURE" {
-            self.api_version_line(fac, message);
-            if fac == "APIVERSION" {
-                tracing::trace!(target: "librdkafka", "{message}");
-                return;
-            }
+        if fac == "APIVERSION" {
+            self.api_version_line(message);
+            tracing::trace!(target: "librdkafka", "{message}");
+            return;
         }
         match level {
             RDKafkaLogLevel::Emerg
@@ -274,7 +271,7 @@ mod tests {
             "APIVERSION",
             "[thrd:b:1/bootstrap]: b:1/bootstrap:   ApiKey DescribeGroups (15) Versions 0..5",
         );
-        ctx.log(RDKafkaLogLevel::Debug, "FEATURE", "[thrd:b:1/bootstrap]: b:1/bootstrap: Updated enabled protocol features to ApiVersion,BrokerBalancedConsumer");
+        ctx.log(RDKafkaLogLevel::Debug, "APIVERSION", "[thrd:b:1/bootstrap]: b:1/bootstrap:  Feature MsgVer1: Produce (2..2) supported by broker");
         assert_eq!(ctx.supports(15, wait), Some(true));
         assert_eq!(ctx.supports(16, wait), Some(false));
     }

@@ -59,6 +59,31 @@ impl Runner {
         match effect {
             Effect::Fetch { key, req } => self.fetch(key, req),
             Effect::Sample { req } => self.sample(req),
+            Effect::PlanReset { req, request } => {
+                let client = self.client.clone();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let result = crate::offsets::plan(&client, &request, chrono::Utc::now())
+                        .await
+                        .map(Box::new)
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(Action::ResetPlanned { req, result });
+                });
+            }
+            Effect::ApplyReset { req, plan } => {
+                let client = self.client.clone();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let result = match crate::offsets::ApplyOptions::current(chrono::Utc::now()) {
+                        Ok(opts) => crate::offsets::apply(&client, &plan, &opts)
+                            .await
+                            .map(Box::new)
+                            .map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = tx.send(Action::ResetApplied { req, result });
+                });
+            }
             Effect::StartTail {
                 session,
                 topic,

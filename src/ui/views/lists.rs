@@ -513,30 +513,6 @@ pub fn group(
     );
 }
 
-pub fn reset(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, group: &str) {
-    let block = panel_block(
-        format!("reset offsets of {group}"),
-        &state.group,
-        state,
-        theme,
-    );
-    let lines = vec![
-        Line::styled(
-            "Offset reset from the console is not available yet.",
-            theme.severity(Severity::Warn),
-        ),
-        Line::raw(""),
-        Line::raw("It will preview every partition's move, ask you to type the group's name,"),
-        Line::raw("apply, verify and keep an undo file, using the same engine as the CLI."),
-        Line::raw(""),
-        Line::styled("Esc goes back.", theme.muted()),
-    ];
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
-        area,
-    );
-}
-
 /// Burrow-style status colours: STALL and STOP are trouble, WARN and REWIND need a look.
 fn status_severity(s: Status) -> Severity {
     match s {
