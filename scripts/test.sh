@@ -52,4 +52,4 @@ cargo build --release --locked
 export KSCOPE_BIN=$PWD/target/release/kscope
 # Snapshots never update themselves here: a changed screen fails until it is reviewed.
 export CI=true INSTA_UPDATE=no
-cargo test --all-targets --locked "$@"
+cargo test --all-targets --locked --no-fail-fast "$@"

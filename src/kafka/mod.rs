@@ -461,7 +461,12 @@ impl Inner {
             .iter()
             .map(|(t, p)| (t.clone(), *p, spec))
             .collect();
-        let res = native::list_offsets(self.raw(), &req, self.timeout())?;
+        let (res, _) = native::list_offsets_batched(
+            self.raw(),
+            &req,
+            native::LIST_OFFSETS_CHUNK,
+            self.timeout(),
+        )?;
         Ok(res
             .into_iter()
             .filter(|r| r.error.is_none())
@@ -633,7 +638,31 @@ impl Inner {
             replication_factor.unwrap_or(-1),
             configs,
             self.timeout(),
-        )
+        )?;
+        // The controller has the topic; the broker that answers metadata may learn of it a
+        // moment later. Return when it is usable, so `create` then `produce` just works.
+        let deadline = std::time::Instant::now() + self.timeout();
+        loop {
+            match self.metadata(Some(name)) {
+                Ok(md)
+                    if md.topics().iter().any(|t| {
+                        t.name() == name && t.partitions().len() == partitions as usize
+                    }) =>
+                {
+                    return Ok(())
+                }
+                Ok(_) | Err(Error::NotFound(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Ok(_) | Err(Error::NotFound(_)) => {
+                    return Err(Error::kafka(format!(
+                        "topic '{name}' was created but is not in the metadata after {}",
+                        humantime::format_duration(self.timeout())
+                    )))
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     fn delete_topic(&self, name: &str) -> Result<()> {

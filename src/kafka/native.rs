@@ -228,48 +228,9 @@ impl OffsetSpec {
     }
 }
 
-/// ListOffsets for many partitions at once (one request per leader).
-/// A partition with no record at or after a timestamp comes back with offset -1.
-pub fn list_offsets(
-    client: Handle<'_>,
-    partitions: &[(String, i32, OffsetSpec)],
-    timeout: Duration,
-) -> Result<Vec<TpResult>> {
-    let rk = client.native_ptr();
-    const API: &str = "ListOffsets";
-    if partitions.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut tpl = TopicPartitionList::with_capacity(partitions.len());
-    for (topic, partition, spec) in partitions {
-        tpl.add_partition_offset(topic, *partition, spec.as_offset())
-            .map_err(|e| Error::kafka(format!("{API}: {e}")))?;
-    }
-    unsafe {
-        let ev = call(
-            rk,
-            rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTOFFSETS,
-            timeout,
-            API,
-            |o, q| rd::rd_kafka_ListOffsets(rk, tpl.ptr(), o, q),
-        )?;
-        let result = rd::rd_kafka_event_ListOffsets_result(ev.0);
-        if result.is_null() {
-            return Err(Error::kafka("ListOffsets: unexpected result event"));
-        }
-        let mut n = 0usize;
-        let infos = rd::rd_kafka_ListOffsets_result_infos(result, &mut n);
-        let mut out = Vec::with_capacity(n);
-        for i in 0..n {
-            let tp = rd::rd_kafka_ListOffsetsResultInfo_topic_partition(*infos.add(i));
-            if tp.is_null() {
-                continue;
-            }
-            out.push(tp_result(&*tp));
-        }
-        Ok(out)
-    }
-}
+/// Partitions per ListOffsets call: librdkafka's cost per call grows with the square of its
+/// size, so thousands of partitions go out as several calls at once.
+pub const LIST_OFFSETS_CHUNK: usize = 1000;
 
 /// ListOffsets for many partitions as several requests of at most `chunk` partitions each,
 /// all in flight at once on one queue. For thousands of partitions this is much cheaper than

@@ -16,11 +16,6 @@ use crate::error::{Error, Result};
 use crate::metrics::glob;
 use crate::metrics::{CommittedOffset, GroupSample, PartitionSample, Requests, Sample};
 
-/// Partitions per ListOffsets call: librdkafka's handling of one call is quadratic in its
-/// partitions, so 10,000 partitions cost about ten times less CPU as ten calls of 1,000 (at
-/// ten requests per leader instead of one).
-pub const LIST_OFFSETS_CHUNK: usize = 1000;
-
 /// Which topics and groups a cycle samples.
 #[derive(Debug, Clone, Default)]
 pub struct SampleFilter {
@@ -199,12 +194,16 @@ impl Inner {
             .iter()
             .map(|p| (p.topic.clone(), p.partition, spec))
             .collect();
-        for chunk in partitions.chunks(LIST_OFFSETS_CHUNK) {
+        for chunk in partitions.chunks(native::LIST_OFFSETS_CHUNK) {
             let leaders: BTreeSet<i32> = chunk.iter().filter_map(|p| p.leader).collect();
             requests.list_offsets += leaders.len().max(1) as u32;
         }
-        let (results, _) =
-            native::list_offsets_batched(self.raw(), &req, LIST_OFFSETS_CHUNK, self.timeout())?;
+        let (results, _) = native::list_offsets_batched(
+            self.raw(),
+            &req,
+            native::LIST_OFFSETS_CHUNK,
+            self.timeout(),
+        )?;
         Ok(results
             .into_iter()
             .filter(|r| r.error.is_none())
