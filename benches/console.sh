@@ -27,7 +27,7 @@ scripts/kafka.sh start --brokers 1 >/dev/null
 b=$(sed -n 's/^KSCOPE_TEST_BOOTSTRAP=//p' .kafka/single/env)
 tmux_ new-session -d -s k -x 120 -y 34 "KSCOPE_LOG_FILE=$work/idle.log $bin -b $b"
 sleep 10
-pid=$(pgrep -f "$bin -b $b" | head -1)
+pid=$(pgrep -n -x kscope)
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 hz=$(getconf CLK_TCK)
 t0=$(ticks)

@@ -625,6 +625,17 @@ fn tail_states() {
     insta::assert_snapshot!("tail_detail_headers", h.render());
     h.key(Key::plain(KeyCode::Tab));
     insta::assert_snapshot!("tail_detail_hex", h.render());
+    // Event-time windows: a record from long before the watermark is counted as too late.
+    h.key(Key::char('w'));
+    h.act(Action::TailRecords {
+        session,
+        records: vec![record(0, 1_003, "cust-late", b"{}")],
+    });
+    let stats = h.state.tail.as_ref().unwrap().windows.stats();
+    assert_eq!(stats.records, 32);
+    assert_eq!(stats.too_late, 1);
+    insta::assert_snapshot!("tail_windows", h.render());
+    h.key(Key::char('w'));
     h.act(Action::TailFailed {
         session,
         error: "topic 'orders' no longer exists".into(),

@@ -36,6 +36,7 @@ pub enum Command {
     Pause,
     Follow,
     Detail,
+    Windows,
     NextTab,
 }
 
@@ -66,6 +67,7 @@ impl Command {
         Command::Pause,
         Command::Follow,
         Command::Detail,
+        Command::Windows,
         Command::NextTab,
     ];
 
@@ -96,6 +98,7 @@ impl Command {
             Command::Pause => "pause",
             Command::Follow => "follow",
             Command::Detail => "detail",
+            Command::Windows => "windows",
             Command::NextTab => "next_tab",
         }
     }
@@ -127,6 +130,7 @@ impl Command {
             Command::Pause => "pause / resume the tail",
             Command::Follow => "follow the newest record",
             Command::Detail => "record detail pane",
+            Command::Windows => "event-time windows, late records, sessions, top keys",
             Command::NextTab => "next tab / detail view",
         }
     }
@@ -185,6 +189,7 @@ impl Default for Keymap {
             (c(' '), Pause),
             (c('F'), Follow),
             (c('d'), Detail),
+            (c('w'), Windows),
             (plain(KeyCode::Tab), NextTab),
         ];
         Keymap {

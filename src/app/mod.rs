@@ -60,6 +60,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             {
                 state.flash = None;
             }
+            let now_ms = state.now_ms();
+            if let Some(t) = state.tail.as_mut() {
+                t.windows.tick(now_ms);
+            }
             schedule(state, &mut fx);
         }
         Action::Resize(w, h) => {
@@ -76,8 +80,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::TailRecords { session, records } => {
             let now = state.now;
             let page = state.page_rows();
+            let now_ms = state.now_ms();
             if let Some(t) = state.tail.as_mut().filter(|t| t.session == session) {
-                t.ingest(records, now);
+                t.ingest(records, now, now_ms);
                 if t.follow {
                     let n = t.visible_len();
                     t.selected = n.saturating_sub(1);
@@ -595,6 +600,7 @@ fn start_tail(state: &mut State, topic: String, from: StartPosition, fx: &mut Ve
         session,
         from,
         state.options.tail_capacity,
+        state.options.tail_windows.clone(),
     ));
     fx.push(Effect::StartTail {
         session,
@@ -768,9 +774,10 @@ fn run_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) {
             if !current_filter(state).is_empty() {
                 set_filter(state, "");
             } else if let (View::Tail, Some(t)) = (state.view(), state.tail.as_ref()) {
-                if t.detail.is_some() {
+                if t.detail.is_some() || t.show_windows {
                     if let Some(t) = state.tail.as_mut() {
                         t.detail = None;
+                        t.show_windows = false;
                     }
                 } else {
                     back(state, fx);
@@ -876,10 +883,17 @@ fn run_command(state: &mut State, cmd: Command, fx: &mut Vec<Effect>) {
         }
         Command::Detail => {
             if let Some(t) = state.tail.as_mut() {
+                t.show_windows = false;
                 t.detail = match t.detail {
                     None => Some(DetailTab::Value),
                     Some(_) => None,
                 };
+            }
+        }
+        Command::Windows => {
+            if let Some(t) = state.tail.as_mut() {
+                t.detail = None;
+                t.show_windows = !t.show_windows;
             }
         }
         Command::NextTab => match state.view_mut() {

@@ -20,6 +20,8 @@ pub struct Options {
     /// Lag at or above which a group shows as a warning / as critical.
     pub lag_warn: i64,
     pub lag_crit: i64,
+    /// Event-time windows of the tail.
+    pub tail_windows: crate::metrics::EventTimeConfig,
 }
 
 impl Default for Options {
@@ -29,6 +31,11 @@ impl Default for Options {
             tail_capacity: 10_000,
             lag_warn: 1_000,
             lag_crit: 100_000,
+            tail_windows: crate::metrics::EventTimeConfig {
+                // A quiet topic's windows still close on screen.
+                idle_timeout: Some(5_000),
+                ..crate::metrics::EventTimeConfig::default()
+            },
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use crate::metrics::{EventTimeConfig, EventTimeWindows, Millis};
 pub use crate::record::OwnedRecord;
 use crate::record::{FilterSet, StartPosition};
 
@@ -143,12 +144,22 @@ pub struct TailState {
     pub detail: Option<DetailTab>,
     pub error: Option<String>,
     pub notes: Vec<String>,
+    /// Event-time windows, late records and per-key sessions over the records read.
+    pub windows: EventTimeWindows,
+    /// The windows pane is open (instead of the record detail).
+    pub show_windows: bool,
     /// Arrival counts per second for the live rate.
     arrivals: VecDeque<(Instant, u64)>,
 }
 
 impl TailState {
-    pub fn new(topic: String, session: u64, from: StartPosition, capacity: usize) -> Self {
+    pub fn new(
+        topic: String,
+        session: u64,
+        from: StartPosition,
+        capacity: usize,
+        windows: EventTimeConfig,
+    ) -> Self {
         TailState {
             topic,
             session,
@@ -162,13 +173,22 @@ impl TailState {
             detail: None,
             error: None,
             notes: Vec::new(),
+            windows: EventTimeWindows::new(windows),
+            show_windows: false,
             arrivals: VecDeque::new(),
         }
     }
 
-    pub fn ingest(&mut self, records: Vec<OwnedRecord>, now: Instant) {
+    /// Takes records in at `now` (`now_ms` on the wall clock, for event-time windows).
+    pub fn ingest(&mut self, records: Vec<OwnedRecord>, now: Instant, now_ms: Millis) {
         let n = records.len() as u64;
         for r in records {
+            let key = r
+                .key
+                .as_deref()
+                .map(|k| String::from_utf8_lossy(k).into_owned());
+            self.windows
+                .ingest(r.timestamp.map(|(ms, _)| ms), key.as_deref(), now_ms);
             self.buffer.push(r);
         }
         self.arrivals.push_back((now, n));
@@ -266,9 +286,15 @@ mod tests {
     #[test]
     fn rate_counts_recent_arrivals() {
         let t0 = Instant::now();
-        let mut t = TailState::new("t".into(), 1, StartPosition::End, 100);
-        t.ingest(vec![rec(0, "a"), rec(1, "b")], t0);
-        t.ingest(vec![rec(2, "c")], t0 + Duration::from_secs(1));
+        let mut t = TailState::new(
+            "t".into(),
+            1,
+            StartPosition::End,
+            100,
+            EventTimeConfig::default(),
+        );
+        t.ingest(vec![rec(0, "a"), rec(1, "b")], t0, 0);
+        t.ingest(vec![rec(2, "c")], t0 + Duration::from_secs(1), 1000);
         assert!((t.rate(t0 + Duration::from_secs(1)) - 0.6).abs() < 1e-9);
         assert_eq!(t.rate(t0 + Duration::from_secs(60)), 0.0);
     }

@@ -95,6 +95,21 @@ fn console_options(file: &RawConfig) -> Result<Options> {
     if let Some(w) = c.lag_crit {
         o.lag_crit = w;
     }
+    let ms = |key: &str, value: &Option<String>, default: i64| -> Result<i64> {
+        match value {
+            None => Ok(default),
+            Some(v) => humantime::parse_duration(v)
+                .map(|d| d.as_millis() as i64)
+                .map_err(|e| {
+                    Error::config(format!("invalid [console] {key} '{v}': {e} (e.g. \"10s\")"))
+                }),
+        }
+    };
+    let w = &mut o.tail_windows;
+    w.size = ms("tail_window", &c.tail_window, w.size)?.max(1);
+    w.max_delay = ms("tail_max_delay", &c.tail_max_delay, w.max_delay)?;
+    w.allowed_lateness = ms("tail_lateness", &c.tail_lateness, w.allowed_lateness)?;
+    w.session_gap = ms("tail_session_gap", &c.tail_session_gap, w.session_gap)?.max(1);
     if o.lag_warn > o.lag_crit {
         return Err(Error::config(format!(
             "[console] lag_warn ({}) is above lag_crit ({})",

@@ -55,6 +55,12 @@ pub struct RawConsole {
     pub lag_crit: Option<i64>,
     /// The theme when the context names none.
     pub theme: Option<String>,
+    /// Event-time windows of the tail: window size, how far the watermark trails the newest
+    /// record, how long late records still count, and the gap that ends a key's session.
+    pub tail_window: Option<String>,
+    pub tail_max_delay: Option<String>,
+    pub tail_lateness: Option<String>,
+    pub tail_session_gap: Option<String>,
 }
 
 /// One named cluster in `config.toml`.

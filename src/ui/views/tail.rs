@@ -23,22 +23,25 @@ pub fn tail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         frame.render_widget(Paragraph::new("no tail running: :tail TOPIC"), area);
         return;
     };
-    let (list_area, detail_area) = match t.detail {
-        None => (area, None),
-        Some(_) if area.width >= 110 => {
+    let side = t.detail.is_some() || t.show_windows;
+    let (list_area, detail_area) = match side {
+        false => (area, None),
+        true if area.width >= 110 => {
             let [l, d] =
                 Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
                     .areas(area);
             (l, Some(d))
         }
-        Some(_) => {
+        true => {
             let [l, d] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(area);
             (l, Some(d))
         }
     };
     records(frame, list_area, state, theme, t);
-    if let (Some(area), Some(tab)) = (detail_area, t.detail) {
+    if let (Some(area), true) = (detail_area, t.show_windows) {
+        windows(frame, area, state, theme, t);
+    } else if let (Some(area), Some(tab)) = (detail_area, t.detail) {
         let visible = t.visible();
         let rec = visible.get(t.selected).and_then(|i| t.buffer.get(*i));
         detail(frame, area, theme, t, rec, tab);
@@ -298,6 +301,109 @@ fn detail(
             .block(block),
         area,
     );
+}
+
+fn clock(ms: i64) -> String {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map_or_else(|| "-".to_string(), |d| d.format("%H:%M:%S").to_string())
+}
+
+/// Event-time windows over the records read: counts, late and too-late records (never
+/// dropped silently), the busiest keys of each window, and per-key sessions.
+fn windows(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, t: &TailState) {
+    let cfg = &state.options.tail_windows;
+    let stats = t.windows.stats();
+    let secs = |ms: i64| fmt::duration(std::time::Duration::from_millis(ms.max(0) as u64));
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(Style::new().fg(theme.border_focused))
+        .title(Span::styled(
+            format!(
+                " event time · windows {} · lateness {} · watermark {} ",
+                secs(cfg.size),
+                secs(cfg.allowed_lateness),
+                stats.watermark.map_or("-".to_string(), clock)
+            ),
+            theme.title(),
+        ))
+        .title_bottom(Line::styled(" w closes ", theme.muted()));
+    let mut lines = vec![Line::from(vec![
+        Span::raw(format!("records {} · ", num(stats.records as i64))),
+        Span::styled(
+            format!("late {} · ", num(stats.late as i64)),
+            theme.severity(Severity::Warn),
+        ),
+        Span::styled(
+            format!("too late {}", num(stats.too_late as i64)),
+            theme.severity(Severity::Crit),
+        ),
+        Span::styled(
+            format!(" · no timestamp {}", num(stats.without_timestamp as i64)),
+            theme.muted(),
+        ),
+    ])];
+    lines.push(Line::styled(
+        "WINDOW (UTC)        RECORDS    LATE  TOO-LATE  TOP KEYS",
+        theme.header(),
+    ));
+    let room = area.height.saturating_sub(8) as usize;
+    for w in stats.windows.iter().rev().take(room.max(1)) {
+        let keys: Vec<String> = w
+            .top_keys
+            .iter()
+            .take(3)
+            .map(|k| format!("{} {}", safe(&k.name), k.value))
+            .collect();
+        let style = if w.closed {
+            Style::new()
+        } else {
+            Style::new().fg(theme.accent)
+        };
+        lines.push(Line::styled(
+            format!(
+                "{}–{}  {:>8}  {:>6}  {:>8}  {}",
+                clock(w.start),
+                clock(w.end),
+                num(w.count as i64),
+                num(w.late as i64),
+                num(w.too_late as i64),
+                keys.join(", ")
+            ),
+            style,
+        ));
+    }
+    let s = &stats.sessions;
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled(
+            format!("sessions (gap {}) ", secs(cfg.session_gap)),
+            theme.header(),
+        ),
+        Span::raw(format!(
+            "{} open · {} closed · avg {} and {} records",
+            s.open,
+            s.closed,
+            s.avg_seconds.map_or("-".to_string(), |v| fmt::duration(
+                std::time::Duration::from_secs_f64(v.max(0.0))
+            )),
+            s.avg_records.map_or("-".to_string(), |v| format!("{v:.1}")),
+        )),
+    ]));
+    if let Some(last) = s.recent.last() {
+        lines.push(Line::styled(
+            format!(
+                "last closed: {} {}–{} ({} records)",
+                safe(&last.key),
+                clock(last.start),
+                clock(last.end),
+                last.records
+            ),
+            theme.muted(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 /// `per_line` bytes a line: offset, hex, and the printable ASCII.
