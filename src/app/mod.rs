@@ -252,47 +252,43 @@ fn on_loaded(
     result: Result<Payload, String>,
 ) {
     let refresh = state.options.refresh;
+    // A late answer for a topic or group no longer on screen is dropped by the request id.
     match key {
-        PanelKey::Cluster => {
-            let r = result.and_then(|p| match p {
-                Payload::Cluster(c) => Ok(c),
-                _ => Err("unexpected answer".into()),
-            });
-            finish(&mut state.cluster, req, at, r, refresh);
-        }
-        PanelKey::Topics => {
-            let r = result.and_then(|p| match p {
-                Payload::Topics(t) => Ok(t),
-                _ => Err("unexpected answer".into()),
-            });
-            finish(&mut state.topics, req, at, r, refresh);
-        }
-        PanelKey::Topic(name) => {
-            let r = result.and_then(|p| match p {
-                Payload::Topic(t) => Ok(*t),
-                _ => Err("unexpected answer".into()),
-            });
-            // A late answer for a topic no longer on screen is dropped by the request id.
-            let _ = name;
-            finish(&mut state.topic, req, at, r, refresh);
-        }
-        PanelKey::Groups => {
-            let r = result.and_then(|p| match p {
-                Payload::Groups(g) => Ok(g),
-                _ => Err("unexpected answer".into()),
-            });
-            finish(&mut state.groups, req, at, r, refresh);
-        }
-        PanelKey::Group(name) => {
-            let r = result.and_then(|p| match p {
-                Payload::Group(g) => Ok(*g),
-                _ => Err("unexpected answer".into()),
-            });
-            let _ = name;
-            finish(&mut state.group, req, at, r, refresh);
-        }
+        PanelKey::Cluster => store(&mut state.cluster, req, at, result, refresh, |p| match p {
+            Payload::Cluster(c) => Some(c),
+            _ => None,
+        }),
+        PanelKey::Topics => store(&mut state.topics, req, at, result, refresh, |p| match p {
+            Payload::Topics(t) => Some(t),
+            _ => None,
+        }),
+        PanelKey::Topic(_) => store(&mut state.topic, req, at, result, refresh, |p| match p {
+            Payload::Topic(t) => Some(*t),
+            _ => None,
+        }),
+        PanelKey::Groups => store(&mut state.groups, req, at, result, refresh, |p| match p {
+            Payload::Groups(g) => Some(g),
+            _ => None,
+        }),
+        PanelKey::Group(_) => store(&mut state.group, req, at, result, refresh, |p| match p {
+            Payload::Group(g) => Some(*g),
+            _ => None,
+        }),
     }
     refresh_order(state);
+}
+
+/// Stores an answer in its panel; a payload of the wrong kind counts as a failure.
+fn store<T>(
+    panel: &mut Panel<T>,
+    req: u64,
+    at: std::time::Instant,
+    result: Result<Payload, String>,
+    refresh: Duration,
+    extract: impl FnOnce(Payload) -> Option<T>,
+) {
+    let result = result.and_then(|p| extract(p).ok_or_else(|| "unexpected answer".to_string()));
+    finish(panel, req, at, result, refresh);
 }
 
 /// Takes a metrics sample in: rates, trends, group status and alerts move on; alerts that

@@ -34,7 +34,8 @@ pub fn emit(text: &str) -> Result<()> {
     }
 }
 
-fn json_text(value: &impl Serialize, pretty: bool) -> Result<String> {
+/// JSON text for stdout, escaped for a terminal when it is one.
+pub fn json_text(value: &impl Serialize, pretty: bool) -> Result<String> {
     let text = if pretty {
         serde_json::to_string_pretty(value)
     } else {

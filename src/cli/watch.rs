@@ -7,7 +7,7 @@ use clap::parser::ValueSource;
 use clap::{Args, CommandFactory};
 use serde::Serialize;
 
-use super::output::{emit, opt, stdout_is_terminal, table, Output};
+use super::output::{emit, json_text, opt, table, Output};
 use super::{ensure_writable, parse_duration, Cli, GlobalArgs};
 use crate::config::{self, ConnectionSettings};
 use crate::error::{Error, Result};
@@ -15,7 +15,6 @@ use crate::kafka::produce::{Acks, OutRecord, Producer};
 use crate::kafka::{KafkaClient, SampleFilter};
 use crate::metrics::time::{format_secs, rfc3339, Millis};
 use crate::metrics::{AlertEvent, MetricsState, Severity, Snapshot};
-use crate::record::sanitize::escape_json_for_terminal;
 
 /// `watch --once` exit codes, as Nagios plugins use them.
 pub mod check {
@@ -218,17 +217,17 @@ async fn check_once(
         }
         Output::Json => {
             let lines: Vec<AlertLine> = firing.iter().map(|e| w.line(e)).collect();
-            emit(&(json(&lines, true)? + "\n"))?;
+            emit(&(json_text(&lines, true)? + "\n"))?;
             if let Some(s) = &snapshot {
-                emit(&(json(&w.metrics_line(s), true)? + "\n"))?;
+                emit(&(json_text(&w.metrics_line(s), true)? + "\n"))?;
             }
         }
         Output::Jsonl => {
             for e in &firing {
-                emit(&(json(&w.line(e), false)? + "\n"))?;
+                emit(&(json_text(&w.line(e), false)? + "\n"))?;
             }
             if let Some(s) = &snapshot {
-                emit(&(json(&w.metrics_line(s), false)? + "\n"))?;
+                emit(&(json_text(&w.metrics_line(s), false)? + "\n"))?;
             }
         }
     }
@@ -293,20 +292,6 @@ async fn watch_forever(
     }
 }
 
-fn json(value: &impl Serialize, pretty: bool) -> Result<String> {
-    let text = if pretty {
-        serde_json::to_string_pretty(value)
-    } else {
-        serde_json::to_string(value)
-    }
-    .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
-    Ok(if stdout_is_terminal() {
-        escape_json_for_terminal(&text).into_owned()
-    } else {
-        text
-    })
-}
-
 impl Watch {
     fn line<'a>(&'a self, e: &'a AlertEvent) -> AlertLine<'a> {
         AlertLine {
@@ -327,16 +312,16 @@ impl Watch {
     fn print_event(&self, e: &AlertEvent) -> Result<()> {
         match self.output {
             Output::Table => emit(&(event_text(e) + "\n")),
-            Output::Json => emit(&(json(&self.line(e), true)? + "\n")),
-            Output::Jsonl => emit(&(json(&self.line(e), false)? + "\n")),
+            Output::Json => emit(&(json_text(&self.line(e), true)? + "\n")),
+            Output::Jsonl => emit(&(json_text(&self.line(e), false)? + "\n")),
         }
     }
 
     fn print_metrics(&self, s: &Snapshot) -> Result<()> {
         match self.output {
             Output::Table => emit(&(metrics_table(s) + "\n")),
-            Output::Json => emit(&(json(&self.metrics_line(s), true)? + "\n")),
-            Output::Jsonl => emit(&(json(&self.metrics_line(s), false)? + "\n")),
+            Output::Json => emit(&(json_text(&self.metrics_line(s), true)? + "\n")),
+            Output::Jsonl => emit(&(json_text(&self.metrics_line(s), false)? + "\n")),
         }
     }
 

@@ -363,6 +363,24 @@ fn placeholder<T>(
     }
 }
 
+/// The panel's data, ready to draw in `block`; or draws what stands in for it (loading, the
+/// error and when it retries) and gives `None`.
+fn ready<'p, 'b, T>(
+    frame: &mut Frame,
+    area: Rect,
+    panel: &'p Panel<T>,
+    block: Block<'b>,
+    state: &State,
+    theme: &Theme,
+    what: &str,
+) -> Option<(&'p T, Block<'b>)> {
+    if let Some(p) = placeholder(panel, state, theme, what) {
+        frame.render_widget(p.block(block), area);
+        return None;
+    }
+    panel.data.as_ref().map(|d| (d, block))
+}
+
 /// Draws only the rows on screen: the cost of a frame does not grow with the row count.
 #[allow(clippy::too_many_arguments)]
 fn virtual_table<'a>(

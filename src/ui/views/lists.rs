@@ -15,15 +15,12 @@ use crate::app::state::GROUP_INFO_ROWS;
 use crate::app::{State, Table, TopicTab};
 use crate::metrics::Status;
 use crate::ui::fmt::{self, num, opt_num};
-use crate::ui::{panel_block, placeholder, safe, virtual_table, Severity, Theme};
+use crate::ui::{panel_block, placeholder, ready, safe, virtual_table, Severity, Theme};
 
 pub fn brokers(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table: &Table) {
     let block = panel_block("brokers".into(), &state.cluster, state, theme);
-    if let Some(p) = placeholder(&state.cluster, state, theme, "brokers") {
-        frame.render_widget(p.block(block), area);
-        return;
-    }
-    let Some(info) = &state.cluster.data else {
+    let Some((info, block)) = ready(frame, area, &state.cluster, block, state, theme, "brokers")
+    else {
         return;
     };
     let block = block.title(Line::from(format!(
@@ -66,11 +63,8 @@ pub fn brokers(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, tabl
 pub fn topics(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table: &Table) {
     let count = state.topics.data.as_ref().map_or(0, Vec::len);
     let block = panel_block(format!("topics ({count})"), &state.topics, state, theme);
-    if let Some(p) = placeholder(&state.topics, state, theme, "topics") {
-        frame.render_widget(p.block(block), area);
-        return;
-    }
-    let Some(topics) = &state.topics.data else {
+    let Some((topics, block)) = ready(frame, area, &state.topics, block, state, theme, "topics")
+    else {
         return;
     };
     virtual_table(
@@ -296,11 +290,15 @@ pub fn groups(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table
         state,
         theme,
     );
-    if let Some(p) = placeholder(&state.groups, state, theme, "consumer groups") {
-        frame.render_widget(p.block(block), area);
-        return;
-    }
-    let Some(groups) = &state.groups.data else {
+    let Some((groups, block)) = ready(
+        frame,
+        area,
+        &state.groups,
+        block,
+        state,
+        theme,
+        "consumer groups",
+    ) else {
         return;
     };
     virtual_table(

@@ -10,7 +10,7 @@ use ratatui::Frame;
 use crate::app::State;
 use crate::metrics::{AlertPhase, Severity as MetricSeverity};
 use crate::ui::fmt::{self, num, opt_num};
-use crate::ui::{panel_block, placeholder, safe, Severity, Theme};
+use crate::ui::{panel_block, ready, safe, Severity, Theme};
 
 /// Rows in each leaderboard.
 const TOP_N: usize = 5;
@@ -35,11 +35,17 @@ pub fn overview(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 fn cluster(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let block = panel_block("cluster".into(), &state.cluster, state, theme);
-    if let Some(p) = placeholder(&state.cluster, state, theme, "the cluster") {
-        frame.render_widget(p.block(block), area);
+    let Some((c, block)) = ready(
+        frame,
+        area,
+        &state.cluster,
+        block,
+        state,
+        theme,
+        "the cluster",
+    ) else {
         return;
-    }
-    let Some(c) = &state.cluster.data else { return };
+    };
     let health = |n: usize| {
         if n == 0 {
             Span::styled("0", theme.severity(Severity::Ok))
