@@ -32,8 +32,8 @@ shot() {
   echo "screenshots/$1.png" >&2
 }
 
-# Let rates, trends and lag build up.
-sleep 25
+# Let rates, trends, lag and group status (judged over two minutes) build up.
+sleep 150
 shot overview 0
 keys 2; shot topics
 keys j Enter; shot topic 2
