@@ -1088,3 +1088,121 @@ fn offset_reset_refused_while_members_are_active() {
         Some("unknown topic 'nope'")
     );
 }
+
+// ---- every screen in each state -------------------------------------------------------------
+
+/// Each screen in its loading, empty, loaded, error and stale states, one snapshot per pair.
+#[test]
+fn every_screen_in_every_state() {
+    // (name, keys or command that open it)
+    let screens: &[(&str, &str)] = &[
+        ("overview", ""),
+        ("brokers", "4"),
+        ("topics", "2"),
+        ("topic", ":topic orders"),
+        ("groups", "3"),
+        ("group", ":group analytics"),
+    ];
+    let open = |h: &mut Harness, how: &str| {
+        if let Some(cmd) = how.strip_prefix(':') {
+            h.command(cmd);
+        } else {
+            h.keys(how);
+        }
+    };
+    for (name, how) in screens {
+        // Loading: the first requests are out, nothing has come back.
+        let mut h = Harness::new(100, 18);
+        open(&mut h, how);
+        h.tick(0);
+        insta::assert_snapshot!(format!("state_{name}_loading"), h.render());
+
+        // Error: the first requests failed.
+        let mut h = Harness::new(100, 18);
+        open(&mut h, how);
+        h.tick(0);
+        h.respond(
+            0,
+            Some("cannot reach kafka-1.example:9092 within 10s: Connection refused"),
+        );
+        insta::assert_snapshot!(format!("state_{name}_error"), h.render());
+
+        // Loaded, then stale: the refreshes after it failed and the data is old.
+        let mut h = Harness::new(100, 18);
+        h.loaded();
+        open(&mut h, how);
+        h.tick(181);
+        h.respond(181, None);
+        insta::assert_snapshot!(format!("state_{name}_loaded"), h.render());
+        for secs in [200, 230, 260] {
+            h.tick(secs);
+            h.respond(secs, Some("no answer within 11s"));
+        }
+        h.tick(270);
+        let stale = h.render();
+        assert!(
+            stale.contains("stale"),
+            "{name} does not say its data is stale:\n{stale}"
+        );
+        insta::assert_snapshot!(format!("state_{name}_stale"), stale);
+
+        // Empty: the cluster answered with nothing.
+        let mut h = Harness::new(100, 18);
+        open(&mut h, how);
+        h.tick(0);
+        for e in std::mem::take(&mut h.pending) {
+            match e {
+                Effect::Fetch { key, req } => {
+                    let payload = match &key {
+                        PanelKey::Cluster => Payload::Cluster(ClusterInfo {
+                            brokers: vec![],
+                            topic_count: 0,
+                            partition_count: 0,
+                            under_replicated_partitions: 0,
+                            ..cluster()
+                        }),
+                        PanelKey::Topics => Payload::Topics(vec![]),
+                        PanelKey::Topic(_) => Payload::Topic(Box::new(TopicDetail {
+                            partitions: vec![],
+                            configs: vec![],
+                            groups: vec![],
+                            ..topic_detail()
+                        })),
+                        PanelKey::Groups => Payload::Groups(vec![]),
+                        PanelKey::Group(_) => Payload::Group(Box::new(GroupDetail {
+                            members: vec![],
+                            partitions: vec![],
+                            total_lag: None,
+                            ..group_detail()
+                        })),
+                    };
+                    let at = h.at(0);
+                    h.act(Action::Loaded {
+                        key,
+                        req,
+                        at,
+                        result: Ok(payload),
+                    });
+                }
+                Effect::Sample { req } => {
+                    let at = h.at(0);
+                    let empty = kscope::metrics::Sample {
+                        at: WALL0,
+                        partitions: vec![],
+                        groups: vec![],
+                        requests: Default::default(),
+                        took_ms: 1,
+                        errors: vec![],
+                    };
+                    h.act(Action::Sampled {
+                        req,
+                        at,
+                        result: Ok(Box::new(empty)),
+                    });
+                }
+                _ => {}
+            }
+        }
+        insta::assert_snapshot!(format!("state_{name}_empty"), h.render());
+    }
+}

@@ -417,6 +417,11 @@ fn virtual_table<'a>(
         ))
     };
     if rows.is_empty() {
+        let empty = if table.filter.is_empty() {
+            empty
+        } else {
+            "nothing matches the filter"
+        };
         frame.render_widget(
             Paragraph::new(Line::styled(empty.to_string(), theme.muted())).block(block),
             area,

@@ -99,7 +99,7 @@ pub fn topics(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table
                 urp,
             ])
         },
-        "no topics match",
+        "no topics",
     );
 }
 
@@ -343,7 +343,7 @@ pub fn groups(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table
                 Cell::from(trend).style(Style::new().fg(theme.sparkline)),
             ])
         },
-        "no groups match",
+        "no consumer groups",
     );
 }
 
