@@ -197,28 +197,16 @@ impl Runner {
         let settings = self.settings.clone();
         let tail_tx = self.tail_tx.clone();
         tokio::spawn(async move {
-            let planned = match plan(&client, &topic, &partitions, from, chrono::Utc::now()).await {
-                Ok(p) => p,
-                Err(e) => {
-                    let _ = tail_tx
-                        .send(Action::TailFailed {
-                            session,
-                            error: e.to_string(),
-                        })
-                        .await;
-                    return;
-                }
+            let started = async {
+                let planned = plan(&client, &topic, &partitions, from, chrono::Utc::now()).await?;
+                let notes = planned.warnings.clone();
+                Ok::<_, crate::Error>((Tail::start(&settings, planned, false)?, notes))
             };
-            let notes = planned.warnings.clone();
-            let mut tail = match Tail::start(&settings, planned, false) {
+            let (mut tail, notes) = match started.await {
                 Ok(t) => t,
                 Err(e) => {
-                    let _ = tail_tx
-                        .send(Action::TailFailed {
-                            session,
-                            error: e.to_string(),
-                        })
-                        .await;
+                    let error = e.to_string();
+                    let _ = tail_tx.send(Action::TailFailed { session, error }).await;
                     return;
                 }
             };

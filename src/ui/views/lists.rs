@@ -3,7 +3,7 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Wrap};
 use ratatui::Frame;
 
 use crate::app::columns::{
@@ -209,16 +209,7 @@ pub fn topic(
         }
         TopicTab::Configs => {
             if let Some(e) = &d.configs_error {
-                frame.render_widget(
-                    Paragraph::new(Line::styled(
-                        format!("configs unavailable: {}", safe(e)),
-                        theme.severity(Severity::Warn),
-                    ))
-                    .wrap(Wrap { trim: true })
-                    .block(block),
-                    body,
-                );
-                return;
+                return unavailable(frame, body, block, theme, "configs", e);
             }
             virtual_table(
                 frame,
@@ -256,16 +247,7 @@ pub fn topic(
         }
         TopicTab::Groups => {
             if let Some(e) = &d.groups_error {
-                frame.render_widget(
-                    Paragraph::new(Line::styled(
-                        format!("groups unavailable: {}", safe(e)),
-                        theme.severity(Severity::Warn),
-                    ))
-                    .wrap(Wrap { trim: true })
-                    .block(block),
-                    body,
-                );
-                return;
+                return unavailable(frame, body, block, theme, "groups", e);
             }
             virtual_table(
                 frame,
@@ -508,6 +490,26 @@ pub fn group(
             ])
         },
         "no committed offsets or assignments",
+    );
+}
+
+/// Part of a screen the broker could not give (an API it lacks, an ACL), said as such.
+fn unavailable(
+    frame: &mut Frame,
+    area: Rect,
+    block: Block<'_>,
+    theme: &Theme,
+    what: &str,
+    why: &str,
+) {
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!("{what} unavailable: {}", safe(why)),
+            theme.severity(Severity::Warn),
+        ))
+        .wrap(Wrap { trim: true })
+        .block(block),
+        area,
     );
 }
 
