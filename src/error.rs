@@ -88,7 +88,7 @@ pub enum Error {
     /// Some of what was asked could not be read; the message says what.
     #[error("incomplete: {0}")]
     Incomplete(String),
-    #[error("timed out after {after:?} waiting for {what}")]
+    #[error("timed out after {} waiting for {what}", humantime::format_duration(std::time::Duration::from_millis(u64::try_from(after.as_millis()).unwrap_or(u64::MAX))))]
     Timeout {
         what: String,
         after: std::time::Duration,

@@ -272,6 +272,85 @@ fn sample(secs: u64) -> kscope::metrics::Sample {
     }
 }
 
+/// Broker 2 did not answer ListOffsets: its partitions' offsets are missing, named.
+fn leader_2_missing(topic: &str, partition: i32, what: &str) -> Missing {
+    Missing::partition(
+        topic,
+        partition,
+        Some(2),
+        what,
+        ErrorKind::Unavailable,
+        "leader 2 did not answer".into(),
+    )
+}
+
+/// The same answer as the cluster gives with broker 2 away.
+fn without_leader_2(p: Payload) -> Payload {
+    match p {
+        Payload::Topics(mut l) => {
+            for t in &mut l.items {
+                if t.name == "orders" {
+                    t.messages = None;
+                    t.log_end_offsets = None;
+                    t.gaps = Gaps(vec![
+                        leader_2_missing("orders", 1, "log start and end"),
+                        leader_2_missing("orders", 4, "log start and end"),
+                    ]);
+                }
+            }
+            Payload::Topics(l)
+        }
+        Payload::Topic(mut t) => {
+            for p in &mut t.partitions {
+                if p.leader == Some(2) {
+                    p.low_watermark = None;
+                    p.high_watermark = None;
+                    p.messages = None;
+                    t.gaps
+                        .push(leader_2_missing(&t.name, p.partition, "log start and end"));
+                }
+            }
+            Payload::Topic(t)
+        }
+        Payload::Groups(mut l) => {
+            for g in &mut l.items {
+                if g.group == "analytics" {
+                    g.total_lag = g.total_lag.map(|l| l - 9_000);
+                    g.gaps = Gaps(vec![leader_2_missing("page_views", 1, "log end")]);
+                }
+            }
+            Payload::Groups(l)
+        }
+        Payload::Group(mut g) => {
+            for p in &mut g.partitions {
+                if p.partition == 1 {
+                    p.log_start = None;
+                    p.log_end = None;
+                    p.lag = None;
+                    g.gaps
+                        .push(leader_2_missing("page_views", 1, "log start and end"));
+                }
+            }
+            g.total_lag = total_lag(&g.partitions);
+            Payload::Group(g)
+        }
+        other => other,
+    }
+}
+
+fn sample_without_leader_2(secs: u64) -> kscope::metrics::Sample {
+    let mut s = sample(secs);
+    for p in &mut s.partitions {
+        if p.leader == Some(2) {
+            p.log_end = None;
+            p.log_start = None;
+            s.missing
+                .push(leader_2_missing(&p.topic, p.partition, "log start and end"));
+        }
+    }
+    s
+}
+
 /// A state sized like a terminal, at a fixed instant.
 struct Harness {
     state: State,
@@ -279,6 +358,8 @@ struct Harness {
     theme: Theme,
     /// Fetches sent and not yet answered.
     pending: Vec<Effect>,
+    /// Broker 2 does not answer: its partitions' offsets are missing from every answer.
+    leader_down: bool,
 }
 
 impl Harness {
@@ -302,6 +383,7 @@ impl Harness {
             t0,
             theme: Theme::builtin("default").unwrap(),
             pending: Vec::new(),
+            leader_down: false,
         }
     }
 
@@ -358,6 +440,10 @@ impl Harness {
                         PanelKey::Group(_) => Payload::Group(Box::new(group_detail())),
                     }),
                 };
+                let result = match result {
+                    Ok(p) if self.leader_down => Ok(without_leader_2(p)),
+                    r => r,
+                };
                 let at = self.at(secs);
                 self.act(Action::Loaded {
                     key,
@@ -368,6 +454,7 @@ impl Harness {
             } else if let Effect::Sample { req } = e {
                 let result = match fail {
                     Some(err) => Err(err.to_string()),
+                    None if self.leader_down => Ok(Box::new(sample_without_leader_2(secs))),
                     None => Ok(Box::new(sample(secs))),
                 };
                 let at = self.at(secs);
@@ -1218,5 +1305,25 @@ fn every_screen_in_every_state() {
             }
         }
         insta::assert_snapshot!(format!("state_{name}_empty"), h.render());
+
+        // Incomplete: loaded, then broker 2 stops answering; what it leads is missing, named.
+        let mut h = Harness::new(100, 18);
+        h.loaded();
+        open(&mut h, how);
+        h.tick(181);
+        h.respond(181, None);
+        h.leader_down = true;
+        for secs in [190, 200] {
+            h.tick(secs);
+            h.respond(secs, None);
+        }
+        let text = h.render();
+        if *name != "brokers" {
+            assert!(
+                text.contains("incomplete") || text.contains("did not answer"),
+                "{name} does not say its data is incomplete:\n{text}"
+            );
+        }
+        insta::assert_snapshot!(format!("state_{name}_incomplete"), text);
     }
 }

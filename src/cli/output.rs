@@ -107,19 +107,13 @@ pub fn print_listing<T: Serialize>(
             emit(&text)?;
         }
         Output::Json => {
-            let mut map = serde_json::Map::new();
-            map.insert("complete".into(), serde_json::Value::Bool(complete));
-            map.insert(
-                "missing".into(),
-                serde_json::to_value(&listing.gaps.0)
-                    .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?,
-            );
-            map.insert(
-                key.into(),
-                serde_json::to_value(&listing.items)
-                    .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?,
-            );
-            emit(&(json_text(&map, true)? + "\n"))?;
+            let envelope = Envelope {
+                complete,
+                missing: &listing.gaps.0,
+                key,
+                items: &listing.items,
+            };
+            emit(&(json_text(&envelope, true)? + "\n"))?;
         }
         Output::Jsonl => {
             let mut text = String::new();
@@ -144,6 +138,25 @@ pub fn print_listing<T: Serialize>(
         }
     }
     Ok(exit::INCOMPLETE)
+}
+
+/// `{"complete": .., "missing": [..], KEY: [..]}`, in that order.
+struct Envelope<'a, T> {
+    complete: bool,
+    missing: &'a [crate::model::Missing],
+    key: &'a str,
+    items: &'a [T],
+}
+
+impl<T: Serialize> Serialize for Envelope<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("complete", &self.complete)?;
+        m.serialize_entry("missing", self.missing)?;
+        m.serialize_entry(self.key, self.items)?;
+        m.end()
+    }
 }
 
 /// Prints one object that carries its own `complete`/`missing` fields (see [`print_one`]); in
@@ -187,7 +200,7 @@ fn incomplete_notes<'a>(list: &Gaps, items: impl Iterator<Item = (String, &'a Ga
     for (name, gaps) in items {
         if !gaps.is_complete() {
             out.push_str(&format!(
-                "Incomplete: {}: {}\n",
+                "incomplete: {}: {}\n",
                 escape_text(&name),
                 escape_text(&gaps.summary())
             ));

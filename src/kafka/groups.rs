@@ -20,9 +20,10 @@ impl Call<'_> {
     /// A broker whose listing failed is named: the groups it coordinates may be missing.
     pub(super) fn group_names(&self) -> Result<(Vec<String>, Gaps)> {
         self.connected()?;
+        // Every broker is asked; one that does not answer must leave time for the offsets.
         let listed = self
             .require(api::LIST_GROUPS)
-            .and_then(|_| native::list_groups(self.raw(), self.left("ListGroups")?));
+            .and_then(|_| native::list_groups(self.raw(), self.part("ListGroups", 0.4)?));
         match listed {
             Ok((groups, errors)) => {
                 let mut gaps = Gaps::default();
@@ -60,7 +61,7 @@ impl Call<'_> {
         let res = native::list_group_offsets(
             self.raw(),
             &[(group.to_string(), partitions)],
-            self.left("OffsetFetch")?,
+            self.part("OffsetFetch", 0.7)?,
         )?;
         let (_, offsets) = res
             .into_iter()
@@ -83,7 +84,7 @@ impl Call<'_> {
         let req: Vec<(String, Option<Vec<TopicPartition>>)> =
             groups.iter().map(|g| (g.clone(), None)).collect();
         let mut out: HashMap<String, Result<Committed>> =
-            native::list_group_offsets(self.raw(), &req, self.left("OffsetFetch")?)?
+            native::list_group_offsets(self.raw(), &req, self.part("OffsetFetch", 0.7)?)?
                 .into_iter()
                 .map(|(g, r)| {
                     let r = r
@@ -222,8 +223,10 @@ impl Call<'_> {
                         if kind.is_retriable() {
                             gaps.push(Missing {
                                 subject: Subject::GroupMembers { group: g.clone() },
+                                what: String::new(),
                                 reason: kind,
-                                message: msg.clone(),
+                                cause: msg.clone(),
+                                message: format!("members of group '{g}': {msg}"),
                             });
                         }
                     }
@@ -298,8 +301,10 @@ impl Call<'_> {
                             subject: Subject::GroupMembers {
                                 group: group.to_string(),
                             },
+                            what: String::new(),
                             reason: kind,
-                            message: msg.clone(),
+                            cause: msg.clone(),
+                            message: format!("members of group '{group}': {msg}"),
                         });
                     }
                 }
@@ -472,13 +477,10 @@ fn committed_of(group: &str, results: Vec<native::TpResult>) -> Committed {
             None => {}
             Some((code, msg)) => {
                 let e = native::map_code(code, &msg, "OffsetFetch");
-                let message = format!(
-                    "committed offset of {}/{} for group '{group}' unknown: {e}",
-                    tp.0, tp.1
-                );
+                let cause = format!("the coordinator of group '{group}' said: {e}");
                 out.missing.insert(
                     tp.clone(),
-                    Missing::partition(&tp.0, tp.1, None, e.kind(), message),
+                    Missing::partition(&tp.0, tp.1, None, "committed offset", e.kind(), cause),
                 );
             }
         }

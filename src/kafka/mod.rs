@@ -153,6 +153,8 @@ const MAX_BLOCKING_CALLS: usize = 8;
 struct Call<'a> {
     inner: &'a Inner,
     deadline: Instant,
+    /// The whole budget the call started with (for messages).
+    budget: Duration,
 }
 
 impl std::ops::Deref for Call<'_> {
@@ -241,6 +243,7 @@ impl KafkaClient {
                 f(&Call {
                     inner: &inner,
                     deadline,
+                    budget: deadline.saturating_duration_since(Instant::now()),
                 })
             });
             match task.await {
@@ -369,6 +372,10 @@ async fn wait_fatal(rx: &mut watch::Receiver<Option<String>>) -> String {
     }
 }
 
+fn round_ms(d: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 /// The text of a panic payload.
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     payload
@@ -403,14 +410,23 @@ impl Call<'_> {
 
     /// What is left of the budget for `what`, or a timeout naming it once nothing is left.
     fn left(&self, what: &str) -> Result<Duration> {
+        self.part(what, 1.0)
+    }
+
+    /// A share of what is left, for a step that others follow: a broker that does not answer
+    /// one step must leave time for the steps that can still be answered.
+    fn part(&self, what: &str, share: f64) -> Result<Duration> {
         let left = self.deadline.saturating_duration_since(Instant::now());
-        if left < Duration::from_millis(1) {
+        if left < Duration::from_millis(10) {
             Err(Error::Timeout {
-                what: what.to_string(),
-                after: self.settings.timeout.min(self.timeout()),
+                what: format!(
+                    "{what}: the {} budget was spent",
+                    humantime::format_duration(round_ms(self.budget))
+                ),
+                after: self.budget,
             })
         } else {
-            Ok(left)
+            Ok(left.mul_f64(share.clamp(0.05, 1.0)))
         }
     }
 

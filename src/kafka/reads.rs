@@ -110,22 +110,31 @@ impl Call<'_> {
         partitions: &[TopicPartition],
         leaders: Option<&Leaders>,
     ) -> Result<PartitionOffsets<Watermarks>> {
+        self.watermarks_within(partitions, leaders, 1.0)
+    }
+
+    /// As [`Self::watermarks`], within a share of what is left of the budget.
+    pub(super) fn watermarks_within(
+        &self,
+        partitions: &[TopicPartition],
+        leaders: Option<&Leaders>,
+        share: f64,
+    ) -> Result<PartitionOffsets<Watermarks>> {
         let (low, high, _) = native::watermarks_batched(
             self.raw(),
             partitions,
             native::LIST_OFFSETS_CHUNK,
-            self.left("ListOffsets")?,
+            self.part("ListOffsets", share)?,
         )?;
         let mut out = PartitionOffsets::default();
-        let mut failed: BTreeMap<TopicPartition, (RDKafkaErrorCode, String, &'static str)> =
-            BTreeMap::new();
-        for (results, end) in [(low, "log start"), (high, "log end")] {
+        let mut failed: BTreeMap<TopicPartition, Failure> = BTreeMap::new();
+        for (results, start) in [(low, true), (high, false)] {
             for r in results {
                 let tp = (r.topic, r.partition);
                 match r.error {
                     None if r.offset >= 0 => {
                         let w: &mut Watermarks = out.values.entry(tp).or_default();
-                        if end == "log start" {
+                        if start {
                             w.low = Some(r.offset);
                         } else {
                             w.high = Some(r.offset);
@@ -133,10 +142,20 @@ impl Call<'_> {
                     }
                     None => {}
                     Some((code, msg)) => {
-                        failed.entry(tp).or_insert((code, msg, end));
+                        let f = failed.entry(tp).or_insert(Failure {
+                            code,
+                            message: msg,
+                            what: if start { "log start" } else { "log end" },
+                        });
+                        if start != (f.what == "log start") {
+                            f.what = "log start and end";
+                        }
                     }
                 }
             }
+        }
+        for tp in failed.keys() {
+            out.values.remove(tp);
         }
         self.name_failures(&mut out.missing, failed, leaders);
         Ok(out)
@@ -171,8 +190,15 @@ impl Call<'_> {
                 None => {
                     out.values.insert(tp, r.offset);
                 }
-                Some((code, msg)) => {
-                    failed.insert(tp, (code, msg, what));
+                Some((code, message)) => {
+                    failed.insert(
+                        tp,
+                        Failure {
+                            code,
+                            message,
+                            what,
+                        },
+                    );
                 }
             }
         }
@@ -181,11 +207,11 @@ impl Call<'_> {
     }
 
     /// Turns per-partition failures into [`Missing`] entries that name the partition's leader:
-    /// `log end of orders/2 unknown: leader 1 did not answer within 5s`.
+    /// `log end of orders/2 unknown: leader 1 did not answer`.
     fn name_failures(
         &self,
         missing: &mut BTreeMap<TopicPartition, Missing>,
-        failed: BTreeMap<TopicPartition, (RDKafkaErrorCode, String, &'static str)>,
+        failed: BTreeMap<TopicPartition, Failure>,
         leaders: Option<&Leaders>,
     ) {
         if failed.is_empty() {
@@ -199,23 +225,19 @@ impl Call<'_> {
                 fetched.as_ref()
             }
         };
-        for (tp, (code, msg, what)) in failed {
+        for (tp, f) in failed {
             let leader = leaders.and_then(|l| l.get(&tp)).copied();
-            let e = native::map_code(code, &msg, "ListOffsets");
-            let reason = e.kind();
-            let who = match leader {
-                Some(l) => format!("leader {l}"),
-                None => "no leader".to_string(),
+            let reason = native::map_code(f.code, &f.message, "ListOffsets").kind();
+            let cause = match (leader, reason) {
+                (None, _) => "the partition has no leader (offline)".to_string(),
+                (Some(l), ErrorKind::TimedOut | ErrorKind::Unavailable) => {
+                    format!("leader {l} did not answer")
+                }
+                (Some(l), _) => format!("leader {l} said: {}", short(&f.message)),
             };
-            let why = match reason {
-                ErrorKind::TimedOut => "did not answer in time".to_string(),
-                ErrorKind::Unavailable => format!("unavailable ({})", short(&msg)),
-                _ => format!("failed ({})", short(&msg)),
-            };
-            let message = format!("{what} of {}/{} unknown: {who} {why}", tp.0, tp.1);
             missing.insert(
                 tp.clone(),
-                Missing::partition(&tp.0, tp.1, leader, reason, message),
+                Missing::partition(&tp.0, tp.1, leader, f.what, reason, cause),
             );
         }
     }
@@ -301,7 +323,7 @@ impl Call<'_> {
             .map(|p| (name.to_string(), p.id()))
             .collect();
         let leaders = leaders_of(&md);
-        let wm = self.watermarks(&tps, Some(&leaders))?;
+        let wm = self.watermarks_within(&tps, Some(&leaders), 0.5)?;
         let mut gaps = Gaps::default();
         let mut partitions: Vec<PartitionInfo> = t
             .partitions()
@@ -334,7 +356,16 @@ impl Call<'_> {
             .collect();
         partitions.sort_by_key(|p| p.partition);
 
-        let (configs, configs_error) = match self.topic_configs(name) {
+        // Configs come from one broker, the readers from the group coordinators: asked at once.
+        let (configs, readers) = std::thread::scope(|sc| {
+            let configs = sc.spawn(|| self.topic_configs(name));
+            let readers = self.groups_reading(name, &tps);
+            let configs = configs
+                .join()
+                .unwrap_or_else(|_| Err(Error::kafka("DescribeConfigs: internal error")));
+            (configs, readers)
+        });
+        let (configs, configs_error) = match configs {
             Ok(c) => (c, None),
             Err(e) => {
                 if !matches!(e, Error::Unsupported { .. }) {
@@ -348,7 +379,7 @@ impl Call<'_> {
                 (Vec::new(), Some(e.to_string()))
             }
         };
-        let (groups, groups_error) = match self.groups_reading(name, &tps) {
+        let (groups, groups_error) = match readers {
             Ok((g, missing)) => {
                 gaps.extend(missing);
                 (g, None)
@@ -408,6 +439,13 @@ pub(super) fn topic_error(name: &str, code: RDKafkaErrorCode) -> Error {
         }
         other => Error::kafka(format!("topic '{name}': {other}")),
     }
+}
+
+/// One partition's failed offset request.
+struct Failure {
+    code: RDKafkaErrorCode,
+    message: String,
+    what: &'static str,
 }
 
 /// librdkafka's message without its `Local: ` or `Broker: ` prefix.

@@ -9,13 +9,19 @@ use serde::Serialize;
 pub use crate::error::ErrorKind;
 
 /// What an answer lacks: one thing kscope asked a broker for and could not get, named (which
-/// partition, group or broker), with the kind of failure and the broker's or client's words.
+/// partition, group or broker), with what is missing, the kind of failure and its cause.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Missing {
     #[serde(flatten)]
     pub subject: Subject,
+    /// What of the subject is missing: `log end`, `log start and end`, `committed offset`,
+    /// ... (empty: the subject as a whole).
+    pub what: String,
     /// The kind of failure (`unavailable`, `timed_out`, `not_authorized`, ...).
     pub reason: ErrorKind,
+    /// Why, naming who did not answer: `leader 2 did not answer`.
+    pub cause: String,
+    /// The whole sentence: `log end of orders/2 unknown: leader 2 did not answer`.
     pub message: String,
 }
 
@@ -53,29 +59,37 @@ pub enum Subject {
 }
 
 impl Missing {
+    /// The subject as a whole could not be read, for the reason `error` gives.
     pub fn new(subject: Subject, error: &crate::error::Error) -> Missing {
+        let cause = error.to_string();
         Missing {
+            message: format!("{subject}: {cause}"),
             subject,
+            what: String::new(),
             reason: error.kind(),
-            message: error.to_string(),
+            cause,
         }
     }
 
+    /// Some offsets of one partition are unknown (`what`: `log end`, ...).
     pub fn partition(
         topic: &str,
         partition: i32,
         leader: Option<i32>,
+        what: &str,
         reason: ErrorKind,
-        message: String,
+        cause: String,
     ) -> Missing {
         Missing {
+            message: format!("{what} of {topic}/{partition} unknown: {cause}"),
             subject: Subject::Partition {
                 topic: topic.to_string(),
                 partition,
                 leader,
             },
+            what: what.to_string(),
             reason,
-            message,
+            cause,
         }
     }
 }
@@ -158,48 +172,35 @@ impl Serialize for Gaps {
     }
 }
 
-/// Groups missing entries by their message's reason and lists up to a few subjects of each.
+/// One line: entries with the same missing part and cause are listed together, up to a few
+/// subjects each: `log end unknown for orders/2, orders/5: leader 1 did not answer`.
 pub fn summarize(missing: &[Missing]) -> String {
     const SHOWN: usize = 4;
-    let mut by_message: Vec<(String, Vec<String>)> = Vec::new();
+    let mut groups: Vec<((&str, &str), Vec<String>)> = Vec::new();
     for m in missing {
-        let key = reason_text(m);
+        let key = (m.what.as_str(), m.cause.as_str());
         let subject = m.subject.to_string();
-        match by_message.iter_mut().find(|(k, _)| *k == key) {
+        match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, subjects)) => subjects.push(subject),
-            None => by_message.push((key, vec![subject])),
+            None => groups.push((key, vec![subject])),
         }
     }
-    by_message
+    groups
         .into_iter()
-        .map(|(why, subjects)| {
+        .map(|((what, cause), subjects)| {
             let n = subjects.len();
             let mut shown: Vec<String> = subjects.into_iter().take(SHOWN).collect();
             if n > SHOWN {
                 shown.push(format!("and {} more", n - SHOWN));
             }
-            format!("{}: {why}", shown.join(", "))
+            if what.is_empty() {
+                format!("{}: {cause}", shown.join(", "))
+            } else {
+                format!("{what} unknown for {}: {cause}", shown.join(", "))
+            }
         })
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// The part of a missing entry's message that says why (its subject is listed separately).
-fn reason_text(m: &Missing) -> String {
-    match &m.subject {
-        Subject::Partition {
-            leader: Some(l), ..
-        } => format!("leader {l} {}", reason_phrase(m.reason, &m.message)),
-        _ => m.message.clone(),
-    }
-}
-
-fn reason_phrase(kind: ErrorKind, message: &str) -> String {
-    match kind {
-        ErrorKind::TimedOut => format!("did not answer ({message})"),
-        ErrorKind::Unavailable => format!("unavailable ({message})"),
-        _ => format!("failed ({message})"),
-    }
 }
 
 /// A partition of a topic.

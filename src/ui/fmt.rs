@@ -112,6 +112,14 @@ pub fn cut(s: &str, width: usize) -> String {
     }
 }
 
+/// A count that is a lower bound when the answer is incomplete: `≥1,234`.
+pub fn at_least(v: Option<i64>, complete: bool) -> String {
+    match v {
+        Some(_) if !complete => format!("≥{}", opt_num(v)),
+        _ => opt_num(v),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -134,16 +134,26 @@ fn panel_status(state: &State, theme: &Theme) -> Line<'static> {
     if let Some(first) = failing.first() {
         return Line::styled(fmt::cut(first, 200), theme.severity(Severity::Warn));
     }
-    let lacking = [
-        state.cluster.incomplete.as_ref(),
-        state.topics.incomplete.as_ref(),
-        state.topic.incomplete.as_ref(),
-        state.groups.incomplete.as_ref(),
-        state.group.incomplete.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .next();
+    // What the screen shows first, then the rest.
+    let here = match state.view() {
+        View::Topic { .. } => state.topic.incomplete.as_ref(),
+        View::Topics(_) => state.topics.incomplete.as_ref(),
+        View::Group { .. } => state.group.incomplete.as_ref(),
+        View::Groups(_) => state.groups.incomplete.as_ref(),
+        _ => state.cluster.incomplete.as_ref(),
+    };
+    let lacking = here.or_else(|| {
+        [
+            state.cluster.incomplete.as_ref(),
+            state.topics.incomplete.as_ref(),
+            state.topic.incomplete.as_ref(),
+            state.groups.incomplete.as_ref(),
+            state.group.incomplete.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    });
     if let Some(i) = lacking {
         return Line::styled(
             fmt::cut(&format!("incomplete: {}", safe(&i.detail)), 200),

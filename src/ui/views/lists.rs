@@ -321,7 +321,8 @@ pub fn groups(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table
                 Cell::from(g.state.clone()).style(state_style),
                 status,
                 Cell::from(g.members.to_string()),
-                Cell::from(opt_num(g.total_lag)).style(theme.severity(sev)),
+                Cell::from(fmt::at_least(g.total_lag, g.gaps.is_complete()))
+                    .style(theme.severity(sev)),
                 Cell::from(trend).style(Style::new().fg(theme.sparkline)),
             ])
         },
@@ -356,6 +357,9 @@ pub fn group(
         m.and_then(|m| m.eta_seconds),
         m.and_then(|m| m.lag_growth),
     ) {
+        _ if !d.gaps.is_complete() || m.is_some_and(|m| m.incomplete.is_some()) => {
+            "catch-up: unknown (incomplete)".to_string()
+        }
         (Some(0), _, _) => "caught up".to_string(),
         (_, Some(secs), _) => format!(
             "catches up in ~{}",
@@ -423,7 +427,10 @@ pub fn group(
         ]),
         Line::from(vec![
             Span::styled("lag ", theme.muted()),
-            Span::styled(opt_num(d.total_lag), theme.severity(sev)),
+            Span::styled(
+                fmt::at_least(d.total_lag, d.gaps.is_complete()),
+                theme.severity(sev),
+            ),
             Span::raw("  "),
             Span::styled(eta, Style::new().fg(theme.accent)),
             Span::styled(pace, theme.muted()),

@@ -82,8 +82,15 @@ fn cluster(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 fn rate(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let values: Vec<u64> = state.metrics_view.cluster_rate.iter().copied().collect();
-    let now = state.metrics.latest().and_then(|s| s.cluster.rate);
-    let title = format!("produce rate {}/s", fmt::rate(now));
+    let latest = state.metrics.latest();
+    let now = latest.and_then(|s| s.cluster.rate);
+    let missing = latest.map_or(0, |s| s.cluster.missing_partitions);
+    let title = if missing > 0 {
+        // The partitions that answered are not the cluster's rate.
+        format!("produce rate unknown: {missing} partition(s) did not answer")
+    } else {
+        format!("produce rate {}/s", fmt::rate(now))
+    };
     let block = panel_block(title, &state.sampling, state, theme);
     if values.len() < 2 {
         let text = match &state.sampling.error {
@@ -149,6 +156,10 @@ fn top_groups(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .take(TOP_N)
             .map(|r| {
                 let lag = r.value.round() as i64;
+                let complete = state
+                    .metrics_view
+                    .group(&r.name)
+                    .is_none_or(|m| m.incomplete.is_none());
                 let trend = state
                     .metrics_view
                     .lag_trend
@@ -158,7 +169,7 @@ fn top_groups(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Line::from(vec![
                     Span::raw(format!("{:<width$}", fmt::cut(&safe(&r.name), width))),
                     Span::styled(
-                        format!("{:>12} ", num(lag)),
+                        format!("{:>12} ", fmt::at_least(Some(lag), complete)),
                         theme.severity(fmt::lag_severity(Some(lag), &state.options)),
                     ),
                     Span::styled(trend, Style::new().fg(theme.sparkline)),
