@@ -520,3 +520,74 @@ fn group_by_topic(tps: impl Iterator<Item = TopicPartition>) -> Vec<TopicPartiti
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use rdkafka::mocking::{MockCluster, MockCoordinator};
+
+    use crate::config::ConnectionSettings;
+    use crate::error::ErrorKind;
+    use crate::kafka::KafkaClient;
+    use crate::model::Subject;
+
+    /// librdkafka's mock cluster stands in for the wire here: these tests check how the client
+    /// layer keeps each group's and each partition's answer apart, not what a broker decides
+    /// (the fault tests do that against Apache Kafka).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn one_broker_down_leaves_every_other_answer_and_names_what_is_missing() {
+        let cluster = MockCluster::new(3).expect("mock cluster");
+        cluster.create_topic("t", 3, 1).expect("topic");
+        for p in 0..3 {
+            cluster.partition_leader("t", p, Some(p + 1)).expect("leader");
+        }
+        cluster
+            .coordinator(MockCoordinator::Group("g1".into()), 1)
+            .expect("coordinator");
+        cluster
+            .coordinator(MockCoordinator::Group("g2".into()), 2)
+            .expect("coordinator");
+        let mut settings = ConnectionSettings::plain(cluster.bootstrap_servers());
+        settings.timeout = Duration::from_secs(4);
+        settings.known_groups = vec!["g1".into(), "g2".into()];
+        let client = KafkaClient::new(settings).expect("client");
+        let offsets: Vec<(String, i32, i64)> = (0..3).map(|p| ("t".to_string(), p, 0)).collect();
+        for g in ["g1", "g2"] {
+            client
+                .alter_group_offsets(g, offsets.clone())
+                .await
+                .expect("commit");
+        }
+
+        cluster.broker_down(2).expect("broker down");
+        let started = Instant::now();
+        let many = client
+            .committed_offsets_many(vec!["g1".into(), "g2".into()])
+            .await
+            .expect("one round of OffsetFetch");
+        assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
+        let g1 = many["g1"].as_ref().expect("g1's coordinator answers");
+        assert_eq!(g1.values.len(), 3, "{g1:?}");
+        let g2 = many["g2"].as_ref().expect_err("g2's coordinator is down");
+        assert!(
+            matches!(g2.kind(), ErrorKind::Unavailable | ErrorKind::TimedOut),
+            "{g2}"
+        );
+        assert!(g2.to_string().contains("g2"), "the group is named: {g2}");
+
+        let tps: Vec<(String, i32)> = (0..3).map(|p| ("t".to_string(), p)).collect();
+        let wm = client.watermarks(tps).await.expect("ListOffsets");
+        assert_eq!(wm.values.len(), 2, "{wm:?}");
+        let m = &wm.missing[&("t".to_string(), 1)];
+        assert_eq!(
+            m.subject,
+            Subject::Partition {
+                topic: "t".into(),
+                partition: 1,
+                leader: Some(2)
+            }
+        );
+        assert!(m.message.contains("leader 2"), "{}", m.message);
+    }
+}

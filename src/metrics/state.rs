@@ -1437,6 +1437,127 @@ mod tests {
     }
 
     #[test]
+    fn a_partition_without_a_log_end_makes_rates_unknown_not_smaller() {
+        let rules = vec![AlertRule::new("quiet", "rate(t) < 5/s", Severity::Warn).unwrap()];
+        let mut m = MetricsState::new(config(), rules);
+        // Two partitions, 100 records per 10 s each.
+        for i in 0..4 {
+            let t = i * 10 * S;
+            m.ingest(
+                &sample(t, vec![part("t", 0, 0, 100 * i), part("t", 1, 0, 100 * i)], vec![]),
+                t,
+            );
+        }
+        let t = &m.topics(30 * S)[0];
+        assert!(close(t.rate, 20.0), "{t:?}");
+        assert_eq!(t.missing_partitions, 0);
+        // Partition 1's leader does not answer: its log end is unknown.
+        let mut gone = part("t", 1, 0, 0);
+        gone.log_end = None;
+        gone.log_start = None;
+        let events = m.ingest(
+            &sample(40 * S, vec![part("t", 0, 0, 400), gone], vec![]),
+            40 * S,
+        );
+        assert!(events.is_empty(), "a partial rate fired an alert: {events:?}");
+        let t = &m.topics(40 * S)[0];
+        assert_eq!(t.missing_partitions, 1);
+        assert_eq!(t.rate, None, "the rate of one partition is not the topic's");
+        assert!(t.rates.iter().all(|r| r.per_sec.is_none()), "{t:?}");
+        let c = m.cluster(40 * S);
+        assert_eq!((c.rate, c.missing_partitions), (None, 1));
+        // It answers again: everything written meanwhile counts, in its own time.
+        m.ingest(
+            &sample(50 * S, vec![part("t", 0, 0, 500), part("t", 1, 0, 500)], vec![]),
+            50 * S,
+        );
+        let t = &m.topics(50 * S)[0];
+        assert_eq!(t.missing_partitions, 0);
+        assert!(close(t.rate, 20.0), "{t:?}");
+    }
+
+    #[test]
+    fn an_incomplete_group_holds_its_alerts_and_extends_no_trend() {
+        let rules = vec![
+            AlertRule::new("lagging", "lag(g) > 300", Severity::Warn).unwrap(),
+            AlertRule::new("stuck", "status in [STALL, STOP]", Severity::Crit).unwrap(),
+        ];
+        let mut m = MetricsState::new(config(), rules);
+        let parts = |t: Millis, end1: Option<i64>| {
+            let mut p1 = part("t", 1, 0, end1.unwrap_or(0));
+            p1.log_end = end1;
+            vec![part("t", 0, 0, 1_000 + t / S), p1]
+        };
+        // Lag 500 on partition 0 and 500 on partition 1: the lag rule fires.
+        let mut fired = Vec::new();
+        for i in 0..3 {
+            let t = i * 10 * S;
+            fired.extend(m.ingest(
+                &sample(
+                    t,
+                    parts(t, Some(1_000)),
+                    vec![group("g", "Stable", &[("t", 0, 500 + t / S), ("t", 1, 500)])],
+                ),
+                t,
+            ));
+        }
+        assert!(fired.iter().any(|e| e.rule == "lagging"), "{fired:?}");
+        let trend_before = m.lag_series("g").len();
+        // Partition 1's leader goes away; the group also catches up on partition 0 so that
+        // the partial total (0 + unknown) would resolve the alert if it were taken as whole.
+        let t = 30 * S;
+        let events = m.ingest(
+            &sample(
+                t,
+                parts(t, None),
+                vec![group("g", "Stable", &[("t", 0, 1_000 + t / S), ("t", 1, 500)])],
+            ),
+            t,
+        );
+        assert!(events.is_empty(), "a partial lag resolved or fired: {events:?}");
+        let g = &m.groups(t)[0];
+        assert!(
+            g.incomplete.as_deref().is_some_and(|w| w.contains("t/1")),
+            "{g:?}"
+        );
+        assert_eq!(g.total_lag, Some(0), "a lower bound, marked incomplete");
+        assert_eq!(g.status, None);
+        assert_eq!(g.eta_seconds, None);
+        assert_eq!(m.lag_series("g").len(), trend_before, "no partial trend point");
+        assert!(m.alerts().iter().any(|a| a.rule == "lagging"), "held");
+    }
+
+    #[test]
+    fn consumption_counts_only_between_samples_that_read_every_partition() {
+        let mut m = MetricsState::new(config(), Vec::new());
+        let ends = vec![part("t", 0, 0, 10_000), part("t", 1, 0, 10_000)];
+        m.ingest(
+            &sample(0, ends.clone(), vec![group("g", "Stable", &[("t", 0, 0), ("t", 1, 0)])]),
+            0,
+        );
+        // Partition 1's committed offset cannot be read at 10 s.
+        let mut partial = group("g", "Stable", &[("t", 0, 100)]);
+        partial.unknown = vec![("t".into(), 1)];
+        m.ingest(&sample(10 * S, ends.clone(), vec![partial]), 10 * S);
+        let g = &m.groups(10 * S)[0];
+        assert!(g.incomplete.is_some(), "{g:?}");
+        assert_eq!(g.consume_rate, None, "one partition's progress is not the group's");
+        // At 20 s both are read again; partition 1 moved 200 over 20 s, partition 0 100 in 10 s.
+        m.ingest(
+            &sample(
+                20 * S,
+                ends,
+                vec![group("g", "Stable", &[("t", 0, 200), ("t", 1, 200)])],
+            ),
+            20 * S,
+        );
+        let g = &m.groups(20 * S)[0];
+        assert!(g.incomplete.is_none());
+        // The 10-20 s delta spans a partition last read at 0 s: it is not a rate either.
+        assert_eq!(g.consume_rate, None, "{g:?}");
+    }
+
+    #[test]
     fn alerts_fire_and_resolve_from_samples() {
         let rules = vec![
             AlertRule::new("stuck", "status in [STALL, STOP]", Severity::Crit).unwrap(),
