@@ -17,7 +17,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, ConnectOptions, ConnectionSettings};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::kafka::KafkaClient;
 pub use output::Output;
 
@@ -130,7 +130,7 @@ impl GlobalArgs {
     pub fn settings(&self) -> Result<ConnectionSettings> {
         let opts = self.connect_options();
         let (file, _) = config::load_config(opts.config_file.as_deref())?;
-        config::resolve(&opts, &file)
+        resolve(&opts, &file)
     }
 
     pub fn client(&self) -> Result<KafkaClient> {
@@ -138,16 +138,21 @@ impl GlobalArgs {
     }
 }
 
-/// Refuses a mutation in a read-only context.
-pub fn ensure_writable(settings: &ConnectionSettings, action: &str) -> Result<()> {
-    if settings.read_only {
-        Err(Error::ReadOnly(format!(
-            "{action}: {} is read-only",
-            settings.describe()
-        )))
-    } else {
-        Ok(())
+/// Resolves the connection, with one warning line on stderr for the user's properties that
+/// kscope keeps for itself (the client layer ignores them whoever makes a client).
+pub fn resolve(opts: &ConnectOptions, file: &config::RawConfig) -> Result<ConnectionSettings> {
+    let settings = config::resolve(opts, file)?;
+    if let Some(w) = crate::kafka::safety::ignored_properties_warning(&settings) {
+        eprintln!("kscope: warning: {w}");
+        tracing::warn!("{w}");
     }
+    Ok(settings)
+}
+
+/// Refuses a mutation in a read-only context before anything else is done (the client layer
+/// refuses it again, whoever calls it).
+pub fn ensure_writable(settings: &ConnectionSettings, action: &str) -> Result<()> {
+    crate::kafka::check_writable(settings, action).map(|_| ())
 }
 
 /// Runs a subcommand and returns the exit code.
