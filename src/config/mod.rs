@@ -213,51 +213,42 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Resolves command-line options and the config file into connection settings.
+/// Resolves command-line options, the environment and the config file into connection
+/// settings.
 pub fn resolve(opts: &ConnectOptions, config: &RawConfig) -> Result<ConnectionSettings> {
+    resolve_with_env(opts, config, &|k| std::env::var(k).ok())
+}
+
+/// [`resolve`] with the environment as a lookup (tests give their own).
+pub fn resolve_with_env(
+    opts: &ConnectOptions,
+    config: &RawConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ConnectionSettings> {
     let context_name = opts.context.clone().or_else(|| match opts.bootstrap {
         // An explicit -b means an ad-hoc connection, unless a context is also named.
         Some(_) => None,
         None => config.default_context.clone(),
     });
     let context = match &context_name {
-        Some(name) => Some(config.contexts.get(name).cloned().ok_or_else(|| {
-            let known: Vec<&str> = config.contexts.keys().map(String::as_str).collect();
-            Error::config(format!(
-                "unknown context '{name}'; known contexts: {}",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ))
-        })?),
-        None => None,
+        Some(name) => find_context(config, name)?,
+        None => RawContext::default(),
     };
-    let context = context.unwrap_or_default();
+    let (mut bootstrap, mut props) = context_connection(context_name.as_deref(), &context)?;
 
-    let mut props: BTreeMap<String, String> = BTreeMap::new();
-    let mut bootstrap = context.bootstrap.clone();
-    props.extend(context.properties.clone());
-    for file in context
-        .command_config
-        .iter()
-        .chain(opts.command_config.iter())
-    {
+    // What the command line and the environment add belongs to the cluster named there only
+    // (`:ctx` in the console does not carry it to another context: see `resolve_context`).
+    if let Some(file) = &opts.command_config {
         let (file_bootstrap, file_props) = read_command_config(file)?;
         if file_bootstrap.is_some() {
             bootstrap = file_bootstrap;
         }
         props.extend(file_props);
     }
-    if let Some(source) = &context.password {
-        let who = context_name.as_deref().unwrap_or("?");
-        props.insert("sasl.password".into(), source.resolve(who)?);
-    }
-    if let Ok(user) = std::env::var("KSCOPE_SASL_USERNAME") {
+    if let Some(user) = env("KSCOPE_SASL_USERNAME") {
         props.insert("sasl.username".into(), user);
     }
-    if let Ok(password) = std::env::var("KSCOPE_SASL_PASSWORD") {
+    if let Some(password) = env("KSCOPE_SASL_PASSWORD") {
         props.insert("sasl.password".into(), password);
     }
     for kv in &opts.properties {
@@ -270,6 +261,85 @@ pub fn resolve(opts: &ConnectOptions, config: &RawConfig) -> Result<ConnectionSe
     if let Some(b) = &opts.bootstrap {
         bootstrap = Some(b.clone());
     }
+    let carried = CarriedOptions {
+        read_only: opts.read_only,
+        timeout: opts.timeout,
+    };
+    settings(context_name, &context, bootstrap, props, carried)
+}
+
+/// What switching context in the console (`:ctx NAME`) keeps from the command line: only what
+/// neither says where to connect nor how to authenticate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CarriedOptions {
+    /// `--read-only` only ever takes rights away, so it stays.
+    pub read_only: bool,
+    pub timeout: Option<Duration>,
+}
+
+impl ConnectOptions {
+    pub fn carried(&self) -> CarriedOptions {
+        CarriedOptions {
+            read_only: self.read_only,
+            timeout: self.timeout,
+        }
+    }
+}
+
+/// Resolves a context from the config file alone, plus `carried`: no `-b`, `-X`,
+/// `--command-config` or `KSCOPE_SASL_*`, which were given for another cluster.
+pub fn resolve_context(
+    name: &str,
+    carried: CarriedOptions,
+    config: &RawConfig,
+) -> Result<ConnectionSettings> {
+    let context = find_context(config, name)?;
+    let (bootstrap, props) = context_connection(Some(name), &context)?;
+    settings(Some(name.to_string()), &context, bootstrap, props, carried)
+}
+
+fn find_context(config: &RawConfig, name: &str) -> Result<RawContext> {
+    config.contexts.get(name).cloned().ok_or_else(|| {
+        let known: Vec<&str> = config.contexts.keys().map(String::as_str).collect();
+        Error::config(format!(
+            "unknown context '{name}'; known contexts: {}",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ))
+    })
+}
+
+/// A context's own bootstrap and properties: its `properties`, its `command_config` file, then
+/// its `password`.
+fn context_connection(
+    name: Option<&str>,
+    context: &RawContext,
+) -> Result<(Option<String>, BTreeMap<String, String>)> {
+    let mut bootstrap = context.bootstrap.clone();
+    let mut props = context.properties.clone();
+    if let Some(file) = &context.command_config {
+        let (file_bootstrap, file_props) = read_command_config(file)?;
+        if file_bootstrap.is_some() {
+            bootstrap = file_bootstrap;
+        }
+        props.extend(file_props);
+    }
+    if let Some(source) = &context.password {
+        props.insert("sasl.password".into(), source.resolve(name.unwrap_or("?"))?);
+    }
+    Ok((bootstrap, props))
+}
+
+fn settings(
+    context_name: Option<String>,
+    context: &RawContext,
+    bootstrap: Option<String>,
+    props: BTreeMap<String, String>,
+    carried: CarriedOptions,
+) -> Result<ConnectionSettings> {
     let bootstrap = bootstrap.filter(|b| !b.trim().is_empty()).ok_or_else(|| {
         Error::config(
             "no bootstrap servers: pass -b HOST:PORT, --context NAME, or set default_context in config.toml"
@@ -277,7 +347,7 @@ pub fn resolve(opts: &ConnectOptions, config: &RawConfig) -> Result<ConnectionSe
         )
     })?;
 
-    let timeout = match (&opts.timeout, &context.timeout) {
+    let timeout = match (&carried.timeout, &context.timeout) {
         (Some(t), _) => *t,
         (None, Some(t)) => humantime::parse_duration(t).map_err(|e| {
             Error::config(format!(
@@ -297,7 +367,7 @@ pub fn resolve(opts: &ConnectOptions, config: &RawConfig) -> Result<ConnectionSe
                 (k, s)
             })
             .collect(),
-        read_only: opts.read_only || context.read_only,
+        read_only: carried.read_only || context.read_only,
         timeout,
         known_groups: context.groups.clone(),
         theme: context.theme.clone(),
