@@ -49,7 +49,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Args)]
+/// `Debug` hides the values of sensitive `-X` properties.
+#[derive(Clone, Args)]
 pub struct GlobalArgs {
     /// Bootstrap servers, HOST:PORT[,HOST:PORT...]
     #[arg(short = 'b', long, global = true, env = "KSCOPE_BOOTSTRAP")]
@@ -83,6 +84,22 @@ pub struct GlobalArgs {
     /// Output format
     #[arg(short = 'o', long, global = true, env = "KSCOPE_OUTPUT", value_enum, default_value_t = Output::Table)]
     pub output: Output,
+}
+
+impl std::fmt::Debug for GlobalArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GlobalArgs")
+            .field("bootstrap", &self.bootstrap)
+            .field("context", &self.context)
+            .field("config_file", &self.config_file)
+            .field("property", &config::RedactedProperties(&self.property))
+            .field("command_config", &self.command_config)
+            .field("read_only", &self.read_only)
+            .field("timeout", &self.timeout)
+            .field("theme", &self.theme)
+            .field("output", &self.output)
+            .finish()
+    }
 }
 
 pub(crate) fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
@@ -181,5 +198,28 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn debug_of_the_command_line_hides_secrets() {
+        let cli = Cli::try_parse_from([
+            "kscope",
+            "-X",
+            "sasl.password=hunter2",
+            "-X",
+            "sasl.jaas.config=x password=\"hunter3\"",
+            "-X",
+            "client.id=me",
+            "topics",
+        ])
+        .unwrap();
+        for dbg in [
+            format!("{cli:?}"),
+            format!("{:?}", cli.global.connect_options()),
+        ] {
+            assert!(!dbg.contains("hunter"), "{dbg}");
+            assert!(dbg.contains("client.id=me"), "{dbg}");
+            assert!(dbg.contains("sasl.password=<redacted>"), "{dbg}");
+        }
     }
 }

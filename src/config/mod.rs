@@ -7,6 +7,7 @@
 
 mod alerts;
 mod java;
+mod redact;
 mod secret;
 
 use std::collections::BTreeMap;
@@ -63,8 +64,8 @@ pub struct RawConsole {
     pub tail_session_gap: Option<String>,
 }
 
-/// One named cluster in `config.toml`.
-#[derive(Debug, Default, Clone, Deserialize)]
+/// One named cluster in `config.toml`. `Debug` hides the values of sensitive properties.
+#[derive(Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawContext {
     pub bootstrap: Option<String>,
@@ -91,8 +92,52 @@ pub struct RawContext {
     pub metrics: Option<RawMetrics>,
 }
 
+impl std::fmt::Debug for RawContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawContext")
+            .field("bootstrap", &self.bootstrap)
+            .field("read_only", &self.read_only)
+            .field("properties", &RedactedMap(&self.properties))
+            .field("command_config", &self.command_config)
+            .field("password", &self.password)
+            .field("groups", &self.groups)
+            .field("timeout", &self.timeout)
+            .field("theme", &self.theme)
+            .field("alerts", &self.alerts)
+            .field("metrics", &self.metrics)
+            .finish()
+    }
+}
+
+/// A property map in `Debug` with sensitive values hidden.
+pub struct RedactedMap<'a>(pub &'a BTreeMap<String, String>);
+
+impl std::fmt::Debug for RedactedMap<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (k, Secret::new(k, v.clone()))))
+            .finish()
+    }
+}
+
+/// `-X key=value` arguments in `Debug` with sensitive values hidden.
+pub struct RedactedProperties<'a>(pub &'a [String]);
+
+impl std::fmt::Debug for RedactedProperties<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|kv| match kv.split_once('=') {
+                Some((k, v)) => format!("{k}={}", Secret::new(k, v.to_string()).shown()),
+                None if is_sensitive_key(kv) => "<redacted>".to_string(),
+                None => kv.clone(),
+            }))
+            .finish()
+    }
+}
+
 /// Connection options from the command line (and their `KSCOPE_*` environment variables).
-#[derive(Debug, Default, Clone)]
+/// `Debug` hides the values of sensitive `-X` properties.
+#[derive(Default, Clone)]
 pub struct ConnectOptions {
     pub bootstrap: Option<String>,
     pub context: Option<String>,
@@ -101,6 +146,20 @@ pub struct ConnectOptions {
     pub command_config: Option<PathBuf>,
     pub read_only: bool,
     pub timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("bootstrap", &self.bootstrap)
+            .field("context", &self.context)
+            .field("config_file", &self.config_file)
+            .field("properties", &RedactedProperties(&self.properties))
+            .field("command_config", &self.command_config)
+            .field("read_only", &self.read_only)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// Everything the client layer needs to connect, with secrets kept out of `Debug`.
@@ -198,10 +257,12 @@ pub fn parse_config(text: &str, path: &Path) -> Result<RawConfig> {
                 format!(":{line}:{col}")
             })
             .unwrap_or_default();
+        // The parser quotes what it could not read, which may be a password.
+        let message = redact::redact_parse_message(text, e.message().trim());
         Error::config(format!(
             "invalid config file {}{position}: {}",
             path.display(),
-            e.message().trim().replace('\n', " ")
+            message.replace('\n', " ")
         ))
     })
 }
@@ -486,6 +547,94 @@ mod tests {
         );
         assert!(parse_property("novalue").is_err());
         assert!(parse_property("=x").is_err());
+    }
+
+    /// Whatever shape the mistake has, a parse error never quotes a password, and still names
+    /// the file and line.
+    #[test]
+    fn parse_errors_never_show_a_secret() {
+        let cases: &[(&str, usize)] = &[
+            // A bare string where a source is expected: toml says "unknown variant `hunter2`".
+            ("[contexts.a]\npassword = \"hunter2\"\n", 2),
+            // Bad type.
+            ("[contexts.a]\npassword = { value = 1234567890 }\n", 2),
+            ("[contexts.a.properties]\n\"sasl.password\" = 1234567890\n", 2),
+            ("[contexts.a.password]\nvalue = 1234567890\n", 2),
+            ("[contexts.a]\npassword = [\"hunter2\"]\n", 2),
+            // Duplicate key.
+            (
+                "[contexts.a]\npassword = { value = \"hunter2\" }\npassword = { value = \"hunter2\" }\n",
+                3,
+            ),
+            (
+                "[contexts.a.properties]\n\"sasl.password\" = \"hunter2\"\n\"sasl.password\" = \"hunter2\"\n",
+                3,
+            ),
+            // Unterminated strings on the password line.
+            ("[contexts.a]\npassword = { value = \"hunter2 }\n", 2),
+            ("[contexts.a.properties]\n\"sasl.password\" = 'hunter2\n", 2),
+            ("[contexts.a.properties]\n\"ssl.key.password\" = \"\"\"hunter2\nhunter2b\n", 4),
+            // Unquoted, and a bad escape inside it.
+            ("[contexts.a.properties]\n\"sasl.password\" = hunter2\n", 2),
+            ("[contexts.a]\npassword = { value = \"hunt\\qer2\" }\n", 2),
+            // The wrong source name, and two sources.
+            ("[contexts.a]\npassword = { vaule = \"hunter2\" }\n", 2),
+            ("[contexts.a]\npassword = { value = \"hunter2\", env = \"X\" }\n", 2),
+            (
+                "[contexts.a]\npassword = { command = \"echo hunter2\", value = \"hunter2\" }\n",
+                2,
+            ),
+        ];
+        for (text, line) in cases {
+            let e = parse_config(text, Path::new("/x/config.toml"))
+                .unwrap_err()
+                .to_string();
+            for secret in ["hunter", "unt", "1234567890", "qer2"] {
+                assert!(!e.contains(secret), "{text:?} gave: {e}");
+            }
+            assert!(
+                e.starts_with(&format!("invalid config file /x/config.toml:{line}:")),
+                "{text:?} gave: {e}"
+            );
+        }
+        // Mistakes elsewhere keep the parser's words.
+        let e = parse_config(
+            "[contexts.a]\npassword = { env = \"PW\" }\ntimeout = 5\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("invalid type: integer `5`, expected a string"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn debug_of_config_types_hides_secrets() {
+        let c = cfg("[contexts.a]\nbootstrap = \"a:1\"\npassword = { value = \"hunter2\" }\n\
+                     [contexts.a.properties]\n\"sasl.password\" = \"hunter3\"\n\"sasl.jaas.config\" = \"x password=hunter4\"\n\"client.id\" = \"me\"\n\
+                     [contexts.b]\npassword = { command = \"echo hunter5\" }\n\
+                     [contexts.c]\npassword = { env = \"KAFKA_PW\" }\n");
+        let dbg = format!("{c:?} {:?} {:?}", c.contexts["a"], c.contexts["b"].password);
+        assert!(!dbg.contains("hunter"), "{dbg}");
+        assert!(dbg.contains("\"client.id\": \"me\""), "{dbg}");
+        assert!(dbg.contains("KAFKA_PW"), "{dbg}");
+
+        let opts = ConnectOptions {
+            context: Some("a".into()),
+            properties: vec!["sasl.password=hunter6".into()],
+            ..Default::default()
+        };
+        let s = resolve_with_env(&opts, &c, &|_| None).unwrap();
+        let typo = ConnectOptions {
+            properties: vec!["ssl.key.password:hunter7".into()],
+            ..Default::default()
+        };
+        let dbg = format!("{opts:?} {typo:?} {s:?} {:?}", s.properties);
+        assert!(!dbg.contains("hunter"), "{dbg}");
+        assert!(dbg.contains("a:1") && dbg.contains("me"), "{dbg}");
+        assert_eq!(s.properties["sasl.password"].expose(), "hunter6");
     }
 
     #[test]
