@@ -19,9 +19,15 @@ pub async fn run(g: &GlobalArgs, settings: Option<ConnectionSettings>) -> Result
     }
     let opts = g.connect_options();
     let (file, _) = config::load_config(opts.config_file.as_deref())?;
-    let mut settings = match settings {
-        Some(s) => s,
-        None => super::resolve(&opts, &file)?,
+    // The command line's connection options name the start context, unless the console runs
+    // on given settings (the demo), to which they do not apply.
+    let (mut settings, start) = match settings {
+        Some(s) => (s, None),
+        None => {
+            let s = super::resolve(&opts, &file)?;
+            let start = s.context.clone();
+            (s, start)
+        }
     };
     if g.read_only {
         settings.read_only = true;
@@ -36,9 +42,7 @@ pub async fn run(g: &GlobalArgs, settings: Option<ConnectionSettings>) -> Result
     let keymap = Keymap::with_overrides(&file.keys).map_err(Error::config)?;
     let contexts: Vec<String> = file.contexts.keys().cloned().collect();
     let (switch_file, path) = config::load_config(opts.config_file.as_deref())?;
-    let switch = context_switcher(opts.clone(), settings.context.clone(), switch_file, |k| {
-        std::env::var(k).ok()
-    });
+    let switch = context_switcher(opts.clone(), start, switch_file, |k| std::env::var(k).ok());
     let metrics_file: RawConfig = config::load_config(opts.config_file.as_deref())?.0;
     // Bad rules or metrics settings are config errors before the terminal is taken.
     config::alert_rules(&metrics_file, settings.context.as_deref(), path.as_deref())?;

@@ -26,6 +26,9 @@ pub enum ClientRole {
 }
 
 impl ClientRole {
+    /// Whether the role's handle is consumer-type (librdkafka warns about consumer properties
+    /// on a producer handle, so those get the consumer settings only). If the admin handle ever
+    /// becomes producer-type, say so here: the user's group settings are dropped either way.
     fn is_consumer(self) -> bool {
         matches!(self, ClientRole::Admin | ClientRole::Tail)
     }
