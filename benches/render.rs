@@ -46,6 +46,7 @@ fn topics_state(n: usize) -> State {
             offline_partitions: 0,
             messages: Some(i as i64 * 1_000),
             log_end_offsets: Some(i as i64 * 1_000),
+            gaps: Default::default(),
         })
         .collect();
     for e in fx {
@@ -60,7 +61,7 @@ fn topics_state(n: usize) -> State {
                     key: PanelKey::Topics,
                     req,
                     at: Instant::now(),
-                    result: Ok(Payload::Topics(topics.clone())),
+                    result: Ok(Payload::Topics(topics.clone().into())),
                 },
             );
         }

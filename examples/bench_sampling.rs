@@ -118,6 +118,7 @@ async fn setup(
     let existing: Vec<String> = client
         .topics(false)
         .await?
+        .items
         .into_iter()
         .map(|t| t.name)
         .collect();
@@ -413,6 +414,7 @@ fn engine(topics: usize, partitions: i32, groups: usize) {
                         offset: 500,
                     })
                     .collect(),
+                unknown: Vec::new(),
                 error: None,
             })
             .collect(),

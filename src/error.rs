@@ -18,6 +18,42 @@ pub mod exit {
     pub const GROUP_ACTIVE: i32 = 6;
     /// An offset reset was applied to some partitions but not to others.
     pub const PARTIALLY_APPLIED: i32 = 7;
+    /// The answer is incomplete: some partitions, groups or brokers could not be read. What is
+    /// missing is named on stderr and in the output (`"complete": false`, `"missing": [...]`).
+    pub const INCOMPLETE: i32 = 8;
+}
+
+/// What kind of failure an error is, as plain data: the CLI, the console and the metrics
+/// engine decide on the kind, never on the message text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    Usage,
+    Config,
+    NotFound,
+    ReadOnly,
+    GroupActive,
+    PartiallyApplied,
+    Unsupported,
+    /// The cluster could not be reached or refused the login.
+    Connect,
+    TimedOut,
+    /// A broker, partition leader or group coordinator is not available right now (it did not
+    /// answer, or answered that it is moving or loading); asking again later may work.
+    Unavailable,
+    NotAuthorized,
+    /// Some of what was asked could not be read.
+    Incomplete,
+    /// Anything else a broker or the client library reported.
+    Broker,
+    Io,
+}
+
+impl ErrorKind {
+    /// Worth asking again within the same budget (the leader or coordinator may be moving).
+    pub fn is_retriable(self) -> bool {
+        matches!(self, ErrorKind::Unavailable | ErrorKind::TimedOut)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +80,14 @@ pub enum Error {
     /// Could not reach or authenticate with the cluster in time.
     #[error("{0}")]
     Connect(String),
+    /// A broker, partition leader or group coordinator is not available right now.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    NotAuthorized(String),
+    /// Some of what was asked could not be read; the message says what.
+    #[error("incomplete: {0}")]
+    Incomplete(String),
     #[error("timed out after {after:?} waiting for {what}")]
     Timeout {
         what: String,
@@ -65,9 +109,32 @@ impl Error {
             Error::GroupActive(_) => exit::GROUP_ACTIVE,
             Error::PartiallyApplied(_) => exit::PARTIALLY_APPLIED,
             Error::Unsupported { .. } => exit::UNSUPPORTED,
-            Error::Connect(_) | Error::Timeout { .. } | Error::Kafka(_) | Error::Io(_) => {
-                exit::RUNTIME
-            }
+            Error::Incomplete(_) => exit::INCOMPLETE,
+            Error::Connect(_)
+            | Error::Unavailable(_)
+            | Error::NotAuthorized(_)
+            | Error::Timeout { .. }
+            | Error::Kafka(_)
+            | Error::Io(_) => exit::RUNTIME,
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Usage(_) => ErrorKind::Usage,
+            Error::Config(_) => ErrorKind::Config,
+            Error::NotFound(_) => ErrorKind::NotFound,
+            Error::ReadOnly(_) => ErrorKind::ReadOnly,
+            Error::GroupActive(_) => ErrorKind::GroupActive,
+            Error::PartiallyApplied(_) => ErrorKind::PartiallyApplied,
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::Connect(_) => ErrorKind::Connect,
+            Error::Unavailable(_) => ErrorKind::Unavailable,
+            Error::NotAuthorized(_) => ErrorKind::NotAuthorized,
+            Error::Incomplete(_) => ErrorKind::Incomplete,
+            Error::Timeout { .. } => ErrorKind::TimedOut,
+            Error::Kafka(_) => ErrorKind::Broker,
+            Error::Io(_) => ErrorKind::Io,
         }
     }
 

@@ -216,7 +216,7 @@ fn demo_cluster_serves_every_read_command() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
-        json(&out)[0]["messages"].as_i64().unwrap()
+        json(&out)["topics"][0]["messages"].as_i64().unwrap()
     };
     let first = messages();
     std::thread::sleep(Duration::from_millis(1500));

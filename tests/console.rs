@@ -29,6 +29,8 @@ fn cluster() -> ClusterInfo {
         partition_count: 22,
         under_replicated_partitions: 1,
         offline_partitions: 0,
+        kraft: false,
+        gaps: Default::default(),
     }
 }
 
@@ -42,6 +44,7 @@ fn topic_summary(name: &str, partitions: usize, messages: i64, urp: usize) -> To
         offline_partitions: 0,
         messages: Some(messages),
         log_end_offsets: Some(messages),
+        gaps: Default::default(),
     }
 }
 
@@ -111,6 +114,7 @@ fn topic_detail() -> TopicDetail {
         configs_error: None,
         groups: vec!["billing".into(), "fraud-detector".into()],
         groups_error: None,
+        gaps: Default::default(),
     }
 }
 
@@ -123,6 +127,7 @@ fn group_summaries() -> Vec<GroupSummary> {
         members,
         total_lag: lag,
         error: None,
+        gaps: Default::default(),
     };
     vec![
         g("billing", "Stable", 2, Some(12)),
@@ -171,6 +176,7 @@ fn group_detail() -> GroupDetail {
         partitions,
         total_lag,
         describe_error: None,
+        gaps: Default::default(),
     }
 }
 
@@ -237,18 +243,21 @@ fn sample(secs: u64) -> kscope::metrics::Sample {
             group: "billing".into(),
             state: Some("Stable".into()),
             offsets: committed("orders", 6, &|e| e - 2),
+            unknown: Vec::new(),
             error: None,
         },
         GroupSample {
             group: "analytics".into(),
             state: Some("Stable".into()),
             offsets: committed("page_views", 12, &|e| e - 400 - 10 * t),
+            unknown: Vec::new(),
             error: None,
         },
         GroupSample {
             group: "fraud-detector".into(),
             state: Some("Empty".into()),
             offsets: committed("payments", 3, &|_| 9_000),
+            unknown: Vec::new(),
             error: None,
         },
     ];
@@ -259,6 +268,7 @@ fn sample(secs: u64) -> kscope::metrics::Sample {
         requests: Requests::default(),
         took_ms: 12,
         errors: Vec::new(),
+        missing: Vec::new(),
     }
 }
 
@@ -342,9 +352,9 @@ impl Harness {
                     Some(err) => Err(err.to_string()),
                     None => Ok(match &key {
                         PanelKey::Cluster => Payload::Cluster(cluster()),
-                        PanelKey::Topics => Payload::Topics(topics_later(secs as i64)),
+                        PanelKey::Topics => Payload::Topics(topics_later(secs as i64).into()),
                         PanelKey::Topic(_) => Payload::Topic(Box::new(topic_detail())),
-                        PanelKey::Groups => Payload::Groups(group_summaries()),
+                        PanelKey::Groups => Payload::Groups(group_summaries().into()),
                         PanelKey::Group(_) => Payload::Group(Box::new(group_detail())),
                     }),
                 };
@@ -755,7 +765,7 @@ fn refreshes_one_request_per_panel_and_back_off() {
         key: PanelKey::Topics,
         req: 9_999,
         at: h.at(41),
-        result: Ok(Payload::Topics(vec![])),
+        result: Ok(Payload::Topics(vec![].into())),
     });
     assert!(h.state.topics.data.is_none());
     h.answer(fx, 41, None);
@@ -812,7 +822,7 @@ fn sorting_and_paging() {
                 key: PanelKey::Topics,
                 req,
                 at: h.at(0),
-                result: Ok(Payload::Topics(many.clone())),
+                result: Ok(Payload::Topics(many.clone().into())),
             });
         }
     }
@@ -878,6 +888,7 @@ fn fake_plan(active: bool) -> kscope::offsets::ResetPlan {
         delta: current.map(|c| target - c),
         clamped: clamped.map(String::from),
         note: None,
+        unavailable: false,
     };
     ResetPlan {
         group: "analytics".into(),
@@ -907,6 +918,7 @@ fn fake_plan(active: bool) -> kscope::offsets::ResetPlan {
             changing: 3,
             unchanged: 0,
             skipped: 0,
+            unavailable: 0,
             clamped: 1,
             without_commit: 1,
             replay_records: 1_500,
@@ -947,6 +959,7 @@ fn fake_report() -> kscope::offsets::ApplyReport {
         undo_command: Some("kscope --context prod-eu offsets reset analytics --from-file /home/ops/.local/share/kscope/undo/analytics-20251124T160005Z.csv --execute".into()),
         not_restorable: vec![PartitionRef { topic: "page_views".into(), partition: 2 }],
         not_restorable_hint: Some("page_views/2 had no committed offset; kafka-consumer-groups --delete-offsets removes it".into()),
+        skipped: vec![],
         commit_error: None,
         verify_error: None,
         audit_file: Some("/home/ops/.local/share/kscope/audit.jsonl".into()),
@@ -1161,14 +1174,14 @@ fn every_screen_in_every_state() {
                             under_replicated_partitions: 0,
                             ..cluster()
                         }),
-                        PanelKey::Topics => Payload::Topics(vec![]),
+                        PanelKey::Topics => Payload::Topics(vec![].into()),
                         PanelKey::Topic(_) => Payload::Topic(Box::new(TopicDetail {
                             partitions: vec![],
                             configs: vec![],
                             groups: vec![],
                             ..topic_detail()
                         })),
-                        PanelKey::Groups => Payload::Groups(vec![]),
+                        PanelKey::Groups => Payload::Groups(vec![].into()),
                         PanelKey::Group(_) => Payload::Group(Box::new(GroupDetail {
                             members: vec![],
                             partitions: vec![],
@@ -1193,6 +1206,7 @@ fn every_screen_in_every_state() {
                         requests: Default::default(),
                         took_ms: 1,
                         errors: vec![],
+                        missing: vec![],
                     };
                     h.act(Action::Sampled {
                         req,

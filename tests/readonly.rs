@@ -44,6 +44,7 @@ async fn committed(
         .committed_offsets(group, Some(parts))
         .await
         .expect("committed offsets")
+        .values
 }
 
 /// `kscope --read-only tail` given an application's group settings (on the command line, or in

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use crate::metrics::Sample;
-use crate::model::{ClusterInfo, GroupDetail, GroupSummary, TopicDetail, TopicSummary};
+use crate::model::{ClusterInfo, GroupDetail, GroupSummary, Listing, TopicDetail, TopicSummary};
 use crate::offsets::{ApplyReport, ResetPlan, ResetRequest};
 use crate::record::StartPosition;
 
@@ -74,9 +74,9 @@ pub enum PanelKey {
 #[derive(Debug, Clone)]
 pub enum Payload {
     Cluster(ClusterInfo),
-    Topics(Vec<TopicSummary>),
+    Topics(Listing<TopicSummary>),
     Topic(Box<TopicDetail>),
-    Groups(Vec<GroupSummary>),
+    Groups(Listing<GroupSummary>),
     Group(Box<GroupDetail>),
 }
 

@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod columns;
+pub mod incomplete;
 pub mod keymap;
 pub mod metrics;
 pub mod reset;
@@ -255,40 +256,47 @@ fn on_loaded(
     // A late answer for a topic or group no longer on screen is dropped by the request id.
     match key {
         PanelKey::Cluster => store(&mut state.cluster, req, at, result, refresh, |p| match p {
-            Payload::Cluster(c) => Some(c),
+            Payload::Cluster(c) => Some((incomplete::cluster(&c), c)),
             _ => None,
         }),
         PanelKey::Topics => store(&mut state.topics, req, at, result, refresh, |p| match p {
-            Payload::Topics(t) => Some(t),
+            Payload::Topics(t) => Some((incomplete::topics(&t), t.items)),
             _ => None,
         }),
         PanelKey::Topic(_) => store(&mut state.topic, req, at, result, refresh, |p| match p {
-            Payload::Topic(t) => Some(*t),
+            Payload::Topic(t) => Some((incomplete::topic(&t), *t)),
             _ => None,
         }),
         PanelKey::Groups => store(&mut state.groups, req, at, result, refresh, |p| match p {
-            Payload::Groups(g) => Some(g),
+            Payload::Groups(g) => Some((incomplete::groups(&g), g.items)),
             _ => None,
         }),
         PanelKey::Group(_) => store(&mut state.group, req, at, result, refresh, |p| match p {
-            Payload::Group(g) => Some(*g),
+            Payload::Group(g) => Some((incomplete::group(&g), *g)),
             _ => None,
         }),
     }
     refresh_order(state);
 }
 
-/// Stores an answer in its panel; a payload of the wrong kind counts as a failure.
+/// Stores an answer in its panel with what it lacks; a payload of the wrong kind counts as a
+/// failure.
 fn store<T>(
     panel: &mut Panel<T>,
     req: u64,
     at: std::time::Instant,
     result: Result<Payload, String>,
     refresh: Duration,
-    extract: impl FnOnce(Payload) -> Option<T>,
+    extract: impl FnOnce(Payload) -> Option<(Option<incomplete::Incomplete>, T)>,
 ) {
     let result = result.and_then(|p| extract(p).ok_or_else(|| "unexpected answer".to_string()));
-    finish(panel, req, at, result, refresh);
+    let (result, lacks) = match result {
+        Ok((lacks, data)) => (Ok(data), lacks),
+        Err(e) => (Err(e), None),
+    };
+    if finish(panel, req, at, result, refresh) {
+        panel.incomplete = lacks;
+    }
 }
 
 /// Takes a metrics sample in: rates, trends, group status and alerts move on; alerts that

@@ -47,6 +47,9 @@ pub struct Panel<T> {
     pub data: Option<T>,
     pub updated: Option<Instant>,
     pub error: Option<String>,
+    /// What the last answer lacks (a leader or coordinator did not answer); `None` when it
+    /// was complete.
+    pub incomplete: Option<super::incomplete::Incomplete>,
     pub in_flight: Option<u64>,
     pub failures: u32,
     /// When the next refresh is due; `None` means now.
@@ -59,6 +62,7 @@ impl<T> Default for Panel<T> {
             data: None,
             updated: None,
             error: None,
+            incomplete: None,
             in_flight: None,
             failures: 0,
             due: None,

@@ -1,16 +1,24 @@
 //! `kscope cluster`
 
-use super::output::{fields, opt, print_one, table};
+use super::output::{fields, opt, print_gapped, table};
 use super::GlobalArgs;
-use crate::error::{exit, Result};
+use crate::error::Result;
 
 pub async fn run(g: &GlobalArgs) -> Result<i32> {
     let client = g.client()?;
     let info = client.cluster().await?;
-    print_one(g.output, &info, || {
+    print_gapped(g.output, &info, "cluster", &info.gaps, || {
+        let controller = match info.controller_id {
+            Some(c) => c.to_string(),
+            // Brokers in KRaft mode name a broker picked per answer, not the active controller.
+            None if info.kraft => {
+                "- (KRaft: the active controller is not visible to clients)".into()
+            }
+            None => "-".into(),
+        };
         let mut s = fields(&[
             ("Cluster id", opt(info.cluster_id.as_ref())),
-            ("Controller", opt(info.controller_id)),
+            ("Controller", controller),
             ("Brokers", info.brokers.len().to_string()),
             ("Topics", info.topic_count.to_string()),
             ("Partitions", info.partition_count.to_string()),
@@ -41,6 +49,5 @@ pub async fn run(g: &GlobalArgs) -> Result<i32> {
                 .collect(),
         ));
         s
-    })?;
-    Ok(exit::OK)
+    })
 }

@@ -2,9 +2,9 @@
 
 use clap::Args;
 
-use super::output::{fields, opt, print_list, print_one, table};
+use super::output::{at_least, fields, opt, print_gapped, print_listing, table};
 use super::GlobalArgs;
-use crate::error::{exit, Result};
+use crate::error::Result;
 use crate::model::GroupDetail;
 
 #[derive(Debug, Args)]
@@ -18,35 +18,46 @@ pub struct GroupArgs {
 pub async fn run_list(g: &GlobalArgs) -> Result<i32> {
     let client = g.client()?;
     let groups = client.groups().await?;
-    print_list(g.output, &groups, || {
-        table(
-            &["GROUP", "STATE", "PROTOCOL", "MEMBERS", "LAG"],
-            groups
-                .iter()
-                .map(|s| {
-                    vec![
-                        s.group.clone(),
-                        s.state.clone(),
-                        if s.protocol.is_empty() {
-                            "-".into()
-                        } else {
-                            s.protocol.clone()
-                        },
-                        s.members.to_string(),
-                        opt(s.total_lag),
-                    ]
-                })
-                .collect(),
-        )
-    })?;
-    Ok(exit::OK)
+    print_listing(
+        g.output,
+        "groups",
+        &groups,
+        |s| (format!("group {}", s.group), &s.gaps),
+        || {
+            table(
+                &["GROUP", "STATE", "PROTOCOL", "MEMBERS", "LAG"],
+                groups
+                    .items
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            s.group.clone(),
+                            s.state.clone(),
+                            if s.protocol.is_empty() {
+                                "-".into()
+                            } else {
+                                s.protocol.clone()
+                            },
+                            s.members.to_string(),
+                            at_least(s.total_lag, s.gaps.is_complete()),
+                        ]
+                    })
+                    .collect(),
+            )
+        },
+    )
 }
 
 pub async fn run(g: &GlobalArgs, a: GroupArgs) -> Result<i32> {
     let client = g.client()?;
     let detail = client.group(&a.group, a.topic).await?;
-    print_one(g.output, &detail, || describe_table(&detail))?;
-    Ok(exit::OK)
+    print_gapped(
+        g.output,
+        &detail,
+        &format!("group {}", detail.group),
+        &detail.gaps,
+        || describe_table(&detail),
+    )
 }
 
 fn describe_table(d: &GroupDetail) -> String {
@@ -68,7 +79,7 @@ fn describe_table(d: &GroupDetail) -> String {
                 .map_or("-".into(), |c| format!("{} ({})", c.id, c.address())),
         ),
         ("Members", d.members.len().to_string()),
-        ("Total lag", opt(d.total_lag)),
+        ("Total lag", at_least(d.total_lag, d.gaps.is_complete())),
     ]);
     if let Some(e) = &d.describe_error {
         s.push_str(&format!("Note:        members unavailable: {e}\n"));

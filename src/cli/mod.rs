@@ -17,7 +17,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, ConnectOptions, ConnectionSettings};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kafka::KafkaClient;
 pub use output::Output;
 
@@ -75,7 +75,8 @@ pub struct GlobalArgs {
     /// Refuse anything that changes the cluster
     #[arg(long, global = true, env = "KSCOPE_READ_ONLY")]
     pub read_only: bool,
-    /// Timeout for each broker request, e.g. 5s or 500ms [default: 10s]
+    /// Time budget for each command, all its broker requests included, e.g. 5s or 500ms
+    /// [default: 10s]; for `watch` and the console, for each sample or panel refresh
     #[arg(long, global = true, env = "KSCOPE_TIMEOUT", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
     /// Console theme: default, light, high-contrast, production, or one in the config dir's themes/
@@ -150,8 +151,9 @@ impl GlobalArgs {
         resolve(&opts, &file)
     }
 
+    /// A client whose calls all end within the command's `--timeout`.
     pub fn client(&self) -> Result<KafkaClient> {
-        KafkaClient::new(self.settings()?)
+        budget_client(self.settings()?)
     }
 }
 
@@ -166,6 +168,37 @@ pub fn resolve(opts: &ConnectOptions, file: &config::RawConfig) -> Result<Connec
     Ok(settings)
 }
 
+/// A client for one command: `--timeout` is one budget for every request the command makes,
+/// counted from the start of the process.
+pub fn budget_client(settings: ConnectionSettings) -> Result<KafkaClient> {
+    let deadline = crate::runtime::started() + settings.timeout;
+    Ok(KafkaClient::new(settings)?.with_deadline(deadline))
+}
+
+/// Ends a command that asks the cluster a bounded question within its budget (plus a margin
+/// for printing), whatever a broker does: a last guard behind the client's own deadline.
+async fn bounded(
+    g: &GlobalArgs,
+    work: impl std::future::Future<Output = Result<i32>>,
+) -> Result<i32> {
+    let Ok(settings) = g.settings() else {
+        // The command itself reports the configuration error.
+        return work.await;
+    };
+    let limit = (crate::runtime::started() + settings.timeout + GUARD_MARGIN)
+        .saturating_duration_since(std::time::Instant::now());
+    match tokio::time::timeout(limit, work).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::Timeout {
+            what: "the command to finish".into(),
+            after: settings.timeout,
+        }),
+    }
+}
+
+/// How far past `--timeout` a bounded command may run before it is cut off.
+const GUARD_MARGIN: Duration = Duration::from_secs(2);
+
 /// Refuses a mutation in a read-only context before anything else is done (the client layer
 /// refuses it again, whoever calls it).
 pub fn ensure_writable(settings: &ConnectionSettings, action: &str) -> Result<()> {
@@ -177,13 +210,13 @@ pub async fn run(cli: Cli) -> Result<i32> {
     let g = &cli.global;
     match cli.command {
         None => console::run(g, None).await,
-        Some(Command::Cluster) => cluster::run(g).await,
-        Some(Command::Topics(a)) => topics::run_list(g, a).await,
-        Some(Command::Topic(a)) => topics::run(g, a).await,
+        Some(Command::Cluster) => bounded(g, cluster::run(g)).await,
+        Some(Command::Topics(a)) => bounded(g, topics::run_list(g, a)).await,
+        Some(Command::Topic(a)) => bounded(g, topics::run(g, a)).await,
         Some(Command::Tail(a)) => tail::run(g, a).await,
         Some(Command::Produce(a)) => produce::run(g, a).await,
-        Some(Command::Groups) => groups::run_list(g).await,
-        Some(Command::Group(a)) => groups::run(g, a).await,
+        Some(Command::Groups) => bounded(g, groups::run_list(g)).await,
+        Some(Command::Group(a)) => bounded(g, groups::run(g, a)).await,
         Some(Command::Offsets(a)) => offsets::run(g, a).await,
         Some(Command::Demo(a)) => demo::run(g, a).await,
         Some(Command::Watch(a)) => watch::run(g, a).await,

@@ -10,7 +10,6 @@ use serde::Serialize;
 use super::output::{emit, fields, opt, print_one, table, Output};
 use super::{ensure_writable, GlobalArgs};
 use crate::error::{exit, Error, Result};
-use crate::kafka::KafkaClient;
 use crate::offsets::{
     self, spec, ApplyOptions, ApplyReport, ApplyResult, PartitionStatus, ResetMode, ResetPlan,
     ResetRequest, Scope,
@@ -181,7 +180,7 @@ async fn reset(g: &GlobalArgs, a: ResetArgs) -> Result<i32> {
         ensure_writable(&settings, &format!("reset offsets of group '{}'", a.group))?;
     }
     let req = ResetRequest::new(a.group.clone(), a.scope(), a.mode()?)?;
-    let client = KafkaClient::new(settings)?;
+    let client = super::budget_client(settings)?;
     let plan = offsets::plan(&client, &req, Utc::now()).await?;
 
     // With `--export -` the CSV owns stdout and everything else goes to stderr.
@@ -294,13 +293,36 @@ fn outcome(report: &ApplyReport) -> Result<i32> {
     } else {
         String::new()
     };
+    let mut not_reset: Vec<String> = failed.clone();
+    let skipped: Vec<String> = report
+        .skipped
+        .iter()
+        .take(5)
+        .map(|p| {
+            format!(
+                "{}:{} ({})",
+                escape_text(&p.topic),
+                p.partition,
+                escape_text(&p.reason)
+            )
+        })
+        .collect();
+    let more = if report.skipped.len() > skipped.len() {
+        format!(
+            "{more} and {} more skipped",
+            report.skipped.len() - skipped.len()
+        )
+    } else {
+        more
+    };
+    not_reset.extend(skipped);
     match report.result {
         ApplyResult::Applied => Ok(exit::OK),
         ApplyResult::Partial => Err(Error::PartiallyApplied(format!(
             "{} partition(s) reset, {} not: {}{more}; undo what was applied with: {}",
             report.changed + report.unchanged,
-            report.failed,
-            failed.join(", "),
+            report.failed + report.unverified + report.skipped.len(),
+            not_reset.join(", "),
             report.undo_command.as_deref().unwrap_or("(no undo needed)")
         ))),
         ApplyResult::Failed => Err(Error::kafka(format!(
@@ -478,7 +500,7 @@ fn totals_line(plan: &ResetPlan) -> String {
 
 fn report_footer(r: &ApplyReport) -> String {
     let mut s = format!(
-        "Result: {}: {} changed, {} unchanged, {} failed{}\n",
+        "Result: {}: {} changed, {} unchanged, {} failed{}{}\n",
         r.result.as_str(),
         r.changed,
         r.unchanged,
@@ -487,6 +509,14 @@ fn report_footer(r: &ApplyReport) -> String {
             format!(", {} unverified", r.unverified)
         } else {
             String::new()
+        },
+        if r.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {} skipped (a broker could not answer for them)",
+                r.skipped.len()
+            )
         }
     );
     let mut pairs: Vec<(&str, String)> = Vec::new();

@@ -7,7 +7,8 @@ use clap::ValueEnum;
 use comfy_table::{presets, Table};
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{exit, Error, Result};
+use crate::model::{Gaps, Listing};
 use crate::record::sanitize::{escape_json_for_terminal, escape_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -79,6 +80,127 @@ pub fn print_list<T: Serialize>(
             }
             emit(&text)
         }
+    }
+}
+
+/// Prints a listing: a table followed by a note for each incomplete item and for the list, a
+/// JSON object `{"complete": .., "missing": [..], KEY: [..]}`, or one JSON object per item
+/// (each with its own `complete` and `missing`) and, when the list itself lacks something, a
+/// last line `{"complete": false, "missing": [..]}`. Returns the exit code: 0, or
+/// [`exit::INCOMPLETE`] when anything is missing (also said on stderr for JSON output).
+pub fn print_listing<T: Serialize>(
+    output: Output,
+    key: &str,
+    listing: &Listing<T>,
+    item: impl Fn(&T) -> (String, &Gaps),
+    table: impl FnOnce() -> String,
+) -> Result<i32> {
+    let complete = listing.is_complete(|t| item(t).1);
+    match output {
+        Output::Table => {
+            let mut text = table();
+            let notes = incomplete_notes(&listing.gaps, listing.items.iter().map(&item));
+            if !notes.is_empty() {
+                text.push('\n');
+                text.push_str(&notes);
+            }
+            emit(&text)?;
+        }
+        Output::Json => {
+            let mut map = serde_json::Map::new();
+            map.insert("complete".into(), serde_json::Value::Bool(complete));
+            map.insert(
+                "missing".into(),
+                serde_json::to_value(&listing.gaps.0)
+                    .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?,
+            );
+            map.insert(
+                key.into(),
+                serde_json::to_value(&listing.items)
+                    .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?,
+            );
+            emit(&(json_text(&map, true)? + "\n"))?;
+        }
+        Output::Jsonl => {
+            let mut text = String::new();
+            for i in &listing.items {
+                text.push_str(&json_text(i, false)?);
+                text.push('\n');
+            }
+            if !listing.gaps.is_complete() {
+                text.push_str(&json_text(&listing.gaps, false)?);
+                text.push('\n');
+            }
+            emit(&text)?;
+        }
+    }
+    if complete {
+        return Ok(exit::OK);
+    }
+    if output != Output::Table {
+        let notes = incomplete_notes(&listing.gaps, listing.items.iter().map(&item));
+        for line in notes.lines() {
+            eprintln!("kscope: {line}");
+        }
+    }
+    Ok(exit::INCOMPLETE)
+}
+
+/// Prints one object that carries its own `complete`/`missing` fields (see [`print_one`]); in
+/// a table, the note goes at the end. Returns 0 or [`exit::INCOMPLETE`].
+pub fn print_gapped<T: Serialize>(
+    output: Output,
+    value: &T,
+    name: &str,
+    gaps: &Gaps,
+    table: impl FnOnce() -> String,
+) -> Result<i32> {
+    print_one(output, value, || {
+        let mut text = table();
+        if !gaps.is_complete() {
+            text.push('\n');
+            text.push_str(&incomplete_notes(
+                &Gaps::default(),
+                std::iter::once((name.to_string(), gaps)),
+            ));
+        }
+        text
+    })?;
+    if gaps.is_complete() {
+        return Ok(exit::OK);
+    }
+    if output != Output::Table {
+        eprintln!(
+            "kscope: incomplete: {}",
+            escape_text(&format!("{name}: {}", gaps.summary()))
+        );
+    }
+    Ok(exit::INCOMPLETE)
+}
+
+/// `Incomplete: ...` lines: what the list lacks, then each item's gaps.
+fn incomplete_notes<'a>(list: &Gaps, items: impl Iterator<Item = (String, &'a Gaps)>) -> String {
+    let mut out = String::new();
+    if !list.is_complete() {
+        out.push_str(&format!("Incomplete: {}\n", escape_text(&list.summary())));
+    }
+    for (name, gaps) in items {
+        if !gaps.is_complete() {
+            out.push_str(&format!(
+                "Incomplete: {}: {}\n",
+                escape_text(&name),
+                escape_text(&gaps.summary())
+            ));
+        }
+    }
+    out
+}
+
+/// A number that is a lower bound when the answer is incomplete: `≥123`.
+pub fn at_least(v: Option<i64>, complete: bool) -> String {
+    match v {
+        Some(v) if !complete => format!("≥{v}"),
+        v => opt(v),
     }
 }
 

@@ -9,7 +9,6 @@ use super::output::{emit, Output};
 use super::{ensure_writable, GlobalArgs};
 use crate::error::{exit, Error, Result};
 use crate::kafka::produce::{Acks, OutRecord};
-use crate::kafka::KafkaClient;
 
 #[derive(Debug, Args)]
 pub struct ProduceArgs {
@@ -56,7 +55,7 @@ pub async fn run(g: &GlobalArgs, a: ProduceArgs) -> Result<i32> {
         .map(|h| parse_header(h))
         .collect::<Result<Vec<_>>>()?;
     // Refuse an unknown topic or partition before sending anything (and never auto-create one).
-    let client = KafkaClient::new(settings.clone())?;
+    let client = super::budget_client(settings.clone())?;
     let writer = client.writer(&format!("produce to '{}'", a.topic))?;
     let partitions = client.partitions(&a.topic).await?;
     if let Some(p) = a.partition {

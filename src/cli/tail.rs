@@ -72,7 +72,7 @@ pub async fn run(g: &GlobalArgs, a: TailArgs) -> Result<i32> {
     };
     let filters = FilterSet::parse(&a.filters)?;
     let settings = g.settings()?;
-    let client = crate::kafka::KafkaClient::new(settings.clone())?;
+    let client = super::budget_client(settings.clone())?;
     let plan = plan(&client, &a.topic, &a.partitions, a.from, chrono::Utc::now()).await?;
     for w in &plan.warnings {
         eprintln!("kscope: warning: {w}");

@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 
-use super::output::{fields, opt, print_list, print_one, table};
+use super::output::{fields, opt, print_gapped, print_listing, print_one, table};
 use super::{ensure_writable, GlobalArgs};
 use crate::config::parse_property;
 use crate::error::{exit, Error, Result};
@@ -89,34 +89,40 @@ pub async fn run_list(g: &GlobalArgs, a: TopicsArgs) -> Result<i32> {
     let client = g.client()?;
     let mut topics = client.topics(a.internal).await?;
     if let Some(f) = &a.filter {
-        topics.retain(|t| name_matches(f, &t.name));
+        topics.items.retain(|t| name_matches(f, &t.name));
     }
-    print_list(g.output, &topics, || {
-        table(
-            &[
-                "TOPIC",
-                "PARTITIONS",
-                "RF",
-                "MESSAGES",
-                "UNDER-REPLICATED",
-                "OFFLINE",
-            ],
-            topics
-                .iter()
-                .map(|t| {
-                    vec![
-                        t.name.clone(),
-                        t.partitions.to_string(),
-                        t.replication_factor.to_string(),
-                        opt(t.messages),
-                        t.under_replicated_partitions.to_string(),
-                        t.offline_partitions.to_string(),
-                    ]
-                })
-                .collect(),
-        )
-    })?;
-    Ok(exit::OK)
+    print_listing(
+        g.output,
+        "topics",
+        &topics,
+        |t| (format!("topic {}", t.name), &t.gaps),
+        || {
+            table(
+                &[
+                    "TOPIC",
+                    "PARTITIONS",
+                    "RF",
+                    "MESSAGES",
+                    "UNDER-REPLICATED",
+                    "OFFLINE",
+                ],
+                topics
+                    .items
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.name.clone(),
+                            t.partitions.to_string(),
+                            t.replication_factor.to_string(),
+                            opt(t.messages),
+                            t.under_replicated_partitions.to_string(),
+                            t.offline_partitions.to_string(),
+                        ]
+                    })
+                    .collect(),
+            )
+        },
+    )
 }
 
 pub async fn run(g: &GlobalArgs, a: TopicArgs) -> Result<i32> {
@@ -142,7 +148,7 @@ pub async fn run(g: &GlobalArgs, a: TopicArgs) -> Result<i32> {
                 .iter()
                 .map(|c| parse_property(c))
                 .collect::<Result<Vec<_>>>()?;
-            let client = crate::kafka::KafkaClient::new(settings)?;
+            let client = super::budget_client(settings)?;
             client
                 .create_topic(&name, partitions, replication_factor, configs)
                 .await?;
@@ -162,7 +168,7 @@ pub async fn run(g: &GlobalArgs, a: TopicArgs) -> Result<i32> {
         (Some(TopicAction::Delete { name, yes }), _) => {
             let settings = g.settings()?;
             ensure_writable(&settings, &format!("delete topic '{name}'"))?;
-            let client = crate::kafka::KafkaClient::new(settings)?;
+            let client = super::budget_client(settings)?;
             let detail = client.topic(&name).await?;
             let messages: i64 = detail.partitions.iter().filter_map(|p| p.messages).sum();
             if !yes {
@@ -194,8 +200,13 @@ pub async fn run(g: &GlobalArgs, a: TopicArgs) -> Result<i32> {
 async fn describe(g: &GlobalArgs, name: &str) -> Result<i32> {
     let client = g.client()?;
     let detail = client.topic(name).await?;
-    print_one(g.output, &detail, || describe_table(&detail))?;
-    Ok(exit::OK)
+    print_gapped(
+        g.output,
+        &detail,
+        &format!("topic {}", detail.name),
+        &detail.gaps,
+        || describe_table(&detail),
+    )
 }
 
 fn describe_table(d: &TopicDetail) -> String {

@@ -197,25 +197,40 @@ async fn check_once(
             .then_with(|| a.rule.cmp(&b.rule))
             .then_with(|| a.resource.cmp(&b.resource))
     });
+    let snap = state.snapshot(now);
+    let unseen = not_evaluated(filter, [&first, &second], &snap);
+    // Never OK (or only WARNING) about what could not be seen; a firing CRITICAL stays one.
     let code = match firing.iter().map(|e| e.severity).max() {
         Some(Severity::Crit) => check::CRITICAL,
+        _ if !unseen.is_empty() => check::UNKNOWN,
         Some(Severity::Warn) => check::WARNING,
         _ => check::OK,
     };
-    let snapshot = w.metrics.then(|| state.snapshot(now));
+    let snapshot = w.metrics.then_some(&snap);
+    let unseen_line = (!unseen.is_empty()).then(|| NotEvaluatedLine {
+        kind: "not_evaluated",
+        context: w.context.as_deref(),
+        not_evaluated: &unseen,
+    });
     match w.output {
         Output::Table => {
-            let mut text = check_summary(code, &firing, state, now);
-            if let Some(s) = &snapshot {
+            let mut text = check_summary(code, &firing, state, &snap, &unseen);
+            if let Some(s) = snapshot {
                 text.push('\n');
                 text.push_str(&metrics_table(s));
             }
             emit(&text)?;
         }
         Output::Json => {
-            let lines: Vec<AlertLine> = firing.iter().map(|e| w.line(e)).collect();
+            let mut lines: Vec<serde_json::Value> = Vec::new();
+            for e in &firing {
+                lines.push(to_value(&w.line(e))?);
+            }
+            if let Some(u) = &unseen_line {
+                lines.push(to_value(u)?);
+            }
             emit(&(json_text(&lines, true)? + "\n"))?;
-            if let Some(s) = &snapshot {
+            if let Some(s) = snapshot {
                 emit(&(json_text(&w.metrics_line(s), true)? + "\n"))?;
             }
         }
@@ -223,13 +238,86 @@ async fn check_once(
             for e in &firing {
                 emit(&(json_text(&w.line(e), false)? + "\n"))?;
             }
-            if let Some(s) = &snapshot {
+            if let Some(u) = &unseen_line {
+                emit(&(json_text(u, false)? + "\n"))?;
+            }
+            if let Some(s) = snapshot {
                 emit(&(json_text(&w.metrics_line(s), false)? + "\n"))?;
             }
         }
     }
+    if !unseen.is_empty() && w.output != Output::Table {
+        eprintln!(
+            "kscope: not evaluated: {}",
+            crate::record::sanitize::escape_text(&unseen.join("; "))
+        );
+    }
     w.publish(&firing).await?;
     Ok(code)
+}
+
+fn to_value(v: &impl Serialize) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| Error::Io(format!("cannot write JSON: {e}")))
+}
+
+/// `watch --once` output line naming what the check could not evaluate.
+#[derive(Serialize)]
+struct NotEvaluatedLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    context: Option<&'a str>,
+    not_evaluated: &'a [String],
+}
+
+/// What a check could not evaluate: a `--topic`/`--group` that matched nothing, groups that
+/// could not be listed, groups whose offsets could not be read, partitions whose log end is
+/// unknown. Each entry names it and says why.
+fn not_evaluated(
+    filter: &SampleFilter,
+    samples: [&crate::metrics::Sample; 2],
+    snap: &Snapshot,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |s: String| {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    let listing_failed = samples.iter().any(|s| {
+        s.missing
+            .iter()
+            .any(|m| matches!(m.subject, crate::model::Subject::GroupListing { .. }))
+    });
+    for g in &filter.groups {
+        if !listing_failed
+            && !snap
+                .groups
+                .iter()
+                .any(|m| crate::metrics::glob::matches(g, &m.group))
+        {
+            push(format!("--group '{g}' matches no group"));
+        }
+    }
+    for t in &filter.topics {
+        if !snap
+            .topics
+            .iter()
+            .any(|m| crate::metrics::glob::matches(t, &m.topic))
+        {
+            push(format!("--topic '{t}' matches no topic"));
+        }
+    }
+    for s in samples {
+        for m in &s.missing {
+            push(m.message.clone());
+        }
+    }
+    for g in &snap.groups {
+        if let Some(why) = &g.incomplete {
+            push(format!("group '{}': {why}", g.group));
+        }
+    }
+    out
 }
 
 async fn watch_forever(
@@ -360,15 +448,26 @@ fn event_text(e: &AlertEvent) -> String {
     )
 }
 
-/// The Nagios-style status line and the firing alerts.
-fn check_summary(code: i32, firing: &[AlertEvent], state: &MetricsState, now: Millis) -> String {
+/// The Nagios-style status line, the firing alerts and what was not evaluated.
+fn check_summary(
+    code: i32,
+    firing: &[AlertEvent],
+    state: &MetricsState,
+    snap: &Snapshot,
+    unseen: &[String],
+) -> String {
     let word = match code {
         check::CRITICAL => "CRITICAL",
         check::WARNING => "WARNING",
+        check::UNKNOWN => "UNKNOWN",
         _ => "OK",
     };
-    let snap = state.snapshot(now);
-    let mut s = if firing.is_empty() {
+    let mut s = if firing.is_empty() && !unseen.is_empty() {
+        format!(
+            "{word}: not evaluated: {}\n",
+            crate::record::sanitize::escape_text(&unseen.join("; "))
+        )
+    } else if firing.is_empty() {
         format!(
             "{word}: no alerts firing ({} topics, {} groups, {} rules)\n",
             snap.topics.len(),
@@ -397,6 +496,12 @@ fn check_summary(code: i32, firing: &[AlertEvent], state: &MetricsState, now: Mi
                     ]
                 })
                 .collect(),
+        ));
+    }
+    if !firing.is_empty() && !unseen.is_empty() {
+        s.push_str(&format!(
+            "Not evaluated: {}\n",
+            crate::record::sanitize::escape_text(&unseen.join("; "))
         ));
     }
     s

@@ -11,10 +11,12 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
-use super::{api, native, Inner, KafkaClient, OffsetSpec, TopicPartition};
+use super::reads::leaders_of;
+use super::{api, native, Call, KafkaClient, TopicPartition};
 use crate::error::{Error, Result};
 use crate::metrics::glob;
 use crate::metrics::{CommittedOffset, GroupSample, PartitionSample, Requests, Sample};
+use crate::model::{Missing, Subject};
 
 /// Which topics and groups a cycle samples.
 #[derive(Debug, Clone, Default)]
@@ -47,10 +49,10 @@ impl KafkaClient {
     pub async fn committed_offsets_many(
         &self,
         groups: Vec<String>,
-    ) -> Result<HashMap<String, Result<HashMap<TopicPartition, i64>>>> {
+    ) -> Result<HashMap<String, Result<crate::model::PartitionOffsets<i64>>>> {
         self.call(move |i| {
             i.committed_many(&groups, || {
-                Ok(Inner::partitions_of(&i.metadata(None)?, false))
+                Ok(Call::partitions_of(&i.metadata(None)?, false))
             })
         })
         .await
@@ -61,11 +63,12 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-impl Inner {
+impl Call<'_> {
     fn sample(&self, filter: &SampleFilter) -> Result<Sample> {
         let started = Instant::now();
         let mut requests = Requests::default();
         let mut errors = Vec::new();
+        let mut missing: Vec<Missing> = Vec::new();
 
         let md = self.metadata(None)?;
         requests.metadata = 1;
@@ -78,9 +81,14 @@ impl Inner {
                 continue;
             }
             if let Some(err) = t.error() {
-                errors.push(format!(
-                    "topic '{name}': {}",
-                    rdkafka::types::RDKafkaErrorCode::from(err)
+                let e =
+                    super::reads::topic_error(name, rdkafka::types::RDKafkaErrorCode::from(err));
+                errors.push(e.to_string());
+                missing.push(Missing::new(
+                    Subject::Topic {
+                        topic: name.to_string(),
+                    },
+                    &e,
                 ));
                 continue;
             }
@@ -101,7 +109,13 @@ impl Inner {
         let groups = if filter.no_groups {
             Vec::new()
         } else {
-            self.sample_group_names(filter, md.brokers().len(), &mut requests, &mut errors)?
+            self.sample_group_names(
+                filter,
+                md.brokers().len(),
+                &mut requests,
+                &mut errors,
+                &mut missing,
+            )?
         };
 
         let at = now_ms();
@@ -110,14 +124,19 @@ impl Inner {
             .map(|p| (p.topic.clone(), p.partition))
             .collect();
         if !tps.is_empty() {
-            let latest = self.offsets_batched(&partitions, OffsetSpec::Latest, &mut requests)?;
-            let earliest =
-                self.offsets_batched(&partitions, OffsetSpec::Earliest, &mut requests)?;
+            for chunk in partitions.chunks(native::LIST_OFFSETS_CHUNK) {
+                let leaders: BTreeSet<i32> = chunk.iter().filter_map(|p| p.leader).collect();
+                // Earliest and latest: one request per leader each.
+                requests.list_offsets += 2 * leaders.len().max(1) as u32;
+            }
+            let wm = self.watermarks(&tps, Some(&leaders_of(&md)))?;
             for p in &mut partitions {
                 let key = (p.topic.clone(), p.partition);
-                p.log_end = latest.get(&key).copied().filter(|o| *o >= 0);
-                p.log_start = earliest.get(&key).copied().filter(|o| *o >= 0);
+                let w = wm.get(&key).unwrap_or_default();
+                p.log_end = w.high;
+                p.log_start = w.low;
             }
+            missing.extend(wm.missing.into_values());
         }
 
         let mut group_samples = Vec::with_capacity(groups.len());
@@ -125,7 +144,7 @@ impl Inner {
             let req: Vec<native::GroupOffsetsRequest> =
                 groups.iter().map(|(g, _)| (g.clone(), None)).collect();
             let mut fetched: HashMap<String, Result<Vec<native::TpResult>>> =
-                native::list_group_offsets(self.raw(), &req, self.timeout())?
+                native::list_group_offsets(self.raw(), &req, self.left("OffsetFetch")?)?
                     .into_iter()
                     .collect();
             requests.offset_fetch = req.len() as u32;
@@ -142,31 +161,47 @@ impl Inner {
                     .iter()
                     .map(|g| (g.clone(), Some(tps.clone())))
                     .collect();
-                for (g, r) in native::list_group_offsets(self.raw(), &req, self.timeout())? {
+                for (g, r) in
+                    native::list_group_offsets(self.raw(), &req, self.left("OffsetFetch")?)?
+                {
                     fetched.insert(g, r);
                 }
                 requests.offset_fetch += req.len() as u32;
             }
             for (group, state) in groups {
+                let mut unknown = Vec::new();
                 let (offsets, error) = match fetched.remove(&group) {
-                    Some(Ok(list)) => (
-                        list.into_iter()
-                            .filter(|r| r.error.is_none() && r.offset >= 0)
-                            .map(|r| CommittedOffset {
-                                topic: r.topic,
-                                partition: r.partition,
-                                offset: r.offset,
-                            })
-                            .collect(),
-                        None,
-                    ),
-                    Some(Err(e)) => (Vec::new(), Some(e.to_string())),
+                    Some(Ok(list)) => {
+                        let mut offsets = Vec::with_capacity(list.len());
+                        for r in list {
+                            match &r.error {
+                                None if r.offset >= 0 => offsets.push(CommittedOffset {
+                                    topic: r.topic,
+                                    partition: r.partition,
+                                    offset: r.offset,
+                                }),
+                                None => {}
+                                Some(_) => unknown.push((r.topic, r.partition)),
+                            }
+                        }
+                        (offsets, None)
+                    }
+                    Some(Err(e)) => {
+                        missing.push(Missing::new(
+                            Subject::GroupOffsets {
+                                group: group.clone(),
+                            },
+                            &e,
+                        ));
+                        (Vec::new(), Some(e.to_string()))
+                    }
                     None => (Vec::new(), Some("OffsetFetch returned nothing".to_string())),
                 };
                 group_samples.push(GroupSample {
                     group,
                     state,
                     offsets,
+                    unknown,
                     error,
                 });
             }
@@ -179,36 +214,8 @@ impl Inner {
             requests,
             took_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
             errors,
+            missing,
         })
-    }
-
-    /// ListOffsets for every sampled partition, in calls of at most `LIST_OFFSETS_CHUNK`
-    /// partitions sent at once; counts one request per partition leader per call.
-    fn offsets_batched(
-        &self,
-        partitions: &[PartitionSample],
-        spec: OffsetSpec,
-        requests: &mut Requests,
-    ) -> Result<HashMap<TopicPartition, i64>> {
-        let req: Vec<(String, i32, OffsetSpec)> = partitions
-            .iter()
-            .map(|p| (p.topic.clone(), p.partition, spec))
-            .collect();
-        for chunk in partitions.chunks(native::LIST_OFFSETS_CHUNK) {
-            let leaders: BTreeSet<i32> = chunk.iter().filter_map(|p| p.leader).collect();
-            requests.list_offsets += leaders.len().max(1) as u32;
-        }
-        let (results, _) = native::list_offsets_batched(
-            self.raw(),
-            &req,
-            native::LIST_OFFSETS_CHUNK,
-            self.timeout(),
-        )?;
-        Ok(results
-            .into_iter()
-            .filter(|r| r.error.is_none())
-            .map(|r| ((r.topic, r.partition), r.offset))
-            .collect())
     }
 
     /// The groups to sample with their states: ListGroups, or the context's `groups` where the
@@ -219,6 +226,7 @@ impl Inner {
         brokers: usize,
         requests: &mut Requests,
         errors: &mut Vec<String>,
+        missing: &mut Vec<Missing>,
     ) -> Result<Vec<(String, Option<String>)>> {
         let known = || -> Vec<(String, Option<String>)> {
             self.settings
@@ -230,11 +238,14 @@ impl Inner {
         };
         let listed = self
             .require(api::LIST_GROUPS)
-            .and_then(|_| native::list_groups(self.raw(), self.timeout()));
+            .and_then(|_| native::list_groups(self.raw(), self.left("ListGroups")?));
         match listed {
             Ok((groups, errs)) => {
                 requests.list_groups = brokers as u32;
-                errors.extend(errs.into_iter().map(|e| e.to_string()));
+                for e in errs {
+                    errors.push(e.to_string());
+                    missing.push(Missing::new(Subject::GroupListing { broker: None }, &e));
+                }
                 let mut out: Vec<(String, Option<String>)> = groups
                     .into_iter()
                     .filter(|g| glob::matches_any(&filter.groups, &g.group))
@@ -253,9 +264,14 @@ impl Inner {
             Err(e) => {
                 let known = known();
                 if known.is_empty() {
-                    errors.push(format!(
-                        "{e}; name the groups in the context's `groups` list to sample them"
-                    ));
+                    let e = Error::Unsupported {
+                        api: "ListGroups".into(),
+                        hint: Some(format!(
+                            "{e}; name the groups in the context's `groups` list to sample them"
+                        )),
+                    };
+                    errors.push(e.to_string());
+                    missing.push(Missing::new(Subject::GroupListing { broker: None }, &e));
                 } else {
                     tracing::info!("{e}: sampling the context's groups");
                 }
@@ -269,6 +285,7 @@ impl Inner {
 mod tests {
     use super::*;
     use crate::config::ConnectionSettings;
+    use crate::kafka::OffsetSpec;
     use rdkafka::mocking::MockCluster;
     use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
@@ -302,7 +319,7 @@ mod tests {
                     .map(|(t, p)| (t.clone(), *p, OffsetSpec::Latest))
                     .collect();
                 Ok((
-                    i.list_offsets(&tps, OffsetSpec::Latest)?,
+                    i.offsets(&tps, OffsetSpec::Latest)?.values,
                     native::list_offsets_batched(i.raw(), &req, 2, i.timeout())?,
                 ))
             })

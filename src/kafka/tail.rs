@@ -82,13 +82,16 @@ pub async fn plan(
     let mut out_of_range = 0;
     for tp in &tps {
         let p = tp.1;
-        let w = wm.get(tp).copied().unwrap_or_default();
+        let w = wm.get(tp).unwrap_or_default();
         let (low, high) = match (w.low, w.high) {
             (Some(l), Some(h)) => (l, h),
             _ => {
-                return Err(Error::kafka(format!(
-                    "no offsets for {topic}/{p}: the partition may be offline"
-                )))
+                return Err(match wm.missing.get(tp) {
+                    Some(m) => Error::Unavailable(format!("cannot plan the tail: {}", m.message)),
+                    None => Error::kafka(format!(
+                        "no offsets for {topic}/{p}: the partition may be offline"
+                    )),
+                })
             }
         };
         let start = match from {
@@ -108,8 +111,15 @@ pub async fn plan(
                 }
             }
             StartPosition::Time(_) | StartPosition::Ago(_) => {
+                let at = at_time.as_ref();
+                if let Some(m) = at.and_then(|a| a.missing.get(tp)) {
+                    return Err(Error::Unavailable(format!(
+                        "cannot plan the tail: {}",
+                        m.message
+                    )));
+                }
                 // -1: no record at or after that time, so start at the end.
-                match at_time.as_ref().and_then(|m| m.get(tp)).copied() {
+                match at.and_then(|a| a.get(tp)) {
                     Some(o) if o >= 0 => o.clamp(low, high),
                     _ => high,
                 }
@@ -123,7 +133,7 @@ pub async fn plan(
             let ranges: Vec<String> = tps
                 .iter()
                 .map(|tp| {
-                    let w = wm.get(tp).copied().unwrap_or_default();
+                    let w = wm.get(tp).unwrap_or_default();
                     format!(
                         "{}:[{}, {}]",
                         tp.1,

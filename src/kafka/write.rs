@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::produce::{Acks, Producer};
 use super::safety::{check_writable, WriteAccess};
-use super::{api, native, Inner, KafkaClient};
+use super::{api, native, Call, KafkaClient};
 use crate::error::{Error, Result};
 
 /// A client that may change the cluster.
@@ -71,7 +71,7 @@ impl Writer {
 }
 
 fn create_topic(
-    i: &Inner,
+    i: &Call<'_>,
     name: &str,
     partitions: i32,
     replication_factor: Option<i32>,
@@ -115,7 +115,7 @@ fn create_topic(
     }
 }
 
-fn delete_topic(i: &Inner, name: &str) -> Result<()> {
+fn delete_topic(i: &Call<'_>, name: &str) -> Result<()> {
     // Fails with NotFound before asking the controller.
     i.metadata(Some(name))?;
     i.require(api::DELETE_TOPICS)?;
@@ -215,7 +215,7 @@ mod tests {
             .committed_offsets("g", Some(parts.clone()))
             .await
             .expect("committed");
-        assert!(committed.is_empty(), "{committed:?}");
+        assert!(committed.values.is_empty(), "{committed:?}");
 
         // The same commit from a writable client goes through, so the refusal above was
         // kscope's, not the broker's.
@@ -229,7 +229,7 @@ mod tests {
             .committed_offsets("g", Some(parts))
             .await
             .expect("committed");
-        assert_eq!(committed.len(), 2, "{committed:?}");
+        assert_eq!(committed.values.len(), 2, "{committed:?}");
         assert!(rw
             .writer("produce")
             .and_then(|w| w.producer(Acks::All))
@@ -256,6 +256,7 @@ mod tests {
             .topics(true)
             .await
             .expect("topics")
+            .items
             .into_iter()
             .map(|t| t.name)
             .collect();
@@ -272,6 +273,7 @@ mod tests {
             .topics(true)
             .await
             .expect("topics")
+            .items
             .into_iter()
             .map(|t| t.name)
             .collect();
@@ -326,7 +328,10 @@ mod tests {
             .committed_offsets("app-group", Some(parts.clone()))
             .await
             .expect("committed");
-        assert!(committed.is_empty(), "the tail committed: {committed:?}");
+        assert!(
+            committed.values.is_empty(),
+            "the tail committed: {committed:?}"
+        );
 
         // The control: a plain consumer with those settings commits what it read.
         let plain: BaseConsumer = rdkafka::ClientConfig::new()
@@ -357,7 +362,7 @@ mod tests {
             .expect("committed");
         assert_eq!(
             committed.get(&("t".to_string(), 0)),
-            Some(&5),
+            Some(5),
             "{committed:?}"
         );
     }

@@ -18,6 +18,10 @@ pub struct Sample {
     pub took_ms: Millis,
     /// Parts of the cycle that failed without failing it (one broker's ListGroups, ...).
     pub errors: Vec<String>,
+    /// What the cycle could not read, named: partitions whose offsets are unknown (their
+    /// leader did not answer), groups whose offsets could not be fetched, listings that
+    /// failed. The engine never treats what is missing as zero or as unchanged.
+    pub missing: Vec<crate::model::Missing>,
 }
 
 /// One partition: its offsets and its replication health.
@@ -51,6 +55,8 @@ pub struct GroupSample {
     /// The state the broker reported (`Stable`, `Empty`, ...), if it could be listed.
     pub state: Option<String>,
     pub offsets: Vec<CommittedOffset>,
+    /// Partitions the coordinator gave an error for: their committed offset is unknown.
+    pub unknown: Vec<(String, i32)>,
     /// Why the offsets could not be read; the engine then keeps what it knew.
     pub error: Option<String>,
 }

@@ -76,9 +76,11 @@ pub struct ClusterMetrics {
     pub partitions: usize,
     pub under_replicated: usize,
     pub offline: usize,
-    /// Produce rate over the rate window.
+    /// Produce rate over the rate window; `null` while a partition's log end is unknown.
     pub rate: Option<f64>,
     pub rates: Vec<WindowValue>,
+    /// Partitions whose log end the last sample could not read (their leader did not answer).
+    pub missing_partitions: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -87,6 +89,9 @@ pub struct TopicMetrics {
     pub partitions: usize,
     pub under_replicated: usize,
     pub offline: usize,
+    /// Partitions whose log end the last sample could not read: while there are any, the
+    /// topic's rates are unknown (`null`) rather than the rate of the partitions that answered.
+    pub missing_partitions: usize,
     /// Produce rate over the rate window (what rules see as `rate`).
     pub rate: Option<f64>,
     pub rates: Vec<WindowValue>,
@@ -138,6 +143,11 @@ pub struct GroupMetrics {
     pub rewinds: u64,
     /// Why the last OffsetFetch for the group failed (the numbers are from before).
     pub error: Option<String>,
+    /// What the last sample could not read for this group (its offsets, or the log end of some
+    /// of its partitions). While set, `total_lag` and `lag_seconds` are lower bounds, `status`
+    /// and `eta_seconds` are unknown, the lag trend is not extended, and alert rules hold
+    /// their state for the group instead of firing or resolving.
+    pub incomplete: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -184,6 +194,8 @@ pub struct Snapshot {
     pub requests: Requests,
     pub took_ms: Millis,
     pub errors: Vec<String>,
+    /// What the last sample could not read, named.
+    pub missing: Vec<crate::model::Missing>,
     pub cluster: ClusterMetrics,
     pub topics: Vec<TopicMetrics>,
     pub groups: Vec<GroupMetrics>,
@@ -201,6 +213,8 @@ struct PartitionState {
     log_start: Option<i64>,
     /// The last known log end and when it was sampled.
     last: Option<(Millis, i64)>,
+    /// The last sample could not read its log end.
+    missing: bool,
     produced: DeltaSeries,
     /// (time, log end), never decreasing; only the ends of a stretch without writes are kept.
     ends: VecDeque<(Millis, i64)>,
@@ -271,6 +285,15 @@ impl TopicState {
     fn present(&self) -> impl Iterator<Item = (&i32, &PartitionState)> {
         self.partitions.iter().filter(|(_, p)| p.present)
     }
+
+    /// Partitions whose produce rate is not known while others' are: the last sample lacked
+    /// their log end, or no sample had it yet. The topic's rate is then unknown.
+    fn missing_partitions(&self) -> usize {
+        let measured = self.present().any(|(_, p)| !p.produced.is_empty());
+        self.present()
+            .filter(|(_, p)| p.missing || (measured && p.produced.is_empty()))
+            .count()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -285,6 +308,8 @@ struct GroupPartitionState {
 struct GroupState {
     state: Option<String>,
     error: Option<String>,
+    /// What the last sample could not read for the group.
+    incomplete: Option<String>,
     last_seen: Millis,
     /// When its offsets were last read.
     last_at: Option<Millis>,
@@ -319,6 +344,22 @@ pub struct MetricsState {
     last_requests: Requests,
     last_took: Millis,
     last_errors: Vec<String>,
+    last_missing: Vec<crate::model::Missing>,
+}
+
+/// `a, b, c and 4 more`.
+fn shorten_list(items: &[String]) -> String {
+    const SHOWN: usize = 4;
+    let mut s = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        s.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    s
 }
 
 fn sum(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
@@ -342,6 +383,7 @@ impl MetricsState {
             last_requests: Requests::default(),
             last_took: 0,
             last_errors: Vec::new(),
+            last_missing: Vec::new(),
         }
     }
 
@@ -377,6 +419,7 @@ impl MetricsState {
         self.last_requests = sample.requests;
         self.last_took = sample.took_ms;
         self.last_errors = sample.errors.clone();
+        self.last_missing = sample.missing.clone();
         self.prune(now);
         let (topics, groups) = (self.topics(now), self.groups(now));
         let events = self.alerts.evaluate(now, |c| observe(c, &topics, &groups));
@@ -414,6 +457,7 @@ impl MetricsState {
             if ps.log_start.is_some() {
                 p.log_start = ps.log_start;
             }
+            p.missing = ps.log_end.is_none();
             if let Some(end) = ps.log_end {
                 p.observe(at, end, if new { previous } else { None });
             }
@@ -432,12 +476,19 @@ impl MetricsState {
             g.last_seen = at;
             g.state = gs.state.clone();
             if let Some(e) = &gs.error {
+                // Nothing was read: the numbers from before stay, marked as such.
                 g.error = Some(e.clone());
+                g.incomplete = Some(format!("offsets could not be read: {e}"));
                 continue;
             }
             g.error = None;
+            let previous = g.last_at;
             let mut consumed: Option<i64> = None;
+            // The delta since the last sample counts only if every partition was read both
+            // times: otherwise it would be part of the consumption, or two intervals' worth.
+            let mut consumed_known = gs.unknown.is_empty();
             let mut total_lag: Option<i64> = None;
+            let mut unknown_ends: Vec<String> = Vec::new();
             for o in &gs.offsets {
                 // Lag only on topics that are sampled.
                 let Some(part) = self
@@ -449,6 +500,9 @@ impl MetricsState {
                     continue;
                 };
                 let log_end = part.end_at(at);
+                if log_end.is_none() && part.missing {
+                    unknown_ends.push(format!("{}/{}", o.topic, o.partition));
+                }
                 if !g.partitions.contains_key(&o.topic) {
                     g.partitions.insert(o.topic.clone(), BTreeMap::new());
                 }
@@ -461,7 +515,12 @@ impl MetricsState {
                         gp.rewinds += 1;
                         g.rewinds += 1;
                     }
-                    Some(last) => *consumed.get_or_insert(0) += o.offset - last.committed,
+                    Some(last) => {
+                        if Some(last.t) != previous {
+                            consumed_known = false;
+                        }
+                        *consumed.get_or_insert(0) += o.offset - last.committed;
+                    }
                     None => {}
                 }
                 let lag = crate::model::lag(Some(o.offset), log_end);
@@ -475,21 +534,45 @@ impl MetricsState {
                 });
                 gp.seen = at;
             }
+            // Partitions whose offset the coordinator could not give keep their history (they
+            // are not gone), without a new point.
+            for (t, p) in &gs.unknown {
+                if let Some(gp) = g.partitions.get_mut(t).and_then(|ps| ps.get_mut(p)) {
+                    gp.seen = at;
+                }
+            }
             // Partitions the group no longer has offsets for are gone.
             g.partitions.retain(|_, parts| {
                 parts.retain(|_, gp| gp.seen == at);
                 !parts.is_empty()
             });
-            if let Some(from) = g.last_at {
+            if let Some(from) = previous {
                 g.consumed.push(Delta {
                     from,
                     to: at,
-                    count: consumed,
+                    count: consumed.filter(|_| consumed_known),
                 });
             }
             g.last_at = Some(at);
             g.total_lag = total_lag;
-            if let Some(l) = total_lag {
+            let mut lacks = Vec::new();
+            if !unknown_ends.is_empty() {
+                lacks.push(format!(
+                    "log end unknown for {}",
+                    shorten_list(&unknown_ends)
+                ));
+            }
+            if !gs.unknown.is_empty() {
+                let names: Vec<String> =
+                    gs.unknown.iter().map(|(t, p)| format!("{t}/{p}")).collect();
+                lacks.push(format!(
+                    "committed offset unknown for {}",
+                    shorten_list(&names)
+                ));
+            }
+            g.incomplete = (!lacks.is_empty()).then(|| lacks.join("; "));
+            // A partial total is not a point of the lag trend.
+            if let (Some(l), None) = (total_lag, &g.incomplete) {
                 g.lag.push(at, l as f64);
             }
         }
@@ -575,6 +658,7 @@ impl MetricsState {
             partitions: parts().count(),
             under_replicated: parts().filter(|p| p.under_replicated).count(),
             offline: parts().filter(|p| p.offline).count(),
+            missing_partitions: self.topics.values().map(|t| t.missing_partitions()).sum(),
             rate,
             rates,
         }
@@ -587,12 +671,21 @@ impl MetricsState {
             .filter(|(_, t)| t.present().next().is_some())
             .map(|(name, t)| {
                 let series: Vec<&DeltaSeries> = t.present().map(|(_, p)| &p.produced).collect();
-                let (rate, rates) = self.sum_rates(&series, now);
+                let missing_partitions = t.missing_partitions();
+                let (mut rate, mut rates) = self.sum_rates(&series, now);
+                if missing_partitions > 0 {
+                    // The partitions that answered are not the topic's rate.
+                    rate = None;
+                    for r in &mut rates {
+                        r.per_sec = None;
+                    }
+                }
                 TopicMetrics {
                     topic: name.clone(),
                     partitions: t.present().count(),
                     under_replicated: t.present().filter(|(_, p)| p.under_replicated).count(),
                     offline: t.present().filter(|(_, p)| p.offline).count(),
+                    missing_partitions,
                     rate,
                     rates,
                     resets: t.partitions.values().map(|p| p.resets).sum(),
@@ -714,11 +807,15 @@ impl MetricsState {
         }
         let growth = |w: WindowSpec| g.lag.window(w, now);
         let lag_growth = growth(WindowSpec::Sliding(self.config.rate_window));
+        let complete = g.incomplete.is_none();
         let eta_seconds = match (g.total_lag, lag_growth) {
+            _ if !complete => None,
             (Some(0), _) => Some(0.0),
             (Some(l), Some(s)) if s < 0.0 => Some(l as f64 / -s),
             _ => None,
         };
+        // The worst of the partitions that answered is not the group's status.
+        let status = status.filter(|_| complete);
         GroupMetrics {
             group: name.to_string(),
             state: g.state.clone(),
@@ -745,6 +842,7 @@ impl MetricsState {
             eta_seconds,
             rewinds: g.rewinds,
             error: g.error.clone(),
+            incomplete: g.incomplete.clone(),
         }
     }
 
@@ -829,6 +927,7 @@ impl MetricsState {
             requests: self.last_requests,
             took_ms: self.last_took,
             errors: self.last_errors.clone(),
+            missing: self.last_missing.clone(),
             cluster: cluster_of(&topics, &self.config.windows),
             leaderboards: leaderboards(&topics, &groups, self.config.top),
             alerts: self.alerts.active(),
@@ -840,22 +939,26 @@ impl MetricsState {
 
 /// The cluster's numbers are its topics' summed.
 fn cluster_of(topics: &[TopicMetrics], windows: &[WindowSpec]) -> ClusterMetrics {
+    let missing_partitions: usize = topics.iter().map(|t| t.missing_partitions).sum();
+    // With a partition's log end unknown the sum would be part of the cluster's rate.
+    let whole = |v: Option<f64>| v.filter(|_| missing_partitions == 0);
     ClusterMetrics {
         topics: topics.len(),
         partitions: topics.iter().map(|t| t.partitions).sum(),
         under_replicated: topics.iter().map(|t| t.under_replicated).sum(),
         offline: topics.iter().map(|t| t.offline).sum(),
-        rate: sum(topics.iter().map(|t| t.rate)),
+        rate: whole(sum(topics.iter().map(|t| t.rate))),
         rates: windows
             .iter()
             .enumerate()
             .map(|(i, w)| WindowValue {
                 window: *w,
-                per_sec: sum(topics
+                per_sec: whole(sum(topics
                     .iter()
-                    .map(|t| t.rates.get(i).and_then(|r| r.per_sec))),
+                    .map(|t| t.rates.get(i).and_then(|r| r.per_sec)))),
             })
             .collect(),
+        missing_partitions,
     }
 }
 
@@ -927,6 +1030,8 @@ fn observe(c: &Condition, topics: &[TopicMetrics], groups: &[GroupMetrics]) -> O
             .filter(|t| selected(&t.topic))
             .map(|t| {
                 let v = match c.metric {
+                    // `None` holds the rule's state: neither fires nor resolves.
+                    Metric::Rate if t.missing_partitions > 0 => None,
                     Metric::Rate => num(t.rate),
                     Metric::UnderReplicated => num(Some(t.under_replicated as f64)),
                     _ => num(Some(t.offline as f64)),
@@ -940,6 +1045,9 @@ fn observe(c: &Condition, topics: &[TopicMetrics], groups: &[GroupMetrics]) -> O
             .filter(|g| selected(&g.group))
             .map(|g| {
                 let v = match c.metric {
+                    // What the sample could not read is not evaluated: the rule holds its
+                    // state for the group.
+                    _ if g.incomplete.is_some() => None,
                     Metric::Lag => num(g.total_lag.map(|l| l as f64)),
                     Metric::LagSeconds => num(g.lag_seconds),
                     Metric::LagGrowth => num(g.lag_growth),
@@ -1000,6 +1108,7 @@ mod tests {
                     offset: *o,
                 })
                 .collect(),
+            unknown: Vec::new(),
             error: None,
         }
     }

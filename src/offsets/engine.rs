@@ -335,6 +335,9 @@ pub struct PlanInputs {
     /// The other group's committed offsets (`--to-group`).
     pub other: HashMap<TopicPartition, i64>,
     pub group: GroupStatus,
+    /// Partitions a broker could not answer for (a leader or the coordinator was away), with
+    /// the reason naming it. They are skipped, and an apply that skips them is partial.
+    pub unavailable: HashMap<TopicPartition, String>,
 }
 
 /// One partition of a plan.
@@ -356,6 +359,9 @@ pub struct PartitionPlan {
     /// Set when the requested offset was outside [log start, log end] and was moved to the edge.
     pub clamped: Option<String>,
     pub note: Option<String>,
+    /// Skipped because a broker could not answer for it (not because of the mode): applying
+    /// the plan leaves it out, so the result is partial.
+    pub unavailable: bool,
 }
 
 impl PartitionPlan {
@@ -375,6 +381,9 @@ pub struct PlanTotals {
     pub unchanged: usize,
     /// Partitions with no target (see their note).
     pub skipped: usize,
+    /// Of the skipped, those a broker could not answer for (their leader or the coordinator
+    /// was away): an apply leaves them out and is partial.
+    pub unavailable: usize,
     pub clamped: usize,
     pub without_commit: usize,
     /// Records that will be read again (sum of negative deltas, as a positive number).
@@ -449,6 +458,23 @@ pub fn build_plan(req: &ResetRequest, inputs: &PlanInputs, now: DateTime<Utc>) -
     let timestamp = req.mode.timestamp_ms(now);
     let mut partitions: Vec<PartitionPlan> = Vec::with_capacity(inputs.scope.partitions.len());
     for tp in &inputs.scope.partitions {
+        if let Some(why) = inputs.unavailable.get(tp) {
+            let w = inputs.watermarks.get(tp).copied().unwrap_or_default();
+            partitions.push(PartitionPlan {
+                topic: tp.0.clone(),
+                partition: tp.1,
+                current: inputs.committed.get(tp).copied(),
+                requested: None,
+                target: None,
+                log_start: w.low,
+                log_end: w.high,
+                delta: None,
+                clamped: None,
+                note: Some(format!("skipped: {why}")),
+                unavailable: true,
+            });
+            continue;
+        }
         let current = inputs.committed.get(tp).copied();
         let w = inputs.watermarks.get(tp).copied().unwrap_or_default();
         let mut notes: Vec<String> = Vec::new();
@@ -534,6 +560,7 @@ pub fn build_plan(req: &ResetRequest, inputs: &PlanInputs, now: DateTime<Utc>) -
             delta,
             clamped,
             note: join(notes),
+            unavailable: false,
         });
     }
     for tp in &inputs.scope.gone {
@@ -548,6 +575,7 @@ pub fn build_plan(req: &ResetRequest, inputs: &PlanInputs, now: DateTime<Utc>) -
             delta: None,
             clamped: None,
             note: Some("skipped: the topic or partition no longer exists".into()),
+            unavailable: false,
         });
     }
     partitions.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
@@ -582,10 +610,13 @@ fn totals(partitions: &[PartitionPlan]) -> PlanTotals {
             }
             None => t.skipped += 1,
         }
+        if p.unavailable {
+            t.unavailable += 1;
+        }
         if p.clamped.is_some() {
             t.clamped += 1;
         }
-        if p.current.is_none() {
+        if p.current.is_none() && !p.unavailable {
             t.without_commit += 1;
         }
         if let Some(d) = p.delta {

@@ -16,35 +16,26 @@ use super::engine::{
     ResetRequest, Scope, TopicPartitionsKnown,
 };
 use crate::config::{self, ConnectionSettings};
-use crate::error::{Error, Result};
-use crate::kafka::{KafkaClient, OffsetSpec, TopicPartition};
+use crate::error::{Error, ErrorKind, Result};
+use crate::kafka::{KafkaClient, OffsetSpec, PartitionOffsets, TopicPartition};
 use crate::private_file;
 
-/// Errors a group coordinator gives while it starts or moves (for example the first time a
-/// cluster sees any group); asking again shortly after succeeds.
-fn coordinator_busy(e: &Error) -> bool {
-    let msg = e.to_string();
-    matches!(e, Error::Kafka(_))
-        && [
-            "Coordinator load in progress",
-            "Coordinator not available",
-            "Not coordinator",
-        ]
-        .iter()
-        .any(|m| msg.contains(m))
-}
-
-/// Runs a read again while the group coordinator is busy, for up to the request timeout.
+/// Runs a read again while the group coordinator is unavailable (starting, moving, away), for
+/// what is left of the client's budget. The client already asks again inside one call; this
+/// covers a coordinator that stays away for longer than one call's wait.
 async fn read_retrying<T, F, Fut>(client: &KafkaClient, mut f: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
-    let deadline = std::time::Instant::now() + client.settings().timeout;
+    let deadline = client.call_deadline();
     let mut pause = std::time::Duration::from_millis(100);
     loop {
         match f().await {
-            Err(e) if coordinator_busy(&e) && std::time::Instant::now() + pause < deadline => {
+            Err(e)
+                if e.kind() == ErrorKind::Unavailable
+                    && std::time::Instant::now() + pause < deadline =>
+            {
                 tracing::info!("group coordinator busy, asking again: {e}");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(std::time::Duration::from_secs(1));
@@ -55,12 +46,12 @@ where
 }
 
 /// The group's committed offsets (`None`: every partition it has), asked again while the
-/// coordinator is busy.
+/// coordinator is busy; partitions the coordinator gave an error for are missing.
 async fn committed(
     client: &KafkaClient,
     group: &str,
     parts: Option<&[TopicPartition]>,
-) -> Result<HashMap<TopicPartition, i64>> {
+) -> Result<PartitionOffsets<i64>> {
     read_retrying(client, || {
         client.committed_offsets(group, parts.map(|p| p.to_vec()))
     })
@@ -79,12 +70,21 @@ pub async fn plan(
     let all_committed = if req.scope == Scope::AllTopics {
         committed(client, &req.group, None).await?
     } else {
-        HashMap::new()
+        PartitionOffsets::default()
     };
     let other_all = match (&req.scope, &req.mode) {
         (Scope::FromMode, ResetMode::Group(other)) => committed(client, other, None).await?,
-        _ => HashMap::new(),
+        _ => PartitionOffsets::default(),
     };
+    // Partitions a broker could not answer for, with the reason (their leader or the group's
+    // coordinator named).
+    let mut unavailable: HashMap<TopicPartition, String> = HashMap::new();
+    for (tp, m) in all_committed.missing.iter().chain(other_all.missing.iter()) {
+        unavailable
+            .entry(tp.clone())
+            .or_insert_with(|| m.message.clone());
+    }
+    let (all_committed, other_all) = (all_committed.values, other_all.values);
     let topics = topics_needed(req, &all_committed, &other_all);
     let known = known_partitions(client, topics.into_iter().collect()).await?;
     let scope = resolve_scope(req, &known, &all_committed, &other_all)?;
@@ -94,16 +94,19 @@ pub async fn plan(
     let empty = parts.is_empty();
     let committed_now = async {
         if empty {
-            Ok(HashMap::new())
+            Ok(PartitionOffsets::default())
         } else if req.scope == Scope::AllTopics {
-            Ok(all_committed.clone())
+            Ok(PartitionOffsets {
+                values: all_committed.clone(),
+                missing: Default::default(),
+            })
         } else {
             committed(client, &req.group, Some(&parts)).await
         }
     };
     let watermarks = async {
         if empty {
-            Ok(HashMap::new())
+            Ok(PartitionOffsets::default())
         } else {
             client.watermarks(parts.clone()).await
         }
@@ -115,14 +118,17 @@ pub async fn plan(
                     .list_offsets(parts.clone(), OffsetSpec::Timestamp(ms))
                     .await
             }
-            _ => Ok(HashMap::new()),
+            _ => Ok(PartitionOffsets::default()),
         }
     };
     let other = async {
         match &req.mode {
-            ResetMode::Group(_) if req.scope == Scope::FromMode => Ok(other_all.clone()),
+            ResetMode::Group(_) if req.scope == Scope::FromMode => Ok(PartitionOffsets {
+                values: other_all.clone(),
+                missing: Default::default(),
+            }),
             ResetMode::Group(other) if !empty => committed(client, other, Some(&parts)).await,
-            _ => Ok(HashMap::new()),
+            _ => Ok(PartitionOffsets::default()),
         }
     };
     let (committed_now, watermarks, times, other, group) = tokio::join!(
@@ -132,13 +138,24 @@ pub async fn plan(
         other,
         group_status(client, &req.group)
     );
+    let (committed_now, watermarks, times, other) = (committed_now?, watermarks?, times?, other?);
+    for m in [&committed_now, &other, &times]
+        .into_iter()
+        .flat_map(|o| o.missing.iter())
+        .chain(watermarks.missing.iter())
+    {
+        unavailable
+            .entry(m.0.clone())
+            .or_insert_with(|| m.1.message.clone());
+    }
     let inputs = PlanInputs {
         scope,
-        committed: committed_now?,
-        watermarks: watermarks?,
-        times: times?,
-        other: other?,
+        committed: committed_now.values,
+        watermarks: watermarks.values,
+        times: times.values,
+        other: other.values,
         group: group?,
+        unavailable,
     };
     Ok(build_plan(req, &inputs, now))
 }
@@ -242,6 +259,14 @@ pub struct PartitionRef {
     pub partition: i32,
 }
 
+/// A partition a reset left out because a broker could not answer for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedPartition {
+    pub topic: String,
+    pub partition: i32,
+    pub reason: String,
+}
+
 /// What `apply` did: plain data for the CLI, the console and JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApplyReport {
@@ -263,6 +288,9 @@ pub struct ApplyReport {
     pub not_restorable: Vec<PartitionRef>,
     /// How to remove the offsets of `not_restorable` partitions, if that is wanted.
     pub not_restorable_hint: Option<String>,
+    /// Partitions of the plan that were not reset because a broker could not answer for them
+    /// when planning (their leader or the coordinator was away); they make the result partial.
+    pub skipped: Vec<SkippedPartition>,
     /// The error of the commit request as a whole, if it failed.
     pub commit_error: Option<String>,
     /// The error of reading the offsets back, if it failed.
@@ -296,6 +324,13 @@ pub async fn apply(
     let status = group_status(client, &plan.group).await?;
     check_group_idle(&plan.group, &status)?;
     let before = committed(client, &plan.group, Some(&parts)).await?;
+    if let Some(m) = before.missing.values().next() {
+        return Err(Error::Unavailable(format!(
+            "cannot check the committed offsets right before the commit, so nothing was changed: {}",
+            m.message
+        )));
+    }
+    let before = before.values;
     check_unchanged_since_plan(plan, &before)?;
 
     let undo_rows: Vec<(&str, i32, i64)> = commits
@@ -367,7 +402,9 @@ pub async fn apply(
             ),
             Err(e) => (HashMap::new(), Some(e.to_string())),
         };
-    let readback = committed(client, &plan.group, Some(&parts)).await;
+    let readback = committed(client, &plan.group, Some(&parts))
+        .await
+        .map(|r| r.values);
     let verify_error = readback.as_ref().err().map(|e| e.to_string());
     let (partitions, result) = verify(
         &commits,
@@ -381,6 +418,22 @@ pub async fn apply(
             Err(_) => Err(verify_error.as_deref().unwrap_or("unknown error")),
         },
     );
+    // Partitions the plan had to skip because a broker could not answer for them were not
+    // reset either: the reset as asked for is partial, not applied.
+    let skipped: Vec<SkippedPartition> = plan
+        .partitions
+        .iter()
+        .filter(|p| p.unavailable)
+        .map(|p| SkippedPartition {
+            topic: p.topic.clone(),
+            partition: p.partition,
+            reason: p.note.clone().unwrap_or_default(),
+        })
+        .collect();
+    let result = match result {
+        ApplyResult::Applied if !skipped.is_empty() => ApplyResult::Partial,
+        r => r,
+    };
 
     // What an undo must put back: everything, or after a partial reset only what was applied.
     let (undo_file, undo_command) = match (result, &undo_file) {
@@ -440,6 +493,7 @@ pub async fn apply(
         undo_command,
         not_restorable,
         not_restorable_hint,
+        skipped,
         commit_error,
         verify_error,
         audit_file: None,
@@ -611,6 +665,8 @@ struct AuditEntry<'a> {
     group: &'a str,
     mode: &'a str,
     result: ApplyResult,
+    /// Partitions of the plan left out because a broker could not answer for them.
+    skipped: usize,
     undo_file: Option<&'a str>,
     partitions: Vec<AuditPartition<'a>>,
 }
@@ -646,6 +702,7 @@ fn append_audit(
         group: &report.group,
         mode: &report.mode,
         result: report.result,
+        skipped: report.skipped.len(),
         undo_file: report.undo_file.as_deref(),
         partitions: report
             .partitions

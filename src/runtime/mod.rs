@@ -45,6 +45,11 @@ pub fn mark_start() {
     let _ = STARTED.set(Instant::now());
 }
 
+/// When the process started (or, if `mark_start` was never called, the first time this is asked).
+pub fn started() -> Instant {
+    *STARTED.get_or_init(Instant::now)
+}
+
 /// How often the clock ticks: ages on screen are in seconds, refreshes in seconds.
 const TICK: Duration = Duration::from_millis(500);
 

@@ -134,6 +134,22 @@ fn panel_status(state: &State, theme: &Theme) -> Line<'static> {
     if let Some(first) = failing.first() {
         return Line::styled(fmt::cut(first, 200), theme.severity(Severity::Warn));
     }
+    let lacking = [
+        state.cluster.incomplete.as_ref(),
+        state.topics.incomplete.as_ref(),
+        state.topic.incomplete.as_ref(),
+        state.groups.incomplete.as_ref(),
+        state.group.incomplete.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .next();
+    if let Some(i) = lacking {
+        return Line::styled(
+            fmt::cut(&format!("incomplete: {}", safe(&i.detail)), 200),
+            theme.severity(Severity::Warn),
+        );
+    }
     let mut text = format!("refresh every {}", fmt::duration(state.options.refresh));
     if let Some(at) = state.topics.updated {
         text.push_str(&format!(
@@ -315,6 +331,12 @@ fn panel_block<'a, T>(title: String, panel: &Panel<T>, state: &State, theme: &Th
         )),
         Freshness::Loading => spans.push(Span::styled(" loading… ", theme.muted())),
         _ => {}
+    }
+    if let (Some(i), Some(_)) = (&panel.incomplete, &panel.data) {
+        spans.push(Span::styled(
+            format!(" {} ", safe(&i.short)),
+            Style::new().fg(theme.stale).add_modifier(Modifier::BOLD),
+        ));
     }
     if panel.in_flight.is_some() && panel.data.is_some() {
         spans.push(Span::styled("⟳ ", theme.muted()));

@@ -1,0 +1,520 @@
+//! Reads about consumer groups: names (ListGroups), states and members (DescribeGroups, from
+//! each group's coordinator), committed offsets (OffsetFetch) and lag. One group's coordinator
+//! being away never hides another group's answer; what could not be read is named.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::reads::leaders_of;
+use super::{api, native, Call, OffsetSpec};
+use crate::error::{Error, Result};
+use crate::model::{
+    self, Broker, Gaps, GroupDetail, GroupSummary, Listing, Member, Missing, PartitionLag,
+    PartitionOffsets, Subject, TopicPartition, TopicPartitions,
+};
+
+/// Committed offsets of a group, with the partitions whose offset could not be read.
+pub(super) type Committed = PartitionOffsets<i64>;
+
+impl Call<'_> {
+    /// Names of all groups: ListGroups, or the context's `groups` where the broker lacks it.
+    /// A broker whose listing failed is named: the groups it coordinates may be missing.
+    pub(super) fn group_names(&self) -> Result<(Vec<String>, Gaps)> {
+        self.connected()?;
+        let listed = self
+            .require(api::LIST_GROUPS)
+            .and_then(|_| native::list_groups(self.raw(), self.left("ListGroups")?));
+        match listed {
+            Ok((groups, errors)) => {
+                let mut gaps = Gaps::default();
+                for e in errors {
+                    tracing::warn!("ListGroups partly failed: {e}");
+                    gaps.push(Missing::new(Subject::GroupListing { broker: None }, &e));
+                }
+                let mut names: BTreeSet<String> = groups.into_iter().map(|g| g.group).collect();
+                // Groups the context names are asked about even if a listing missed them.
+                names.extend(self.settings.known_groups.iter().cloned());
+                Ok((names.into_iter().collect(), gaps))
+            }
+            Err(Error::Unsupported { api, .. }) if !self.settings.known_groups.is_empty() => {
+                tracing::info!("{api} unsupported: using the context's groups");
+                Ok((self.settings.known_groups.clone(), Gaps::default()))
+            }
+            Err(Error::Unsupported { api, .. }) => Err(Error::unsupported(
+                api,
+                Some(
+                    "name the groups in the context's `groups` list or use `kscope group NAME`"
+                        .into(),
+                ),
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Committed offsets of one group (`None` = all it has committed). The group's own
+    /// failure is an error; a partition whose offset the coordinator could not give is missing.
+    pub(super) fn committed(
+        &self,
+        group: &str,
+        partitions: Option<Vec<TopicPartition>>,
+    ) -> Result<Committed> {
+        let res = native::list_group_offsets(
+            self.raw(),
+            &[(group.to_string(), partitions)],
+            self.left("OffsetFetch")?,
+        )?;
+        let (_, offsets) = res
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::kafka("OffsetFetch returned nothing"))?;
+        Ok(committed_of(
+            group,
+            offsets.map_err(|e| coordinator_error(group, e))?,
+        ))
+    }
+
+    /// Committed offsets for many groups in one round of requests, each group's own result.
+    /// Brokers that cannot list a group's offsets by itself (the librdkafka mock) are asked for
+    /// `fallback` partitions.
+    pub(super) fn committed_many(
+        &self,
+        groups: &[String],
+        fallback: impl Fn() -> Result<Vec<TopicPartition>>,
+    ) -> Result<HashMap<String, Result<Committed>>> {
+        let req: Vec<(String, Option<Vec<TopicPartition>>)> =
+            groups.iter().map(|g| (g.clone(), None)).collect();
+        let mut out: HashMap<String, Result<Committed>> =
+            native::list_group_offsets(self.raw(), &req, self.left("OffsetFetch")?)?
+                .into_iter()
+                .map(|(g, r)| {
+                    let r = r
+                        .map(|list| committed_of(&g, list))
+                        .map_err(|e| coordinator_error(&g, e));
+                    (g, r)
+                })
+                .collect();
+        let empty: Vec<String> = out
+            .iter()
+            .filter(|(_, r)| matches!(r, Ok(m) if m.values.is_empty() && m.missing.is_empty()))
+            .map(|(g, _)| g.clone())
+            .collect();
+        if !empty.is_empty() && !self.settings.known_groups.is_empty() {
+            let parts = fallback()?;
+            if !parts.is_empty() {
+                let req: Vec<(String, Option<Vec<TopicPartition>>)> = empty
+                    .iter()
+                    .map(|g| (g.clone(), Some(parts.clone())))
+                    .collect();
+                for (g, r) in
+                    native::list_group_offsets(self.raw(), &req, self.left("OffsetFetch")?)?
+                {
+                    let r = r
+                        .map(|list| committed_of(&g, list))
+                        .map_err(|e| coordinator_error(&g, e));
+                    out.insert(g, r);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Groups with committed offsets on `topic` or members assigned to it, and what could not
+    /// be asked (groups whose offsets or members could not be read may be readers too).
+    pub(super) fn groups_reading(
+        &self,
+        topic: &str,
+        tps: &[TopicPartition],
+    ) -> Result<(Vec<String>, Vec<Missing>)> {
+        let (names, gaps) = self.group_names()?;
+        let mut missing: Vec<Missing> = gaps.0;
+        let committed = self.committed_many(&names, || Ok(tps.to_vec()))?;
+        let mut readers: BTreeSet<String> = BTreeSet::new();
+        for (g, r) in committed {
+            match r {
+                Ok(m) if m.values.keys().any(|(t, _)| t == topic) => {
+                    readers.insert(g);
+                }
+                Ok(_) => {}
+                Err(e) => missing.push(Missing::new(Subject::GroupOffsets { group: g }, &e)),
+            }
+        }
+        match self.describe_groups(&names) {
+            Ok(descs) => {
+                for d in descs {
+                    if d.members
+                        .iter()
+                        .any(|m| m.assignment.iter().any(|(t, _)| t == topic))
+                    {
+                        readers.insert(d.group);
+                    }
+                }
+            }
+            Err(Error::Unsupported { .. }) => {}
+            Err(e) => missing.push(Missing::new(
+                Subject::TopicGroups {
+                    topic: topic.to_string(),
+                },
+                &e,
+            )),
+        }
+        missing.sort_by(|a, b| a.subject.cmp(&b.subject));
+        Ok((readers.into_iter().collect(), missing))
+    }
+
+    pub(super) fn describe_groups(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<native::GroupDescription>> {
+        self.require(api::DESCRIBE_GROUPS)?;
+        native::describe_groups(self.raw(), names, self.left("DescribeGroups")?)
+    }
+
+    pub(super) fn groups(&self) -> Result<Listing<GroupSummary>> {
+        let (names, listing_gaps) = self.group_names()?;
+        if names.is_empty() {
+            return Ok(Listing {
+                items: Vec::new(),
+                gaps: listing_gaps,
+            });
+        }
+        // States and committed offsets come from the same coordinators, asked at once.
+        let (descs, committed) = std::thread::scope(|s| {
+            let descs = s.spawn(|| self.describe_groups(&names));
+            let committed = self.committed_many(&names, || {
+                Ok(Self::partitions_of(&self.metadata(None)?, false))
+            });
+            let descs = descs
+                .join()
+                .unwrap_or_else(|_| Err(Error::kafka("DescribeGroups: internal error")));
+            (descs, committed)
+        });
+        let committed = committed?;
+        let (descs, describe_failed): (HashMap<String, native::GroupDescription>, Option<Error>) =
+            match descs {
+                Ok(d) => (d.into_iter().map(|d| (d.group.clone(), d)).collect(), None),
+                Err(e @ Error::Unsupported { .. }) => {
+                    tracing::info!("DescribeGroups unavailable: {e}");
+                    (HashMap::new(), None)
+                }
+                Err(e) => (HashMap::new(), Some(e)),
+            };
+        let all: Vec<TopicPartition> = committed
+            .values()
+            .filter_map(|r| r.as_ref().ok())
+            .flat_map(|m| m.values.keys().cloned())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let ends = if all.is_empty() {
+            PartitionOffsets::default()
+        } else {
+            self.offsets(&all, OffsetSpec::Latest)?
+        };
+        let items = names
+            .iter()
+            .map(|g| {
+                let desc = descs.get(g);
+                let mut gaps = Gaps::default();
+                if let Some(e) = &describe_failed {
+                    gaps.push(Missing::new(Subject::GroupMembers { group: g.clone() }, e));
+                }
+                if let Some(d) = desc {
+                    if let (Some(msg), Some(kind)) = (&d.error, d.error_kind) {
+                        if kind.is_retriable() {
+                            gaps.push(Missing {
+                                subject: Subject::GroupMembers { group: g.clone() },
+                                reason: kind,
+                                message: msg.clone(),
+                            });
+                        }
+                    }
+                }
+                let (total_lag, error) = match committed.get(g) {
+                    Some(Ok(m)) => {
+                        gaps.extend(m.missing.values().cloned());
+                        let mut total: Option<i64> = None;
+                        for (tp, c) in &m.values {
+                            match ends.values.get(tp) {
+                                Some(end) => {
+                                    if let Some(l) = model::lag(Some(*c), Some(*end)) {
+                                        *total.get_or_insert(0) += l;
+                                    }
+                                }
+                                None => {
+                                    if let Some(miss) = ends.missing.get(tp) {
+                                        gaps.push(miss.clone());
+                                    }
+                                }
+                            }
+                        }
+                        (total, None)
+                    }
+                    Some(Err(e)) => {
+                        gaps.push(Missing::new(Subject::GroupOffsets { group: g.clone() }, e));
+                        (None, Some(e.to_string()))
+                    }
+                    None => (None, None),
+                };
+                GroupSummary {
+                    group: g.clone(),
+                    state: desc.map_or("Unknown".into(), |d| d.state.clone()),
+                    protocol: desc.map_or(String::new(), |d| d.protocol.clone()),
+                    kind: desc.and_then(|d| d.kind.clone()),
+                    members: desc.map_or(0, |d| d.members.len()),
+                    total_lag,
+                    error: error.or_else(|| desc.and_then(|d| d.error.clone())),
+                    gaps,
+                }
+            })
+            .collect();
+        Ok(Listing {
+            items,
+            gaps: listing_gaps,
+        })
+    }
+
+    pub(super) fn group(&self, group: &str, topic: Option<&str>) -> Result<GroupDetail> {
+        if let Some(t) = topic {
+            self.metadata(Some(t))?;
+        }
+        self.connected()?;
+        // The description and the committed offsets come from the same coordinator, asked at
+        // once.
+        let names = [group.to_string()];
+        let (described, committed) = std::thread::scope(|s| {
+            let described = s.spawn(|| self.describe_groups(&names));
+            let committed = self.committed(group, None);
+            let described = described
+                .join()
+                .unwrap_or_else(|_| Err(Error::kafka("DescribeGroups: internal error")));
+            (described, committed)
+        });
+        let mut gaps = Gaps::default();
+        let (desc, describe_error) = match described {
+            Ok(mut d) if !d.is_empty() => {
+                let d = d.remove(0);
+                if let (Some(msg), Some(kind)) = (&d.error, d.error_kind) {
+                    if kind.is_retriable() {
+                        gaps.push(Missing {
+                            subject: Subject::GroupMembers {
+                                group: group.to_string(),
+                            },
+                            reason: kind,
+                            message: msg.clone(),
+                        });
+                    }
+                }
+                (Some(d), None)
+            }
+            Ok(_) => (None, None),
+            Err(e @ Error::Unsupported { .. }) => (None, Some(e.to_string())),
+            Err(e) => {
+                gaps.push(Missing::new(
+                    Subject::GroupMembers {
+                        group: group.to_string(),
+                    },
+                    &e,
+                ));
+                (None, Some(e.to_string()))
+            }
+        };
+        let coordinator = desc
+            .as_ref()
+            .and_then(|d| d.coordinator.as_ref())
+            .map(|n| n.id);
+        let mut committed = committed.map_err(|e| match coordinator {
+            Some(c) => prefix_error(e, &format!("coordinator {c}: ")),
+            None => e,
+        })?;
+        if committed.values.is_empty() && (desc.is_none() || describe_error.is_some()) {
+            // Brokers without group listing (the librdkafka mock) only answer when asked about
+            // named partitions.
+            let md = self.metadata(topic)?;
+            let parts: Vec<TopicPartition> = Self::partitions_of(&md, false)
+                .into_iter()
+                .filter(|(t, _)| topic.is_none_or(|f| f == t))
+                .collect();
+            if !parts.is_empty() {
+                committed = self.committed(group, Some(parts))?;
+            }
+        }
+        if let Some(err) = desc.as_ref().and_then(|d| d.error.as_ref()) {
+            if gaps.is_complete() && committed.values.is_empty() {
+                return Err(Error::NotFound(format!("group '{group}': {err}")));
+            }
+        }
+        let members: Vec<Member> = desc
+            .as_ref()
+            .map(|d| {
+                d.members
+                    .iter()
+                    .map(|m| Member {
+                        member_id: m.member_id.clone(),
+                        client_id: m.client_id.clone(),
+                        host: m.host.clone(),
+                        instance_id: m.instance_id.clone(),
+                        assignment: group_by_topic(
+                            m.assignment
+                                .iter()
+                                .filter(|(t, _)| topic.is_none_or(|f| f == t))
+                                .cloned(),
+                        ),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let state = desc
+            .as_ref()
+            .map_or("Unknown".to_string(), |d| d.state.clone());
+        let exists = !committed.values.is_empty() || !members.is_empty();
+        if !exists
+            && (state == "Dead" || desc.is_none())
+            && describe_error.is_none()
+            && gaps.is_complete()
+        {
+            return Err(Error::NotFound(format!("unknown group '{group}'")));
+        }
+
+        // Every partition the group has committed or has assigned.
+        let mut owner: BTreeMap<TopicPartition, &Member> = BTreeMap::new();
+        for m in &members {
+            for tp in &m.assignment {
+                for p in &tp.partitions {
+                    owner.insert((tp.topic.clone(), *p), m);
+                }
+            }
+        }
+        let in_scope = |t: &str| topic.is_none_or(|f| f == t);
+        gaps.extend(
+            committed
+                .missing
+                .iter()
+                .filter(|((t, _), _)| in_scope(t))
+                .map(|(_, m)| m.clone()),
+        );
+        let all: BTreeSet<TopicPartition> = committed
+            .values
+            .keys()
+            .chain(committed.missing.keys())
+            .filter(|(t, _)| in_scope(t))
+            .cloned()
+            .chain(owner.keys().cloned())
+            .collect();
+        let all: Vec<TopicPartition> = all.into_iter().collect();
+        let wm = if all.is_empty() {
+            PartitionOffsets::default()
+        } else {
+            let topics: BTreeSet<&str> = all.iter().map(|(t, _)| t.as_str()).collect();
+            // The leaders name a partition that does not answer; one metadata request for the
+            // group's topics.
+            let leaders = match topics.len() {
+                1 => self.metadata(topics.first().copied()).ok(),
+                _ => self.metadata(None).ok(),
+            }
+            .map(|md| leaders_of(&md));
+            self.watermarks(&all, leaders.as_ref())?
+        };
+        let partitions: Vec<PartitionLag> = all
+            .iter()
+            .map(|tp| {
+                let w = wm.values.get(tp).copied().unwrap_or_default();
+                if let Some(m) = wm.missing.get(tp) {
+                    gaps.push(m.clone());
+                }
+                let c = committed.values.get(tp).copied();
+                let m = owner.get(tp);
+                PartitionLag {
+                    topic: tp.0.clone(),
+                    partition: tp.1,
+                    committed: c,
+                    log_start: w.low,
+                    log_end: w.high,
+                    lag: model::lag(c, w.high),
+                    member_id: m.map(|m| m.member_id.clone()),
+                    client_id: m.map(|m| m.client_id.clone()),
+                    host: m.map(|m| m.host.clone()),
+                }
+            })
+            .collect();
+        let total_lag = model::total_lag(&partitions);
+        Ok(GroupDetail {
+            group: group.to_string(),
+            state,
+            protocol: desc.as_ref().map_or(String::new(), |d| d.protocol.clone()),
+            kind: desc.as_ref().and_then(|d| d.kind.clone()),
+            coordinator: desc
+                .as_ref()
+                .and_then(|d| d.coordinator.as_ref())
+                .map(|n| Broker {
+                    id: n.id,
+                    host: n.host.clone(),
+                    port: n.port,
+                    rack: n.rack.clone(),
+                }),
+            members,
+            partitions,
+            total_lag,
+            describe_error,
+            gaps,
+        })
+    }
+}
+
+/// Offsets as librdkafka reports them: partitions with a committed offset, and partitions the
+/// coordinator gave an error for (missing). A partition without a commit (-1001) is neither.
+fn committed_of(group: &str, results: Vec<native::TpResult>) -> Committed {
+    let mut out = Committed::default();
+    for r in results {
+        let tp = (r.topic, r.partition);
+        match r.error {
+            None if r.offset >= 0 => {
+                out.values.insert(tp, r.offset);
+            }
+            None => {}
+            Some((code, msg)) => {
+                let e = native::map_code(code, &msg, "OffsetFetch");
+                let message = format!(
+                    "committed offset of {}/{} for group '{group}' unknown: {e}",
+                    tp.0, tp.1
+                );
+                out.missing.insert(
+                    tp.clone(),
+                    Missing::partition(&tp.0, tp.1, None, e.kind(), message),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Names the group in a coordinator-side failure.
+fn coordinator_error(group: &str, e: Error) -> Error {
+    prefix_error(e, &format!("group '{group}': "))
+}
+
+/// The same error with `prefix` before its message, keeping its kind.
+pub(super) fn prefix_error(e: Error, prefix: &str) -> Error {
+    match e {
+        Error::Unavailable(m) => Error::Unavailable(format!("{prefix}{m}")),
+        Error::NotAuthorized(m) => Error::NotAuthorized(format!("{prefix}{m}")),
+        Error::NotFound(m) => Error::NotFound(format!("{prefix}{m}")),
+        Error::Kafka(m) => Error::Kafka(format!("{prefix}{m}")),
+        Error::Timeout { what, after } => Error::Timeout {
+            what: format!("{prefix}{what}"),
+            after,
+        },
+        e => e,
+    }
+}
+
+fn group_by_topic(tps: impl Iterator<Item = TopicPartition>) -> Vec<TopicPartitions> {
+    let mut map: BTreeMap<String, Vec<i32>> = BTreeMap::new();
+    for (t, p) in tps {
+        map.entry(t).or_default().push(p);
+    }
+    map.into_iter()
+        .map(|(topic, mut partitions)| {
+            partitions.sort_unstable();
+            TopicPartitions { topic, partitions }
+        })
+        .collect()
+}
