@@ -5,8 +5,11 @@
 #
 # Usage:
 #   scripts/kafka.sh install                         resolve Kafka jars via Maven into the cache
-#   scripts/kafka.sh start [--brokers N] [--name NAME]
-#                                                    start (or reuse) a cluster; prints its env
+#   scripts/kafka.sh start [--brokers N] [--name NAME] [--set KEY=VALUE]...
+#                                                    start (or reuse) a cluster; prints its env.
+#                                                    --set adds a broker property to every node
+#                                                    (after the defaults, so it wins), e.g.
+#                                                    --set auto.create.topics.enable=true
 #   scripts/kafka.sh stop  [--name NAME | --all]     stop it and delete its data
 #   scripts/kafka.sh status [--name NAME]            exit 0 if running, 3 if not
 #   scripts/kafka.sh env   [--name NAME]             print the cluster's env file
@@ -35,7 +38,8 @@
 #   KSCOPE_TEST_SCRAM_USER, KSCOPE_TEST_SCRAM_PASSWORD, KSCOPE_TEST_SCRAM_MECHANISM,
 #   KSCOPE_TEST_BROKERS, KSCOPE_TEST_CLUSTER, KSCOPE_TEST_CLUSTER_ID,
 #   KSCOPE_TEST_CONTROLLERS, KSCOPE_TEST_CLIENT_PROPERTIES, KSCOPE_TEST_PIDS,
-#   KSCOPE_TEST_CLUSTER_DIR, KSCOPE_KAFKA_LIBS, KSCOPE_KAFKA_VERSION
+#   KSCOPE_TEST_CLUSTER_DIR, KSCOPE_KAFKA_LIBS, KSCOPE_KAFKA_VERSION,
+#   KSCOPE_TEST_BROKER_SETTINGS (the --set properties, space-separated; empty without any)
 # The same lines are the only thing `start` prints on stdout (progress goes to stderr).
 #
 # Environment knobs:
@@ -466,6 +470,10 @@ num.recovery.threads.per.data.dir=1
 log.cleaner.dedupe.buffer.size=16777216
 broker.heartbeat.interval.ms=500
 EOF
+        if ((${#BROKER_SETTINGS[@]})); then
+            # Java properties: the last occurrence of a key wins.
+            { echo; echo "# start --set"; printf '%s\n' "${BROKER_SETTINGS[@]}"; } >>"$node/server.properties"
+        fi
     done
 }
 
@@ -603,6 +611,7 @@ KSCOPE_TEST_PIDS=$node_pids
 KSCOPE_TEST_CLUSTER_DIR=$dir
 KSCOPE_KAFKA_LIBS=$LIBS
 KSCOPE_KAFKA_VERSION=$KAFKA_VERSION
+KSCOPE_TEST_BROKER_SETTINGS=${BROKER_SETTINGS[*]}
 EOF
     if ! secure_listener_ok "$dir/env.tmp"; then
         print_log_tails "$dir"
@@ -610,6 +619,15 @@ EOF
         die "kafka cluster '$name' is up but a SCRAM login over SASL_SSL on $secure failed"
     fi
     mv -f "$dir/env.tmp" "$dir/env"
+}
+
+# Broker properties from `start --set KEY=VALUE`, in the order given.
+BROKER_SETTINGS=()
+
+add_broker_setting() {
+    [[ $1 =~ ^[A-Za-z0-9._-]+=[^[:space:]]*$ ]] ||
+        die "--set needs KEY=VALUE (a broker property, no spaces), got '$1'"
+    BROKER_SETTINGS+=("$1")
 }
 
 cmd_start() {
@@ -620,9 +638,12 @@ cmd_start() {
         --brokers=*) n=${1#*=}; shift ;;
         --name) name=${2:-}; shift 2 || die "--name needs a value" ;;
         --name=*) name=${1#*=}; shift ;;
-        *) die "start: unknown argument '$1' (usage: start [--brokers N] [--name NAME])" ;;
+        --set) add_broker_setting "${2:-}"; shift 2 || die "--set needs KEY=VALUE" ;;
+        --set=*) add_broker_setting "${1#*=}"; shift ;;
+        *) die "start: unknown argument '$1' (usage: start [--brokers N] [--name NAME] [--set KEY=VALUE]...)" ;;
         esac
     done
+    local settings="${BROKER_SETTINGS[*]}"
     [[ -z $n || $n =~ ^[1-9]$ ]] || die "--brokers must be 1..9, got '$n'"
     if [[ -z $name ]]; then name=$(default_name "${n:-1}"); fi
     valid_name "$name"
@@ -639,6 +660,10 @@ cmd_start() {
         running=$(kv "$dir/env" KSCOPE_TEST_BROKERS)
         [[ $running == "$n" ]] ||
             die "cluster '$name' is already running with $running broker(s), not $n; stop it first"
+        local running_settings
+        running_settings=$(kv "$dir/env" KSCOPE_TEST_BROKER_SETTINGS)
+        [[ $running_settings == "$settings" ]] ||
+            die "cluster '$name' is already running with broker settings '${running_settings}', not '${settings}'; stop it first"
         say "cluster '$name' already running"
         cat "$dir/env"
         return 0

@@ -10,6 +10,7 @@ pub mod kafka;
 pub mod metrics;
 pub mod model;
 pub mod offsets;
+pub mod private_file;
 pub mod record;
 pub mod runtime;
 pub mod ui;

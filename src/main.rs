@@ -37,16 +37,14 @@ fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::new(filter);
     match std::env::var_os("KSCOPE_LOG_FILE") {
         Some(path) => {
-            if let Ok(file) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-            {
-                tracing_subscriber::fmt()
+            // Owner-only, and never through a link planted at the path.
+            match kscope::private_file::open_append(std::path::Path::new(&path), "log file") {
+                Ok(file) => tracing_subscriber::fmt()
                     .with_env_filter(filter)
                     .with_ansi(false)
                     .with_writer(std::sync::Mutex::new(file))
-                    .init();
+                    .init(),
+                Err(e) => eprintln!("kscope: warning: not logging: {e}"),
             }
         }
         None => tracing_subscriber::fmt()

@@ -721,13 +721,27 @@ async fn undo_restores_exactly_and_every_reset_is_audited() {
     assert_eq!(restored.remove(&(topic.clone(), 2)), Some(Some(10)));
     assert_eq!(restored, original);
 
-    // Three executed resets, three audit lines with before and after per partition.
+    // Three executed resets: each an intent line written before the commit and an outcome line
+    // after it, with the same id; the outcome has before and after per partition.
     let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
-    let lines: Vec<Value> = audit
+    let all: Vec<Value> = audit
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 3, "{audit}");
+    assert_eq!(all.len(), 6, "{audit}");
+    for pair in all.chunks(2) {
+        assert_eq!(pair[0]["phase"], "intent", "{audit}");
+        assert_eq!(pair[1]["phase"], "outcome", "{audit}");
+        assert_eq!(pair[0]["id"], pair[1]["id"], "{audit}");
+        assert_eq!(pair[0]["group"], group.as_str());
+    }
+    assert_ne!(all[0]["id"], all[2]["id"]);
+    let intent = &all[2];
+    assert_eq!(intent["mode"], "to-latest");
+    assert_eq!(intent["partitions"][0]["before"], 3);
+    assert_eq!(intent["partitions"][0]["target"], 10);
+    assert!(intent.get("result").is_none(), "{intent}");
+    let lines: Vec<&Value> = all.iter().filter(|l| l["phase"] == "outcome").collect();
     let e = &lines[1];
     assert_eq!(e["group"], group.as_str());
     assert_eq!(e["mode"], "to-latest");

@@ -49,7 +49,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Args)]
+/// `Debug` hides the values of sensitive `-X` properties.
+#[derive(Clone, Args)]
 pub struct GlobalArgs {
     /// Bootstrap servers, HOST:PORT[,HOST:PORT...]
     #[arg(short = 'b', long, global = true, env = "KSCOPE_BOOTSTRAP")]
@@ -84,6 +85,22 @@ pub struct GlobalArgs {
     /// Output format
     #[arg(short = 'o', long, global = true, env = "KSCOPE_OUTPUT", value_enum, default_value_t = Output::Table)]
     pub output: Output,
+}
+
+impl std::fmt::Debug for GlobalArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GlobalArgs")
+            .field("bootstrap", &self.bootstrap)
+            .field("context", &self.context)
+            .field("config_file", &self.config_file)
+            .field("property", &config::RedactedProperties(&self.property))
+            .field("command_config", &self.command_config)
+            .field("read_only", &self.read_only)
+            .field("timeout", &self.timeout)
+            .field("theme", &self.theme)
+            .field("output", &self.output)
+            .finish()
+    }
 }
 
 pub(crate) fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
@@ -131,13 +148,24 @@ impl GlobalArgs {
     pub fn settings(&self) -> Result<ConnectionSettings> {
         let opts = self.connect_options();
         let (file, _) = config::load_config(opts.config_file.as_deref())?;
-        config::resolve(&opts, &file)
+        resolve(&opts, &file)
     }
 
     /// A client whose calls all end within the command's `--timeout`.
     pub fn client(&self) -> Result<KafkaClient> {
         budget_client(self.settings()?)
     }
+}
+
+/// Resolves the connection, with one warning line on stderr for the user's properties that
+/// kscope keeps for itself (the client layer ignores them whoever makes a client).
+pub fn resolve(opts: &ConnectOptions, file: &config::RawConfig) -> Result<ConnectionSettings> {
+    let settings = config::resolve(opts, file)?;
+    if let Some(w) = crate::kafka::safety::ignored_properties_warning(&settings) {
+        eprintln!("kscope: warning: {w}");
+        tracing::warn!("{w}");
+    }
+    Ok(settings)
 }
 
 /// A client for one command: `--timeout` is one budget for every request the command makes,
@@ -171,16 +199,10 @@ async fn bounded(
 /// How far past `--timeout` a bounded command may run before it is cut off.
 const GUARD_MARGIN: Duration = Duration::from_secs(2);
 
-/// Refuses a mutation in a read-only context.
+/// Refuses a mutation in a read-only context before anything else is done (the client layer
+/// refuses it again, whoever calls it).
 pub fn ensure_writable(settings: &ConnectionSettings, action: &str) -> Result<()> {
-    if settings.read_only {
-        Err(Error::ReadOnly(format!(
-            "{action}: {} is read-only",
-            settings.describe()
-        )))
-    } else {
-        Ok(())
-    }
+    crate::kafka::check_writable(settings, action).map(|_| ())
 }
 
 /// Runs a subcommand and returns the exit code.
@@ -209,5 +231,28 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn debug_of_the_command_line_hides_secrets() {
+        let cli = Cli::try_parse_from([
+            "kscope",
+            "-X",
+            "sasl.password=hunter2",
+            "-X",
+            "sasl.jaas.config=x password=\"hunter3\"",
+            "-X",
+            "client.id=me",
+            "topics",
+        ])
+        .unwrap();
+        for dbg in [
+            format!("{cli:?}"),
+            format!("{:?}", cli.global.connect_options()),
+        ] {
+            assert!(!dbg.contains("hunter"), "{dbg}");
+            assert!(dbg.contains("client.id=me"), "{dbg}");
+            assert!(dbg.contains("sasl.password=<redacted>"), "{dbg}");
+        }
     }
 }

@@ -37,8 +37,8 @@ A target outside the log is clamped to it, with a warning on that partition.
 --execute refuses while the group has active members (exit 6) or in a read-only context (exit 4).
 It writes an undo file first (the committed offsets, as a plan file) and prints the command that
 restores them, commits every partition in one request, reads them back and says which changed.
-A reset that applied to some partitions only exits 7. Every executed reset is appended to
-audit.jsonl in kscope's data dir (KSCOPE_DATA_DIR).
+A reset that applied to some partitions only exits 7. Every executed reset is recorded in
+audit.jsonl in kscope's data dir (KSCOPE_DATA_DIR): its intent before the commit, its outcome after.
 
 Plan files are Kafka's CSV (topic,partition,offset lines), so they move between kscope and
 kafka-consumer-groups --reset-offsets --export / --from-file.";

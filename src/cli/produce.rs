@@ -8,7 +8,7 @@ use futures::StreamExt;
 use super::output::{emit, Output};
 use super::{ensure_writable, GlobalArgs};
 use crate::error::{exit, Error, Result};
-use crate::kafka::produce::{Acks, OutRecord, Producer};
+use crate::kafka::produce::{Acks, OutRecord};
 
 #[derive(Debug, Args)]
 pub struct ProduceArgs {
@@ -55,9 +55,9 @@ pub async fn run(g: &GlobalArgs, a: ProduceArgs) -> Result<i32> {
         .map(|h| parse_header(h))
         .collect::<Result<Vec<_>>>()?;
     // Refuse an unknown topic or partition before sending anything (and never auto-create one).
-    let partitions = super::budget_client(settings.clone())?
-        .partitions(&a.topic)
-        .await?;
+    let client = super::budget_client(settings.clone())?;
+    let writer = client.writer(&format!("produce to '{}'", a.topic))?;
+    let partitions = client.partitions(&a.topic).await?;
     if let Some(p) = a.partition {
         if !partitions.contains(&p) {
             return Err(Error::NotFound(format!(
@@ -67,7 +67,7 @@ pub async fn run(g: &GlobalArgs, a: ProduceArgs) -> Result<i32> {
             )));
         }
     }
-    let producer = Producer::new(&settings, a.acks)?;
+    let producer = writer.producer(a.acks)?;
     let make = |line: Vec<u8>| -> OutRecord {
         let (key, value) = match &a.key_separator {
             Some(sep) => match find(&line, sep.as_bytes()) {

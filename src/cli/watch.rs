@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::output::{emit, json_text, opt, table, Output};
 use super::{ensure_writable, parse_duration, Cli, GlobalArgs};
-use crate::config::{self, ConnectionSettings};
+use crate::config;
 use crate::error::{Error, Result};
 use crate::kafka::produce::{Acks, OutRecord, Producer};
 use crate::kafka::{KafkaClient, SampleFilter};
@@ -118,7 +118,7 @@ struct Watch {
 async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
     let opts = g.connect_options();
     let (file, path) = config::load_config(opts.config_file.as_deref())?;
-    let settings = config::resolve(&opts, &file)?;
+    let settings = super::resolve(&opts, &file)?;
     if let Some(topic) = &a.alerts_topic {
         ensure_writable(&settings, &format!("publish alerts to '{topic}'"))?;
     }
@@ -138,7 +138,7 @@ async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
     let interval = Duration::from_millis(mc.interval.unsigned_abs());
     let client = KafkaClient::new(settings.clone())?;
     let publisher = match &a.alerts_topic {
-        Some(topic) => Some((publisher(&client, &settings, topic).await?, topic.clone())),
+        Some(topic) => Some((publisher(&client, topic).await?, topic.clone())),
         None => None,
     };
     let filter = SampleFilter {
@@ -169,13 +169,10 @@ async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
 }
 
 /// A producer for alert events, after making sure the topic exists.
-async fn publisher(
-    client: &KafkaClient,
-    settings: &ConnectionSettings,
-    topic: &str,
-) -> Result<Producer> {
+async fn publisher(client: &KafkaClient, topic: &str) -> Result<Producer> {
+    let writer = client.writer(&format!("publish alerts to '{topic}'"))?;
     client.partitions(topic).await?;
-    Producer::new(settings, Acks::All)
+    writer.producer(Acks::All)
 }
 
 async fn check_once(

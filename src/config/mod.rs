@@ -7,6 +7,7 @@
 
 mod alerts;
 mod java;
+mod redact;
 mod secret;
 
 use std::collections::BTreeMap;
@@ -63,8 +64,8 @@ pub struct RawConsole {
     pub tail_session_gap: Option<String>,
 }
 
-/// One named cluster in `config.toml`.
-#[derive(Debug, Default, Clone, Deserialize)]
+/// One named cluster in `config.toml`. `Debug` hides the values of sensitive properties.
+#[derive(Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawContext {
     pub bootstrap: Option<String>,
@@ -91,8 +92,52 @@ pub struct RawContext {
     pub metrics: Option<RawMetrics>,
 }
 
+impl std::fmt::Debug for RawContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawContext")
+            .field("bootstrap", &self.bootstrap)
+            .field("read_only", &self.read_only)
+            .field("properties", &RedactedMap(&self.properties))
+            .field("command_config", &self.command_config)
+            .field("password", &self.password)
+            .field("groups", &self.groups)
+            .field("timeout", &self.timeout)
+            .field("theme", &self.theme)
+            .field("alerts", &self.alerts)
+            .field("metrics", &self.metrics)
+            .finish()
+    }
+}
+
+/// A property map in `Debug` with sensitive values hidden.
+pub struct RedactedMap<'a>(pub &'a BTreeMap<String, String>);
+
+impl std::fmt::Debug for RedactedMap<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (k, Secret::new(k, v.clone()))))
+            .finish()
+    }
+}
+
+/// `-X key=value` arguments in `Debug` with sensitive values hidden.
+pub struct RedactedProperties<'a>(pub &'a [String]);
+
+impl std::fmt::Debug for RedactedProperties<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|kv| match kv.split_once('=') {
+                Some((k, v)) => format!("{k}={}", Secret::new(k, v.to_string()).shown()),
+                None if is_sensitive_key(kv) => "<redacted>".to_string(),
+                None => kv.clone(),
+            }))
+            .finish()
+    }
+}
+
 /// Connection options from the command line (and their `KSCOPE_*` environment variables).
-#[derive(Debug, Default, Clone)]
+/// `Debug` hides the values of sensitive `-X` properties.
+#[derive(Default, Clone)]
 pub struct ConnectOptions {
     pub bootstrap: Option<String>,
     pub context: Option<String>,
@@ -101,6 +146,20 @@ pub struct ConnectOptions {
     pub command_config: Option<PathBuf>,
     pub read_only: bool,
     pub timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("bootstrap", &self.bootstrap)
+            .field("context", &self.context)
+            .field("config_file", &self.config_file)
+            .field("properties", &RedactedProperties(&self.properties))
+            .field("command_config", &self.command_config)
+            .field("read_only", &self.read_only)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// Everything the client layer needs to connect, with secrets kept out of `Debug`.
@@ -198,10 +257,12 @@ pub fn parse_config(text: &str, path: &Path) -> Result<RawConfig> {
                 format!(":{line}:{col}")
             })
             .unwrap_or_default();
+        // The parser quotes what it could not read, which may be a password.
+        let message = redact::redact_parse_message(text, e.message().trim());
         Error::config(format!(
             "invalid config file {}{position}: {}",
             path.display(),
-            e.message().trim().replace('\n', " ")
+            message.replace('\n', " ")
         ))
     })
 }
@@ -213,51 +274,42 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Resolves command-line options and the config file into connection settings.
+/// Resolves command-line options, the environment and the config file into connection
+/// settings.
 pub fn resolve(opts: &ConnectOptions, config: &RawConfig) -> Result<ConnectionSettings> {
+    resolve_with_env(opts, config, &|k| std::env::var(k).ok())
+}
+
+/// [`resolve`] with the environment as a lookup (tests give their own).
+pub fn resolve_with_env(
+    opts: &ConnectOptions,
+    config: &RawConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ConnectionSettings> {
     let context_name = opts.context.clone().or_else(|| match opts.bootstrap {
         // An explicit -b means an ad-hoc connection, unless a context is also named.
         Some(_) => None,
         None => config.default_context.clone(),
     });
     let context = match &context_name {
-        Some(name) => Some(config.contexts.get(name).cloned().ok_or_else(|| {
-            let known: Vec<&str> = config.contexts.keys().map(String::as_str).collect();
-            Error::config(format!(
-                "unknown context '{name}'; known contexts: {}",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ))
-        })?),
-        None => None,
+        Some(name) => find_context(config, name)?,
+        None => RawContext::default(),
     };
-    let context = context.unwrap_or_default();
+    let (mut bootstrap, mut props) = context_connection(context_name.as_deref(), &context)?;
 
-    let mut props: BTreeMap<String, String> = BTreeMap::new();
-    let mut bootstrap = context.bootstrap.clone();
-    props.extend(context.properties.clone());
-    for file in context
-        .command_config
-        .iter()
-        .chain(opts.command_config.iter())
-    {
+    // What the command line and the environment add belongs to the cluster named there only
+    // (`:ctx` in the console does not carry it to another context: see `resolve_context`).
+    if let Some(file) = &opts.command_config {
         let (file_bootstrap, file_props) = read_command_config(file)?;
         if file_bootstrap.is_some() {
             bootstrap = file_bootstrap;
         }
         props.extend(file_props);
     }
-    if let Some(source) = &context.password {
-        let who = context_name.as_deref().unwrap_or("?");
-        props.insert("sasl.password".into(), source.resolve(who)?);
-    }
-    if let Ok(user) = std::env::var("KSCOPE_SASL_USERNAME") {
+    if let Some(user) = env("KSCOPE_SASL_USERNAME") {
         props.insert("sasl.username".into(), user);
     }
-    if let Ok(password) = std::env::var("KSCOPE_SASL_PASSWORD") {
+    if let Some(password) = env("KSCOPE_SASL_PASSWORD") {
         props.insert("sasl.password".into(), password);
     }
     for kv in &opts.properties {
@@ -270,6 +322,85 @@ pub fn resolve(opts: &ConnectOptions, config: &RawConfig) -> Result<ConnectionSe
     if let Some(b) = &opts.bootstrap {
         bootstrap = Some(b.clone());
     }
+    let carried = CarriedOptions {
+        read_only: opts.read_only,
+        timeout: opts.timeout,
+    };
+    settings(context_name, &context, bootstrap, props, carried)
+}
+
+/// What switching context in the console (`:ctx NAME`) keeps from the command line: only what
+/// neither says where to connect nor how to authenticate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CarriedOptions {
+    /// `--read-only` only ever takes rights away, so it stays.
+    pub read_only: bool,
+    pub timeout: Option<Duration>,
+}
+
+impl ConnectOptions {
+    pub fn carried(&self) -> CarriedOptions {
+        CarriedOptions {
+            read_only: self.read_only,
+            timeout: self.timeout,
+        }
+    }
+}
+
+/// Resolves a context from the config file alone, plus `carried`: no `-b`, `-X`,
+/// `--command-config` or `KSCOPE_SASL_*`, which were given for another cluster.
+pub fn resolve_context(
+    name: &str,
+    carried: CarriedOptions,
+    config: &RawConfig,
+) -> Result<ConnectionSettings> {
+    let context = find_context(config, name)?;
+    let (bootstrap, props) = context_connection(Some(name), &context)?;
+    settings(Some(name.to_string()), &context, bootstrap, props, carried)
+}
+
+fn find_context(config: &RawConfig, name: &str) -> Result<RawContext> {
+    config.contexts.get(name).cloned().ok_or_else(|| {
+        let known: Vec<&str> = config.contexts.keys().map(String::as_str).collect();
+        Error::config(format!(
+            "unknown context '{name}'; known contexts: {}",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ))
+    })
+}
+
+/// A context's own bootstrap and properties: its `properties`, its `command_config` file, then
+/// its `password`.
+fn context_connection(
+    name: Option<&str>,
+    context: &RawContext,
+) -> Result<(Option<String>, BTreeMap<String, String>)> {
+    let mut bootstrap = context.bootstrap.clone();
+    let mut props = context.properties.clone();
+    if let Some(file) = &context.command_config {
+        let (file_bootstrap, file_props) = read_command_config(file)?;
+        if file_bootstrap.is_some() {
+            bootstrap = file_bootstrap;
+        }
+        props.extend(file_props);
+    }
+    if let Some(source) = &context.password {
+        props.insert("sasl.password".into(), source.resolve(name.unwrap_or("?"))?);
+    }
+    Ok((bootstrap, props))
+}
+
+fn settings(
+    context_name: Option<String>,
+    context: &RawContext,
+    bootstrap: Option<String>,
+    props: BTreeMap<String, String>,
+    carried: CarriedOptions,
+) -> Result<ConnectionSettings> {
     let bootstrap = bootstrap.filter(|b| !b.trim().is_empty()).ok_or_else(|| {
         Error::config(
             "no bootstrap servers: pass -b HOST:PORT, --context NAME, or set default_context in config.toml"
@@ -277,7 +408,7 @@ pub fn resolve(opts: &ConnectOptions, config: &RawConfig) -> Result<ConnectionSe
         )
     })?;
 
-    let timeout = match (&opts.timeout, &context.timeout) {
+    let timeout = match (&carried.timeout, &context.timeout) {
         (Some(t), _) => *t,
         (None, Some(t)) => humantime::parse_duration(t).map_err(|e| {
             Error::config(format!(
@@ -297,7 +428,7 @@ pub fn resolve(opts: &ConnectOptions, config: &RawConfig) -> Result<ConnectionSe
                 (k, s)
             })
             .collect(),
-        read_only: opts.read_only || context.read_only,
+        read_only: carried.read_only || context.read_only,
         timeout,
         known_groups: context.groups.clone(),
         theme: context.theme.clone(),
@@ -416,6 +547,94 @@ mod tests {
         );
         assert!(parse_property("novalue").is_err());
         assert!(parse_property("=x").is_err());
+    }
+
+    /// Whatever shape the mistake has, a parse error never quotes a password, and still names
+    /// the file and line.
+    #[test]
+    fn parse_errors_never_show_a_secret() {
+        let cases: &[(&str, usize)] = &[
+            // A bare string where a source is expected: toml says "unknown variant `hunter2`".
+            ("[contexts.a]\npassword = \"hunter2\"\n", 2),
+            // Bad type.
+            ("[contexts.a]\npassword = { value = 1234567890 }\n", 2),
+            ("[contexts.a.properties]\n\"sasl.password\" = 1234567890\n", 2),
+            ("[contexts.a.password]\nvalue = 1234567890\n", 2),
+            ("[contexts.a]\npassword = [\"hunter2\"]\n", 2),
+            // Duplicate key.
+            (
+                "[contexts.a]\npassword = { value = \"hunter2\" }\npassword = { value = \"hunter2\" }\n",
+                3,
+            ),
+            (
+                "[contexts.a.properties]\n\"sasl.password\" = \"hunter2\"\n\"sasl.password\" = \"hunter2\"\n",
+                3,
+            ),
+            // Unterminated strings on the password line.
+            ("[contexts.a]\npassword = { value = \"hunter2 }\n", 2),
+            ("[contexts.a.properties]\n\"sasl.password\" = 'hunter2\n", 2),
+            ("[contexts.a.properties]\n\"ssl.key.password\" = \"\"\"hunter2\nhunter2b\n", 4),
+            // Unquoted, and a bad escape inside it.
+            ("[contexts.a.properties]\n\"sasl.password\" = hunter2\n", 2),
+            ("[contexts.a]\npassword = { value = \"hunt\\qer2\" }\n", 2),
+            // The wrong source name, and two sources.
+            ("[contexts.a]\npassword = { vaule = \"hunter2\" }\n", 2),
+            ("[contexts.a]\npassword = { value = \"hunter2\", env = \"X\" }\n", 2),
+            (
+                "[contexts.a]\npassword = { command = \"echo hunter2\", value = \"hunter2\" }\n",
+                2,
+            ),
+        ];
+        for (text, line) in cases {
+            let e = parse_config(text, Path::new("/x/config.toml"))
+                .unwrap_err()
+                .to_string();
+            for secret in ["hunter", "unt", "1234567890", "qer2"] {
+                assert!(!e.contains(secret), "{text:?} gave: {e}");
+            }
+            assert!(
+                e.starts_with(&format!("invalid config file /x/config.toml:{line}:")),
+                "{text:?} gave: {e}"
+            );
+        }
+        // Mistakes elsewhere keep the parser's words.
+        let e = parse_config(
+            "[contexts.a]\npassword = { env = \"PW\" }\ntimeout = 5\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("invalid type: integer `5`, expected a string"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn debug_of_config_types_hides_secrets() {
+        let c = cfg("[contexts.a]\nbootstrap = \"a:1\"\npassword = { value = \"hunter2\" }\n\
+                     [contexts.a.properties]\n\"sasl.password\" = \"hunter3\"\n\"sasl.jaas.config\" = \"x password=hunter4\"\n\"client.id\" = \"me\"\n\
+                     [contexts.b]\npassword = { command = \"echo hunter5\" }\n\
+                     [contexts.c]\npassword = { env = \"KAFKA_PW\" }\n");
+        let dbg = format!("{c:?} {:?} {:?}", c.contexts["a"], c.contexts["b"].password);
+        assert!(!dbg.contains("hunter"), "{dbg}");
+        assert!(dbg.contains("\"client.id\": \"me\""), "{dbg}");
+        assert!(dbg.contains("KAFKA_PW"), "{dbg}");
+
+        let opts = ConnectOptions {
+            context: Some("a".into()),
+            properties: vec!["sasl.password=hunter6".into()],
+            ..Default::default()
+        };
+        let s = resolve_with_env(&opts, &c, &|_| None).unwrap();
+        let typo = ConnectOptions {
+            properties: vec!["ssl.key.password:hunter7".into()],
+            ..Default::default()
+        };
+        let dbg = format!("{opts:?} {typo:?} {s:?} {:?}", s.properties);
+        assert!(!dbg.contains("hunter"), "{dbg}");
+        assert!(dbg.contains("a:1") && dbg.contains("me"), "{dbg}");
+        assert_eq!(s.properties["sasl.password"].expose(), "hunter6");
     }
 
     #[test]

@@ -53,8 +53,9 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Where a password comes from in `config.toml`.
-#[derive(Debug, Clone, Deserialize)]
+/// Where a password comes from in `config.toml`. `Debug` shows the variable's name but not
+/// the value or the command (which may hold the password itself, `echo ...`).
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum SecretSource {
     /// Read from an environment variable.
@@ -63,6 +64,16 @@ pub enum SecretSource {
     Command(String),
     /// Written in the file itself.
     Value(String),
+}
+
+impl fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretSource::Env(var) => f.debug_tuple("Env").field(var).finish(),
+            SecretSource::Command(_) => f.debug_tuple("Command").field(&"<redacted>").finish(),
+            SecretSource::Value(_) => f.debug_tuple("Value").field(&"<redacted>").finish(),
+        }
+    }
 }
 
 impl SecretSource {

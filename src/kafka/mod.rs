@@ -7,8 +7,10 @@ mod groups;
 pub mod native;
 pub mod produce;
 mod reads;
+pub mod safety;
 pub mod sampler;
 pub mod tail;
+mod write;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,7 +28,9 @@ use crate::error::{Error, Result};
 use crate::model::{ClusterInfo, GroupDetail, GroupSummary, Listing, TopicDetail, TopicSummary};
 pub use context::{clean_reason, KscopeContext, RequestsSent};
 pub use native::OffsetSpec;
+pub use safety::{check_writable, ClientRole, WriteAccess};
 pub use sampler::SampleFilter;
+pub use write::Writer;
 
 /// Topics whose names start with `__` are the broker's own (`__consumer_offsets`, ...).
 pub fn is_internal_topic(name: &str) -> bool {
@@ -71,20 +75,41 @@ pub const KEY_TOPIC_CONFIGS: &[&str] = &[
     "min.insync.replicas",
 ];
 
-/// Builds a librdkafka config from resolved settings plus per-client extras.
-pub fn client_config(settings: &ConnectionSettings, extra: &[(&str, &str)]) -> ClientConfig {
+/// Builds a librdkafka config from resolved settings and the client's own properties (`own`).
+///
+/// Order, last wins: kscope's defaults, `own` properties that are not reserved for the role,
+/// the user's properties (minus the reserved ones), then the reserved ones: `own` values for
+/// them and what [`safety::forced`] says. So a user's property can tune a client but never
+/// make it create a topic, join or commit for a group (see `safety`).
+pub fn client_config(
+    settings: &ConnectionSettings,
+    role: ClientRole,
+    own: &[(&str, &str)],
+) -> ClientConfig {
     let mut cfg = ClientConfig::new();
     cfg.set("bootstrap.servers", &settings.bootstrap);
-    // Never create a topic by asking about it (librdkafka's producer default is to allow it).
-    cfg.set("allow.auto.create.topics", "false");
     cfg.set("client.id", "kscope");
     let ms = settings.timeout.as_millis().to_string();
     cfg.set("socket.timeout.ms", &ms);
-    for (k, v) in extra {
-        cfg.set(*k, *v);
+    for (k, v) in own {
+        if !safety::is_reserved(role, k) {
+            cfg.set(*k, *v);
+        }
     }
     for (k, v) in &settings.properties {
-        cfg.set(k, v.expose());
+        if safety::is_reserved(role, k) {
+            tracing::warn!("ignoring client property '{k}': kscope sets it itself");
+        } else {
+            cfg.set(k, v.expose());
+        }
+    }
+    for (k, v) in own {
+        if safety::is_reserved(role, k) {
+            cfg.set(*k, *v);
+        }
+    }
+    for (k, v) in safety::forced(role) {
+        cfg.set(k, v);
     }
     // The `feature` debug context logs each broker's ApiVersions, which is how kscope learns
     // which APIs a broker lacks (the context parses those lines; they are not shown).
@@ -99,11 +124,15 @@ pub fn client_config(settings: &ConnectionSettings, extra: &[(&str, &str)]) -> C
 
 /// Creates any rdkafka client with our context, turning config errors into one clear line
 /// that never shows a secret.
-pub fn create_client<T>(settings: &ConnectionSettings, extra: &[(&str, &str)]) -> Result<T>
+pub fn create_client<T>(
+    settings: &ConnectionSettings,
+    role: ClientRole,
+    own: &[(&str, &str)],
+) -> Result<T>
 where
     T: FromClientConfigAndContext<KscopeContext>,
 {
-    client_config(settings, extra)
+    client_config(settings, role, own)
         .create_with_context(KscopeContext::new())
         .map_err(config_error)
 }
@@ -171,7 +200,11 @@ impl KafkaClient {
         // A consumer-type handle with a group id it never joins: librdkafka 2.12 dereferences
         // the handle's group when an OffsetFetch answer says NOT_COORDINATOR, and a producer
         // handle has none (librdkafka issue 5040). Nothing subscribes or commits under it.
-        let config = client_config(&settings, &[("group.id", "kscope-admin")]);
+        let config = client_config(
+            &settings,
+            ClientRole::Admin,
+            &[("group.id", "kscope-admin")],
+        );
         let native: NativeClientConfig = config.create_native_config().map_err(config_error)?;
         let client = Client::new(
             &config,
@@ -294,6 +327,7 @@ impl KafkaClient {
         .await
     }
 
+    /// Creates a topic; refused (`Error::ReadOnly`) by a read-only client. See [`Writer`].
     pub async fn create_topic(
         &self,
         name: &str,
@@ -301,14 +335,16 @@ impl KafkaClient {
         replication_factor: Option<i32>,
         configs: Vec<(String, String)>,
     ) -> Result<()> {
-        let name = name.to_string();
-        self.call(move |i| i.create_topic(&name, partitions, replication_factor, &configs))
+        self.writer(&format!("create topic '{name}'"))?
+            .create_topic(name, partitions, replication_factor, configs)
             .await
     }
 
+    /// Deletes a topic; refused (`Error::ReadOnly`) by a read-only client. See [`Writer`].
     pub async fn delete_topic(&self, name: &str) -> Result<()> {
-        let name = name.to_string();
-        self.call(move |i| i.delete_topic(&name)).await
+        self.writer(&format!("delete topic '{name}'"))?
+            .delete_topic(name)
+            .await
     }
 
     /// Log start and end of each partition; a partition whose leader did not answer is
@@ -338,14 +374,15 @@ impl KafkaClient {
         self.call(move |i| i.group(&group, topic.as_deref())).await
     }
 
-    /// Commits offsets for a group from outside it (the group must have no active members).
+    /// Commits offsets for a group from outside it (the group must have no active members);
+    /// refused (`Error::ReadOnly`) by a read-only client. See [`Writer`].
     pub async fn alter_group_offsets(
         &self,
         group: &str,
         offsets: Vec<(String, i32, i64)>,
     ) -> Result<Vec<native::TpResult>> {
-        let group = group.to_string();
-        self.call(move |i| native::alter_group_offsets(i.raw(), &group, &offsets, i.timeout()))
+        self.writer(&format!("commit offsets of group '{group}'"))?
+            .alter_group_offsets(group, offsets)
             .await
     }
 
@@ -507,56 +544,5 @@ impl Call<'_> {
             self.metadata(None)?;
         }
         Ok(())
-    }
-
-    fn create_topic(
-        &self,
-        name: &str,
-        partitions: i32,
-        replication_factor: Option<i32>,
-        configs: &[(String, String)],
-    ) -> Result<()> {
-        self.connected()?;
-        self.require(api::CREATE_TOPICS)?;
-        // -1 lets the broker apply its default.replication.factor.
-        native::create_topic(
-            self.raw(),
-            name,
-            partitions,
-            replication_factor.unwrap_or(-1),
-            configs,
-            self.timeout(),
-        )?;
-        // The controller has the topic; the broker that answers metadata may learn of it a
-        // moment later. Return when it is usable, so `create` then `produce` just works.
-        let deadline = std::time::Instant::now() + self.timeout();
-        loop {
-            match self.metadata(Some(name)) {
-                Ok(md)
-                    if md.topics().iter().any(|t| {
-                        t.name() == name && t.partitions().len() == partitions as usize
-                    }) =>
-                {
-                    return Ok(())
-                }
-                Ok(_) | Err(Error::NotFound(_)) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(100))
-                }
-                Ok(_) | Err(Error::NotFound(_)) => {
-                    return Err(Error::kafka(format!(
-                        "topic '{name}' was created but is not in the metadata after {}",
-                        humantime::format_duration(self.timeout())
-                    )))
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    fn delete_topic(&self, name: &str) -> Result<()> {
-        // Fails with NotFound before asking the controller.
-        self.metadata(Some(name))?;
-        self.require(api::DELETE_TOPICS)?;
-        native::delete_topic(self.raw(), name, self.timeout())
     }
 }

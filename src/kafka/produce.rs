@@ -8,6 +8,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::util::Timeout;
 use serde::Serialize;
 
+use super::safety::{ClientRole, WriteAccess};
 use super::{create_client, KscopeContext};
 use crate::config::ConnectionSettings;
 use crate::error::{Error, Result};
@@ -63,16 +64,22 @@ pub struct Delivery {
     pub offset: Option<i64>,
 }
 
+/// A producer. Only a [`Writer`](super::Writer) makes one, so a read-only context has none.
 pub struct Producer {
     inner: FutureProducer<KscopeContext>,
     timeout: Duration,
 }
 
 impl Producer {
-    pub fn new(settings: &ConnectionSettings, acks: Acks) -> Result<Self> {
+    pub(super) fn new(
+        _access: &WriteAccess,
+        settings: &ConnectionSettings,
+        acks: Acks,
+    ) -> Result<Self> {
         let timeout_ms = settings.timeout.as_millis().to_string();
         let inner: FutureProducer<KscopeContext> = create_client(
             settings,
+            ClientRole::Producer,
             &[
                 ("acks", acks.as_config()),
                 ("message.timeout.ms", &timeout_ms),

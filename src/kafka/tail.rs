@@ -13,7 +13,7 @@ use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, Timestamp, TopicPartitionList};
 
-use super::{create_client, KafkaClient, KscopeContext, OffsetSpec};
+use super::{create_client, ClientRole, KafkaClient, KscopeContext, OffsetSpec};
 use crate::config::ConnectionSettings;
 use crate::error::{Error, Result};
 use crate::record::{RecordRef, StartPosition, TimestampKind};
@@ -175,8 +175,10 @@ pub struct TailSummary {
 
 impl Tail {
     pub fn start(settings: &ConnectionSettings, plan: TailPlan, until_end: bool) -> Result<Tail> {
+        // The group settings are kscope's whatever the user's properties say (see `safety`).
         let consumer: BaseConsumer<KscopeContext> = create_client(
             settings,
+            ClientRole::Tail,
             &[
                 // librdkafka's assign() needs a group id; nothing joins or commits under it.
                 ("group.id", "kscope-tail"),

@@ -18,6 +18,7 @@ use super::engine::{
 use crate::config::{self, ConnectionSettings};
 use crate::error::{Error, ErrorKind, Result};
 use crate::kafka::{KafkaClient, OffsetSpec, PartitionOffsets, TopicPartition};
+use crate::private_file;
 
 /// Runs a read again while the group coordinator is unavailable (starting, moving, away), for
 /// what is left of the client's budget. The client already asks again inside one call; this
@@ -309,13 +310,7 @@ pub async fn apply(
     opts: &ApplyOptions,
 ) -> Result<ApplyReport> {
     let settings = client.settings().clone();
-    if settings.read_only {
-        return Err(Error::ReadOnly(format!(
-            "reset offsets of group '{}': {} is read-only",
-            plan.group,
-            settings.describe()
-        )));
-    }
+    let writer = client.writer(&format!("reset offsets of group '{}'", plan.group))?;
     let commits = plan.commits();
     if commits.is_empty() {
         return Err(Error::usage(
@@ -351,7 +346,40 @@ pub async fn apply(
         )
     };
 
-    let commit = client
+    // The intent goes to the audit log before anything is sent, so a crash or a kill between
+    // here and the outcome line still leaves a trace of what was about to happen. If it cannot
+    // be written, nothing is changed.
+    let audit_path = opts.data_dir.join("audit.jsonl");
+    let audit_id = new_audit_id();
+    let intent = AuditIntent {
+        id: &audit_id,
+        phase: "intent",
+        time: &opts.now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        user: &opts.actor.user,
+        host: &opts.actor.host,
+        context: audit_context(&settings),
+        bootstrap: &settings.bootstrap,
+        group: &plan.group,
+        mode: &plan.mode,
+        undo_file: undo_file.as_deref().and_then(Path::to_str),
+        partitions: commits
+            .iter()
+            .map(|(t, p, target)| AuditTarget {
+                topic: t,
+                partition: *p,
+                before: before.get(&(t.clone(), *p)).copied(),
+                target: *target,
+            })
+            .collect(),
+    };
+    if let Err(e) = append_audit_line(&audit_path, &intent) {
+        if let Some(f) = &undo_file {
+            let _ = std::fs::remove_file(f);
+        }
+        return Err(Error::Io(format!("{e}; nothing was changed")));
+    }
+
+    let commit = writer
         .alter_group_offsets(&plan.group, commits.clone())
         .await;
     let (commit_errors, commit_error): (HashMap<TopicPartition, String>, Option<String>) =
@@ -471,8 +499,7 @@ pub async fn apply(
         audit_file: None,
         audit_error: None,
     };
-    let audit_path = opts.data_dir.join("audit.jsonl");
-    match append_audit(&audit_path, &settings, opts, &report) {
+    match append_audit(&audit_path, &audit_id, &settings, opts, &report) {
         Ok(()) => report.audit_file = Some(audit_path.display().to_string()),
         Err(e) => report.audit_error = Some(e),
     }
@@ -507,7 +534,7 @@ fn write_undo(
     rows: &[(&str, i32, i64)],
 ) -> std::result::Result<PathBuf, String> {
     let dir = opts.data_dir.join("undo");
-    std::fs::create_dir_all(&dir)
+    private_file::create_dir_all(&dir)
         .map_err(|e| format!("cannot create the undo directory {}: {e}", dir.display()))?;
     let stamp = opts.now.format("%Y%m%dT%H%M%S%.3fZ");
     let base = format!("{}-{stamp}{suffix}", file_safe(group));
@@ -519,24 +546,16 @@ fn write_undo(
             format!("{base}-{n}.csv")
         };
         let path = dir.join(name);
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path);
-        match file {
+        // Never over an existing file, and never through a link planted at the name.
+        match private_file::create_new(&path, "undo file") {
             Ok(mut f) => {
                 f.write_all(text.as_bytes())
                     .and_then(|_| f.sync_all())
                     .map_err(|e| format!("cannot write the undo file {}: {e}", path.display()))?;
                 return Ok(path);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(format!(
-                    "cannot write the undo file {}: {e}",
-                    path.display()
-                ))
-            }
+            Err(private_file::OpenError::Exists(_)) => continue,
+            Err(e) => return Err(e.to_string()),
         }
     }
     Err(format!(
@@ -609,8 +628,35 @@ struct AuditPartition<'a> {
     status: PartitionStatus,
 }
 
+/// The first line of a reset in the audit log, written before the commit is sent.
+#[derive(Serialize)]
+struct AuditIntent<'a> {
+    id: &'a str,
+    phase: &'a str,
+    time: &'a str,
+    user: &'a str,
+    host: &'a str,
+    context: String,
+    bootstrap: &'a str,
+    group: &'a str,
+    mode: &'a str,
+    undo_file: Option<&'a str>,
+    partitions: Vec<AuditTarget<'a>>,
+}
+
+#[derive(Serialize)]
+struct AuditTarget<'a> {
+    topic: &'a str,
+    partition: i32,
+    before: Option<i64>,
+    target: i64,
+}
+
+/// The second line of a reset, with the same `id`: what happened.
 #[derive(Serialize)]
 struct AuditEntry<'a> {
+    id: &'a str,
+    phase: &'a str,
     time: &'a str,
     user: &'a str,
     host: &'a str,
@@ -625,21 +671,33 @@ struct AuditEntry<'a> {
     partitions: Vec<AuditPartition<'a>>,
 }
 
-/// Appends one JSON line to the audit log, flushed to disk.
+/// An id that ties a reset's intent and outcome lines together.
+fn new_audit_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+fn audit_context(settings: &ConnectionSettings) -> String {
+    settings
+        .context
+        .clone()
+        .unwrap_or_else(|| settings.bootstrap.clone())
+}
+
+/// Appends the outcome line of a reset to the audit log.
 fn append_audit(
     path: &Path,
+    id: &str,
     settings: &ConnectionSettings,
     opts: &ApplyOptions,
     report: &ApplyReport,
 ) -> std::result::Result<(), String> {
     let entry = AuditEntry {
+        id,
+        phase: "outcome",
         time: &report.applied_at,
         user: &opts.actor.user,
         host: &opts.actor.host,
-        context: settings
-            .context
-            .clone()
-            .unwrap_or_else(|| settings.bootstrap.clone()),
+        context: audit_context(settings),
         bootstrap: &settings.bootstrap,
         group: &report.group,
         mode: &report.mode,
@@ -659,18 +717,15 @@ fn append_audit(
             })
             .collect(),
     };
+    append_audit_line(path, &entry)
+}
+
+/// Appends one JSON line to the audit log (0600, never through a link), flushed to disk.
+fn append_audit_line(path: &Path, entry: &impl Serialize) -> std::result::Result<(), String> {
     let mut line =
-        serde_json::to_string(&entry).map_err(|e| format!("cannot encode the audit entry: {e}"))?;
+        serde_json::to_string(entry).map_err(|e| format!("cannot encode the audit entry: {e}"))?;
     line.push('\n');
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|e| format!("cannot open the audit log {}: {e}", path.display()))?;
+    let mut f = private_file::open_append(path, "audit log").map_err(|e| e.to_string())?;
     f.write_all(line.as_bytes())
         .and_then(|_| f.sync_all())
         .map_err(|e| format!("cannot write the audit log {}: {e}", path.display()))
@@ -716,5 +771,57 @@ mod tests {
         assert!(a.ends_with("undo/g_1-20240102T030405.678Z.csv"), "{a:?}");
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "t,0,5\n");
         assert_eq!(std::fs::read_to_string(&b).unwrap(), "t,0,6\n");
+
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&a), 0o600);
+            assert_eq!(mode(&dir.path().join("undo")), 0o700);
+            // A link planted at the next free name is refused, not skipped or followed.
+            let target = dir.path().join("target.csv");
+            std::fs::write(&target, "keep\n").unwrap();
+            let next = dir.path().join("undo/g_1-20240102T030405.678Z-3.csv");
+            std::os::unix::fs::symlink(&target, &next).unwrap();
+            let e = write_undo(&opts, "g/1", "", &[("t", 0, 7)]).unwrap_err();
+            assert!(e.contains("symbolic link") && e.contains("-3.csv"), "{e}");
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep\n");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn audit_lines_are_private_and_never_follow_a_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data/audit.jsonl");
+        let line = serde_json::json!({"id": "1", "phase": "intent"});
+        append_audit_line(&path, &line).unwrap();
+        append_audit_line(&path, &serde_json::json!({"id": "1", "phase": "outcome"})).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "{\"id\":\"1\",\"phase\":\"intent\"}\n{\"id\":\"1\",\"phase\":\"outcome\"}\n"
+        );
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join("data")), 0o700);
+
+        let target = dir.path().join("elsewhere");
+        std::fs::write(&target, "").unwrap();
+        let planted = dir.path().join("audit.jsonl");
+        std::os::unix::fs::symlink(&target, &planted).unwrap();
+        let e = append_audit_line(&planted, &line).unwrap_err();
+        assert!(
+            e.contains("symbolic link") && e.contains("audit log"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
+    }
+
+    #[test]
+    fn audit_ids_differ() {
+        assert_ne!(new_audit_id(), new_audit_id());
+        assert_eq!(new_audit_id().len(), 16);
     }
 }

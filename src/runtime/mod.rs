@@ -224,14 +224,15 @@ pub fn log_to_file() -> Option<std::path::PathBuf> {
         Some(p) => std::path::PathBuf::from(p),
         None => crate::config::data_dir().ok()?.join("kscope.log"),
     };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).ok()?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .ok()?;
+    // Owner-only, and never through a link planted at the path.
+    let file = match crate::private_file::open_append(&path, "log file") {
+        Ok(f) => f,
+        Err(e) => {
+            // Printed before the console takes the terminal, so it stays visible after.
+            eprintln!("kscope: warning: not logging: {e}");
+            return None;
+        }
+    };
     let filter = tracing_subscriber::EnvFilter::try_new(
         std::env::var("KSCOPE_LOG").unwrap_or_else(|_| "info".into()),
     )

@@ -39,9 +39,26 @@ pub fn kafka3() -> &'static Kafka {
 
 /// Starts (or reuses) a cluster of its own, for tests that break it.
 pub fn start(name: &str, brokers: usize) -> Kafka {
+    start_with(name, brokers, &[])
+}
+
+/// Starts (or reuses) a cluster of its own whose brokers also get `settings` (`KEY=VALUE`
+/// broker properties, e.g. `auto.create.topics.enable=true`).
+pub fn start_with(name: &str, brokers: usize, settings: &[&str]) -> Kafka {
     let script = repo().join("scripts/kafka.sh");
+    let mut args = vec![
+        "start".to_string(),
+        "--brokers".into(),
+        brokers.to_string(),
+        "--name".into(),
+        name.to_string(),
+    ];
+    for s in settings {
+        args.push("--set".into());
+        args.push(s.to_string());
+    }
     let out = Command::new(&script)
-        .args(["start", "--brokers", &brokers.to_string(), "--name", name])
+        .args(&args)
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
     if !out.status.success() {
@@ -74,6 +91,13 @@ pub fn start(name: &str, brokers: usize) -> Kafka {
             .filter_map(|p| p.trim().parse().ok())
             .collect(),
     }
+}
+
+/// Stops a cluster started with `start`/`start_with` and deletes its data.
+pub fn stop(name: &str) {
+    let _ = Command::new(repo().join("scripts/kafka.sh"))
+        .args(["stop", "--name", name])
+        .output();
 }
 
 fn parse_env(path: &Path) -> HashMap<String, String> {
