@@ -148,7 +148,8 @@ fn asking_about_a_topic_never_creates_it() {
     let k = start_with(name, 1, &["auto.create.topics.enable=true"]);
     let topics = |k: &Kafka| -> Vec<String> {
         let out = kscope(k).args(["topics", "-o", "jsonl"]).output().unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
+        // 8: a topic created a moment ago may not have its offsets yet; its name is listed.
+        assert!(matches!(out.status.code(), Some(0 | 8)), "{}", stderr(&out));
         json_lines(&out)
             .iter()
             .map(|t| t["name"].as_str().unwrap().to_string())

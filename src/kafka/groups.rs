@@ -540,7 +540,9 @@ mod tests {
         let cluster = MockCluster::new(3).expect("mock cluster");
         cluster.create_topic("t", 3, 1).expect("topic");
         for p in 0..3 {
-            cluster.partition_leader("t", p, Some(p + 1)).expect("leader");
+            cluster
+                .partition_leader("t", p, Some(p + 1))
+                .expect("leader");
         }
         cluster
             .coordinator(MockCoordinator::Group("g1".into()), 1)
@@ -566,7 +568,11 @@ mod tests {
             .committed_offsets_many(vec!["g1".into(), "g2".into()])
             .await
             .expect("one round of OffsetFetch");
-        assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{:?}",
+            started.elapsed()
+        );
         let g1 = many["g1"].as_ref().expect("g1's coordinator answers");
         assert_eq!(g1.values.len(), 3, "{g1:?}");
         let g2 = many["g2"].as_ref().expect_err("g2's coordinator is down");

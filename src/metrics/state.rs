@@ -1444,7 +1444,11 @@ mod tests {
         for i in 0..4 {
             let t = i * 10 * S;
             m.ingest(
-                &sample(t, vec![part("t", 0, 0, 100 * i), part("t", 1, 0, 100 * i)], vec![]),
+                &sample(
+                    t,
+                    vec![part("t", 0, 0, 100 * i), part("t", 1, 0, 100 * i)],
+                    vec![],
+                ),
                 t,
             );
         }
@@ -1459,7 +1463,10 @@ mod tests {
             &sample(40 * S, vec![part("t", 0, 0, 400), gone], vec![]),
             40 * S,
         );
-        assert!(events.is_empty(), "a partial rate fired an alert: {events:?}");
+        assert!(
+            events.is_empty(),
+            "a partial rate fired an alert: {events:?}"
+        );
         let t = &m.topics(40 * S)[0];
         assert_eq!(t.missing_partitions, 1);
         assert_eq!(t.rate, None, "the rate of one partition is not the topic's");
@@ -1468,7 +1475,11 @@ mod tests {
         assert_eq!((c.rate, c.missing_partitions), (None, 1));
         // It answers again: everything written meanwhile counts, in its own time.
         m.ingest(
-            &sample(50 * S, vec![part("t", 0, 0, 500), part("t", 1, 0, 500)], vec![]),
+            &sample(
+                50 * S,
+                vec![part("t", 0, 0, 500), part("t", 1, 0, 500)],
+                vec![],
+            ),
             50 * S,
         );
         let t = &m.topics(50 * S)[0];
@@ -1496,7 +1507,11 @@ mod tests {
                 &sample(
                     t,
                     parts(t, Some(1_000)),
-                    vec![group("g", "Stable", &[("t", 0, 500 + t / S), ("t", 1, 500)])],
+                    vec![group(
+                        "g",
+                        "Stable",
+                        &[("t", 0, 500 + t / S), ("t", 1, 500)],
+                    )],
                 ),
                 t,
             ));
@@ -1510,11 +1525,18 @@ mod tests {
             &sample(
                 t,
                 parts(t, None),
-                vec![group("g", "Stable", &[("t", 0, 1_000 + t / S), ("t", 1, 500)])],
+                vec![group(
+                    "g",
+                    "Stable",
+                    &[("t", 0, 1_000 + t / S), ("t", 1, 500)],
+                )],
             ),
             t,
         );
-        assert!(events.is_empty(), "a partial lag resolved or fired: {events:?}");
+        assert!(
+            events.is_empty(),
+            "a partial lag resolved or fired: {events:?}"
+        );
         let g = &m.groups(t)[0];
         assert!(
             g.incomplete.as_deref().is_some_and(|w| w.contains("t/1")),
@@ -1523,7 +1545,11 @@ mod tests {
         assert_eq!(g.total_lag, Some(0), "a lower bound, marked incomplete");
         assert_eq!(g.status, None);
         assert_eq!(g.eta_seconds, None);
-        assert_eq!(m.lag_series("g").len(), trend_before, "no partial trend point");
+        assert_eq!(
+            m.lag_series("g").len(),
+            trend_before,
+            "no partial trend point"
+        );
         assert!(m.alerts().iter().any(|a| a.rule == "lagging"), "held");
     }
 
@@ -1532,7 +1558,11 @@ mod tests {
         let mut m = MetricsState::new(config(), Vec::new());
         let ends = vec![part("t", 0, 0, 10_000), part("t", 1, 0, 10_000)];
         m.ingest(
-            &sample(0, ends.clone(), vec![group("g", "Stable", &[("t", 0, 0), ("t", 1, 0)])]),
+            &sample(
+                0,
+                ends.clone(),
+                vec![group("g", "Stable", &[("t", 0, 0), ("t", 1, 0)])],
+            ),
             0,
         );
         // Partition 1's committed offset cannot be read at 10 s.
@@ -1541,7 +1571,10 @@ mod tests {
         m.ingest(&sample(10 * S, ends.clone(), vec![partial]), 10 * S);
         let g = &m.groups(10 * S)[0];
         assert!(g.incomplete.is_some(), "{g:?}");
-        assert_eq!(g.consume_rate, None, "one partition's progress is not the group's");
+        assert_eq!(
+            g.consume_rate, None,
+            "one partition's progress is not the group's"
+        );
         // At 20 s both are read again; partition 1 moved 200 over 20 s, partition 0 100 in 10 s.
         m.ingest(
             &sample(
