@@ -3,6 +3,8 @@
 //! should not grow with the row count. Also reports the tail buffer's memory at 100,000 records.
 //!
 //!   cargo bench --bench render
+// A developer tool that prints its own numbers, never broker-chosen text.
+#![allow(clippy::disallowed_macros)]
 
 use std::time::Instant;
 

@@ -1,10 +1,14 @@
 use clap::Parser;
 
+use kscope::cli::output::report;
 use kscope::cli::{self, Cli};
 
 fn main() {
     kscope::runtime::mark_start();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => std::process::exit(cli::parse_error(&e)),
+    };
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -12,14 +16,14 @@ fn main() {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("kscope: cannot start the async runtime: {e}");
+            report(format_args!("cannot start the async runtime: {e}"));
             std::process::exit(kscope::error::exit::RUNTIME);
         }
     };
     let code = match runtime.block_on(cli::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("kscope: {}", e.to_string().replace('\n', " "));
+            report(&e);
             e.exit_code()
         }
     };
@@ -47,6 +51,7 @@ fn init_logging() {
                 Err(e) => eprintln!("kscope: warning: not logging: {e}"),
             }
         }
+        #[allow(clippy::disallowed_methods)] // log lines: tracing escapes control characters itself
         None => tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)

@@ -12,7 +12,7 @@ use crate::ui::Theme;
 
 /// Opens the console on the resolved context, or on `settings` (the demo).
 pub async fn run(g: &GlobalArgs, settings: Option<ConnectionSettings>) -> Result<i32> {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+    if !super::output::stdout_is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Error::usage(
             "the console needs a terminal; use a subcommand for scripts (see kscope --help)",
         ));

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::output::{emit, Output};
+use super::output::{emit, emit_json, Output, Stream};
 use super::GlobalArgs;
 use crate::demo::{Demo, GROUPS, TOPICS};
 use crate::error::{exit, Error, Result};
@@ -44,7 +44,7 @@ pub async fn run(g: &GlobalArgs, a: DemoArgs) -> Result<i32> {
                 "topics": TOPICS.iter().map(|t| serde_json::json!({"name": t.name, "partitions": t.partitions})).collect::<Vec<_>>(),
                 "groups": GROUPS.iter().map(|(g, _)| g).collect::<Vec<_>>(),
             });
-            emit(&(info.to_string() + "\n"))?;
+            emit_json(Stream::Stdout, &info, false)?;
         }
     }
     tokio::signal::ctrl_c()

@@ -205,6 +205,36 @@ pub fn ensure_writable(settings: &ConnectionSettings, action: &str) -> Result<()
     crate::kafka::check_writable(settings, action).map(|_| ())
 }
 
+/// Reports a command-line error as one line on stderr (through the one escaping writer: clap
+/// quotes the bad value as typed) and returns the exit code; help and version are printed as
+/// clap lays them out.
+pub fn parse_error(e: &clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            e.exit_code()
+        }
+        _ => {
+            output::report(one_line_usage(&e.render().to_string()));
+            crate::error::exit::USAGE
+        }
+    }
+}
+
+/// clap's multi-line error text as one line: the message, its details and the usage line,
+/// without the pointer to --help.
+fn one_line_usage(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Runs a subcommand and returns the exit code.
 pub async fn run(cli: Cli) -> Result<i32> {
     let g = &cli.global;
@@ -254,5 +284,22 @@ mod tests {
             assert!(dbg.contains("client.id=me"), "{dbg}");
             assert!(dbg.contains("sasl.password=<redacted>"), "{dbg}");
         }
+    }
+
+    #[test]
+    fn command_line_errors_are_one_line() {
+        let e = Cli::try_parse_from(["kscope", "tail"]).unwrap_err();
+        let line = one_line_usage(&e.render().to_string());
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.contains("<TOPIC>") && line.contains("Usage:"),
+            "{line}"
+        );
+        let e = Cli::try_parse_from(["kscope", "tail", "t", "--from", "@-300000y"]).unwrap_err();
+        let line = one_line_usage(&e.render().to_string());
+        assert!(
+            line.contains("'@-300000y'") && line.contains("before 1970"),
+            "{line}"
+        );
     }
 }

@@ -7,7 +7,9 @@ use chrono::Utc;
 use clap::{ArgGroup, Args, Subcommand};
 use serde::Serialize;
 
-use super::output::{emit, fields, opt, print_one, table, Output};
+use super::output::{
+    emit, emit_json, emit_to, fields, opt, print_one, table, warn, Output, Stream,
+};
 use super::{ensure_writable, GlobalArgs};
 use crate::error::{exit, Error, Result};
 use crate::offsets::{
@@ -237,7 +239,7 @@ async fn reset(g: &GlobalArgs, a: ResetArgs) -> Result<i32> {
         warn_plan(&plan);
     }
     if let Some(e) = &report.audit_error {
-        eprintln!("kscope: warning: the audit log was not written: {e}");
+        warn(format_args!("the audit log was not written: {e}"));
     }
     outcome(&report)
 }
@@ -251,24 +253,11 @@ fn render(
     if !to_stderr {
         return print_one(output, value, table);
     }
-    let text = match output {
-        Output::Table => table(),
-        Output::Json => {
-            serde_json::to_string_pretty(value)
-                .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?
-                + "\n"
-        }
-        Output::Jsonl => {
-            serde_json::to_string(value)
-                .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?
-                + "\n"
-        }
-    };
-    eprint!(
-        "{}",
-        crate::record::sanitize::escape_json_for_terminal(&text)
-    );
-    Ok(())
+    match output {
+        Output::Table => emit_to(Stream::Stderr, &table()),
+        Output::Json => emit_json(Stream::Stderr, value, true),
+        Output::Jsonl => emit_json(Stream::Stderr, value, false),
+    }
 }
 
 /// The exit code of an executed reset.
@@ -555,10 +544,7 @@ fn warn_plan(plan: &ResetPlan) {
             .map(|c| format!("{}:{} {}", p.topic, p.partition, c))
     });
     if n > 0 {
-        eprintln!(
-            "kscope: warning: {n} partition(s) clamped to the log: {}",
-            escape_text(&text)
-        );
+        warn(format_args!("{n} partition(s) clamped to the log: {text}"));
     }
     let (n, text) = list(&|p| {
         p.target.is_none().then(|| {
@@ -571,16 +557,13 @@ fn warn_plan(plan: &ResetPlan) {
         })
     });
     if n > 0 {
-        eprintln!(
-            "kscope: warning: {n} partition(s) skipped: {}",
-            escape_text(&text)
-        );
+        warn(format_args!("{n} partition(s) skipped: {text}"));
     }
     if !plan.active_members.is_empty() {
-        eprintln!(
-            "kscope: warning: group '{}' has active members: {}",
-            escape_text(&plan.group),
-            escape_text(&plan.active_members.join(", "))
-        );
+        warn(format_args!(
+            "group '{}' has active members: {}",
+            plan.group,
+            plan.active_members.join(", ")
+        ));
     }
 }

@@ -1,5 +1,16 @@
-//! `--output table|json|jsonl`: tables for people, JSON for scripts. Everything that reaches a
-//! terminal is escaped, including strings that clients chose (client ids, hosts, group names).
+//! `--output table|json|jsonl`: tables for people, JSON for scripts.
+//!
+//! This is the one way kscope's commands write to stdout and stderr (clippy refuses `println!`
+//! and friends elsewhere), so that what brokers and clients chose (group and topic names, client
+//! ids, hosts, error texts) is escaped in one place before it reaches a terminal:
+//! - text ([`emit`], [`emit_to`]) passes through [`escape_block`]: every control, escape and
+//!   bidi/format character is shown as a visible escape (`\x1b`, `\u{202e}`); only kscope's own
+//!   line breaks and tabs stay. Table cells and `Key: value` fields are escaped whole, line
+//!   breaks included, so a name cannot break a table's lines.
+//! - JSON ([`emit_json`], [`json_text`]) is escaped inside strings with JSON `\uXXXX`
+//!   escapes: it stays valid JSON whose strings are exactly what the broker said, with its own
+//!   newlines (pretty output) untouched.
+//! - messages on stderr ([`report`], [`warn`]) are one line each.
 
 use std::io::{IsTerminal, Write};
 
@@ -9,7 +20,7 @@ use serde::Serialize;
 
 use crate::error::{exit, Error, Result};
 use crate::model::{Gaps, Listing};
-use crate::record::sanitize::{escape_json_for_terminal, escape_text};
+use crate::record::sanitize::{escape_block, escape_json_for_terminal, escape_line, escape_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Output {
@@ -22,20 +33,83 @@ pub enum Output {
     Jsonl,
 }
 
+/// Where output goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+#[allow(clippy::disallowed_methods)] // the one place that opens stdout for text
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
 
-/// Writes text to stdout; a closed pipe (`| head`) is not an error.
-pub fn emit(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+/// The stdout handle for the record writer of `tail`, which escapes record contents itself
+/// (see `record::WriterOptions::escape`) and writes bytes that need not be UTF-8.
+#[allow(clippy::disallowed_methods)]
+pub fn record_stdout() -> std::io::Stdout {
+    std::io::stdout()
+}
+
+/// Writes already safe bytes; a closed pipe (`| head`) is not an error.
+#[allow(clippy::disallowed_methods)]
+fn write_safe(stream: Stream, text: &str) -> Result<()> {
+    let r = match stream {
+        Stream::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|_| out.flush())
+        }
+        Stream::Stderr => {
+            let mut err = std::io::stderr().lock();
+            err.write_all(text.as_bytes()).and_then(|_| err.flush())
+        }
+    };
+    match r {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r.map_err(Error::from),
     }
 }
 
-/// JSON text for stdout, escaped for a terminal when it is one.
+/// Writes text made by kscope to stdout, escaped for a terminal (its line breaks and tabs stay).
+pub fn emit(text: &str) -> Result<()> {
+    emit_to(Stream::Stdout, text)
+}
+
+/// Writes one line to stdout: everything a terminal could act on is escaped, line breaks
+/// included, so a name inside cannot split it (`watch` prints one line per alert event).
+pub fn emit_line(line: &str) -> Result<()> {
+    write_safe(Stream::Stdout, &(escape_text(line).into_owned() + "\n"))
+}
+
+/// Writes text made by kscope to stdout or stderr, escaped for a terminal.
+pub fn emit_to(stream: Stream, text: &str) -> Result<()> {
+    write_safe(stream, &escape_block(text))
+}
+
+/// One line on stderr, `kscope: MESSAGE`: line breaks in the message become spaces and
+/// everything a terminal could act on is escaped. Failing to write to stderr is ignored: there
+/// is nowhere left to say so.
+pub fn report(msg: impl std::fmt::Display) {
+    let _ = write_safe(
+        Stream::Stderr,
+        &format!("kscope: {}\n", escape_line(&msg.to_string())),
+    );
+}
+
+/// `kscope: warning: MESSAGE` on stderr, one line.
+pub fn warn(msg: impl std::fmt::Display) {
+    report(format_args!("warning: {msg}"));
+}
+
+/// One line on stderr without the `kscope:` prefix (a question, a dry-run notice).
+pub fn say(msg: impl std::fmt::Display) {
+    let _ = write_safe(Stream::Stderr, &(escape_line(&msg.to_string()) + "\n"));
+}
+
+/// JSON text, with every control, DEL, C1 and bidi/format character inside strings as a
+/// `\uXXXX` escape: valid JSON, equal in value, and safe on a terminal (also when a file
+/// written from a pipe is shown later).
 pub fn json_text(value: &impl Serialize, pretty: bool) -> Result<String> {
     let text = if pretty {
         serde_json::to_string_pretty(value)
@@ -43,11 +117,12 @@ pub fn json_text(value: &impl Serialize, pretty: bool) -> Result<String> {
         serde_json::to_string(value)
     }
     .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
-    Ok(if stdout_is_terminal() {
-        escape_json_for_terminal(&text).into_owned()
-    } else {
-        text
-    })
+    Ok(escape_json_for_terminal(&text).into_owned())
+}
+
+/// Writes one JSON document (pretty) or one JSON line (compact) and a line break.
+pub fn emit_json(stream: Stream, value: &impl Serialize, pretty: bool) -> Result<()> {
+    write_safe(stream, &(json_text(value, pretty)? + "\n"))
 }
 
 /// Prints one object: a table made by `table`, pretty JSON, or one JSON line.
@@ -58,8 +133,8 @@ pub fn print_one<T: Serialize>(
 ) -> Result<()> {
     match output {
         Output::Table => emit(&table()),
-        Output::Json => emit(&(json_text(value, true)? + "\n")),
-        Output::Jsonl => emit(&(json_text(value, false)? + "\n")),
+        Output::Json => emit_json(Stream::Stdout, value, true),
+        Output::Jsonl => emit_json(Stream::Stdout, value, false),
     }
 }
 
@@ -71,14 +146,14 @@ pub fn print_list<T: Serialize>(
 ) -> Result<()> {
     match output {
         Output::Table => emit(&table()),
-        Output::Json => emit(&(json_text(&items, true)? + "\n")),
+        Output::Json => emit_json(Stream::Stdout, &items, true),
         Output::Jsonl => {
             let mut text = String::new();
             for item in items {
                 text.push_str(&json_text(item, false)?);
                 text.push('\n');
             }
-            emit(&text)
+            write_safe(Stream::Stdout, &text)
         }
     }
 }
@@ -113,7 +188,7 @@ pub fn print_listing<T: Serialize>(
                 key,
                 items: &listing.items,
             };
-            emit(&(json_text(&envelope, true)? + "\n"))?;
+            emit_json(Stream::Stdout, &envelope, true)?;
         }
         Output::Jsonl => {
             let mut text = String::new();
@@ -125,7 +200,7 @@ pub fn print_listing<T: Serialize>(
                 text.push_str(&json_text(&listing.gaps, false)?);
                 text.push('\n');
             }
-            emit(&text)?;
+            write_safe(Stream::Stdout, &text)?;
         }
     }
     if complete {
@@ -134,7 +209,7 @@ pub fn print_listing<T: Serialize>(
     if output != Output::Table {
         let notes = incomplete_notes(&listing.gaps, listing.items.iter().map(&item));
         for line in notes.lines() {
-            eprintln!("kscope: {line}");
+            report(line);
         }
     }
     Ok(exit::INCOMPLETE)
@@ -183,10 +258,7 @@ pub fn print_gapped<T: Serialize>(
         return Ok(exit::OK);
     }
     if output != Output::Table {
-        eprintln!(
-            "kscope: incomplete: {}",
-            escape_text(&format!("{name}: {}", gaps.summary()))
-        );
+        report(format_args!("incomplete: {name}: {}", gaps.summary()));
     }
     Ok(exit::INCOMPLETE)
 }

@@ -5,7 +5,7 @@ use std::io::BufRead;
 use clap::Args;
 use futures::StreamExt;
 
-use super::output::{emit, Output};
+use super::output::{emit, emit_json, Output, Stream};
 use super::{ensure_writable, GlobalArgs};
 use crate::error::{exit, Error, Result};
 use crate::kafka::produce::{Acks, OutRecord};
@@ -126,15 +126,14 @@ pub async fn run(g: &GlobalArgs, a: ProduceArgs) -> Result<i32> {
         match r {
             Ok(d) => {
                 sent += 1;
-                let line = match g.output {
-                    Output::Table => format!(
+                match g.output {
+                    Output::Table => emit(&format!(
                         "{}\t{}\n",
                         d.partition,
                         d.offset.map_or("-".into(), |o| o.to_string())
-                    ),
-                    _ => serde_json::to_string(&d).map_err(|e| Error::Io(e.to_string()))? + "\n",
-                };
-                emit(&line)?;
+                    ))?,
+                    _ => emit_json(Stream::Stdout, &d, false)?,
+                }
             }
             Err(e) => {
                 failed += 1;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
-use super::output::{stdout_is_terminal, Output};
+use super::output::{record_stdout, stdout_is_terminal, warn, Output};
 use super::GlobalArgs;
 use crate::error::{exit, Error, Result};
 use crate::kafka::tail::{plan, record_of, StopAt, Tail};
@@ -51,7 +51,9 @@ pub enum Until {
 }
 
 fn parse_position(s: &str) -> std::result::Result<StartPosition, String> {
-    s.parse().map_err(|e: Error| e.to_string())
+    s.parse::<StartPosition>()
+        .and_then(|p| p.check(chrono::Utc::now()))
+        .map_err(|e| e.to_string())
 }
 
 fn parse_encoding(s: &str) -> std::result::Result<Encoding, String> {
@@ -75,7 +77,7 @@ pub async fn run(g: &GlobalArgs, a: TailArgs) -> Result<i32> {
     let client = super::budget_client(settings.clone())?;
     let plan = plan(&client, &a.topic, &a.partitions, a.from, chrono::Utc::now()).await?;
     for w in &plan.warnings {
-        eprintln!("kscope: warning: {w}");
+        warn(w);
     }
     let stop_at = StopAt {
         until_end: !a.follow,
@@ -98,7 +100,7 @@ pub async fn run(g: &GlobalArgs, a: TailArgs) -> Result<i32> {
     };
     let with_headers = writer.needs_headers() || filters.needs_headers();
     let task = tokio::task::spawn_blocking(move || -> Result<()> {
-        let stdout = std::io::stdout();
+        let stdout = record_stdout();
         let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
         let io_result = (|| -> std::io::Result<Result<()>> {
             writer.begin(&mut out)?;

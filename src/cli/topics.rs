@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 
-use super::output::{fields, opt, print_gapped, print_listing, print_one, table};
+use super::output::{fields, opt, print_gapped, print_listing, print_one, say, table};
 use super::{ensure_writable, GlobalArgs};
 use crate::config::parse_property;
 use crate::error::{exit, Error, Result};
@@ -172,7 +172,7 @@ pub async fn run(g: &GlobalArgs, a: TopicArgs) -> Result<i32> {
             let detail = client.topic(&name).await?;
             let messages: i64 = detail.partitions.iter().filter_map(|p| p.messages).sum();
             if !yes {
-                eprintln!(
+                say(format_args!(
                     "would delete topic '{name}' ({} partitions, {messages} messages{}); add --yes to delete it",
                     detail.partitions.len(),
                     if detail.groups.is_empty() {
@@ -180,7 +180,7 @@ pub async fn run(g: &GlobalArgs, a: TopicArgs) -> Result<i32> {
                     } else {
                         format!(", read by groups: {}", detail.groups.join(", "))
                     }
-                );
+                ));
                 return Ok(exit::USAGE);
             }
             client.delete_topic(&name).await?;

@@ -7,7 +7,7 @@ use clap::parser::ValueSource;
 use clap::{Args, CommandFactory};
 use serde::Serialize;
 
-use super::output::{emit, json_text, opt, table, Output};
+use super::output::{emit, emit_json, emit_line, opt, report, table, warn, Output, Stream};
 use super::{ensure_writable, parse_duration, Cli, GlobalArgs};
 use crate::config;
 use crate::error::{Error, Result};
@@ -15,6 +15,7 @@ use crate::kafka::produce::{Acks, OutRecord, Producer};
 use crate::kafka::{KafkaClient, SampleFilter};
 use crate::metrics::time::{format_secs, rfc3339, Millis};
 use crate::metrics::{AlertEvent, MetricsState, Severity, Snapshot};
+use crate::record::sanitize::{escape_line, escape_text};
 
 /// `watch --once` exit codes, as Nagios plugins use them.
 pub mod check {
@@ -97,10 +98,9 @@ pub async fn run(g: &GlobalArgs, a: WatchArgs) -> Result<i32> {
         // evaluating is UNKNOWN.
         Err(e @ Error::ReadOnly(_)) => Err(e),
         Err(e) if once => {
-            let line = e.to_string().replace('\n', " ");
-            eprintln!("kscope: {line}");
+            report(&e);
             if output == Output::Table {
-                emit(&format!("UNKNOWN: {line}\n"))?;
+                emit(&format!("UNKNOWN: {}\n", escape_line(&e.to_string())))?;
             }
             Ok(check::UNKNOWN)
         }
@@ -153,12 +153,12 @@ async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
         metrics: a.metrics,
     };
     if output == Output::Table && !a.once {
-        eprintln!(
-            "kscope: watching {} every {} with {} alert rules; Ctrl-C to stop",
+        report(format_args!(
+            "watching {} every {} with {} alert rules; Ctrl-C to stop",
             settings.describe(),
             crate::metrics::time::format_duration(mc.interval),
             rules.len()
-        );
+        ));
     }
     let mut state = MetricsState::new(mc, rules);
     if a.once {
@@ -229,28 +229,25 @@ async fn check_once(
             if let Some(u) = &unseen_line {
                 lines.push(to_value(u)?);
             }
-            emit(&(json_text(&lines, true)? + "\n"))?;
+            emit_json(Stream::Stdout, &lines, true)?;
             if let Some(s) = snapshot {
-                emit(&(json_text(&w.metrics_line(s), true)? + "\n"))?;
+                emit_json(Stream::Stdout, &w.metrics_line(s), true)?;
             }
         }
         Output::Jsonl => {
             for e in &firing {
-                emit(&(json_text(&w.line(e), false)? + "\n"))?;
+                emit_json(Stream::Stdout, &w.line(e), false)?;
             }
             if let Some(u) = &unseen_line {
-                emit(&(json_text(u, false)? + "\n"))?;
+                emit_json(Stream::Stdout, u, false)?;
             }
             if let Some(s) = snapshot {
-                emit(&(json_text(&w.metrics_line(s), false)? + "\n"))?;
+                emit_json(Stream::Stdout, &w.metrics_line(s), false)?;
             }
         }
     }
     if !unseen.is_empty() && w.output != Output::Table {
-        eprintln!(
-            "kscope: not evaluated: {}",
-            crate::record::sanitize::escape_text(&unseen.join("; "))
-        );
+        report(format_args!("not evaluated: {}", unseen.join("; ")));
     }
     w.publish(&firing).await?;
     Ok(code)
@@ -353,10 +350,7 @@ async fn watch_forever(
             Err(e) if state.samples() == 0 => return Err(e),
             Err(e) => {
                 failures += 1;
-                eprintln!(
-                    "kscope: warning: sample failed ({failures} so far): {}",
-                    e.to_string().replace('\n', " ")
-                );
+                warn(format_args!("sample failed ({failures} so far): {e}"));
                 continue;
             }
         };
@@ -372,7 +366,7 @@ async fn watch_forever(
             w.print_metrics(&state.snapshot(now))?;
         }
         if let Err(e) = w.publish(&events).await {
-            eprintln!("kscope: warning: {e}");
+            warn(e);
         }
     }
 }
@@ -396,17 +390,17 @@ impl Watch {
 
     fn print_event(&self, e: &AlertEvent) -> Result<()> {
         match self.output {
-            Output::Table => emit(&(event_text(e) + "\n")),
-            Output::Json => emit(&(json_text(&self.line(e), true)? + "\n")),
-            Output::Jsonl => emit(&(json_text(&self.line(e), false)? + "\n")),
+            Output::Table => emit_line(&event_text(e)),
+            Output::Json => emit_json(Stream::Stdout, &self.line(e), true),
+            Output::Jsonl => emit_json(Stream::Stdout, &self.line(e), false),
         }
     }
 
     fn print_metrics(&self, s: &Snapshot) -> Result<()> {
         match self.output {
             Output::Table => emit(&(metrics_table(s) + "\n")),
-            Output::Json => emit(&(json_text(&self.metrics_line(s), true)? + "\n")),
-            Output::Jsonl => emit(&(json_text(&self.metrics_line(s), false)? + "\n")),
+            Output::Json => emit_json(Stream::Stdout, &self.metrics_line(s), true),
+            Output::Jsonl => emit_json(Stream::Stdout, &self.metrics_line(s), false),
         }
     }
 
@@ -465,7 +459,7 @@ fn check_summary(
     let mut s = if firing.is_empty() && !unseen.is_empty() {
         format!(
             "{word}: not evaluated: {}\n",
-            crate::record::sanitize::escape_text(&unseen.join("; "))
+            escape_text(&unseen.join("; "))
         )
     } else if firing.is_empty() {
         format!(
@@ -475,9 +469,10 @@ fn check_summary(
             state.rules().len()
         )
     } else {
+        // The status line is what a monitoring system reads: a name must not break it.
         let list: Vec<String> = firing
             .iter()
-            .map(|e| format!("{} {}", e.rule, e.resource))
+            .map(|e| format!("{} {}", escape_text(&e.rule), escape_text(&e.resource)))
             .collect();
         format!("{word}: {} firing: {}\n", firing.len(), list.join(", "))
     };
@@ -501,7 +496,7 @@ fn check_summary(
     if !firing.is_empty() && !unseen.is_empty() {
         s.push_str(&format!(
             "Not evaluated: {}\n",
-            crate::record::sanitize::escape_text(&unseen.join("; "))
+            escape_text(&unseen.join("; "))
         ));
     }
     s

@@ -65,7 +65,7 @@ pub async fn plan(
     };
     let tps: Vec<(String, i32)> = chosen.iter().map(|p| (topic.to_string(), *p)).collect();
     let wm = client.watermarks(tps.clone()).await?;
-    let at_time = match from.timestamp_ms(now) {
+    let at_time = match from.timestamp_ms(now)? {
         Some(ms) => Some(
             client
                 .list_offsets(tps.clone(), OffsetSpec::Timestamp(ms))

@@ -13,7 +13,6 @@ use super::csv::CsvRow;
 use super::spec::TopicSpec;
 use crate::error::{Error, Result};
 use crate::kafka::{TopicPartition, Watermarks};
-use crate::record::sanitize::escape_text;
 
 /// Where the new offsets come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,25 +149,21 @@ pub fn check_group_idle(group: &str, status: &GroupStatus) -> Result<()> {
         let why = if e.starts_with("DescribeGroups is not supported") {
             String::new()
         } else {
-            format!(" ({})", escape_text(e))
+            format!(" ({})", e)
         };
         return Err(Error::unsupported(
             "DescribeGroups",
             Some(format!(
                 "kscope cannot check that group '{}' has no active members, so it does not reset its offsets{why}",
-                escape_text(group),
+                group,
             )),
         ));
     }
     if !status.members.is_empty() {
-        let names: Vec<String> = status
-            .members
-            .iter()
-            .map(|m| escape_text(m).into_owned())
-            .collect();
+        let names = &status.members;
         return Err(Error::GroupActive(format!(
             "group '{}' has {} active member(s): {}; stop them (the group must be Empty) and run the reset again",
-            escape_text(group),
+            group,
             names.len(),
             names.join(", ")
         )));
@@ -180,13 +175,13 @@ pub fn check_group_idle(group: &str, status: &GroupStatus) -> Result<()> {
             "DescribeGroups",
             Some(format!(
                 "it reports the state of group '{}' as Unknown, so kscope cannot check that it has no active members and does not reset its offsets",
-                escape_text(group)
+                group
             )),
         )),
         Some(state) => Err(Error::GroupActive(format!(
             "group '{}' is {} (members are joining); wait until it is Empty",
-            escape_text(group),
-            escape_text(state)
+            group,
+            state
         ))),
     }
 }
@@ -234,7 +229,7 @@ pub fn resolve_scope(
             .and_then(|ps| ps.as_ref())
             .is_some_and(|ps| ps.contains(&p))
     };
-    let unknown_topic = |t: &str| Error::NotFound(format!("unknown topic '{}'", escape_text(t)));
+    let unknown_topic = |t: &str| Error::NotFound(format!("unknown topic '{}'", t));
     let unknown_partition = |t: &str, p: i32, where_: &str| {
         let count = known
             .get(t)
@@ -242,8 +237,7 @@ pub fn resolve_scope(
             .map_or(0, |ps| ps.len());
         Error::NotFound(format!(
             "unknown partition {}:{p}{where_} (topic '{}' has {count} partition(s))",
-            escape_text(t),
-            escape_text(t)
+            t, t
         ))
     };
     let mut set: BTreeSet<TopicPartition> = BTreeSet::new();
@@ -275,8 +269,7 @@ pub fn resolve_scope(
                     _ => {
                         return Err(Error::NotFound(format!(
                             "unknown topic '{}' (on line {} of {source})",
-                            escape_text(&r.topic),
-                            r.line
+                            &r.topic, r.line
                         )))
                     }
                 }
@@ -300,11 +293,11 @@ pub fn resolve_scope(
                 return Err(match (&req.scope, &req.mode) {
                     (Scope::FromMode, ResetMode::Group(o)) => Error::NotFound(format!(
                         "group '{}' has no committed offsets to copy",
-                        escape_text(o)
+                        o
                     )),
                     _ => Error::NotFound(format!(
                         "group '{}' has no committed offsets, so --all-topics names nothing; use --topic",
-                        escape_text(&req.group)
+                        &req.group
                     )),
                 });
             }
@@ -508,12 +501,11 @@ pub fn build_plan(req: &ResetRequest, inputs: &PlanInputs, now: DateTime<Utc>) -
                 .get(tp)
                 .copied()
                 .ok_or_else(|| "not in the file".into()),
-            ResetMode::Group(other) => inputs.other.get(tp).copied().ok_or_else(|| {
-                format!(
-                    "skipped: group '{}' has no committed offset here",
-                    escape_text(other)
-                )
-            }),
+            ResetMode::Group(other) => {
+                inputs.other.get(tp).copied().ok_or_else(|| {
+                    format!("skipped: group '{}' has no committed offset here", other)
+                })
+            }
         };
         let requested_offset = requested.as_ref().ok().copied();
         let mut clamped = None;
@@ -781,7 +773,7 @@ pub fn check_unchanged_since_plan(
                 let show = |o: Option<i64>| o.map_or("none".into(), |o| o.to_string());
                 format!(
                     "{}:{} {} -> {}",
-                    escape_text(&p.topic),
+                    &p.topic,
                     p.partition,
                     show(p.current),
                     show(n)
@@ -795,7 +787,7 @@ pub fn check_unchanged_since_plan(
     let shown: Vec<&str> = moved.iter().take(5).map(String::as_str).collect();
     Err(Error::kafka(format!(
         "the committed offsets of group '{}' changed since the plan was made ({}{}); nothing was changed: plan again",
-        escape_text(&plan.group),
+        &plan.group,
         shown.join(", "),
         if moved.len() > 5 {
             format!(" and {} more", moved.len() - 5)

@@ -21,17 +21,64 @@ pub enum StartPosition {
     Ago(Duration),
 }
 
-impl StartPosition {
-    /// The timestamp this position stands for, if it is a time.
-    pub fn timestamp_ms(&self, now: DateTime<Utc>) -> Option<i64> {
-        match self {
-            StartPosition::Time(ms) => Some(*ms),
-            StartPosition::Ago(d) => {
-                let ago = chrono::Duration::from_std(*d).ok()?;
-                Some((now - ago).timestamp_millis())
-            }
-            _ => None,
+/// The latest time kscope takes: the end of year 9999, the last that RFC 3339 can write.
+pub const MAX_TIME_MS: i64 = 253_402_300_799_999;
+
+/// The range of times a record can be looked up for, for messages.
+pub const TIME_RANGE: &str = "1970-01-01T00:00:00Z (0) to 9999-12-31T23:59:59.999Z";
+
+/// A time given as milliseconds since the epoch, if it is one kscope can look up: record
+/// timestamps start at the epoch (Kafka reads negative times as "latest" or "earliest"), and
+/// RFC 3339 ends with year 9999.
+pub fn checked_time(ms: i64) -> Option<i64> {
+    (0..=MAX_TIME_MS).contains(&ms).then_some(ms)
+}
+
+/// `now` minus `ago`, if that is a time kscope can look up (not before the epoch).
+pub fn time_ago(ago: Duration, now: DateTime<Utc>) -> Option<i64> {
+    let ago = chrono::Duration::from_std(ago).ok()?;
+    now.checked_sub_signed(ago)
+        .map(|t| t.timestamp_millis())
+        .and_then(checked_time)
+}
+
+/// The usage error for a duration that reaches back before the epoch; `what` names the input
+/// with its value, e.g. `start position '@-300000y'`.
+pub fn too_long_ago(what: &str, now: Option<DateTime<Utc>>) -> Error {
+    let limit = match now {
+        Some(now) => {
+            let secs = now.timestamp_millis().max(0).unsigned_abs() / 1000;
+            format!(
+                "at most {}",
+                humantime::format_duration(Duration::from_secs(secs))
+            )
         }
+        None => "a shorter duration".to_string(),
+    };
+    Error::usage(format!(
+        "invalid {what}: it reaches back before 1970-01-01T00:00:00Z, the earliest time a record can have; \
+         use {limit}, or start from the beginning"
+    ))
+}
+
+impl StartPosition {
+    /// The timestamp this position stands for, if it is a time. A duration that reaches back
+    /// before the epoch is a usage error.
+    pub fn timestamp_ms(&self, now: DateTime<Utc>) -> Result<Option<i64>, Error> {
+        match self {
+            StartPosition::Time(ms) => Ok(Some(*ms)),
+            StartPosition::Ago(d) => time_ago(*d, now).map(Some).ok_or_else(|| {
+                let shown = format!("start position '@-{}'", humantime::format_duration(*d));
+                too_long_ago(&shown, Some(now))
+            }),
+            _ => Ok(None),
+        }
+    }
+
+    /// Checks that the position can be resolved at `now` (the command line checks at once, so
+    /// that a bad `--from` is a usage error before anything is asked of a broker).
+    pub fn check(self, now: DateTime<Utc>) -> Result<Self, Error> {
+        self.timestamp_ms(now).map(|_| self)
     }
 }
 
@@ -42,6 +89,11 @@ impl FromStr for StartPosition {
 
     fn from_str(s: &str) -> Result<Self, Error> {
         let bad = || Error::usage(format!("invalid start position '{s}': {HELP}"));
+        let out_of_range = || {
+            Error::usage(format!(
+                "invalid start position '{s}': the time must be from {TIME_RANGE}"
+            ))
+        };
         let t = s.trim();
         match t {
             "beginning" | "earliest" | "start" => return Ok(StartPosition::Beginning),
@@ -51,13 +103,23 @@ impl FromStr for StartPosition {
         if let Some(when) = t.strip_prefix('@') {
             if let Some(ago) = when.strip_prefix('-') {
                 let d = humantime::parse_duration(ago).map_err(|_| bad())?;
+                // Beyond what any clock can subtract; nearer durations are checked against
+                // the clock when the tail starts.
+                if d.as_millis() > MAX_TIME_MS.unsigned_abs().into() {
+                    return Err(too_long_ago(&format!("start position '{s}'"), None));
+                }
                 return Ok(StartPosition::Ago(d));
             }
             if !when.is_empty() && when.bytes().all(|b| b.is_ascii_digit()) {
-                return when.parse().map(StartPosition::Time).map_err(|_| bad());
+                let ms: i64 = when.parse().map_err(|_| out_of_range())?;
+                return checked_time(ms)
+                    .map(StartPosition::Time)
+                    .ok_or_else(out_of_range);
             }
             let dt = DateTime::parse_from_rfc3339(when).map_err(|_| bad())?;
-            return Ok(StartPosition::Time(dt.timestamp_millis()));
+            return checked_time(dt.timestamp_millis())
+                .map(StartPosition::Time)
+                .ok_or_else(out_of_range);
         }
         if let Some(n) = t.strip_prefix('-') {
             let n: i64 = n.parse().map_err(|_| bad())?;
@@ -113,6 +175,12 @@ mod tests {
             "@-",
             "1.5",
             "x10",
+            "@-300000y",
+            "@-99999999999999999999y",
+            "@99999999999999999999",
+            "@253402300800000",
+            "@1960-01-01T00:00:00Z",
+            "-99999999999999999999",
         ] {
             let e = bad.parse::<StartPosition>().unwrap_err().to_string();
             assert!(e.contains(&format!("'{bad}'")), "{e}");
@@ -124,7 +192,15 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2024-01-02T03:04:05Z")
             .unwrap()
             .with_timezone(&Utc);
-        assert_eq!(p("@-5s").timestamp_ms(now), Some(1_704_164_645_000 - 5_000));
-        assert_eq!(p("end").timestamp_ms(now), None);
+        assert_eq!(
+            p("@-5s").timestamp_ms(now).unwrap(),
+            Some(1_704_164_645_000 - 5_000)
+        );
+        assert_eq!(p("end").timestamp_ms(now).unwrap(), None);
+        // Fifty-five years back from 2024 is before the epoch: a usage error, not a panic.
+        let e = p("@-55y").timestamp_ms(now).unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+        assert!(e.to_string().contains("before 1970"), "{e}");
+        assert!(p("@-53y").check(now).is_ok());
     }
 }
