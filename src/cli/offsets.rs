@@ -58,7 +58,13 @@ fn parse_time(s: &str) -> std::result::Result<i64, String> {
 }
 
 fn parse_duration(s: &str) -> std::result::Result<std::time::Duration, String> {
-    spec::parse_duration(s).map_err(|e| e.to_string())
+    let d = spec::parse_duration(s).map_err(|e| e.to_string())?;
+    // Checked against the clock at once, so that it is a usage error before any request.
+    ResetMode::Duration(d).check_time(Utc::now()).map_err(|_| {
+        crate::record::position::too_long_ago(&format!("duration '{s}'"), Some(Utc::now()))
+            .to_string()
+    })?;
+    Ok(d)
 }
 
 #[derive(Debug, Args)]

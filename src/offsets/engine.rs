@@ -13,6 +13,7 @@ use super::csv::CsvRow;
 use super::spec::TopicSpec;
 use crate::error::{Error, Result};
 use crate::kafka::{TopicPartition, Watermarks};
+use crate::record::position::{checked_time, time_ago, too_long_ago, TIME_RANGE};
 
 /// Where the new offsets come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,15 +58,27 @@ impl ResetMode {
         }
     }
 
-    /// The time the targets are looked up for, in the time modes.
+    /// The time the targets are looked up for, in the time modes (`None` too for a duration
+    /// that reaches back before the epoch, which [`ResetMode::check_time`] refuses).
     pub fn timestamp_ms(&self, now: DateTime<Utc>) -> Option<i64> {
         match self {
             ResetMode::Datetime(ms) => Some(*ms),
-            ResetMode::Duration(d) => {
-                let d = chrono::Duration::from_std(*d).ok()?;
-                now.checked_sub_signed(d).map(|t| t.timestamp_millis())
-            }
+            ResetMode::Duration(d) => time_ago(*d, now),
             _ => None,
+        }
+    }
+
+    /// Refuses a time mode whose time cannot be looked up at `now`: a usage error naming it.
+    pub fn check_time(&self, now: DateTime<Utc>) -> Result<()> {
+        match self {
+            ResetMode::Duration(d) if time_ago(*d, now).is_none() => Err(too_long_ago(
+                &format!("duration '{}'", humantime::format_duration(*d)),
+                Some(now),
+            )),
+            ResetMode::Datetime(ms) if checked_time(*ms).is_none() => Err(Error::usage(format!(
+                "invalid time '{ms}': expected a time from {TIME_RANGE}"
+            ))),
+            _ => Ok(()),
         }
     }
 

@@ -66,6 +66,7 @@ pub async fn plan(
     req: &ResetRequest,
     now: DateTime<Utc>,
 ) -> Result<ResetPlan> {
+    req.mode.check_time(now)?;
     // Offsets that define the scope itself.
     let all_committed = if req.scope == Scope::AllTopics {
         committed(client, &req.group, None).await?

@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDateTime};
 
 use crate::error::{Error, Result};
+use crate::record::position::{checked_time, TIME_RANGE};
 
 /// One `--topic` argument: a whole topic, or some of its partitions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,17 +75,22 @@ pub fn parse_topic_spec(s: &str) -> Result<TopicSpec> {
 /// to confuse.
 pub fn parse_datetime(s: &str) -> Result<i64> {
     let t = s.trim();
+    let in_range = |ms: i64| {
+        checked_time(ms).ok_or_else(|| {
+            Error::usage(format!(
+                "invalid time '{s}': expected a time from {TIME_RANGE}"
+            ))
+        })
+    };
     if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-        return t
-            .parse()
-            .map_err(|_| Error::usage(format!("invalid time '{s}': too large")));
+        return in_range(t.parse().unwrap_or(i64::MAX));
     }
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-        return Ok(dt.timestamp_millis());
+        return in_range(dt.timestamp_millis());
     }
     for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
         if let Ok(dt) = DateTime::parse_from_str(t, fmt) {
-            return Ok(dt.timestamp_millis());
+            return in_range(dt.timestamp_millis());
         }
     }
     for fmt in [
@@ -148,7 +154,7 @@ fn parse_iso_duration(s: &str) -> Option<Duration> {
     // Date part: only days (java.time.Duration has no years or months).
     if !date.is_empty() {
         let n = date.strip_suffix('D')?;
-        total_ms += n.parse::<u128>().ok()? * 86_400_000;
+        total_ms = number(n)?.checked_mul(86_400_000)?;
     }
     if let Some(mut rest) = time {
         let mut seen = String::new();
@@ -167,8 +173,8 @@ fn parse_iso_duration(s: &str) -> Option<Duration> {
             }
             seen.push_str(unit);
             let ms: u128 = match unit {
-                "H" => num.parse::<u128>().ok()? * 3_600_000,
-                "M" => num.parse::<u128>().ok()? * 60_000,
+                "H" => number(num)?.checked_mul(3_600_000)?,
+                "M" => number(num)?.checked_mul(60_000)?,
                 "S" => {
                     let (whole, frac) = match num.split_once('.') {
                         Some((w, f)) => (w, f),
@@ -179,7 +185,9 @@ fn parse_iso_duration(s: &str) -> Option<Duration> {
                     }
                     let mut frac_ms = format!("{frac:0<3}");
                     frac_ms.truncate(3);
-                    whole.parse::<u128>().ok()? * 1000 + frac_ms.parse::<u128>().ok()?
+                    number(whole)?
+                        .checked_mul(1000)?
+                        .checked_add(number(&frac_ms)?)?
                 }
                 _ => return None,
             };
@@ -188,6 +196,15 @@ fn parse_iso_duration(s: &str) -> Option<Duration> {
         }
     }
     u64::try_from(total_ms).ok().map(Duration::from_millis)
+}
+
+/// A whole number of a duration's unit: digits, with an optional `+` as java.time takes it.
+fn number(s: &str) -> Option<u128> {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// `--shift-by ±N`.
@@ -245,6 +262,16 @@ mod tests {
         assert!(e.contains("no time zone"), "{e}");
         let e = parse_datetime("yesterday").unwrap_err().to_string();
         assert!(e.contains("'yesterday'"), "{e}");
+        for bad in [
+            "1960-01-01T00:00:00Z",
+            "99999999999999999999",
+            "253402300800000",
+            "0000-01-01T00:00:00+0100",
+        ] {
+            let e = parse_datetime(bad).unwrap_err().to_string();
+            assert!(e.contains(&format!("'{bad}'")) && e.contains("1970"), "{e}");
+        }
+        assert_eq!(parse_datetime("0").unwrap(), 0);
     }
 
     #[test]
@@ -259,9 +286,27 @@ mod tests {
         assert_eq!(d("PT1H0.5S"), Duration::from_millis(3_600_500));
         assert_eq!(d("PT1M30S"), Duration::from_secs(90));
         for bad in [
-            "", "-5m", "0s", "PT", "P", "PT15", "PT5S5M", "P1Y", "PTM", "PT1H1H", "abc",
+            "",
+            "-5m",
+            "0s",
+            "PT",
+            "P",
+            "PT15",
+            "PT5S5M",
+            "P1Y",
+            "PTM",
+            "PT1H1H",
+            "abc",
+            // Overflow: refused, never wrapped.
+            "P99999999999999999999999999999999D",
+            "PT99999999999999999999999999999999999999H",
+            "PT340282366920938463463374607431768211455S",
+            "P9999999999999999D",
+            "99999999999999999999y",
         ] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+            let e = parse_duration(bad).unwrap_err();
+            assert_eq!(e.exit_code(), crate::error::exit::USAGE, "{bad}");
+            assert!(e.to_string().contains(&format!("'{bad}'")), "{e}");
         }
     }
 
@@ -270,5 +315,95 @@ mod tests {
         assert_eq!(parse_shift("-5").unwrap(), -5);
         assert_eq!(parse_shift("+5").unwrap(), 5);
         assert!(parse_shift("5x").is_err());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_duration_input_is_a_duration_or_a_usage_error(s in ".*|P[0-9DTHMS.+]{0,40}|[0-9]{0,40}[a-z]{0,3}") {
+                match parse_duration(&s) {
+                    Ok(d) => prop_assert!(!d.is_zero()),
+                    Err(e) => {
+                        prop_assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+                        prop_assert!(e.to_string().contains(&format!("'{s}'")), "{}", e);
+                    }
+                }
+            }
+
+            /// ISO 8601 durations add up exactly, and one too long for milliseconds in a u64 is
+            /// refused rather than wrapped.
+            #[test]
+            fn iso_durations_add_up_or_are_refused(
+                d in prop_oneof![0u128..1000, any::<u64>().prop_map(u128::from), any::<u128>()],
+                h in prop_oneof![0u128..100, any::<u64>().prop_map(u128::from)],
+                m in 0u128..100_000,
+                s in prop_oneof![0u128..100, any::<u128>()],
+                ms in 0u128..1000,
+            ) {
+                let text = format!("P{d}DT{h}H{m}M{s}.{ms:03}S");
+                let want = d
+                    .checked_mul(86_400_000)
+                    .and_then(|t| t.checked_add(h.checked_mul(3_600_000)?))
+                    .and_then(|t| t.checked_add(m * 60_000))
+                    .and_then(|t| t.checked_add(s.checked_mul(1000)?))
+                    .and_then(|t| t.checked_add(ms))
+                    .and_then(|t| u64::try_from(t).ok())
+                    .filter(|t| *t > 0);
+                match (parse_duration(&text), want) {
+                    (Ok(got), Some(want)) => prop_assert_eq!(got, Duration::from_millis(want)),
+                    (Err(e), None) => prop_assert_eq!(e.exit_code(), crate::error::exit::USAGE),
+                    (got, want) => prop_assert!(false, "{}: {:?}, want {:?}", text, got, want),
+                }
+            }
+
+            #[test]
+            fn humantime_durations_read_back(ms in 1u64..=u64::MAX / 1000) {
+                let d = Duration::from_millis(ms);
+                let text = humantime::format_duration(d).to_string();
+                prop_assert_eq!(parse_duration(&text).unwrap(), d);
+            }
+
+            #[test]
+            fn partition_lists_read_back(
+                topic in "[a-zA-Z0-9._-]{1,249}",
+                parts in prop::collection::vec(0i32..=i32::MAX, 1..20),
+            ) {
+                let list: Vec<String> = parts.iter().map(i32::to_string).collect();
+                let spec = parse_topic_spec(&format!("{topic}:{}", list.join(" , "))).unwrap();
+                let mut want = parts.clone();
+                want.sort_unstable();
+                want.dedup();
+                prop_assert_eq!(spec, TopicSpec { topic: topic.clone(), partitions: Some(want) });
+                prop_assert_eq!(parse_topic_spec(&topic).unwrap(), TopicSpec::whole(topic));
+            }
+
+            #[test]
+            fn any_topic_input_is_a_spec_or_a_usage_error(s in ".*|[a-z]{1,5}:[0-9, -]{0,30}") {
+                if let Err(e) = parse_topic_spec(&s) {
+                    prop_assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+                    prop_assert!(e.to_string().contains(&format!("'{s}'")), "{}", e);
+                }
+            }
+
+            #[test]
+            fn any_time_input_is_a_time_or_a_usage_error(s in ".*|[0-9]{1,25}|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,12}(Z|[+-][0-9]{2}:?[0-9]{2})?") {
+                match parse_datetime(&s) {
+                    Ok(ms) => prop_assert!(checked_time(ms).is_some(), "{} -> {}", s, ms),
+                    Err(e) => {
+                        prop_assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+                        prop_assert!(e.to_string().contains(&format!("'{s}'")), "{}", e);
+                    }
+                }
+            }
+
+            #[test]
+            fn shifts_read_back(n in any::<i64>()) {
+                prop_assert_eq!(parse_shift(&format!("{n:+}")).unwrap(), n);
+                prop_assert_eq!(parse_shift(&n.to_string()).unwrap(), n);
+            }
+        }
     }
 }

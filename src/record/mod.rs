@@ -2,7 +2,7 @@
 //! filters, JSON output and terminal-safe escaping. Pure code: no broker, no clock.
 
 mod filter;
-mod position;
+pub mod position;
 pub mod sanitize;
 mod template;
 

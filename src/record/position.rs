@@ -203,4 +203,86 @@ mod tests {
         assert!(e.to_string().contains("before 1970"), "{e}");
         assert!(p("@-53y").check(now).is_ok());
     }
+
+    mod properties {
+        use super::*;
+        use chrono::TimeZone;
+        use proptest::prelude::*;
+
+        /// Inputs shaped like start positions, with numbers of every size.
+        fn position_like() -> impl Strategy<Value = String> {
+            let unit = prop::sample::select(vec![
+                "ns", "us", "ms", "s", "m", "h", "d", "w", "M", "y", "years", "",
+            ]);
+            prop_oneof![
+                (any::<u64>(), unit.clone()).prop_map(|(n, u)| format!("@-{n}{u}")),
+                (0u64..400_000, unit).prop_map(|(n, u)| format!("@-{n}{u}")),
+                any::<u64>().prop_map(|n| format!("@{n}")),
+                any::<i64>().prop_map(|n| format!("{n}")),
+                any::<u128>().prop_map(|n| format!("-{n}")),
+                (0i32..=9999, 1u32..=12, 1u32..=28, -23i32..=23).prop_map(|(y, mo, d, z)| {
+                    format!("@{y:04}-{mo:02}-{d:02}T00:00:00{z:+03}:00")
+                }),
+                ".*",
+            ]
+        }
+
+        fn any_now() -> impl Strategy<Value = DateTime<Utc>> {
+            (0i64..=MAX_TIME_MS).prop_map(|ms| Utc.timestamp_millis_opt(ms).unwrap())
+        }
+
+        proptest! {
+            /// Whatever is typed, parsing and resolving end in a position or a usage error
+            /// that quotes the input; never a panic, never a time Kafka would misread.
+            #[test]
+            fn any_input_is_a_position_or_a_usage_error(s in position_like(), now in any_now()) {
+                match s.parse::<StartPosition>() {
+                    Err(e) => {
+                        prop_assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+                        prop_assert!(e.to_string().contains(&format!("'{s}'")), "{}", e);
+                    }
+                    Ok(p) => match p.timestamp_ms(now) {
+                        Ok(Some(ms)) => prop_assert!((0..=MAX_TIME_MS).contains(&ms), "{:?} -> {}", p, ms),
+                        Ok(None) => prop_assert!(!matches!(p, StartPosition::Time(_) | StartPosition::Ago(_))),
+                        Err(e) => {
+                            prop_assert!(matches!(p, StartPosition::Ago(_)));
+                            prop_assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+                        }
+                    },
+                }
+            }
+
+            #[test]
+            fn times_read_back(ms in 0i64..=MAX_TIME_MS) {
+                prop_assert_eq!(format!("@{ms}").parse::<StartPosition>().unwrap(), StartPosition::Time(ms));
+                let dt = Utc.timestamp_millis_opt(ms).unwrap();
+                let text = format!("@{}", dt.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+                prop_assert_eq!(text.parse::<StartPosition>().unwrap(), StartPosition::Time(ms));
+            }
+
+            #[test]
+            fn offsets_and_counts_read_back(n in 1i64..=i64::MAX) {
+                prop_assert_eq!(format!("{n}").parse::<StartPosition>().unwrap(), StartPosition::Offset(n));
+                prop_assert_eq!(format!("-{n}").parse::<StartPosition>().unwrap(), StartPosition::Last(n));
+            }
+
+            /// A duration resolves to exactly `now` minus it, or is refused when that is before
+            /// the epoch.
+            #[test]
+            fn durations_resolve_against_now(secs in any::<u64>(), now in any_now()) {
+                let text = format!("@-{secs}s");
+                match text.parse::<StartPosition>() {
+                    Ok(p) => {
+                        prop_assert_eq!(p, StartPosition::Ago(Duration::from_secs(secs)));
+                        let want = now.timestamp_millis() - i64::try_from(secs).unwrap() * 1000;
+                        match p.timestamp_ms(now) {
+                            Ok(got) => prop_assert_eq!(got, Some(want)),
+                            Err(_) => prop_assert!(want < 0, "refused {} at {}", text, now),
+                        }
+                    }
+                    Err(_) => prop_assert!(u128::from(secs) * 1000 > MAX_TIME_MS as u128),
+                }
+            }
+        }
+    }
 }
