@@ -958,6 +958,15 @@ fn context_switch_and_unknown_commands() {
         .unwrap()
         .text
         .contains("invalid start position 'yesterday'"));
+    // Far beyond any clock: refused with a message, never a panic.
+    for line in ["tail orders @-300000y", "from @-300000y"] {
+        h.command(line);
+        let flash = &h.state.flash.as_ref().unwrap().text;
+        assert!(
+            flash.contains("'@-300000y'") && flash.contains("before 1970"),
+            "{flash}"
+        );
+    }
 }
 
 // ---- offset reset flow ----------------------------------------------------------------------

@@ -177,4 +177,56 @@ mod tests {
             .unwrap()
             .matches(&r));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn record<'a>(
+            key: Option<&'a [u8]>,
+            value: Option<&'a [u8]>,
+            header: &'a [u8],
+        ) -> RecordRef<'a> {
+            RecordRef {
+                topic: "t",
+                partition: 0,
+                offset: 0,
+                timestamp: None,
+                key,
+                value,
+                headers: vec![("h", Some(header))],
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn any_filter_parses_or_is_a_usage_error(s in ".*|(key|value|header\\.[a-z]{0,3})!?[=~].*") {
+                if let Err(e) = Filter::parse(&s) {
+                    prop_assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+                    prop_assert!(e.to_string().contains(&format!("'{s}'")), "{}", e);
+                }
+            }
+
+            /// `=` is byte equality of the whole field and `!=` its opposite, for any text.
+            #[test]
+            fn equals_compares_whole_fields(want in ".*", have in prop_oneof![".*".prop_map(String::into_bytes), prop::collection::vec(any::<u8>(), 0..8)]) {
+                let r = record(Some(&have), Some(&have), &have);
+                for field in ["key", "value", "header.h"] {
+                    let eq = Filter::parse(&format!("{field}={want}")).unwrap().matches(&r);
+                    prop_assert_eq!(eq, have == want.as_bytes(), "{}={:?} on {:?}", field, want, have);
+                    let ne = Filter::parse(&format!("{field}!={want}")).unwrap().matches(&r);
+                    prop_assert_eq!(ne, !eq);
+                }
+            }
+
+            /// `~` with an escaped pattern finds the text anywhere in the field.
+            #[test]
+            fn matches_search_the_field(needle in ".{0,6}", before in ".{0,6}", after in ".{0,6}", absent in any::<bool>()) {
+                let hay = if absent { before.clone() } else { format!("{before}{needle}{after}") };
+                let r = record(None, Some(hay.as_bytes()), b"");
+                let f = Filter::parse(&format!("value~{}", regex::escape(&needle))).unwrap();
+                prop_assert_eq!(f.matches(&r), hay.contains(needle.as_str()));
+            }
+        }
+    }
 }

@@ -229,4 +229,142 @@ mod tests {
             Template::parse("%v\\n").unwrap()
         );
     }
+
+    mod properties {
+        use super::super::super::sanitize::{escape_text, is_dangerous};
+        use super::super::super::{Encoding, TimestampKind};
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Piece {
+            Text(String),
+            Percent,
+            Escape(char),
+            Token(char),
+        }
+
+        fn pieces() -> impl Strategy<Value = Vec<Piece>> {
+            let piece = prop_oneof![
+                "[^%\\\\]{1,8}".prop_map(Piece::Text),
+                Just(Piece::Percent),
+                prop::sample::select(vec!['n', 't', 'r', '\\']).prop_map(Piece::Escape),
+                prop::sample::select("tpokvsKSTdh".chars().collect::<Vec<_>>())
+                    .prop_map(Piece::Token),
+            ];
+            prop::collection::vec(piece, 0..12)
+        }
+
+        fn source(pieces: &[Piece]) -> String {
+            pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Text(t) => t.clone(),
+                    Piece::Percent => "%%".into(),
+                    Piece::Escape(c) => format!("\\{c}"),
+                    Piece::Token(c) => format!("%{c}"),
+                })
+                .collect()
+        }
+
+        proptest! {
+            #[test]
+            fn any_template_parses_or_is_a_usage_error(s in ".*") {
+                if let Err(e) = Template::parse(&s) {
+                    prop_assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+                    prop_assert!(e.to_string().contains(&format!("'{s}'")), "{}", e);
+                }
+            }
+
+            /// Every token prints its field and everything else prints as written.
+            #[test]
+            fn templates_print_what_they_say(
+                pieces in pieces(),
+                key in proptest::option::of("[ -~]{0,10}"),
+                value in proptest::option::of("[ -~]{0,10}"),
+                ts in proptest::option::of(0i64..=253_402_300_799_999),
+                offset in any::<i64>(),
+                partition in any::<i32>(),
+            ) {
+                let headers = vec![("h1", Some(&b"v1"[..])), ("h2", None)];
+                let r = RecordRef {
+                    topic: "orders",
+                    partition,
+                    offset,
+                    timestamp: ts.map(|t| (t, TimestampKind::Create)),
+                    key: key.as_deref().map(str::as_bytes),
+                    value: value.as_deref().map(str::as_bytes),
+                    headers,
+                };
+                let mut want = String::new();
+                for p in &pieces {
+                    match p {
+                        Piece::Text(t) => want.push_str(t),
+                        Piece::Percent => want.push('%'),
+                        Piece::Escape('n') => want.push('\n'),
+                        Piece::Escape('t') => want.push('\t'),
+                        Piece::Escape('r') => want.push('\r'),
+                        Piece::Escape(_) => want.push('\\'),
+                        Piece::Token(c) => want.push_str(&match c {
+                            't' => "orders".to_string(),
+                            'p' => partition.to_string(),
+                            'o' => offset.to_string(),
+                            'k' => key.clone().unwrap_or_default(),
+                            'v' | 's' => value.clone().unwrap_or_default(),
+                            'K' => key.as_ref().map_or(-1, |k| k.len() as i64).to_string(),
+                            'S' => value.as_ref().map_or(-1, |v| v.len() as i64).to_string(),
+                            'T' => ts.map(|t| t.to_string()).unwrap_or_default(),
+                            'd' => ts
+                                .map(|t| {
+                                    Utc.timestamp_millis_opt(t)
+                                        .unwrap()
+                                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                                })
+                                .unwrap_or_default(),
+                            _ => "h1=v1,h2=".to_string(),
+                        }),
+                    }
+                }
+                let opts = WriterOptions { key: Encoding::Utf8, value: Encoding::Utf8, escape: false };
+                let mut out = Vec::new();
+                Template::parse(&source(&pieces)).unwrap().write(&mut out, &r, &opts).unwrap();
+                prop_assert_eq!(String::from_utf8(out).unwrap(), want);
+            }
+
+            /// On a terminal, nothing a record or topic holds reaches it raw, in any encoding.
+            #[test]
+            fn fields_are_safe_on_a_terminal(
+                tokens in prop::collection::vec(prop::sample::select("tpokvsKSTdh".chars().collect::<Vec<_>>()), 1..8),
+                topic in "\\PC{0,8}|[\\x00-\\x9f\\u{202e}\\u{2066}]{0,8}",
+                key in proptest::option::of(prop::collection::vec(any::<u8>(), 0..24)),
+                value in proptest::option::of(prop_oneof![
+                    prop::collection::vec(any::<u8>(), 0..24),
+                    "\\PC{0,8}|[\\x00-\\x9f\\u{202e}]{0,8}".prop_map(|s| serde_json::to_vec(&s).unwrap()),
+                ]),
+                header in "[\\x00-\\x9f\\u{202e}a-z]{1,8}",
+                header_value in prop::collection::vec(any::<u8>(), 0..12),
+                ts in any::<i64>(),
+                enc in prop::sample::select(vec![Encoding::Utf8, Encoding::Json, Encoding::Hex, Encoding::Base64, Encoding::Raw]),
+            ) {
+                let fmt: String = tokens.iter().map(|c| format!("%{c} ")).collect();
+                let r = RecordRef {
+                    topic: &topic,
+                    partition: 0,
+                    offset: 0,
+                    timestamp: Some((ts, TimestampKind::LogAppend)),
+                    key: key.as_deref(),
+                    value: value.as_deref(),
+                    headers: vec![(header.as_str(), Some(header_value.as_slice()))],
+                };
+                let opts = WriterOptions { key: enc, value: enc, escape: true };
+                let mut out = Vec::new();
+                Template::parse(&fmt).unwrap().write(&mut out, &r, &opts).unwrap();
+                let text = String::from_utf8(out).map_err(|e| TestCaseError::fail(format!("not UTF-8: {e}")))?;
+                prop_assert_eq!(text.chars().find(|c| is_dangerous(*c)), None, "{:?}", text);
+                if tokens.contains(&'t') {
+                    prop_assert!(text.contains(escape_text(&topic).as_ref()));
+                }
+            }
+        }
+    }
 }
