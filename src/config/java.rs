@@ -81,31 +81,73 @@ pub fn java_properties_to_librdkafka(
     Ok((bootstrap, out))
 }
 
-/// Extracts username and password from a PLAIN or SCRAM `sasl.jaas.config` line.
+/// Extracts username and password from a PLAIN or SCRAM `sasl.jaas.config` line:
+/// `MODULE FLAG key=value ... ;`, values bare or double-quoted with `\\` escaping the next
+/// character. Read option by option, so that one option's value cannot be taken for another's
+/// name (a username `password=` once was). Messages never quote values: they are secrets.
 fn parse_jaas(jaas: &str) -> Result<(String, String), String> {
-    let module = jaas.split_whitespace().next().unwrap_or_default();
+    let mut rest = jaas.trim_start();
+    let take_word = |rest: &mut &str| -> String {
+        let end = rest
+            .find(|c: char| c.is_whitespace() || c == ';' || c == '=')
+            .unwrap_or(rest.len());
+        let (word, tail) = rest.split_at(end);
+        *rest = tail.trim_start();
+        word.to_string()
+    };
+    let module = take_word(&mut rest);
     if !(module.ends_with("PlainLoginModule") || module.ends_with("ScramLoginModule")) {
         return Err(format!(
             "sasl.jaas.config with login module '{module}' is not supported; \
              only PLAIN and SCRAM (username/password) are"
         ));
     }
-    let field = |name: &str| -> Option<String> {
-        let start = jaas.find(&format!("{name}=\""))? + name.len() + 2;
-        let rest = &jaas[start..];
-        // Values are double-quoted; a backslash escapes the next character.
-        let mut value = String::new();
-        let mut chars = rest.chars();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => value.extend(chars.next()),
-                '"' => return Some(value),
-                c => value.push(c),
-            }
-        }
-        None
+    let flag = take_word(&mut rest);
+    if !matches!(
+        flag.as_str(),
+        "required" | "requisite" | "sufficient" | "optional"
+    ) {
+        return Err(
+            "sasl.jaas.config: expected a flag (required) after the login module".to_string(),
+        );
+    }
+    let malformed = || {
+        "sasl.jaas.config: expected options as name=\"value\" after the flag, ending with ';'"
+            .to_string()
     };
-    match (field("username"), field("password")) {
+    let mut options: HashMap<String, String> = HashMap::new();
+    loop {
+        if rest.is_empty() || rest.starts_with(';') {
+            break;
+        }
+        let name = take_word(&mut rest);
+        rest = rest.strip_prefix('=').ok_or_else(malformed)?.trim_start();
+        if name.is_empty() {
+            return Err(malformed());
+        }
+        let value = if let Some(quoted) = rest.strip_prefix('"') {
+            let mut value = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next().map(|(_, c)| c)),
+                    '"' => {
+                        end = Some(i + 1);
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            let end = end.ok_or_else(malformed)?;
+            rest = quoted[end..].trim_start();
+            value
+        } else {
+            take_word(&mut rest)
+        };
+        options.insert(name, value);
+    }
+    match (options.remove("username"), options.remove("password")) {
         (Some(u), Some(p)) => Ok((u, p)),
         _ => Err("sasl.jaas.config needs username=\"...\" and password=\"...\"".to_string()),
     }
@@ -160,5 +202,64 @@ mod tests {
         )]))
         .unwrap_err();
         assert!(e.contains("OAuthBearerLoginModule"), "{e}");
+    }
+
+    #[test]
+    fn jaas_options_are_read_one_by_one() {
+        let (u, p) = parse_jaas(
+            "org.apache.kafka.common.security.plain.PlainLoginModule required \
+             username=\"password=\" password=\"real\";",
+        )
+        .unwrap();
+        assert_eq!((u.as_str(), p.as_str()), ("password=", "real"));
+        let (u, p) =
+            parse_jaas("x.ScramLoginModule required password=b username = a tokenauth=true")
+                .unwrap();
+        assert_eq!((u.as_str(), p.as_str()), ("a", "b"));
+        for bad in [
+            "x.PlainLoginModule",
+            "x.PlainLoginModule required username=\"a password=\"b\";",
+            "x.PlainLoginModule required username",
+            "x.PlainLoginModule required =\"a\"",
+            "x.PlainLoginModule required username=\"a\";",
+        ] {
+            let e = parse_jaas(bad).unwrap_err();
+            assert!(!e.contains("hunter"), "{e}");
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn quote(s: &str) -> String {
+            format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+        }
+
+        proptest! {
+            /// Any username and password, quoted as JAAS quotes them, are read back exactly,
+            /// in either order and beside other options.
+            #[test]
+            fn jaas_credentials_read_back(
+                user in ".*|password=.*|.*[\"\\\\;= ].*",
+                password in ".*|username=.*|.*[\"\\\\;= ].*",
+                swap in any::<bool>(),
+                extra in any::<bool>(),
+            ) {
+                let u = format!("username={}", quote(&user));
+                let p = format!("password = {}", quote(&password));
+                let (first, second) = if swap { (p, u) } else { (u, p) };
+                let more = if extra { " tokenauth=\"true\"" } else { "" };
+                let jaas = format!(
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required {first}{more}  {second} ;"
+                );
+                prop_assert_eq!(parse_jaas(&jaas), Ok((user, password)));
+            }
+
+            #[test]
+            fn any_jaas_text_is_credentials_or_a_message(s in ".*|x.PlainLoginModule required .*") {
+                let _ = parse_jaas(&s);
+            }
+        }
     }
 }

@@ -268,7 +268,12 @@ pub fn parse_config(text: &str, path: &Path) -> Result<RawConfig> {
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    // The offset comes from the parser; never slice inside a character because of it.
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
@@ -457,7 +462,16 @@ fn read_command_config(path: &Path) -> Result<(Option<String>, BTreeMap<String, 
             path.display()
         ))
     })?;
-    let java = java_properties::read(std::io::BufReader::new(file))
+    parse_command_config(std::io::BufReader::new(file), path)
+}
+
+/// Parses a Java `.properties` file (named `path` in messages) into the bootstrap servers and
+/// librdkafka properties.
+pub fn parse_command_config(
+    reader: impl std::io::Read,
+    path: &Path,
+) -> Result<(Option<String>, BTreeMap<String, String>)> {
+    let java = java_properties::read(reader)
         .map_err(|e| Error::config(format!("invalid properties file {}: {e}", path.display())))?;
     java_properties_to_librdkafka(java)
         .map_err(|e| Error::config(format!("{}: {e}", path.display())))
@@ -645,5 +659,156 @@ mod tests {
         let dbg = format!("{s:?}");
         assert!(!dbg.contains("hunter2"), "{dbg}");
         assert!(dbg.contains("me"));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A `.properties` file as `java.util.Properties.store` writes it (the writer of
+        /// java-properties 2.0 writes `\\u0` for NUL, which no reader takes).
+        fn java_store(props: &std::collections::HashMap<String, String>) -> String {
+            let escape = |s: &str, key: bool| {
+                let mut out = String::new();
+                for (i, c) in s.chars().enumerate() {
+                    match c {
+                        ' ' if key || i == 0 => out.push_str("\\ "),
+                        '\\' | '=' | ':' | '#' | '!' => {
+                            out.push('\\');
+                            out.push(c);
+                        }
+                        '\t' => out.push_str("\\t"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        '\u{c}' => out.push_str("\\f"),
+                        c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                            out.push_str(&format!("\\u{:04x}", c as u32))
+                        }
+                        c => out.push(c),
+                    }
+                }
+                out
+            };
+            props
+                .iter()
+                .map(|(k, v)| format!("{}={}\n", escape(k, true), escape(v, false)))
+                .collect()
+        }
+
+        /// Keys the mapping to librdkafka changes or drops.
+        fn special(k: &str) -> bool {
+            k.starts_with("ssl.")
+                || k.starts_with("sasl.")
+                || k.contains("serializer")
+                || [
+                    "bootstrap.servers",
+                    "client.dns.lookup",
+                    "default.api.timeout.ms",
+                ]
+                .contains(&k)
+        }
+
+        proptest! {
+            /// What Java writes to a `.properties` file is read back: every ordinary key with
+            /// its value (trimmed), the bootstrap servers apart.
+            #[test]
+            fn command_config_files_read_back(
+                // Characters above U+FFFF are left out: java-properties 2.0 cannot read the
+                // surrogate pairs Java writes for them.
+                props in prop::collection::btree_map(
+                    "[a-z][a-z0-9._-]{0,20}|[^\\p{C}\\u{10000}-\\u{10ffff}]{1,8}",
+                    "[^\\u{10000}-\\u{10ffff}]{0,20}",
+                    0..10,
+                ),
+                bootstrap in proptest::option::of("[a-z0-9.:,-]{1,30}"),
+            ) {
+                let mut java: std::collections::HashMap<String, String> = props
+                    .iter()
+                    .filter(|(k, _)| !special(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                if let Some(b) = &bootstrap {
+                    java.insert("bootstrap.servers".into(), b.clone());
+                }
+                let file = java_store(&java);
+                let (b, got) = parse_command_config(file.as_bytes(), Path::new("client.properties"))
+                    .map_err(|e| TestCaseError::fail(format!("{e}: {file:?}")))?;
+                prop_assert_eq!(b, bootstrap);
+                java.remove("bootstrap.servers");
+                let want: BTreeMap<String, String> =
+                    java.into_iter().map(|(k, v)| (k, v.trim().to_string())).collect();
+                prop_assert_eq!(got, want);
+            }
+
+            #[test]
+            fn any_properties_file_is_read_or_refused(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+                if let Err(e) = parse_command_config(bytes.as_slice(), Path::new("c.properties")) {
+                    prop_assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+                }
+            }
+
+            /// Any config text is a config or one usage-error line naming the file, with a line
+            /// and column that exist.
+            #[test]
+            fn any_config_text_is_a_config_or_one_error_line(text in ".*|(\\[contexts\\.[a-zé]{1,3}\\]\n([a-z_]{1,10} = (\"[^\"\n]{0,5}\"|[0-9]{1,3}|true))?\n){0,3}") {
+                if let Err(e) = parse_config(&text, Path::new("config.toml")) {
+                    prop_assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+                    let msg = e.to_string();
+                    prop_assert!(msg.starts_with("invalid config file config.toml"), "{}", msg);
+                    prop_assert!(!msg.contains('\n'), "{}", msg);
+                    if let Some(pos) = msg.strip_prefix("invalid config file config.toml:") {
+                        let mut it = pos.split(|c: char| !c.is_ascii_digit());
+                        let line: usize = it.next().unwrap().parse().unwrap();
+                        prop_assert!(line >= 1 && line <= text.split('\n').count(), "{}", msg);
+                    }
+                }
+            }
+
+            /// Contexts written as TOML (names, bootstraps and properties with any characters)
+            /// read back exactly.
+            #[test]
+            fn contexts_read_back(
+                contexts in prop::collection::btree_map(
+                    "\\PC{1,10}",
+                    ("\\PC{0,20}", any::<bool>(), prop::collection::btree_map("[a-z.]{1,12}", "\\PC{0,12}", 0..4), proptest::option::of(1u64..3600)),
+                    1..4,
+                ),
+            ) {
+                let mut table = toml::Table::new();
+                let default = contexts.keys().next().unwrap().clone();
+                table.insert("default_context".into(), toml::Value::String(default.clone()));
+                let mut ctxs = toml::Table::new();
+                for (name, (bootstrap, read_only, props, timeout)) in &contexts {
+                    let mut c = toml::Table::new();
+                    c.insert("bootstrap".into(), toml::Value::String(bootstrap.clone()));
+                    c.insert("read_only".into(), toml::Value::Boolean(*read_only));
+                    let p: toml::Table = props.iter().map(|(k, v)| (k.clone(), toml::Value::String(v.clone()))).collect();
+                    c.insert("properties".into(), toml::Value::Table(p));
+                    if let Some(t) = timeout {
+                        c.insert("timeout".into(), toml::Value::String(format!("{t}s")));
+                    }
+                    ctxs.insert(name.clone(), toml::Value::Table(c));
+                }
+                table.insert("contexts".into(), toml::Value::Table(ctxs));
+                let text = toml::to_string(&table).unwrap();
+                let cfg = parse_config(&text, Path::new("config.toml"))
+                    .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+                prop_assert_eq!(cfg.default_context.as_deref(), Some(default.as_str()));
+                prop_assert_eq!(cfg.contexts.len(), contexts.len());
+                for (name, (bootstrap, read_only, props, _)) in &contexts {
+                    let c = &cfg.contexts[name];
+                    prop_assert_eq!(c.bootstrap.as_deref(), Some(bootstrap.as_str()));
+                    prop_assert_eq!(c.read_only, *read_only);
+                    prop_assert_eq!(&c.properties, props);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn error_positions_never_split_a_character() {
+        assert_eq!(line_col("é\nü", 1), (1, 1));
+        assert_eq!(line_col("é\nü", 4), (2, 1));
+        assert_eq!(line_col("ab", 99), (1, 3));
     }
 }

@@ -249,4 +249,80 @@ mod tests {
         assert_eq!(text, "orders,0,12\norders,1,7\n");
         assert_eq!(rows(&text).len(), 2);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Distinct partitions of Kafka-named topics with any offsets.
+        fn plan_rows() -> impl Strategy<Value = Vec<(String, i32, i64)>> {
+            prop::collection::btree_map(
+                ("[a-zA-Z0-9._-]{1,40}", 0i32..=i32::MAX),
+                0i64..=i64::MAX,
+                1..30,
+            )
+            .prop_map(|m| m.into_iter().map(|((t, p), o)| (t, p, o)).collect())
+        }
+
+        /// A CSV field as Kafka's tool (and any spreadsheet) may quote it.
+        fn quoted(s: &str) -> String {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        }
+
+        proptest! {
+            #[test]
+            fn written_plans_read_back(rows in plan_rows(), crlf in any::<bool>()) {
+                let mut text = write(rows.iter().map(|(t, p, o)| (t.as_str(), *p, *o)));
+                if crlf {
+                    text = text.replace('\n', "\r\n");
+                }
+                let back: Vec<(String, i32, i64)> = parse(&text, "g", "plan.csv")
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| (r.topic, r.partition, r.offset))
+                    .collect();
+                prop_assert_eq!(back, rows);
+            }
+
+            /// The group form keeps exactly the lines of the group being reset, whatever its
+            /// name holds (commas, quotes, spaces, escapes).
+            #[test]
+            fn group_lines_are_picked_by_exact_name(
+                rows in plan_rows(),
+                group in "[^\r\n]{1,12}",
+                other in "[^\r\n]{1,12}",
+            ) {
+                prop_assume!(group.trim() == group && other != group);
+                let mut text = String::new();
+                for (i, (t, p, o)) in rows.iter().enumerate() {
+                    let g = if i % 2 == 0 { &group } else { &other };
+                    text.push_str(&format!("{},{t},{p},{o}\n", quoted(g)));
+                }
+                let want: Vec<(String, i32, i64)> = rows.iter().step_by(2).cloned().collect();
+                let got: Vec<(String, i32, i64)> = parse(&text, &group, "plan.csv")
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| (r.topic, r.partition, r.offset))
+                    .collect();
+                prop_assert_eq!(got, want);
+            }
+
+            /// Any file is a plan or one usage error line that names the file.
+            #[test]
+            fn any_text_is_a_plan_or_one_usage_error(text in ".*|([a-z\", ]{0,6},[0-9x-]{0,4},[0-9 -]{0,6}\r?\n){0,4}") {
+                match parse(&text, "g", "plan.csv") {
+                    Ok(rows) => {
+                        prop_assert!(!rows.is_empty());
+                        prop_assert!(rows.iter().all(|r| r.partition >= 0 && r.offset >= 0 && !r.topic.is_empty()));
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+                        let msg = e.to_string();
+                        prop_assert!(msg.starts_with("plan.csv"), "{}", msg);
+                        prop_assert!(!msg.contains('\n'), "{}", msg);
+                    }
+                }
+            }
+        }
+    }
 }
