@@ -156,3 +156,26 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     }
     hay.windows(needle.len()).position(|w| w == needle)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `-H NAME=VALUE`: split at the first '=', the value's bytes exactly as typed.
+        #[test]
+        fn headers_split_at_the_first_equals(name in "[^=]*", value in ".*") {
+            match parse_header(&format!("{name}={value}")) {
+                Ok((n, v)) => {
+                    prop_assert_eq!(n, name);
+                    prop_assert_eq!(v, value.into_bytes());
+                }
+                Err(e) => {
+                    prop_assert!(name.is_empty());
+                    prop_assert_eq!(e.exit_code(), exit::USAGE);
+                }
+            }
+        }
+    }
+}

@@ -740,6 +740,22 @@ mod tests {
                 prop_assert_eq!(got, want);
             }
 
+            /// `-X key=value`: the key trimmed, the value exactly as given (it may hold '=').
+            #[test]
+            fn x_properties_split_at_the_first_equals(key in "[^=]*", value in ".*") {
+                let kv = format!("{key}={value}");
+                match parse_property(&kv) {
+                    Ok((k, v)) => {
+                        prop_assert_eq!(k, key.trim());
+                        prop_assert_eq!(v, value);
+                    }
+                    Err(e) => {
+                        prop_assert!(key.trim().is_empty());
+                        prop_assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+                    }
+                }
+            }
+
             #[test]
             fn any_properties_file_is_read_or_refused(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
                 if let Err(e) = parse_command_config(bytes.as_slice(), Path::new("c.properties")) {
