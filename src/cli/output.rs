@@ -333,6 +333,21 @@ mod tests {
     }
 
     #[test]
+    fn json_is_valid_and_keeps_its_lines() {
+        let v = serde_json::json!({"cluster_id": "a\u{1b}[31m\u{202e}", "brokers": [1, 2]});
+        let text = json_text(&v, true).unwrap();
+        assert!(text.starts_with("{\n  \""), "{text}");
+        assert!(
+            text.contains("\"cluster_id\": \"a\\u001b[31m\\u202e\""),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), v);
+        let line = json_text(&v, false).unwrap();
+        assert!(!line.contains('\n'));
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&line).unwrap(), v);
+    }
+
+    #[test]
     fn fields_align() {
         assert_eq!(
             fields(&[("A", "1".into()), ("Long", "2".into())]),

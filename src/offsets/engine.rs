@@ -1184,16 +1184,16 @@ mod tests {
             e.to_string().starts_with("DescribeGroups is not supported"),
             "{e}"
         );
-        // Client-chosen names cannot smuggle escape sequences into a terminal.
+        // Client-chosen names stay exact in the error (JSON and the audit log carry them);
+        // the one writer to stderr escapes them (cli::output::report).
         let s = GroupStatus {
             state: Some("Stable".into()),
             members: vec!["evil\x1b[2J@h".into()],
             error: None,
         };
-        assert!(check_group_idle("g", &s)
-            .unwrap_err()
-            .to_string()
-            .contains("evil\\x1b[2J@h"));
+        let e = check_group_idle("g", &s).unwrap_err().to_string();
+        assert!(e.contains("evil\x1b[2J@h"), "{e}");
+        assert!(crate::record::sanitize::escape_line(&e).contains("evil\\x1b[2J@h"));
     }
 
     #[test]
