@@ -121,11 +121,11 @@ fn console_options(file: &RawConfig) -> Result<Options> {
     let ms = |key: &str, value: &Option<String>, default: i64| -> Result<i64> {
         match value {
             None => Ok(default),
-            Some(v) => humantime::parse_duration(v)
-                .map(|d| d.as_millis() as i64)
-                .map_err(|e| {
-                    Error::config(format!("invalid [console] {key} '{v}': {e} (e.g. \"10s\")"))
-                }),
+            Some(v) => crate::metrics::time::parse_duration(v).ok_or_else(|| {
+                Error::config(format!(
+                    "invalid [console] {key} '{v}': expected a duration up to 100 years (e.g. \"10s\")"
+                ))
+            }),
         }
     };
     let w = &mut o.tail_windows;

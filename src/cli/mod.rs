@@ -77,7 +77,7 @@ pub struct GlobalArgs {
     pub read_only: bool,
     /// Time budget for each command, all its broker requests included, e.g. 5s or 500ms
     /// [default: 10s]; for `watch` and the console, for each sample or panel refresh
-    #[arg(long, global = true, env = "KSCOPE_TIMEOUT", value_parser = parse_duration)]
+    #[arg(long, global = true, env = "KSCOPE_TIMEOUT", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
     /// Console theme: default, light, high-contrast, production, or one in the config dir's themes/
     #[arg(long, global = true, env = "KSCOPE_THEME")]
@@ -101,6 +101,11 @@ impl std::fmt::Debug for GlobalArgs {
             .field("output", &self.output)
             .finish()
     }
+}
+
+fn parse_timeout(s: &str) -> std::result::Result<Duration, String> {
+    let d = parse_duration(s)?;
+    config::check_timeout(d).map_err(|why| format!("'{s}' {why}"))
 }
 
 pub(crate) fn parse_duration(s: &str) -> std::result::Result<Duration, String> {

@@ -23,6 +23,19 @@ pub use secret::{is_sensitive_key, Secret, SecretSource};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The request timeouts librdkafka takes (its `socket.timeout.ms` range).
+pub const TIMEOUT_RANGE: (Duration, Duration) =
+    (Duration::from_millis(10), Duration::from_secs(300));
+
+/// A timeout within [`TIMEOUT_RANGE`], or why not.
+pub fn check_timeout(d: Duration) -> std::result::Result<Duration, String> {
+    if (TIMEOUT_RANGE.0..=TIMEOUT_RANGE.1).contains(&d) {
+        Ok(d)
+    } else {
+        Err("is outside the timeouts kscope can use: expected 10ms to 5m".to_string())
+    }
+}
+
 /// The whole `config.toml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -415,11 +428,14 @@ fn settings(
 
     let timeout = match (&carried.timeout, &context.timeout) {
         (Some(t), _) => *t,
-        (None, Some(t)) => humantime::parse_duration(t).map_err(|e| {
-            Error::config(format!(
-                "invalid timeout '{t}' in context: {e} (e.g. \"5s\")"
-            ))
-        })?,
+        (None, Some(t)) => humantime::parse_duration(t)
+            .map_err(|e| e.to_string())
+            .and_then(check_timeout)
+            .map_err(|e| {
+                Error::config(format!(
+                    "invalid timeout '{t}' in context: {e} (e.g. \"5s\")"
+                ))
+            })?,
         (None, None) => DEFAULT_TIMEOUT,
     };
 

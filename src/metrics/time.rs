@@ -14,10 +14,16 @@ pub fn secs(ms: Millis) -> f64 {
     ms as f64 / 1000.0
 }
 
-/// Parses "10s", "500ms", "5m", "1h30m" into milliseconds.
+/// The longest duration a config or rule may give (100 years): windows, intervals and `for`
+/// clauses are added to and multiplied with times, which must never overflow.
+pub const MAX_DURATION: Millis = 100 * 365 * 24 * 60 * MINUTE;
+
+/// Parses "10s", "500ms", "5m", "1h30m" into milliseconds; `None` past [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Option<Millis> {
     let d = humantime::parse_duration(s.trim()).ok()?;
-    Millis::try_from(d.as_millis()).ok()
+    Millis::try_from(d.as_millis())
+        .ok()
+        .filter(|ms| *ms <= MAX_DURATION)
 }
 
 /// A short duration for labels: "10s", "1m", "1m30s", "250ms".
@@ -90,6 +96,9 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Some(500));
         assert_eq!(parse_duration("1h30m"), Some(5_400_000));
         assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("100y"), None);
+        assert_eq!(parse_duration("99999999999y"), None);
+        assert_eq!(parse_duration("36500d"), Some(MAX_DURATION));
         assert_eq!(format_duration(10_000), "10s");
         assert_eq!(format_duration(60_000), "1m");
         assert_eq!(format_duration(90_000), "1m30s");
