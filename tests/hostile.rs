@@ -66,8 +66,9 @@ async fn hostile_group_and_client_names_are_escaped_everywhere() {
     let out = run(k, &["groups", "-o", "json"]);
     let list = json(&out);
     assert!(
-        list.as_array()
-            .unwrap()
+        list["groups"]
+            .as_array()
+            .expect("a groups list")
             .iter()
             .any(|g| g["group"] == group.as_str()),
         "{list}"
