@@ -274,3 +274,51 @@ fn error_texts_are_escaped_and_one_line() {
         "{err}"
     );
 }
+
+/// On a real terminal (a pty from `script`), `cluster -o json` is pretty JSON over several
+/// lines that parses, and `groups -o jsonl` has one valid line per group: the terminal escaping
+/// leaves JSON's own newlines alone.
+#[tokio::test]
+async fn json_on_a_terminal_is_valid_json() {
+    let k = kafka();
+    let topic = unique("hostile-tty");
+    create_topic(k, &topic, 1, 1).await;
+    produce(k, &topic, &[(0, None, &b"x"[..], None)]).await;
+    let group = hostile_group();
+    drop(consume_and_commit(k, &group, &topic, 1));
+    let bin = assert_cmd::cargo::cargo_bin("kscope");
+    let on_tty = |args: &str| {
+        let line = format!("{} -b {} --timeout 10s {args}", bin.display(), k.bootstrap);
+        let out = std::process::Command::new("script")
+            .args(["-q", "-e", "-c", &line, "/dev/null"])
+            .env("HOME", scratch())
+            .env("XDG_CONFIG_HOME", scratch().join("config"))
+            .output()
+            .expect("script(1) from util-linux runs a command on a pty");
+        // The pty turns each line feed into CR LF; any other CR would be kscope's.
+        let crlf = |b: &[u8]| {
+            String::from_utf8_lossy(b)
+                .replace("\r\n", "\n")
+                .into_bytes()
+        };
+        let out = Output {
+            stdout: crlf(&out.stdout),
+            stderr: crlf(&out.stderr),
+            ..out
+        };
+        assert_clean(args, &out);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = on_tty("cluster -o json");
+    assert!(text.lines().count() > 3, "{text}");
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON on a tty ({e}): {text}"));
+    assert!(v["brokers"].is_array(), "{v}");
+
+    let text = on_tty("groups -o jsonl");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line ({e}): {l:?}")))
+        .collect();
+    assert!(lines.iter().any(|g| g["group"] == group.as_str()), "{text}");
+}
