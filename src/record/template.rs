@@ -35,7 +35,22 @@ pub struct Template {
 impl Template {
     /// The default line: `partition:offset  time  key  value`.
     pub fn default_line() -> Self {
-        Template::parse("%p:%o\t%d\t%k\t%v\\n").expect("the default template is valid")
+        // `%p:%o\t%d\t%k\t%v\n`, built directly (a test checks it against the parsed form).
+        let lit = |s: &str| Token::Literal(s.as_bytes().to_vec());
+        Template {
+            tokens: vec![
+                Token::Partition,
+                lit(":"),
+                Token::Offset,
+                lit("\t"),
+                Token::TimestampIso,
+                lit("\t"),
+                Token::Key,
+                lit("\t"),
+                Token::Value,
+                lit("\n"),
+            ],
+        }
     }
 
     pub fn parse(s: &str) -> Result<Self, Error> {
@@ -216,6 +231,14 @@ mod tests {
         let e = Template::parse("%q").unwrap_err().to_string();
         assert!(e.contains("'%q'"), "{e}");
         assert!(Template::parse("%").is_err());
+    }
+
+    #[test]
+    fn the_default_line_is_what_it_says() {
+        assert_eq!(
+            Template::default_line(),
+            Template::parse("%p:%o\t%d\t%k\t%v\\n").unwrap()
+        );
     }
 
     #[test]
