@@ -48,7 +48,7 @@ fn init_logging() {
                     .with_ansi(false)
                     .with_writer(std::sync::Mutex::new(file))
                     .init(),
-                Err(e) => eprintln!("kscope: warning: not logging: {e}"),
+                Err(e) => kscope::cli::output::warn(format_args!("not logging: {e}")),
             }
         }
         #[allow(clippy::disallowed_methods)] // log lines: tracing escapes control characters itself

@@ -167,7 +167,7 @@ impl GlobalArgs {
 pub fn resolve(opts: &ConnectOptions, file: &config::RawConfig) -> Result<ConnectionSettings> {
     let settings = config::resolve(opts, file)?;
     if let Some(w) = crate::kafka::safety::ignored_properties_warning(&settings) {
-        eprintln!("kscope: warning: {w}");
+        output::warn(&w);
         tracing::warn!("{w}");
     }
     Ok(settings)

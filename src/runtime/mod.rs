@@ -229,7 +229,7 @@ pub fn log_to_file() -> Option<std::path::PathBuf> {
         Ok(f) => f,
         Err(e) => {
             // Printed before the console takes the terminal, so it stays visible after.
-            eprintln!("kscope: warning: not logging: {e}");
+            crate::cli::output::warn(format_args!("not logging: {e}"));
             return None;
         }
     };
