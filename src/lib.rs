@@ -1,5 +1,7 @@
 //! kscope: a terminal operations console for Kafka-protocol clusters.
 #![deny(unsafe_code)]
+// Nothing a user or a broker controls may end the process: no unwrap/expect outside tests.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod app;
 pub mod cli;

@@ -128,7 +128,8 @@ pub fn create_new(path: &Path, what: &str) -> Result<File, OpenError> {
     regular(file, path, what)
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
     use std::io::Write;
