@@ -466,6 +466,36 @@ static RD_FORMAT(printf,
 
 
 /**
+ * @brief If \p err says that the broker asked is not (or not yet known as)
+ *        \p group's coordinator, forget the cached coordinator, so that the
+ *        caller's next request for the group looks it up again instead of
+ *        asking the same broker until the cache entry expires (which it
+ *        never does while it is used).
+ *
+ * @locality rdkafka main thread
+ */
+static void rd_kafka_admin_group_coord_error(rd_kafka_t *rk,
+                                             const char *group,
+                                             rd_kafka_resp_err_t err) {
+        if (!group)
+                return;
+        switch (err) {
+        case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+        case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+                rd_kafka_dbg(rk, ADMIN, "COORD",
+                             "Group \"%s\": %s: forgetting the cached "
+                             "coordinator",
+                             group, rd_kafka_err2name(err));
+                rd_kafka_coord_cache_forget(&rk->rk_coord_cache,
+                                            RD_KAFKA_COORD_GROUP, group);
+                break;
+        default:
+                break;
+        }
+}
+
+
+/**
  * @brief Send the admin request contained in \p rko upon receiving
  *        a FindCoordinator response.
  *
@@ -487,12 +517,27 @@ rd_kafka_admin_coord_request(rd_kafka_broker_t *rkb,
         rd_kafka_resp_err_t err;
 
 
+        /* Whatever this function returns, the eonce must still hold one
+         * reference for the coordinator's answer: on success the request's
+         * response handler drops it, on error rd_kafka_coord_req_fsm() calls
+         * rd_kafka_coord_req_fail(), whose reply reaches
+         * rd_kafka_admin_coord_response_parse() with this eonce, and that
+         * drops it.
+         * So the "coordinator response" reference is taken before the
+         * "coordinator request" reference is released, on every path: also
+         * when the admin request has already timed out or been destroyed
+         * (no rko) and there is nothing to send. Releasing the request's
+         * reference without taking the response's one left the failure reply
+         * pointing at a freed (or about to be freed) eonce, and librdkafka
+         * aborted in rd_kafka_enq_once_del_source_return() when a
+         * coordinator came back after the admin request had timed out. */
+        rd_kafka_enq_once_add_source(eonce, "coordinator response");
+
         rko = rd_kafka_enq_once_del_source_return(eonce, "coordinator request");
         if (!rko)
-                /* Admin request has timed out and been destroyed */
+                /* Admin request has timed out and been destroyed: nothing
+                 * to send. The failure reply drops the reference above. */
                 return RD_KAFKA_RESP_ERR__DESTROY;
-
-        rd_kafka_enq_once_add_source(eonce, "coordinator response");
 
         err = rko->rko_u.admin_request.cbs->request(
             rkb, &rko->rko_u.admin_request.args,
@@ -500,6 +545,10 @@ rd_kafka_admin_coord_request(rd_kafka_broker_t *rkb,
             rd_kafka_admin_handle_response, eonce);
 
         if (err) {
+                /* The request was not sent. Fail and destroy the admin
+                 * request here, where errstr says why; the failure reply
+                 * that follows finds no rko and only drops the
+                 * "coordinator response" reference. */
                 rd_kafka_admin_result_fail(
                     rko, err, "%s worker failed to send request: %s",
                     rd_kafka_op2str(rko->rko_type), errstr);
@@ -4163,9 +4212,42 @@ rd_kafka_ListOffsets_response_merge(rd_kafka_op_t *rko_fanout,
         size_t i, j;
         rd_assert(rko_partial->rko_evtype == RD_KAFKA_EVENT_LISTOFFSETS_RESULT);
 
-        partition_cnt = rd_list_cnt(&rko_partial->rko_u.admin_result.results);
         total_partitions =
             rd_list_cnt(&rko_fanout->rko_u.admin_request.fanout.results);
+
+        if (rko_partial->rko_err) {
+                /* The request to this leader failed as a whole (timed out,
+                 * connection lost, ...): its answer has no partitions. Set
+                 * the error on every partition the request was for, as the
+                 * DeleteRecords merge does; otherwise they are reported
+                 * with offset OFFSET_INVALID (-1001) and no error, which
+                 * reads like a valid answer. */
+                const rd_kafka_topic_partition_list_t *reqpartitions =
+                    rd_list_elem(&rko_partial->rko_u.admin_result.args, 0);
+                const rd_kafka_topic_partition_t *reqpartition;
+
+                if (!reqpartitions)
+                        return;
+                RD_KAFKA_TPLIST_FOREACH(reqpartition, reqpartitions) {
+                        for (j = 0; j < total_partitions; j++) {
+                                rd_kafka_ListOffsetsResultInfo_t *result_info =
+                                    rd_list_elem(&rko_fanout->rko_u
+                                                      .admin_request.fanout
+                                                      .results,
+                                                 j);
+                                if (rd_kafka_topic_partition_cmp(
+                                        result_info->topic_partition,
+                                        reqpartition) == 0) {
+                                        result_info->topic_partition->err =
+                                            rko_partial->rko_err;
+                                        break;
+                                }
+                        }
+                }
+                return;
+        }
+
+        partition_cnt = rd_list_cnt(&rko_partial->rko_u.admin_result.results);
 
         for (i = 0; i < partition_cnt; i++) {
                 rd_kafka_ListOffsetsResultInfo_t *partial_result_info =
@@ -7116,6 +7198,8 @@ rd_kafka_ListConsumerGroupOffsetsResponse_parse(rd_kafka_op_t *rko_req,
                                           rd_true, rd_false);
 
         if (unlikely(err != RD_KAFKA_RESP_ERR_NO_ERROR)) {
+                rd_kafka_admin_group_coord_error(
+                    rk, list_grpoffsets->group_id, err);
                 reply->rkbuf_err = err;
                 goto err;
         }
@@ -8253,6 +8337,8 @@ rd_kafka_DescribeConsumerGroupsResponse_parse(rd_kafka_op_t *rko_req,
                         error = rd_kafka_error_new(
                             error_code, "DescribeConsumerGroups: %s",
                             rd_kafka_err2str(error_code));
+                        rd_kafka_admin_group_coord_error(
+                            rko_req->rko_rk, group_id, error_code);
                 }
 
                 is_simple_consumer_group = *proto_type == '\0';
@@ -8482,6 +8568,8 @@ rd_kafka_ConsumerGroupDescribeResponse_parse(rd_kafka_op_t *rko_req,
                         error = rd_kafka_error_new(
                             ErrorCode, "ConsumerGroupDescribe: %.*s",
                             RD_KAFKAP_STR_PR(&ErrorString));
+                        rd_kafka_admin_group_coord_error(
+                            rko_req->rko_rk, group_id, ErrorCode);
                 }
 
                 rd_list_init(&members, MemberCnt,

@@ -163,6 +163,26 @@ void rd_kafka_coord_cache_evict(rd_kafka_coord_cache_t *cc,
 /**
  * @brief Destroy all coord cache entries.
  */
+/**
+ * @brief Forget the cached coordinator for \p coordtype and \p coordkey (if
+ *        any), so that the next request for it looks the coordinator up
+ *        again with FindCoordinator.
+ *
+ * For when a broker answers that it is not the coordinator: entries expire
+ * only when unused, so a cached coordinator that moved would otherwise be
+ * asked again and again.
+ *
+ * @locality rdkafka main thread
+ */
+void rd_kafka_coord_cache_forget(rd_kafka_coord_cache_t *cc,
+                                 rd_kafka_coordtype_t coordtype,
+                                 const char *coordkey) {
+        rd_kafka_coord_cache_entry_t *cce;
+
+        if ((cce = rd_kafka_coord_cache_find(cc, coordtype, coordkey)))
+                rd_kafka_coord_cache_entry_destroy(cc, cce);
+}
+
 void rd_kafka_coord_cache_destroy(rd_kafka_coord_cache_t *cc) {
         rd_kafka_coord_cache_entry_t *cce;
 
@@ -220,6 +240,16 @@ static void rd_kafka_coord_req_tmr_cb(rd_kafka_timers_t *rkts, void *arg) {
  *                 adjusted to + \p delay_ms.
  *
  * Response, or error, is sent on \p replyq with callback \p rkbuf_cb.
+ *
+ * Contract with \p send_req_cb: if it returns an error, the request is
+ * failed with rd_kafka_coord_req_fail(), which calls \p resp_cb with that
+ * error and \p reply_opaque. So \p send_req_cb must leave
+ * \p reply_opaque valid for exactly one more \p resp_cb call whenever it
+ * returns an error, also when it had nothing to send.
+ *
+ * The request is failed with RD_KAFKA_RESP_ERR__TIMED_OUT if it is still
+ * waiting for its coordinator when \p timeout_ms (plus \p delay_ms) has
+ * passed (checked whenever the state machine runs).
  *
  * @locality rdkafka main thread
  * @locks none
@@ -466,6 +496,15 @@ static void rd_kafka_coord_req_fsm(rd_kafka_t *rk, rd_kafka_coord_req_t *creq) {
                 return;
         }
 
+        /* Give up once the request's own timeout has passed, rather than
+         * waiting (and querying for the coordinator every second) until
+         * the coordinator returns: a coordinator that stays away would
+         * otherwise keep every request ever made for it alive. */
+        if (rd_timeout_expired(rd_timeout_remains(creq->creq_ts_timeout))) {
+                rd_kafka_coord_req_fail(rk, creq, RD_KAFKA_RESP_ERR__TIMED_OUT);
+                return;
+        }
+
         /* Do nothing if creq is delayed and the delay time hasn't expired yet.
          * We will be called again by the timer once it expires.*/
         if (rd_kafka_timer_next(&rk->rk_timers, &creq->creq_tmr, RD_DO_LOCK) >
@@ -600,6 +639,41 @@ void rd_kafka_coord_rkb_monitor_cb(rd_kafka_broker_t *rkb) {
         }
 }
 
+
+
+/**
+ * @brief The brokers in \p rkbs (rd_kafka_broker_t *) are being
+ *        decommissioned (they are gone from the cluster's metadata): forget
+ *        them as cached coordinators, and run every waiting coordinator
+ *        request's state machine, so that one waiting for such a broker
+ *        drops it and looks its coordinator up again.
+ *
+ * Without this a cached coordinator that was decommissioned stayed in the
+ * cache: it never comes up again (a broker that returns gets a new object),
+ * so requests for its groups waited for it until they timed out, and only a
+ * state change of another broker made them ask FindCoordinator again; the
+ * references held also kept the decommissioned broker's thread alive.
+ *
+ * @locality rdkafka main thread
+ * @locks rd_kafka_wrlock() must not be held
+ */
+void rd_kafka_coord_brokers_decommissioned(rd_kafka_t *rk,
+                                           const rd_list_t *rkbs) {
+        rd_kafka_broker_t *rkb;
+        rd_kafka_coord_req_t *creq, *tmp;
+        int i;
+
+        if (rd_list_empty(rkbs))
+                return;
+
+        RD_LIST_FOREACH(rkb, rkbs, i) {
+                rd_kafka_coord_cache_evict(&rk->rk_coord_cache, rkb);
+        }
+
+        TAILQ_FOREACH_SAFE(creq, &rk->rk_coord_reqs, creq_link, tmp) {
+                rd_kafka_coord_req_fsm(rk, creq);
+        }
+}
 
 
 /**

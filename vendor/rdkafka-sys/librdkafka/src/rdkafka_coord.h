@@ -61,6 +61,11 @@ typedef struct rd_kafka_coord_cache_s {
 void rd_kafka_coord_cache_expire(rd_kafka_coord_cache_t *cc);
 void rd_kafka_coord_cache_evict(rd_kafka_coord_cache_t *cc,
                                 rd_kafka_broker_t *rkb);
+void rd_kafka_coord_cache_forget(rd_kafka_coord_cache_t *cc,
+                                 rd_kafka_coordtype_t coordtype,
+                                 const char *coordkey);
+void rd_kafka_coord_brokers_decommissioned(rd_kafka_t *rk,
+                                           const rd_list_t *rkbs);
 void rd_kafka_coord_cache_destroy(rd_kafka_coord_cache_t *cc);
 void rd_kafka_coord_cache_init(rd_kafka_coord_cache_t *cc, int expire_thres_ms);
 

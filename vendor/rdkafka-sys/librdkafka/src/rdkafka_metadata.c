@@ -527,12 +527,22 @@ static void rd_kafka_metadata_decommission_unavailable_brokers(
                 rd_list_add(&brokers_to_decommission, rkb);
         }
         RD_LIST_FOREACH(rkb, &brokers_to_decommission, i) {
+                /* Kept for rd_kafka_coord_brokers_decommissioned() below. */
+                rd_kafka_broker_keep(rkb);
                 rd_kafka_broker_decommission(rk, rkb,
                                              &rk->wait_decommissioned_thrds);
                 rd_list_add(&rk->wait_decommissioned_brokers, rkb);
         }
-        rd_list_destroy(&brokers_to_decommission);
         rd_kafka_wrunlock(rk);
+
+        /* Coordinator lookups must not keep using (or waiting for) a broker
+         * that is being decommissioned: it never comes up again, and the
+         * references they hold keep its thread from ending. */
+        rd_kafka_coord_brokers_decommissioned(rk, &brokers_to_decommission);
+        RD_LIST_FOREACH(rkb, &brokers_to_decommission, i) {
+                rd_kafka_broker_destroy(rkb);
+        }
+        rd_list_destroy(&brokers_to_decommission);
 }
 
 /* Internal implementation for parsing Metadata. */

@@ -1369,8 +1369,13 @@ err:
 
         actions = rd_kafka_handle_OffsetFetch_err_action(rkb, err, request);
 
-        if (actions & RD_KAFKA_ERR_ACTION_REFRESH) {
-                /* Re-query for coordinator */
+        if ((actions & RD_KAFKA_ERR_ACTION_REFRESH) && rkb->rkb_rk->rk_cgrp) {
+                /* Re-query for coordinator.
+                 * Only a handle with a consumer group has one to re-query:
+                 * the admin API (ListConsumerGroupOffsets) parses OffsetFetch
+                 * answers here for any handle, also one without a group
+                 * (a producer or admin client), and forgets the group's
+                 * cached coordinator itself. */
                 rd_kafka_cgrp_op(rkb->rkb_rk->rk_cgrp, NULL, RD_KAFKA_NO_REPLYQ,
                                  RD_KAFKA_OP_COORD_QUERY, err);
         }
