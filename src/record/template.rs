@@ -159,7 +159,9 @@ impl Template {
                         if i > 0 {
                             out.write_all(b",")?;
                         }
-                        out.write_all(crate::record::sanitize::escape_text(k).as_bytes())?;
+                        // Names are always escaped: they may be any bytes, and `=`/`,`
+                        // structure the list.
+                        out.write_all(crate::record::sanitize::escape_bytes(k).as_bytes())?;
                         out.write_all(b"=")?;
                         if let Some(v) = v {
                             out.write_all(&show_bytes(v, super::Encoding::Utf8, opts.escape))?;
@@ -185,7 +187,7 @@ mod tests {
             timestamp: Some((1_700_000_000_123, TimestampKind::Create)),
             key: Some(b"k"),
             value: Some(b"v\x1b"),
-            headers: vec![("a", Some(b"1")), ("b", None)],
+            headers: vec![(b"a", Some(b"1")), (b"b", None)],
         };
         let opts = WriterOptions {
             key: Encoding::Utf8,
