@@ -13,6 +13,7 @@ use common::*;
 /// as the remaining brokers say.
 #[test]
 fn a_broker_down_shows_under_replicated_partitions() {
+    let _serial = one_at_a_time();
     let _cleanup = StopOnDrop::new("faults");
     let k = start("faults", 3);
     let topic = unique("fault");
@@ -92,6 +93,7 @@ fn a_broker_down_shows_under_replicated_partitions() {
 /// group's offsets are read again.
 #[test]
 fn killing_the_group_coordinator_never_aborts() {
+    let _serial = one_at_a_time();
     let _cleanup = StopOnDrop::new("faults-coord");
     let mut k = start("faults-coord", 3);
     let topic = unique("coord");

@@ -122,7 +122,7 @@ async fn produce_crafted(k: &Kafka, topic: &str, records: &[Crafted]) {
 /// Runs kscope with `args` in a pseudo-terminal (util-linux `script`), so that it escapes for
 /// a terminal; returns (exit code, everything it wrote).
 fn on_a_terminal(k: &Kafka, args: &[&str]) -> (Option<i32>, Vec<u8>) {
-    let bin = env!("CARGO_BIN_EXE_kscope");
+    let bin = kscope_bin();
     let mut line = format!("'{bin}' -b '{}' --timeout 20s", k.bootstrap);
     for a in args {
         line.push_str(&format!(" '{}'", a.replace('\'', r"'\''")));

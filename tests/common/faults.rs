@@ -12,6 +12,15 @@ use std::time::{Duration, Instant};
 
 use super::{read_cluster, repo, Kafka};
 
+/// Fault tests run one at a time (in a test binary): each starts a three-broker cluster of its
+/// own, and several at once on a small machine would distort the timings they check. Hold
+/// the guard for the whole test.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that failed while holding the lock does not stop the others.
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Stops (and deletes) a cluster when dropped, also when the test panics.
 pub struct StopOnDrop(pub String);
 

@@ -150,14 +150,18 @@ fn clean_env() -> Vec<(String, Option<std::ffi::OsString>)> {
     env
 }
 
+/// The kscope binary for plain commands: `KSCOPE_BIN` if set (scripts/test.sh sets the release
+/// build), else the one cargo built for this test.
+pub fn kscope_bin() -> String {
+    std::env::var("KSCOPE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kscope").to_string())
+}
+
 /// The kscope binary as a plain `std::process::Command` (for runs that must be timed, killed
 /// or inspected for a signal), with the same clean environment as `kscope_bare`.
 /// `KSCOPE_BIN` picks another binary (the release build, or an older one to show that a
 /// fault test catches what it is about).
 pub fn kscope_std() -> Command {
-    let bin =
-        std::env::var("KSCOPE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kscope").to_string());
-    let mut cmd = Command::new(bin);
+    let mut cmd = Command::new(kscope_bin());
     for (k, v) in clean_env() {
         match v {
             Some(v) => cmd.env(k, v),
