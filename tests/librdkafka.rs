@@ -161,3 +161,67 @@ fn a_timed_out_coordinator_request_survives_the_coordinator_coming_back() {
         eprintln!("round {round}: survived");
     }
 }
+
+/// ListOffsets to a leader that does not answer in time: its partitions must come back with
+/// that error. Unpatched librdkafka 2.12.1 merged the failed per-leader request as nothing,
+/// so they came back as offset -1001 with no error, which reads like an answer
+/// (vendor/rdkafka-sys patch 0004).
+#[test]
+fn list_offsets_reports_a_silent_leader_per_partition() {
+    in_child("list_offsets_reports_a_silent_leader_per_partition");
+    if !is_child() {
+        return;
+    }
+    use kscope::kafka::native::{list_offsets_batched, OffsetSpec};
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+
+    let mock = MockCluster::new(3).expect("mock cluster");
+    mock.create_topic("orders", 3, 1).expect("topic");
+    for p in 0..3 {
+        mock.partition_leader("orders", p, Some(p + 1))
+            .expect("leader");
+    }
+    let settings = ConnectionSettings::plain(mock.bootstrap_servers());
+    // Any handle will do for the admin call; a consumer is the one kscope's context supports.
+    let handle: BaseConsumer<kscope::kafka::KscopeContext> =
+        kscope::kafka::create_client(&settings, &[]).expect("client");
+    let client = handle.client();
+    let ask = |timeout: Duration| {
+        let parts: Vec<(String, i32, OffsetSpec)> = (0..3)
+            .map(|p| ("orders".to_string(), p, OffsetSpec::Latest))
+            .collect();
+        list_offsets_batched(client, &parts, 1000, timeout).expect("ListOffsets")
+    };
+    // Warm: every leader answers.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (res, _) = ask(Duration::from_secs(5));
+        if res.len() == 3 && res.iter().all(|r| r.error.is_none() && r.offset == 0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no answer from the mock: {res:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The leader of partition 1 (broker 2) now answers after 5 s: too late for 1.5 s.
+    mock.broker_round_trip_time(2, Duration::from_secs(5))
+        .expect("rtt");
+    let (res, _) = ask(Duration::from_millis(1500));
+    mock.broker_round_trip_time(2, Duration::ZERO).expect("rtt");
+    let by_partition = |p: i32| {
+        res.iter()
+            .find(|r| r.partition == p)
+            .unwrap_or_else(|| panic!("partition {p} missing: {res:?}"))
+    };
+    for p in [0, 2] {
+        let r = by_partition(p);
+        assert!(r.error.is_none() && r.offset == 0, "partition {p}: {r:?}");
+    }
+    let silent = by_partition(1);
+    assert!(
+        silent.error.is_some(),
+        "the silent leader's partition came back without an error: {silent:?}"
+    );
+}
