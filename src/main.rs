@@ -6,6 +6,8 @@ use kscope::cli::{self, Cli};
 
 fn main() {
     kscope::runtime::mark_start();
+    // A shell asking for completions gets them here and nothing else runs.
+    cli::shell::complete_from_env();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => std::process::exit(cli::parse_error(&e)),

@@ -1,12 +1,14 @@
 //! Command-line interface: global connection options and one module per subcommand.
 
 mod cluster;
+mod config_check;
 mod console;
 mod demo;
 mod groups;
 mod offsets;
 pub mod output;
 mod produce;
+pub mod shell;
 mod tail;
 mod topics;
 pub mod watch;
@@ -56,7 +58,8 @@ pub struct GlobalArgs {
     #[arg(short = 'b', long, global = true, env = "KSCOPE_BOOTSTRAP")]
     pub bootstrap: Option<String>,
     /// A named context from config.toml
-    #[arg(long, global = true, env = "KSCOPE_CONTEXT")]
+    #[arg(long, global = true, env = "KSCOPE_CONTEXT",
+          add = clap_complete::ArgValueCandidates::new(shell::context_candidates))]
     pub context: Option<String>,
     /// The config file [default: the platform config dir, e.g. ~/.config/kscope/config.toml]
     #[arg(long, global = true, env = "KSCOPE_CONFIG", value_name = "FILE")]
@@ -134,6 +137,12 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Sample the cluster at an interval and report alerts (JSON lines); --once for cron checks
     Watch(watch::WatchArgs),
+    /// Check config.toml: every context resolved, and with --connect reachable
+    Config(config_check::ConfigArgs),
+    /// Print the shell completion script for bash, zsh, fish, powershell or elvish
+    Completions(shell::CompletionsArgs),
+    /// Print the man page, or write one page per command into a directory
+    Man(shell::ManArgs),
 }
 
 impl GlobalArgs {
@@ -202,7 +211,7 @@ async fn bounded(
 }
 
 /// How far past `--timeout` a bounded command may run before it is cut off.
-const GUARD_MARGIN: Duration = Duration::from_secs(2);
+pub(crate) const GUARD_MARGIN: Duration = Duration::from_secs(2);
 
 /// Refuses a mutation in a read-only context before anything else is done (the client layer
 /// refuses it again, whoever calls it).
@@ -255,6 +264,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Some(Command::Offsets(a)) => offsets::run(g, a).await,
         Some(Command::Demo(a)) => demo::run(g, a).await,
         Some(Command::Watch(a)) => watch::run(g, a).await,
+        Some(Command::Config(a)) => config_check::run(g, a).await,
+        Some(Command::Completions(a)) => shell::run_completions(a),
+        Some(Command::Man(a)) => shell::run_man(a),
     }
 }
 

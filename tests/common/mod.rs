@@ -158,7 +158,7 @@ pub fn kscope_bare() -> assert_cmd::Command {
 
 /// The environment kscope runs with in tests: no `KSCOPE_*` from outside, scratch config
 /// and data dirs (`None` = remove the variable).
-fn clean_env() -> Vec<(String, Option<std::ffi::OsString>)> {
+pub fn clean_env() -> Vec<(String, Option<std::ffi::OsString>)> {
     let mut env: Vec<(String, Option<std::ffi::OsString>)> = std::env::vars()
         .map(|(k, _)| k)
         .filter(|k| k.starts_with("KSCOPE_"))
