@@ -2,6 +2,7 @@
 # test.sh - the whole test suite on a fresh machine: formatting, lints, unit, snapshot, CLI
 # and broker tests. It installs what it needs (tmux), starts real Kafka clusters (one broker and
 # three brokers, KRaft, on loopback; jars from Maven Central) and stops them when done.
+# Packages it installs when missing: tmux, prometheus (Debian's).
 #
 #   scripts/test.sh                 everything
 #   scripts/test.sh -- FILTER       pass arguments on to `cargo test`
@@ -13,6 +14,8 @@ say() { printf '\n== %s\n' "$*" >&2; }
 
 need_packages=()
 command -v tmux >/dev/null 2>&1 || need_packages+=(tmux)
+# A real Prometheus server scrapes `watch --listen` in tests/exporter.rs.
+command -v prometheus >/dev/null 2>&1 || need_packages+=(prometheus)
 if ((${#need_packages[@]})); then
   say "installing ${need_packages[*]}"
   if [[ $(id -u) -eq 0 ]]; then

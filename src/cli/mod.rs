@@ -4,6 +4,7 @@ mod cluster;
 mod config_check;
 mod console;
 mod demo;
+pub mod exporter;
 mod groups;
 mod offsets;
 pub mod output;

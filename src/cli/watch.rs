@@ -45,6 +45,10 @@ pub struct WatchArgs {
     /// Also print a metrics snapshot (rates, groups, leaderboards) after every sample
     #[arg(long)]
     pub metrics: bool,
+    /// Serve Prometheus metrics on ADDR: /metrics (text format, OpenMetrics when asked for),
+    /// /healthz (503 while the cluster cannot be sampled) and /alerts (firing alerts as JSON)
+    #[arg(long, value_name = "ADDR", conflicts_with = "once")]
+    pub listen: Option<String>,
 }
 
 /// One line of `watch` output (and one alert event on `--alerts-topic`).
@@ -121,6 +125,8 @@ struct Watch {
     context: Option<String>,
     publisher: Option<(Producer, String)>,
     metrics: bool,
+    exporter: Option<super::exporter::Exporter>,
+    export: super::exporter::ExportOptions,
 }
 
 async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
@@ -154,11 +160,26 @@ async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
         groups: a.groups.clone(),
         ..SampleFilter::default()
     };
+    let exporter = match &a.listen {
+        Some(addr) => {
+            let e = super::exporter::Exporter::listen(addr)?;
+            report(format_args!(
+                "serving metrics on http://{}/metrics",
+                e.local_addr()
+            ));
+            Some(e)
+        }
+        None => None,
+    };
     let w = Watch {
         output,
         context,
         publisher,
         metrics: a.metrics,
+        exporter,
+        export: super::exporter::ExportOptions {
+            per_partition: file.exporter.per_partition.unwrap_or(true),
+        },
     };
     if output == Output::Table && !a.once {
         report(format_args!(
@@ -335,6 +356,7 @@ async fn watch_forever(
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failures = 0u32;
+    let mut totals = super::exporter::Totals::default();
     // One listener for the whole run, so a Ctrl-C during a sample is not missed.
     let stop = tokio::signal::ctrl_c();
     tokio::pin!(stop);
@@ -355,13 +377,19 @@ async fn watch_forever(
             Ok(s) => s,
             // A cluster that cannot be reached at the start is a mistake to report at once;
             // later, a failed cycle is skipped and the alerts keep their state.
-            Err(e) if state.samples() == 0 => return Err(e),
+            // With an exporter, /healthz says why instead: the service keeps running and
+            // answers again when the cluster does.
+            Err(e) if state.samples() == 0 && w.exporter.is_none() => return Err(e),
             Err(e) => {
                 failures += 1;
+                totals.failed_samples += 1;
                 warn(format_args!("sample failed ({failures} so far): {e}"));
+                w.export(state, Some(&e.to_string()), totals);
                 continue;
             }
         };
+        totals.samples += 1;
+        totals.requests += u64::from(sample.requests.total());
         for err in &sample.errors {
             tracing::warn!("sample: {err}");
         }
@@ -373,6 +401,7 @@ async fn watch_forever(
         if w.metrics {
             w.print_metrics(&state.snapshot(now))?;
         }
+        w.export(state, None, totals);
         if let Err(e) = w.publish(&events).await {
             warn(e);
         }
@@ -380,6 +409,17 @@ async fn watch_forever(
 }
 
 impl Watch {
+    /// Renders the state for the exporter, if there is one.
+    fn export(&self, state: &MetricsState, failure: Option<&str>, totals: super::exporter::Totals) {
+        let Some(exporter) = &self.exporter else {
+            return;
+        };
+        match super::exporter::render(state, now_ms(), failure, totals, self.export) {
+            Ok(e) => exporter.publish(e),
+            Err(e) => warn(e),
+        }
+    }
+
     fn line<'a>(&'a self, e: &'a AlertEvent) -> AlertLine<'a> {
         AlertLine {
             kind: "alert",

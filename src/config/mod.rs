@@ -54,6 +54,17 @@ pub struct RawConfig {
     pub alerts: Vec<RawAlert>,
     /// How metrics are sampled and windowed (`[metrics]`).
     pub metrics: Option<RawMetrics>,
+    /// The Prometheus exporter of `watch --listen` (`[exporter]`).
+    #[serde(default)]
+    pub exporter: RawExporter,
+}
+
+/// `[exporter]` in config.toml.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExporter {
+    /// Export per-partition series too (default true); false keeps only per-group series.
+    pub per_partition: Option<bool>,
 }
 
 /// `[console]` in config.toml.
