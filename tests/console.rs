@@ -1025,9 +1025,8 @@ fn fake_plan(active: bool) -> kscope::offsets::ResetPlan {
 }
 
 fn fake_report() -> kscope::offsets::ApplyReport {
-    use kscope::offsets::{
-        AppliedPartition, ApplyReport, ApplyResult, PartitionRef, PartitionStatus,
-    };
+    use kscope::model::PartitionRef;
+    use kscope::offsets::{AppliedPartition, ApplyReport, ApplyResult, PartitionStatus};
     let a = |partition, before, target, status| AppliedPartition {
         topic: "page_views".into(),
         partition,

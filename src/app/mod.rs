@@ -319,8 +319,8 @@ fn on_sampled(
             if let Some(e) = events.iter().max_by_key(|e| e.severity) {
                 let level = match (e.state, e.severity) {
                     (crate::metrics::EventState::Resolved, _) => Level::Info,
-                    (_, crate::metrics::Severity::Crit) => Level::Error,
-                    (_, crate::metrics::Severity::Warn) => Level::Warn,
+                    (_, crate::model::Severity::Crit) => Level::Error,
+                    (_, crate::model::Severity::Warn) => Level::Warn,
                     _ => Level::Info,
                 };
                 let verb = if e.state == crate::metrics::EventState::Resolved {

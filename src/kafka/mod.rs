@@ -153,7 +153,7 @@ fn config_error(e: KafkaError) -> Error {
     }
 }
 
-pub use crate::model::{PartitionOffsets, TopicPartition, Watermarks};
+pub use crate::model::{PartitionOffsets, PartitionRef, Watermarks};
 
 /// A cheap, cloneable handle to one cluster connection.
 #[derive(Clone)]
@@ -351,7 +351,7 @@ impl KafkaClient {
     /// missing, with its leader named.
     pub async fn watermarks(
         &self,
-        partitions: Vec<TopicPartition>,
+        partitions: Vec<PartitionRef>,
     ) -> Result<PartitionOffsets<Watermarks>> {
         self.call(move |i| i.watermarks(&partitions, None)).await
     }
@@ -359,7 +359,7 @@ impl KafkaClient {
     /// ListOffsets with one spec for all partitions; -1 means "no record at or after the time".
     pub async fn list_offsets(
         &self,
-        partitions: Vec<TopicPartition>,
+        partitions: Vec<PartitionRef>,
         spec: OffsetSpec,
     ) -> Result<PartitionOffsets<i64>> {
         self.call(move |i| i.offsets(&partitions, spec)).await
@@ -390,7 +390,7 @@ impl KafkaClient {
     pub async fn committed_offsets(
         &self,
         group: &str,
-        partitions: Option<Vec<TopicPartition>>,
+        partitions: Option<Vec<PartitionRef>>,
     ) -> Result<PartitionOffsets<i64>> {
         let group = group.to_string();
         self.call(move |i| i.committed(&group, partitions)).await

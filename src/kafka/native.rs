@@ -20,6 +20,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::TopicPartitionList;
 
 use crate::error::{Error, Result};
+use crate::model::PartitionRef;
 
 /// A live librdkafka handle; the borrow keeps it alive for the whole call.
 pub type Handle<'a> = &'a rdkafka::client::Client<super::KscopeContext>;
@@ -27,7 +28,7 @@ pub type Handle<'a> = &'a rdkafka::client::Client<super::KscopeContext>;
 type RawClient = *mut rd::rd_kafka_t;
 
 /// Committed offsets asked of one group: all of them (`None`) or these partitions.
-pub type GroupOffsetsRequest = (String, Option<Vec<(String, i32)>>);
+pub type GroupOffsetsRequest = (String, Option<Vec<PartitionRef>>);
 
 struct Queue(*mut rd::rd_kafka_queue_t);
 impl Drop for Queue {
@@ -365,14 +366,14 @@ pub fn list_offsets_batched(
 /// Returns (earliest, latest) results and the number of calls made.
 pub fn watermarks_batched(
     client: Handle<'_>,
-    partitions: &[(String, i32)],
+    partitions: &[PartitionRef],
     chunk: usize,
     timeout: Duration,
 ) -> Result<(Vec<TpResult>, Vec<TpResult>, usize)> {
     let with = |spec: OffsetSpec| -> Vec<(String, i32, OffsetSpec)> {
         partitions
             .iter()
-            .map(|(t, p)| (t.clone(), *p, spec))
+            .map(|tp| (tp.topic.clone(), tp.partition, spec))
             .collect()
     };
     let (low, high) = (with(OffsetSpec::Earliest), with(OffsetSpec::Latest));
@@ -625,7 +626,7 @@ pub struct MemberDescription {
     pub client_id: String,
     pub host: String,
     pub instance_id: Option<String>,
-    pub assignment: Vec<(String, i32)>,
+    pub assignment: Vec<PartitionRef>,
 }
 
 #[derive(Debug, Clone)]
@@ -808,7 +809,7 @@ fn describe_groups_once(
                 } else {
                     read_partition_list(rd::rd_kafka_MemberAssignment_partitions(assignment))
                         .into_iter()
-                        .map(|tp| (tp.topic, tp.partition))
+                        .map(|tp| PartitionRef::new(tp.topic, tp.partition))
                         .collect()
                 };
                 members.push(MemberDescription {
@@ -871,8 +872,8 @@ pub fn list_group_offsets(
         let name = cstring(group, "group")?;
         let tpl = partitions.as_ref().map(|ps| {
             let mut tpl = TopicPartitionList::with_capacity(ps.len());
-            for (t, p) in ps {
-                tpl.add_partition(t, *p);
+            for tp in ps {
+                tpl.add_partition(&tp.topic, tp.partition);
             }
             tpl
         });

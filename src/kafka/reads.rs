@@ -12,11 +12,11 @@ use super::{api, is_internal_topic, native, unknown_topic, Call, OffsetSpec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{
     Broker, ClusterInfo, ConfigValue, Gaps, Listing, Missing, PartitionInfo, PartitionOffsets,
-    Subject, TopicDetail, TopicPartition, TopicSummary, Watermarks,
+    PartitionRef, Subject, TopicDetail, TopicSummary, Watermarks,
 };
 
 /// Partition -> leader, from metadata.
-pub(super) type Leaders = HashMap<TopicPartition, i32>;
+pub(super) type Leaders = HashMap<PartitionRef, i32>;
 
 pub(super) fn leaders_of(md: &Metadata) -> Leaders {
     md.topics()
@@ -25,7 +25,7 @@ pub(super) fn leaders_of(md: &Metadata) -> Leaders {
             t.partitions()
                 .iter()
                 .filter(|p| p.leader() >= 0)
-                .map(|p| ((t.name().to_string(), p.id()), p.leader()))
+                .map(|p| (PartitionRef::new(t.name(), p.id()), p.leader()))
         })
         .collect()
 }
@@ -107,7 +107,7 @@ impl Call<'_> {
     /// metadata is asked only if something is missing.
     pub(super) fn watermarks(
         &self,
-        partitions: &[TopicPartition],
+        partitions: &[PartitionRef],
         leaders: Option<&Leaders>,
     ) -> Result<PartitionOffsets<Watermarks>> {
         self.watermarks_within(partitions, leaders, 1.0)
@@ -116,7 +116,7 @@ impl Call<'_> {
     /// As [`Self::watermarks`], within a share of what is left of the budget.
     pub(super) fn watermarks_within(
         &self,
-        partitions: &[TopicPartition],
+        partitions: &[PartitionRef],
         leaders: Option<&Leaders>,
         share: f64,
     ) -> Result<PartitionOffsets<Watermarks>> {
@@ -127,10 +127,10 @@ impl Call<'_> {
             self.part("ListOffsets", share)?,
         )?;
         let mut out = PartitionOffsets::default();
-        let mut failed: BTreeMap<TopicPartition, Failure> = BTreeMap::new();
+        let mut failed: BTreeMap<PartitionRef, Failure> = BTreeMap::new();
         for (results, start) in [(low, true), (high, false)] {
             for r in results {
-                let tp = (r.topic, r.partition);
+                let tp = PartitionRef::new(r.topic, r.partition);
                 match r.error {
                     None if r.offset >= 0 => {
                         let w: &mut Watermarks = out.values.entry(tp).or_default();
@@ -164,12 +164,12 @@ impl Call<'_> {
     /// ListOffsets with one spec for all partitions; -1 means "no record at or after the time".
     pub(super) fn offsets(
         &self,
-        partitions: &[TopicPartition],
+        partitions: &[PartitionRef],
         spec: OffsetSpec,
     ) -> Result<PartitionOffsets<i64>> {
         let req: Vec<(String, i32, OffsetSpec)> = partitions
             .iter()
-            .map(|(t, p)| (t.clone(), *p, spec))
+            .map(|tp| (tp.topic.clone(), tp.partition, spec))
             .collect();
         let (res, _) = native::list_offsets_batched(
             self.raw(),
@@ -185,7 +185,7 @@ impl Call<'_> {
         let mut out = PartitionOffsets::default();
         let mut failed = BTreeMap::new();
         for r in res {
-            let tp = (r.topic, r.partition);
+            let tp = PartitionRef::new(r.topic, r.partition);
             match r.error {
                 None => {
                     out.values.insert(tp, r.offset);
@@ -210,8 +210,8 @@ impl Call<'_> {
     /// `log end of orders/2 unknown: leader 1 did not answer`.
     fn name_failures(
         &self,
-        missing: &mut BTreeMap<TopicPartition, Missing>,
-        failed: BTreeMap<TopicPartition, Failure>,
+        missing: &mut BTreeMap<PartitionRef, Missing>,
+        failed: BTreeMap<PartitionRef, Failure>,
         leaders: Option<&Leaders>,
     ) {
         if failed.is_empty() {
@@ -235,21 +235,19 @@ impl Call<'_> {
                 }
                 (Some(l), _) => format!("leader {l} said: {}", short(&f.message)),
             };
-            missing.insert(
-                tp.clone(),
-                Missing::partition(&tp.0, tp.1, leader, f.what, reason, cause),
-            );
+            let m = Missing::partition(&tp.topic, tp.partition, leader, f.what, reason, cause);
+            missing.insert(tp, m);
         }
     }
 
-    pub(super) fn partitions_of(md: &Metadata, include_internal: bool) -> Vec<TopicPartition> {
+    pub(super) fn partitions_of(md: &Metadata, include_internal: bool) -> Vec<PartitionRef> {
         md.topics()
             .iter()
             .filter(|t| include_internal || !is_internal_topic(t.name()))
             .flat_map(|t| {
                 t.partitions()
                     .iter()
-                    .map(|p| (t.name().to_string(), p.id()))
+                    .map(|p| PartitionRef::new(t.name(), p.id()))
             })
             .collect()
     }
@@ -277,9 +275,9 @@ impl Call<'_> {
                 gaps.extend(
                     parts
                         .iter()
-                        .filter_map(|p| wm.missing.get(&(name.to_string(), p.id())).cloned()),
+                        .filter_map(|p| wm.missing.get(&PartitionRef::new(name, p.id())).cloned()),
                 );
-                let known = |p: i32| wm.values.get(&(name.to_string(), p));
+                let known = |p: i32| wm.values.get(&PartitionRef::new(name, p));
                 let messages = parts.iter().try_fold(0i64, |acc, p| {
                     let w = known(p.id())?;
                     Some(acc + (w.high? - w.low?).max(0))
@@ -317,10 +315,10 @@ impl Call<'_> {
             .iter()
             .find(|t| t.name() == name)
             .ok_or_else(|| unknown_topic(name))?;
-        let tps: Vec<TopicPartition> = t
+        let tps: Vec<PartitionRef> = t
             .partitions()
             .iter()
-            .map(|p| (name.to_string(), p.id()))
+            .map(|p| PartitionRef::new(name, p.id()))
             .collect();
         let leaders = leaders_of(&md);
         let wm = self.watermarks_within(&tps, Some(&leaders), 0.5)?;
@@ -329,7 +327,7 @@ impl Call<'_> {
             .partitions()
             .iter()
             .map(|p| {
-                let tp = (name.to_string(), p.id());
+                let tp = PartitionRef::new(name, p.id());
                 let w = wm.values.get(&tp).copied().unwrap_or_default();
                 let missing = wm.missing.get(&tp);
                 if let Some(m) = missing {

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
 use super::reads::leaders_of;
-use super::{api, native, Call, KafkaClient, TopicPartition};
+use super::{api, native, Call, KafkaClient, PartitionRef};
 use crate::error::{Error, Result};
 use crate::metrics::glob;
 use crate::metrics::{CommittedOffset, GroupSample, PartitionSample, Requests, Sample};
@@ -119,9 +119,9 @@ impl Call<'_> {
         };
 
         let at = now_ms();
-        let tps: Vec<TopicPartition> = partitions
+        let tps: Vec<PartitionRef> = partitions
             .iter()
-            .map(|p| (p.topic.clone(), p.partition))
+            .map(|p| PartitionRef::new(&p.topic, p.partition))
             .collect();
         if !tps.is_empty() {
             for chunk in partitions.chunks(native::LIST_OFFSETS_CHUNK) {
@@ -131,7 +131,7 @@ impl Call<'_> {
             }
             let wm = self.watermarks(&tps, Some(&leaders_of(&md)))?;
             for p in &mut partitions {
-                let key = (p.topic.clone(), p.partition);
+                let key = PartitionRef::new(&p.topic, p.partition);
                 let w = wm.get(&key).unwrap_or_default();
                 p.log_end = w.high;
                 p.log_start = w.low;
@@ -181,7 +181,7 @@ impl Call<'_> {
                                     offset: r.offset,
                                 }),
                                 None => {}
-                                Some(_) => unknown.push((r.topic, r.partition)),
+                                Some(_) => unknown.push(PartitionRef::new(r.topic, r.partition)),
                             }
                         }
                         (offsets, None)
@@ -313,10 +313,10 @@ mod tests {
         let client = KafkaClient::new(settings).expect("client");
         let (one, (batched, calls)) = client
             .call(|i| {
-                let tps: Vec<TopicPartition> = (0..5).map(|p| ("t".to_string(), p)).collect();
+                let tps: Vec<PartitionRef> = (0..5).map(|p| PartitionRef::new("t", p)).collect();
                 let req: Vec<(String, i32, OffsetSpec)> = tps
                     .iter()
-                    .map(|(t, p)| (t.clone(), *p, OffsetSpec::Latest))
+                    .map(|tp| (tp.topic.clone(), tp.partition, OffsetSpec::Latest))
                     .collect();
                 Ok((
                     i.offsets(&tps, OffsetSpec::Latest)?.values,
@@ -326,12 +326,12 @@ mod tests {
             .await
             .expect("ListOffsets");
         assert_eq!(calls, 3);
-        let batched: HashMap<TopicPartition, i64> = batched
+        let batched: HashMap<PartitionRef, i64> = batched
             .into_iter()
-            .map(|r| ((r.topic, r.partition), r.offset))
+            .map(|r| (PartitionRef::new(r.topic, r.partition), r.offset))
             .collect();
         assert_eq!(batched, one);
-        assert_eq!(batched[&("t".to_string(), 4)], 5);
+        assert_eq!(batched[&PartitionRef::new("t", 4)], 5);
 
         let sample = client
             .sample(&SampleFilter {

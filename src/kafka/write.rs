@@ -137,6 +137,7 @@ mod tests {
     use crate::config::ConnectionSettings;
     use crate::error::exit;
     use crate::kafka::tail::{StopAt, Tail, TailPlan};
+    use crate::model::PartitionRef;
 
     fn mock_with_records(
         topic: &str,
@@ -210,7 +211,7 @@ mod tests {
             ro.partitions("new-topic").await,
             Err(Error::NotFound(_))
         ));
-        let parts = vec![("t".to_string(), 0), ("t".to_string(), 1)];
+        let parts = vec![PartitionRef::new("t", 0), PartitionRef::new("t", 1)];
         let committed = ro
             .committed_offsets("g", Some(parts.clone()))
             .await
@@ -323,7 +324,7 @@ mod tests {
         assert_eq!(read.consumed, 10);
 
         let admin = KafkaClient::new(settings(&cluster, false)).expect("client");
-        let parts = vec![("t".to_string(), 0), ("t".to_string(), 1)];
+        let parts = vec![PartitionRef::new("t", 0), PartitionRef::new("t", 1)];
         let committed = admin
             .committed_offsets("app-group", Some(parts.clone()))
             .await
@@ -361,7 +362,7 @@ mod tests {
             .await
             .expect("committed");
         assert_eq!(
-            committed.get(&("t".to_string(), 0)),
+            committed.get(&PartitionRef::new("t", 0)),
             Some(5),
             "{committed:?}"
         );

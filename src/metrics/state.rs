@@ -13,6 +13,7 @@ use super::status::{self, Status, StatusPoint};
 use super::time::{Millis, MINUTE, SECOND};
 use super::timelag::time_lag;
 use super::window::{Bucket, Delta, DeltaSeries, GaugeSeries, WindowSpec};
+use crate::model::PartitionRef;
 
 /// How the engine windows and judges what it samples.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,12 +111,6 @@ pub struct PartitionMetrics {
     pub log_end: Option<i64>,
     pub rates: Vec<WindowValue>,
     pub resets: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct PartitionRef {
-    pub topic: String,
-    pub partition: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -536,8 +531,12 @@ impl MetricsState {
             }
             // Partitions whose offset the coordinator could not give keep their history (they
             // are not gone), without a new point.
-            for (t, p) in &gs.unknown {
-                if let Some(gp) = g.partitions.get_mut(t).and_then(|ps| ps.get_mut(p)) {
+            for tp in &gs.unknown {
+                if let Some(gp) = g
+                    .partitions
+                    .get_mut(&tp.topic)
+                    .and_then(|ps| ps.get_mut(&tp.partition))
+                {
                     gp.seen = at;
                 }
             }
@@ -563,8 +562,7 @@ impl MetricsState {
                 ));
             }
             if !gs.unknown.is_empty() {
-                let names: Vec<String> =
-                    gs.unknown.iter().map(|(t, p)| format!("{t}/{p}")).collect();
+                let names: Vec<String> = gs.unknown.iter().map(|tp| tp.to_string()).collect();
                 lacks.push(format!(
                     "committed offset unknown for {}",
                     shorten_list(&names)
@@ -1063,9 +1061,10 @@ fn observe(c: &Condition, topics: &[TopicMetrics], groups: &[GroupMetrics]) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::rules::{default_rules, Severity};
+    use crate::metrics::rules::default_rules;
     use crate::metrics::sample::{CommittedOffset, GroupSample, PartitionSample};
     use crate::metrics::EventState;
+    use crate::model::Severity;
 
     const S: Millis = SECOND;
 
@@ -1567,7 +1566,7 @@ mod tests {
         );
         // Partition 1's committed offset cannot be read at 10 s.
         let mut partial = group("g", "Stable", &[("t", 0, 100)]);
-        partial.unknown = vec![("t".into(), 1)];
+        partial.unknown = vec![PartitionRef::new("t", 1)];
         m.ingest(&sample(10 * S, ends.clone(), vec![partial]), 10 * S);
         let g = &m.groups(10 * S)[0];
         assert!(g.incomplete.is_some(), "{g:?}");

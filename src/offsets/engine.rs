@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::csv::CsvRow;
 use super::spec::TopicSpec;
 use crate::error::{Error, Result};
-use crate::kafka::{TopicPartition, Watermarks};
+use crate::model::{PartitionRef, Watermarks};
 use crate::record::position::{checked_time, time_ago, too_long_ago, TIME_RANGE};
 
 /// Where the new offsets come from.
@@ -205,25 +205,25 @@ pub type TopicPartitionsKnown = BTreeMap<String, Option<Vec<i32>>>;
 /// The partitions a reset covers, in order, and implicit ones that no longer exist.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResolvedScope {
-    pub partitions: Vec<TopicPartition>,
+    pub partitions: Vec<PartitionRef>,
     /// Partitions the group (or the other group) has offsets on whose topic or partition is
     /// gone. They are shown, never reset.
-    pub gone: Vec<TopicPartition>,
+    pub gone: Vec<PartitionRef>,
 }
 
 /// The topics whose partitions must be known to resolve the scope.
 pub fn topics_needed(
     req: &ResetRequest,
-    committed: &HashMap<TopicPartition, i64>,
-    other: &HashMap<TopicPartition, i64>,
+    committed: &HashMap<PartitionRef, i64>,
+    other: &HashMap<PartitionRef, i64>,
 ) -> BTreeSet<String> {
     match (&req.scope, &req.mode) {
         (Scope::Topics(specs), _) => specs.iter().map(|s| s.topic.clone()).collect(),
-        (Scope::AllTopics, _) => committed.keys().map(|(t, _)| t.clone()).collect(),
+        (Scope::AllTopics, _) => committed.keys().map(|tp| tp.topic.clone()).collect(),
         (Scope::FromMode, ResetMode::File { rows, .. }) => {
             rows.iter().map(|r| r.topic.clone()).collect()
         }
-        (Scope::FromMode, _) => other.keys().map(|(t, _)| t.clone()).collect(),
+        (Scope::FromMode, _) => other.keys().map(|tp| tp.topic.clone()).collect(),
     }
 }
 
@@ -233,8 +233,8 @@ pub fn topics_needed(
 pub fn resolve_scope(
     req: &ResetRequest,
     known: &TopicPartitionsKnown,
-    committed: &HashMap<TopicPartition, i64>,
-    other: &HashMap<TopicPartition, i64>,
+    committed: &HashMap<PartitionRef, i64>,
+    other: &HashMap<PartitionRef, i64>,
 ) -> Result<ResolvedScope> {
     let exists = |t: &str, p: i32| {
         known
@@ -253,8 +253,8 @@ pub fn resolve_scope(
             t, t
         ))
     };
-    let mut set: BTreeSet<TopicPartition> = BTreeSet::new();
-    let mut gone: BTreeSet<TopicPartition> = BTreeSet::new();
+    let mut set: BTreeSet<PartitionRef> = BTreeSet::new();
+    let mut gone: BTreeSet<PartitionRef> = BTreeSet::new();
     match (&req.scope, &req.mode) {
         (Scope::Topics(specs), _) => {
             for spec in specs {
@@ -263,13 +263,13 @@ pub fn resolve_scope(
                     _ => return Err(unknown_topic(&spec.topic)),
                 };
                 match &spec.partitions {
-                    None => set.extend(parts.iter().map(|p| (spec.topic.clone(), *p))),
+                    None => set.extend(parts.iter().map(|p| PartitionRef::new(&spec.topic, *p))),
                     Some(wanted) => {
                         for p in wanted {
                             if !parts.contains(p) {
                                 return Err(unknown_partition(&spec.topic, *p, ""));
                             }
-                            set.insert((spec.topic.clone(), *p));
+                            set.insert(PartitionRef::new(&spec.topic, *p));
                         }
                     }
                 }
@@ -293,7 +293,7 @@ pub fn resolve_scope(
                         &format!(" (on line {} of {source})", r.line),
                     ));
                 }
-                set.insert((r.topic.clone(), r.partition));
+                set.insert(PartitionRef::new(&r.topic, r.partition));
             }
         }
         (Scope::AllTopics, _) | (Scope::FromMode, _) => {
@@ -314,11 +314,11 @@ pub fn resolve_scope(
                     )),
                 });
             }
-            for (t, p) in from.keys() {
-                if exists(t, *p) {
-                    set.insert((t.clone(), *p));
+            for tp in from.keys() {
+                if exists(&tp.topic, tp.partition) {
+                    set.insert(tp.clone());
                 } else {
-                    gone.insert((t.clone(), *p));
+                    gone.insert(tp.clone());
                 }
             }
         }
@@ -334,16 +334,16 @@ pub fn resolve_scope(
 pub struct PlanInputs {
     pub scope: ResolvedScope,
     /// The group's committed offsets (partitions without one are absent).
-    pub committed: HashMap<TopicPartition, i64>,
-    pub watermarks: HashMap<TopicPartition, Watermarks>,
+    pub committed: HashMap<PartitionRef, i64>,
+    pub watermarks: HashMap<PartitionRef, Watermarks>,
     /// ListOffsets for the mode's time; -1 where no record is at or after it.
-    pub times: HashMap<TopicPartition, i64>,
+    pub times: HashMap<PartitionRef, i64>,
     /// The other group's committed offsets (`--to-group`).
-    pub other: HashMap<TopicPartition, i64>,
+    pub other: HashMap<PartitionRef, i64>,
     pub group: GroupStatus,
     /// Partitions a broker could not answer for (a leader or the coordinator was away), with
     /// the reason naming it. They are skipped, and an apply that skips them is partial.
-    pub unavailable: HashMap<TopicPartition, String>,
+    pub unavailable: HashMap<PartitionRef, String>,
 }
 
 /// One partition of a plan.
@@ -454,10 +454,10 @@ fn join(notes: Vec<String>) -> Option<String> {
 
 /// Decides every partition's target.
 pub fn build_plan(req: &ResetRequest, inputs: &PlanInputs, now: DateTime<Utc>) -> ResetPlan {
-    let file: HashMap<TopicPartition, i64> = match &req.mode {
+    let file: HashMap<PartitionRef, i64> = match &req.mode {
         ResetMode::File { rows, .. } => rows
             .iter()
-            .map(|r| ((r.topic.clone(), r.partition), r.offset))
+            .map(|r| (PartitionRef::new(&r.topic, r.partition), r.offset))
             .collect(),
         _ => HashMap::new(),
     };
@@ -467,8 +467,8 @@ pub fn build_plan(req: &ResetRequest, inputs: &PlanInputs, now: DateTime<Utc>) -
         if let Some(why) = inputs.unavailable.get(tp) {
             let w = inputs.watermarks.get(tp).copied().unwrap_or_default();
             partitions.push(PartitionPlan {
-                topic: tp.0.clone(),
-                partition: tp.1,
+                topic: tp.topic.clone(),
+                partition: tp.partition,
                 current: inputs.committed.get(tp).copied(),
                 requested: None,
                 target: None,
@@ -555,8 +555,8 @@ pub fn build_plan(req: &ResetRequest, inputs: &PlanInputs, now: DateTime<Utc>) -
             _ => None,
         };
         partitions.push(PartitionPlan {
-            topic: tp.0.clone(),
-            partition: tp.1,
+            topic: tp.topic.clone(),
+            partition: tp.partition,
             current,
             requested: requested_offset,
             target,
@@ -570,8 +570,8 @@ pub fn build_plan(req: &ResetRequest, inputs: &PlanInputs, now: DateTime<Utc>) -
     }
     for tp in &inputs.scope.gone {
         partitions.push(PartitionPlan {
-            topic: tp.0.clone(),
-            partition: tp.1,
+            topic: tp.topic.clone(),
+            partition: tp.partition,
             current: inputs.committed.get(tp).copied(),
             requested: None,
             target: None,
@@ -690,18 +690,18 @@ impl ApplyResult {
 
 /// What the commit request said for each partition: `Ok(per-partition errors)` or the error of
 /// the whole request.
-pub type CommitOutcome<'a> = std::result::Result<&'a HashMap<TopicPartition, String>, &'a str>;
+pub type CommitOutcome<'a> = std::result::Result<&'a HashMap<PartitionRef, String>, &'a str>;
 
 /// Compares what was read back with the targets. `readback` is `Err` when the read failed.
 pub fn verify(
     commits: &[(String, i32, i64)],
-    before: &HashMap<TopicPartition, i64>,
+    before: &HashMap<PartitionRef, i64>,
     commit: CommitOutcome<'_>,
-    readback: std::result::Result<&HashMap<TopicPartition, i64>, &str>,
+    readback: std::result::Result<&HashMap<PartitionRef, i64>, &str>,
 ) -> (Vec<AppliedPartition>, ApplyResult) {
     let mut out = Vec::with_capacity(commits.len());
     for (topic, partition, target) in commits {
-        let tp = (topic.clone(), *partition);
+        let tp = PartitionRef::new(topic, *partition);
         let before_v = before.get(&tp).copied();
         let commit_error: Option<String> = match commit {
             Ok(errors) => errors.get(&tp).cloned(),
@@ -774,14 +774,14 @@ pub fn verify(
 /// someone else moved them, so a plan made from the old values must not be applied.
 pub fn check_unchanged_since_plan(
     plan: &ResetPlan,
-    now: &HashMap<TopicPartition, i64>,
+    now: &HashMap<PartitionRef, i64>,
 ) -> Result<()> {
     let moved: Vec<String> = plan
         .partitions
         .iter()
         .filter(|p| p.target.is_some())
         .filter_map(|p| {
-            let n = now.get(&(p.topic.clone(), p.partition)).copied();
+            let n = now.get(&PartitionRef::new(&p.topic, p.partition)).copied();
             (n != p.current).then(|| {
                 let show = |o: Option<i64>| o.map_or("none".into(), |o| o.to_string());
                 format!(
@@ -820,8 +820,8 @@ mod tests {
             .with_timezone(&Utc)
     }
 
-    fn tp(t: &str, p: i32) -> TopicPartition {
-        (t.to_string(), p)
+    fn tp(t: &str, p: i32) -> PartitionRef {
+        PartitionRef::new(t, p)
     }
 
     fn req(mode: ResetMode) -> ResetRequest {
@@ -1096,7 +1096,7 @@ mod tests {
         assert_eq!(e.to_string(), "unknown topic 'gone'");
 
         // --all-topics: the group's own offsets; a deleted topic is shown, not reset.
-        let committed: HashMap<TopicPartition, i64> =
+        let committed: HashMap<PartitionRef, i64> =
             [(tp("t", 1), 5), (tp("gone", 0), 3)].into_iter().collect();
         let r = ResetRequest::new("g", Scope::AllTopics, ResetMode::Earliest).unwrap();
         let s = resolve_scope(&r, &known, &committed, &none).unwrap();
@@ -1203,11 +1203,11 @@ mod tests {
             ("t".to_string(), 1, 10),
             ("t".to_string(), 2, 10),
         ];
-        let before: HashMap<TopicPartition, i64> =
+        let before: HashMap<PartitionRef, i64> =
             [(tp("t", 0), 50), (tp("t", 2), 10)].into_iter().collect();
         let no_errors = HashMap::new();
 
-        let read: HashMap<TopicPartition, i64> =
+        let read: HashMap<PartitionRef, i64> =
             [(tp("t", 0), 10), (tp("t", 1), 10), (tp("t", 2), 10)]
                 .into_iter()
                 .collect();
@@ -1225,11 +1225,11 @@ mod tests {
         assert_eq!(parts[1].before, None);
 
         // One partition refused by the broker: partial, with its error.
-        let errors: HashMap<TopicPartition, String> =
+        let errors: HashMap<PartitionRef, String> =
             [(tp("t", 1), "Broker: Unknown member".to_string())]
                 .into_iter()
                 .collect();
-        let read: HashMap<TopicPartition, i64> =
+        let read: HashMap<PartitionRef, i64> =
             [(tp("t", 0), 10), (tp("t", 2), 10)].into_iter().collect();
         let (parts, result) = verify(&commits, &before, Ok(&errors), Ok(&read));
         assert_eq!(result, ApplyResult::Partial);
@@ -1242,7 +1242,7 @@ mod tests {
         assert_eq!(parts[0].error.as_deref(), Some("timed out"));
 
         // Read back shows something else: failed, saying what it saw.
-        let read: HashMap<TopicPartition, i64> = [(tp("t", 0), 33)].into_iter().collect();
+        let read: HashMap<PartitionRef, i64> = [(tp("t", 0), 33)].into_iter().collect();
         let (parts, _) = verify(&commits[..1], &before, Ok(&no_errors), Ok(&read));
         assert_eq!(parts[0].error.as_deref(), Some("read back 33, expected 10"));
 
@@ -1267,10 +1267,10 @@ mod tests {
     #[test]
     fn a_plan_is_stale_when_offsets_moved() {
         let plan = build_plan(&req(ResetMode::Earliest), &inputs(), now());
-        let same: HashMap<TopicPartition, i64> =
+        let same: HashMap<PartitionRef, i64> =
             [(tp("t", 0), 50), (tp("t", 2), 100)].into_iter().collect();
         assert!(check_unchanged_since_plan(&plan, &same).is_ok());
-        let moved: HashMap<TopicPartition, i64> =
+        let moved: HashMap<PartitionRef, i64> =
             [(tp("t", 0), 51), (tp("t", 2), 100)].into_iter().collect();
         let e = check_unchanged_since_plan(&plan, &moved).unwrap_err();
         assert!(e.to_string().contains("t:0 50 -> 51"), "{e}");

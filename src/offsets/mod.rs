@@ -21,6 +21,6 @@ pub use engine::{
 };
 pub use run::{
     apply, file_safe, group_status, plan, shell_quote, undo_command, Actor, ApplyOptions,
-    ApplyReport, PartitionRef,
+    ApplyReport,
 };
 pub use spec::TopicSpec;

@@ -17,7 +17,8 @@ use super::engine::{
 };
 use crate::config::{self, ConnectionSettings};
 use crate::error::{Error, ErrorKind, Result};
-use crate::kafka::{KafkaClient, OffsetSpec, PartitionOffsets, TopicPartition};
+use crate::kafka::{KafkaClient, OffsetSpec};
+use crate::model::{PartitionOffsets, PartitionRef};
 use crate::private_file;
 
 /// Runs a read again while the group coordinator is unavailable (starting, moving, away), for
@@ -50,7 +51,7 @@ where
 async fn committed(
     client: &KafkaClient,
     group: &str,
-    parts: Option<&[TopicPartition]>,
+    parts: Option<&[PartitionRef]>,
 ) -> Result<PartitionOffsets<i64>> {
     read_retrying(client, || {
         client.committed_offsets(group, parts.map(|p| p.to_vec()))
@@ -79,7 +80,7 @@ pub async fn plan(
     };
     // Partitions a broker could not answer for, with the reason (their leader or the group's
     // coordinator named).
-    let mut unavailable: HashMap<TopicPartition, String> = HashMap::new();
+    let mut unavailable: HashMap<PartitionRef, String> = HashMap::new();
     for (tp, m) in all_committed.missing.iter().chain(other_all.missing.iter()) {
         unavailable
             .entry(tp.clone())
@@ -254,12 +255,6 @@ impl ApplyOptions {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PartitionRef {
-    pub topic: String,
-    pub partition: i32,
-}
-
 /// A partition a reset left out because a broker could not answer for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SkippedPartition {
@@ -318,7 +313,10 @@ pub async fn apply(
             "nothing to commit: every partition of the plan was skipped (see the notes)",
         ));
     }
-    let parts: Vec<TopicPartition> = commits.iter().map(|(t, p, _)| (t.clone(), *p)).collect();
+    let parts: Vec<PartitionRef> = commits
+        .iter()
+        .map(|(t, p, _)| PartitionRef::new(t, *p))
+        .collect();
 
     // Right before committing: the group must still be idle, and its offsets where the plan
     // found them.
@@ -336,7 +334,11 @@ pub async fn apply(
 
     let undo_rows: Vec<(&str, i32, i64)> = commits
         .iter()
-        .filter_map(|(t, p, _)| before.get(&(t.clone(), *p)).map(|b| (t.as_str(), *p, *b)))
+        .filter_map(|(t, p, _)| {
+            before
+                .get(&PartitionRef::new(t, *p))
+                .map(|b| (t.as_str(), *p, *b))
+        })
         .collect();
     let undo_file = if undo_rows.is_empty() {
         None
@@ -368,7 +370,7 @@ pub async fn apply(
             .map(|(t, p, target)| AuditTarget {
                 topic: t,
                 partition: *p,
-                before: before.get(&(t.clone(), *p)).copied(),
+                before: before.get(&PartitionRef::new(t, *p)).copied(),
                 target: *target,
             })
             .collect(),
@@ -383,7 +385,7 @@ pub async fn apply(
     let commit = writer
         .alter_group_offsets(&plan.group, commits.clone())
         .await;
-    let (commit_errors, commit_error): (HashMap<TopicPartition, String>, Option<String>) =
+    let (commit_errors, commit_error): (HashMap<PartitionRef, String>, Option<String>) =
         match &commit {
             Ok(results) => (
                 results
@@ -395,7 +397,7 @@ pub async fn apply(
                             } else {
                                 desc.clone()
                             };
-                            ((r.topic.clone(), r.partition), msg)
+                            (PartitionRef::new(&r.topic, r.partition), msg)
                         })
                     })
                     .collect(),

@@ -14,8 +14,9 @@ use ratatui::widgets::{
 use ratatui::Frame;
 
 use crate::app::{self, Command, Freshness, Level, Mode, Panel, State, Table, View};
+pub use crate::model::Severity;
 use crate::record::sanitize::escape_text;
-pub use theme::{Severity, Theme};
+pub use theme::Theme;
 
 /// Text from outside (topic names, client ids, record contents) made safe for a cell.
 pub fn safe(s: &str) -> String {

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph, Sparkline};
 use ratatui::Frame;
 
 use crate::app::State;
-use crate::metrics::{AlertPhase, Severity as MetricSeverity};
+use crate::metrics::AlertPhase;
 use crate::ui::fmt::{self, num, opt_num};
 use crate::ui::{panel_block, ready, safe, Severity, Theme};
 
@@ -203,11 +203,6 @@ fn alert_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut lines: Vec<Line> = alerts
         .iter()
         .map(|a| {
-            let sev = match a.severity {
-                MetricSeverity::Crit => Severity::Crit,
-                MetricSeverity::Warn => Severity::Warn,
-                MetricSeverity::Info => Severity::Ok,
-            };
             let (label, style) = match a.phase {
                 AlertPhase::Pending => ("pending ".to_string(), theme.muted()),
                 AlertPhase::Resolving => (
@@ -216,7 +211,7 @@ fn alert_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ),
                 AlertPhase::Firing => (
                     format!("{:<8}", a.severity.to_string().to_uppercase()),
-                    theme.severity(sev),
+                    theme.severity(a.severity),
                 ),
             };
             let value = a.value.as_ref().map_or("-".to_string(), |v| v.to_string());
