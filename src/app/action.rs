@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::metrics::Sample;
 use crate::model::{ClusterInfo, GroupDetail, GroupSummary, Listing, TopicDetail, TopicSummary};
-use crate::offsets::{ApplyReport, ResetPlan, ResetRequest};
+use crate::offsets::engine::{ApplyReport, ResetPlan, ResetRequest};
 use crate::record::StartPosition;
 
 use super::tail::OwnedRecord;

@@ -2,7 +2,8 @@
 //! partition's move, type the group's name to confirm, see the verified result and the undo
 //! file. Planning and applying are the same engine as `kscope offsets reset`.
 
-use crate::offsets::{spec, ApplyReport, ResetMode, ResetPlan, ResetRequest, Scope};
+use crate::offsets::engine::{ApplyReport, ResetMode, ResetPlan, ResetRequest, Scope};
+use crate::offsets::spec;
 
 /// The modes offered, in the order shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

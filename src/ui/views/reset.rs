@@ -10,7 +10,7 @@ use ratatui::Frame;
 
 use crate::app::reset::{ResetChoice, ResetFlow, ResetStep};
 use crate::app::State;
-use crate::offsets::{ApplyReport, ApplyResult, PartitionStatus, ResetPlan};
+use crate::offsets::engine::{ApplyReport, ApplyResult, PartitionStatus, ResetPlan};
 use crate::ui::fmt::{num, opt_num};
 use crate::ui::{safe, Severity, Theme};
 
