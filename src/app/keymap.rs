@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::action::{Key, KeyCode};
+use crate::config::KeySpec;
 
 /// What a key does in normal mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
@@ -243,23 +244,6 @@ impl Keymap {
         keys.first()
             .map(|k| key_label(*k))
             .unwrap_or_else(|| "-".to_string())
-    }
-}
-
-/// One key or several, as written in config.toml.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum KeySpec {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl KeySpec {
-    fn keys(&self) -> Vec<&str> {
-        match self {
-            KeySpec::One(k) => vec![k.as_str()],
-            KeySpec::Many(ks) => ks.iter().map(String::as_str).collect(),
-        }
     }
 }
 

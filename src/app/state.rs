@@ -10,35 +10,8 @@ use super::metrics::MetricsView;
 use super::tail::TailState;
 use crate::metrics::{MetricsState, Millis};
 
-/// Settings of the console itself.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// How often live panels refresh.
-    pub refresh: Duration,
-    /// Records kept by the tail.
-    pub tail_capacity: usize,
-    /// Lag at or above which a group shows as a warning / as critical.
-    pub lag_warn: i64,
-    pub lag_crit: i64,
-    /// Event-time windows of the tail.
-    pub tail_windows: crate::metrics::EventTimeConfig,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            refresh: Duration::from_secs(5),
-            tail_capacity: 10_000,
-            lag_warn: 1_000,
-            lag_crit: 100_000,
-            tail_windows: crate::metrics::EventTimeConfig {
-                // A quiet topic's windows still close on screen.
-                idle_timeout: Some(5_000),
-                ..crate::metrics::EventTimeConfig::default()
-            },
-        }
-    }
-}
+/// Settings of the console itself, resolved from `[console]` with the rest of the config.
+pub use crate::config::ConsoleOptions as Options;
 
 /// Data from one kind of request, with what the console needs to show it honestly: its age,
 /// the last error, and whether a request is out.
