@@ -1335,3 +1335,35 @@ fn every_screen_in_every_state() {
         insta::assert_snapshot!(format!("state_{name}_incomplete"), text);
     }
 }
+
+/// Help lists every key that works: each command's keys, each `:` command, and the keys of
+/// the command line, the filter, the reset flow and help itself, from the same tables that
+/// dispatch them.
+#[test]
+fn help_lists_every_key() {
+    use kscope::app::commands::{lines, Layer, COMMANDS, INPUT_KEYS};
+    let mut h = Harness::new(100, 104);
+    h.loaded();
+    h.keys("?");
+    let screen = h.render();
+    // Long lines wrap in the popup: the start of each text is enough.
+    let shown = |text: &str| screen.contains(&text.chars().take(40).collect::<String>());
+    for spec in COMMANDS.iter().filter(|s| !s.keys.is_empty()) {
+        assert!(shown(spec.help), "{} missing:\n{screen}", spec.name);
+    }
+    for (_, line) in lines() {
+        assert!(shown(line.help), "{} missing:\n{screen}", line.help);
+    }
+    for layer in Layer::ALL {
+        assert!(shown(layer.title()), "{layer:?} missing:\n{screen}");
+    }
+    for row in INPUT_KEYS {
+        assert!(
+            shown(row.help),
+            "{:?} {} missing:\n{screen}",
+            row.layer,
+            row.help
+        );
+    }
+    insta::assert_snapshot!("help_all", screen);
+}

@@ -58,6 +58,14 @@ impl Key {
             alt: false,
         }
     }
+
+    /// The character this key types into a text field: a printable key without ctrl or alt.
+    pub fn typed(self) -> Option<char> {
+        match self.code {
+            KeyCode::Char(c) if !self.ctrl && !self.alt => Some(c),
+            _ => None,
+        }
+    }
 }
 
 /// Which piece of cluster data a request fills.

@@ -13,7 +13,8 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
-use crate::app::{self, Command, Freshness, Level, Mode, Panel, State, Table, View};
+use crate::app::commands::{self, Layer, COMMANDS};
+use crate::app::{self, Freshness, Level, Mode, Panel, State, Table, View};
 pub use crate::model::Severity;
 use crate::record::sanitize::escape_text;
 pub use theme::Theme;
@@ -172,31 +173,8 @@ fn panel_status(state: &State, theme: &Theme) -> Line<'static> {
 }
 
 fn key_hints(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let mut commands = vec![Command::CommandMode, Command::Filter, Command::Help];
-    match state.view() {
-        View::Topics(_) => {
-            commands.extend([Command::Open, Command::TailSelected, Command::SortNext])
-        }
-        View::Topic { .. } => {
-            commands.extend([Command::NextTab, Command::TailSelected, Command::Back])
-        }
-        View::Groups(_) => {
-            commands.extend([Command::Open, Command::ResetSelected, Command::SortNext])
-        }
-        View::Group { .. } => commands.extend([Command::ResetSelected, Command::Back]),
-        View::Tail => commands.extend([
-            Command::Pause,
-            Command::Follow,
-            Command::Detail,
-            Command::Windows,
-            Command::Back,
-        ]),
-        View::Overview => commands.extend([Command::Topics, Command::Groups, Command::Brokers]),
-        View::Brokers(_) | View::Reset { .. } => commands.push(Command::Back),
-    }
-    commands.extend([Command::Freeze, Command::Quit]);
     let mut spans = Vec::new();
-    for c in commands {
+    for c in state.view().hints() {
         if state.read_only && c.mutates() {
             continue;
         }
@@ -204,33 +182,9 @@ fn key_hints(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             format!("<{}>", state.keymap.label(c)),
             Style::new().fg(theme.key).add_modifier(Modifier::BOLD),
         ));
-        spans.push(Span::styled(format!(" {} ", hint_word(c)), theme.muted()));
+        spans.push(Span::styled(format!(" {} ", c.spec().hint), theme.muted()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-fn hint_word(c: Command) -> &'static str {
-    match c {
-        Command::CommandMode => "cmd",
-        Command::Filter => "filter",
-        Command::Help => "help",
-        Command::Open => "open",
-        Command::TailSelected => "tail",
-        Command::SortNext => "sort",
-        Command::NextTab => "tab",
-        Command::Back => "back",
-        Command::ResetSelected => "reset",
-        Command::Pause => "pause",
-        Command::Follow => "follow",
-        Command::Detail => "detail",
-        Command::Windows => "windows",
-        Command::Topics => "topics",
-        Command::Groups => "groups",
-        Command::Brokers => "brokers",
-        Command::Freeze => "freeze",
-        Command::Quit => "quit",
-        _ => c.name(),
-    }
 }
 
 fn popup_area(area: Rect, width: u16, height: u16) -> Rect {
@@ -270,39 +224,45 @@ fn command_popup(frame: &mut Frame, body: Rect, state: &State, theme: &Theme, in
 }
 
 fn help_popup(frame: &mut Frame, body: Rect, state: &State, theme: &Theme, scroll: usize) {
+    let key_line = |keys: String, width: usize, help: &str| {
+        // Keys longer than their column still keep a space before the text.
+        let keys = if keys.chars().count() >= width {
+            format!("{keys} ")
+        } else {
+            keys
+        };
+        Line::from(vec![
+            Span::styled(format!("  {keys:<width$}"), Style::new().fg(theme.key)),
+            Span::raw(help.to_string()),
+        ])
+    };
     let mut lines = vec![Line::styled("Keys", theme.header())];
-    for c in Command::ALL {
-        if state.read_only && c.mutates() {
+    for spec in COMMANDS {
+        if state.read_only && spec.mutates {
             continue;
         }
         let keys: Vec<String> = state
             .keymap
-            .keys_for(*c)
+            .keys_for(spec.command)
             .into_iter()
             .map(app::keymap::key_label)
             .collect();
         if keys.is_empty() {
             continue;
         }
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!("  {:<18}", keys.join(" ")),
-                Style::new().fg(theme.key),
-            ),
-            Span::raw(c.description()),
-        ]));
+        lines.push(key_line(keys.join(" "), 18, spec.help));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Commands (after :)", theme.header()));
-    for (name, aliases, desc) in app::COMMANDS {
-        let names = std::iter::once(*name)
-            .chain(aliases.iter().copied())
-            .collect::<Vec<_>>()
-            .join(" ");
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {names:<24}"), Style::new().fg(theme.key)),
-            Span::raw(*desc),
-        ]));
+    for (_, line) in commands::lines() {
+        lines.push(key_line(line.words.join(" "), 24, line.help));
+    }
+    for layer in Layer::ALL {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(layer.title(), theme.header()));
+        for (keys, row) in state.keymap.layer_help(*layer) {
+            lines.push(key_line(keys, 18, row.help));
+        }
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
