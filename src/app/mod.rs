@@ -12,6 +12,7 @@ pub mod columns;
 pub mod command_line;
 pub mod commands;
 pub mod filter;
+pub mod fmt;
 pub mod incomplete;
 pub mod keymap;
 pub mod metrics;

@@ -10,34 +10,7 @@ use super::tail::stop_tail;
 
 /// Recomputes the row order of the current table after data, filter or sort changed.
 pub fn refresh_order(state: &mut State) {
-    let order = match state.view() {
-        View::Topics(t) => state
-            .topics
-            .data
-            .as_ref()
-            .map(|d| columns::order_topics(d, t, &state.metrics_view)),
-        View::Groups(t) => state
-            .groups
-            .data
-            .as_ref()
-            .map(|d| columns::order_groups(d, t, &state.metrics_view)),
-        View::Brokers(t) => state
-            .cluster
-            .data
-            .as_ref()
-            .map(|d| columns::order_brokers(&d.brokers, t)),
-        View::Topic { tab, table, .. } => state
-            .topic
-            .data
-            .as_ref()
-            .map(|d| columns::order_topic(d, *tab, table, &state.metrics, state.now_ms())),
-        View::Group { table, .. } => state
-            .group
-            .data
-            .as_ref()
-            .map(|d| columns::order_group(d, table, &state.metrics, state.now_ms())),
-        _ => None,
-    };
+    let order = columns::order(state);
     if let (Some(order), Some(t)) = (order, state.view_mut().table_mut()) {
         t.order = order;
     }

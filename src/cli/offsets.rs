@@ -13,8 +13,8 @@ use super::output::{
 use super::{ensure_writable, GlobalArgs};
 use crate::error::{exit, Error, Result};
 use crate::offsets::{
-    self, spec, ApplyOptions, ApplyReport, ApplyResult, PartitionStatus, ResetMode, ResetPlan,
-    ResetRequest, Scope,
+    self, spec, ApplyOptions, ApplyReport, ApplyResult, PartitionStatus, PlanColumn, PlanValue,
+    ResetMode, ResetPlan, ResetRequest, Scope,
 };
 use crate::record::sanitize::escape_text;
 
@@ -384,42 +384,35 @@ fn plan_header(plan: &ResetPlan) -> String {
     s
 }
 
-fn note(p: &offsets::PartitionPlan) -> String {
-    let parts: Vec<&str> = [p.clamped.as_deref(), p.note.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    parts.join("; ")
-}
-
 fn plan_table(plan: &ResetPlan) -> String {
     table(
-        &[
-            "TOPIC",
-            "PARTITION",
-            "CURRENT",
-            "TARGET",
-            "LOG-START",
-            "LOG-END",
-            "DELTA",
-            "NOTE",
-        ],
+        &PlanColumn::ALL.map(PlanColumn::title),
         plan.partitions
             .iter()
             .map(|p| {
-                vec![
-                    p.topic.clone(),
-                    p.partition.to_string(),
-                    none_or(p.current),
-                    opt(p.target),
-                    opt(p.log_start),
-                    opt(p.log_end),
-                    signed(p.delta),
-                    note(p),
-                ]
+                PlanColumn::ALL
+                    .iter()
+                    .map(|c| plan_cell(c.value(p)))
+                    .collect()
             })
             .collect(),
     )
+}
+
+/// A plan's value as the CLI prints it: plain numbers, signed deltas, every note.
+fn plan_cell(v: PlanValue<'_>) -> String {
+    match v {
+        PlanValue::Topic(t) => t.to_string(),
+        PlanValue::Partition(p) => p.to_string(),
+        PlanValue::Current(c) => none_or(c),
+        PlanValue::Target(o) | PlanValue::Offset(o) => opt(o),
+        PlanValue::Delta(d) => signed(d),
+        PlanValue::Note { clamped, note } => [clamped, note]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
 }
 
 fn result_table(plan: &ResetPlan, report: &ApplyReport) -> String {
@@ -451,7 +444,7 @@ fn result_table(plan: &ResetPlan, report: &ApplyReport) -> String {
                     PartitionStatus::Failed => "FAILED",
                     PartitionStatus::Unverified => "unverified",
                 });
-                let mut n = note(p);
+                let mut n = plan_cell(PlanColumn::Note.value(p));
                 if let Some(e) = a.and_then(|a| a.error.as_deref()) {
                     if !n.is_empty() {
                         n.push_str("; ");

@@ -18,8 +18,8 @@ mod undo;
 pub use engine::{
     build_plan, check_group_idle, check_unchanged_since_plan, resolve_scope, rfc3339_ms,
     topics_needed, verify, AppliedPartition, ApplyReport, ApplyResult, GroupStatus, PartitionPlan,
-    PartitionStatus, PlanInputs, PlanTotals, ResetMode, ResetPlan, ResetRequest, ResolvedScope,
-    Scope, SkippedPartition, TopicPartitionsKnown,
+    PartitionStatus, PlanColumn, PlanInputs, PlanTotals, PlanValue, ResetMode, ResetPlan,
+    ResetRequest, ResolvedScope, Scope, SkippedPartition, TopicPartitionsKnown,
 };
 pub use run::{apply, group_status, plan, Actor, ApplyOptions};
 pub use spec::TopicSpec;

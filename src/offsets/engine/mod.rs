@@ -10,8 +10,8 @@ mod verify;
 
 pub use guard::{check_group_idle, check_unchanged_since_plan, GroupStatus};
 pub use plan::{
-    build_plan, resolve_scope, topics_needed, PartitionPlan, PlanInputs, PlanTotals, ResetPlan,
-    ResolvedScope, TopicPartitionsKnown,
+    build_plan, resolve_scope, topics_needed, PartitionPlan, PlanColumn, PlanInputs, PlanTotals,
+    PlanValue, ResetPlan, ResolvedScope, TopicPartitionsKnown,
 };
 pub use request::{rfc3339_ms, ResetMode, ResetRequest, Scope};
 pub use verify::{

@@ -188,6 +188,90 @@ impl PartitionPlan {
     }
 }
 
+/// The columns a plan is shown in, by the CLI and the console alike: their order, titles and
+/// values are defined here once; each formats the values its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanColumn {
+    Topic,
+    Partition,
+    Current,
+    Target,
+    LogStart,
+    LogEnd,
+    Delta,
+    Note,
+}
+
+/// What a plan's cell holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanValue<'a> {
+    Topic(&'a str),
+    Partition(i32),
+    /// The committed offset now; `None`: the group has none.
+    Current(Option<i64>),
+    /// The offset to commit; `None`: skipped.
+    Target(Option<i64>),
+    /// A watermark.
+    Offset(Option<i64>),
+    /// Target minus current: negative replays, positive skips.
+    Delta(Option<i64>),
+    /// Why the target is what it is: moved to the edge of the log, or skipped and why.
+    Note {
+        clamped: Option<&'a str>,
+        note: Option<&'a str>,
+    },
+}
+
+impl PlanColumn {
+    pub const ALL: [PlanColumn; 8] = [
+        PlanColumn::Topic,
+        PlanColumn::Partition,
+        PlanColumn::Current,
+        PlanColumn::Target,
+        PlanColumn::LogStart,
+        PlanColumn::LogEnd,
+        PlanColumn::Delta,
+        PlanColumn::Note,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PlanColumn::Topic => "TOPIC",
+            PlanColumn::Partition => "PARTITION",
+            PlanColumn::Current => "CURRENT",
+            PlanColumn::Target => "TARGET",
+            PlanColumn::LogStart => "LOG-START",
+            PlanColumn::LogEnd => "LOG-END",
+            PlanColumn::Delta => "DELTA",
+            PlanColumn::Note => "NOTE",
+        }
+    }
+
+    /// The title where room is short (the console).
+    pub fn short_title(self) -> &'static str {
+        match self {
+            PlanColumn::Partition => "PART",
+            c => c.title(),
+        }
+    }
+
+    pub fn value(self, p: &PartitionPlan) -> PlanValue<'_> {
+        match self {
+            PlanColumn::Topic => PlanValue::Topic(&p.topic),
+            PlanColumn::Partition => PlanValue::Partition(p.partition),
+            PlanColumn::Current => PlanValue::Current(p.current),
+            PlanColumn::Target => PlanValue::Target(p.target),
+            PlanColumn::LogStart => PlanValue::Offset(p.log_start),
+            PlanColumn::LogEnd => PlanValue::Offset(p.log_end),
+            PlanColumn::Delta => PlanValue::Delta(p.delta),
+            PlanColumn::Note => PlanValue::Note {
+                clamped: p.clamped.as_deref(),
+                note: p.note.as_deref(),
+            },
+        }
+    }
+}
+
 /// Sums over the plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PlanTotals {

@@ -7,10 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Sparkline};
 use ratatui::Frame;
 
+use crate::app::fmt::{self, num, opt_num};
 use crate::app::State;
 use crate::metrics::AlertPhase;
-use crate::ui::fmt::{self, num, opt_num};
-use crate::ui::{panel_block, ready, safe, Severity, Theme};
+use crate::ui::widgets::{panel_block, ready};
+use crate::ui::{safe, Severity, Theme};
 
 /// Rows in each leaderboard.
 const TOP_N: usize = 5;

@@ -9,10 +9,10 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
+use crate::app::fmt::{self, num};
 use crate::app::tail::{DetailTab, OwnedRecord, TailState};
 use crate::app::State;
 use crate::record::sanitize::{escape_bytes, escape_text};
-use crate::ui::fmt::{self, num};
 use crate::ui::{safe, Severity, Theme};
 
 /// Most bytes the hex view shows.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::app::Options;
+use super::state::Options;
 
 use crate::model::Severity;
 
