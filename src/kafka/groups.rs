@@ -4,8 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::reads::leaders_of;
-use super::{api, native, Call, OffsetSpec};
+use super::call::Call;
+use super::offsets::leaders_of;
+use super::{api, native, OffsetSpec};
 use crate::error::{Error, Result};
 use crate::model::{
     self, Broker, Gaps, GroupDetail, GroupSummary, Listing, Member, Missing, PartitionLag,

@@ -11,8 +11,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
-use super::reads::leaders_of;
-use super::{api, native, Call, KafkaClient, PartitionRef};
+use super::call::Call;
+use super::offsets::leaders_of;
+use super::{api, native, KafkaClient, PartitionRef};
 use crate::error::{Error, Result};
 use crate::metrics::glob;
 use crate::metrics::{CommittedOffset, GroupSample, PartitionSample, Requests, Sample};
@@ -82,7 +83,7 @@ impl Call<'_> {
             }
             if let Some(err) = t.error() {
                 let e =
-                    super::reads::topic_error(name, rdkafka::types::RDKafkaErrorCode::from(err));
+                    super::topics::topic_error(name, rdkafka::types::RDKafkaErrorCode::from(err));
                 errors.push(e.to_string());
                 missing.push(Missing::new(
                     Subject::Topic {

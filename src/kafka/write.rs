@@ -5,9 +5,10 @@
 
 use std::time::Duration;
 
+use super::call::Call;
 use super::produce::{Acks, Producer};
 use super::safety::{check_writable, WriteAccess};
-use super::{api, native, Call, KafkaClient};
+use super::{api, native, KafkaClient};
 use crate::error::{Error, Result};
 
 /// A client that may change the cluster.
