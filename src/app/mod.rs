@@ -74,6 +74,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Sampled { req, at, result } => panels::on_sampled(state, req, at, result),
         Action::ResetPlanned { req, result } => reset::on_planned(state, req, result),
         Action::ResetApplied { req, result } => reset::on_applied(state, req, result),
+        Action::TaskPanicked { task, message } => flash(
+            state,
+            Level::Error,
+            format!("internal error: {task} panicked: {message} (details in kscope.log)"),
+        ),
     }
     fx
 }
