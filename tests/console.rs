@@ -431,7 +431,7 @@ impl Harness {
             self.pending.retain(|p| *p != e);
             if let Effect::Fetch { key, req } = e {
                 let result = match fail {
-                    Some(err) => Err(err.to_string()),
+                    Some(err) => Err(Failure::new(ErrorKind::Unavailable, err)),
                     None => Ok(match &key {
                         PanelKey::Cluster => Payload::Cluster(cluster()),
                         PanelKey::Topics => Payload::Topics(topics_later(secs as i64).into()),
@@ -453,7 +453,7 @@ impl Harness {
                 });
             } else if let Effect::Sample { req } = e {
                 let result = match fail {
-                    Some(err) => Err(err.to_string()),
+                    Some(err) => Err(Failure::new(ErrorKind::Unavailable, err)),
                     None if self.leader_down => Ok(Box::new(sample_without_leader_2(secs))),
                     None => Ok(Box::new(sample(secs))),
                 };
@@ -735,7 +735,7 @@ fn tail_states() {
     h.key(Key::char('w'));
     h.act(Action::TailFailed {
         session,
-        error: "topic 'orders' no longer exists".into(),
+        error: Failure::new(ErrorKind::NotFound, "topic 'orders' no longer exists"),
     });
     insta::assert_snapshot!("tail_error", h.render());
 }
@@ -1185,7 +1185,7 @@ fn offset_reset_refused_while_members_are_active() {
     };
     h.act(Action::ResetPlanned {
         req,
-        result: Err("unknown topic 'nope'".into()),
+        result: Err(Failure::new(ErrorKind::NotFound, "unknown topic 'nope'")),
     });
     assert!(matches!(
         h.state.reset.as_ref().unwrap().step,

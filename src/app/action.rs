@@ -1,10 +1,13 @@
 //! What goes into `update` (actions) and what comes out (effects). Plain data: no terminal or
-//! broker types, so flow tests can drive the console with keys and canned results.
+//! broker types, so flow tests can drive the console with keys and canned results. A failed
+//! request comes back as a [`Failure`]: its kind and its message.
 
 use std::time::Instant;
 
 use crate::metrics::Sample;
-use crate::model::{ClusterInfo, GroupDetail, GroupSummary, Listing, TopicDetail, TopicSummary};
+use crate::model::{
+    ClusterInfo, Failure, GroupDetail, GroupSummary, Listing, TopicDetail, TopicSummary,
+};
 use crate::offsets::engine::{ApplyReport, ResetPlan, ResetRequest};
 use crate::record::StartPosition;
 
@@ -100,7 +103,7 @@ pub enum Action {
         key: PanelKey,
         req: u64,
         at: Instant,
-        result: Result<Payload, String>,
+        result: Result<Payload, Failure>,
     },
     /// Records from the live tail of session `session`.
     TailRecords {
@@ -110,7 +113,7 @@ pub enum Action {
     /// The tail of session `session` stopped with an error.
     TailFailed {
         session: u64,
-        error: String,
+        error: Failure,
     },
     /// The tail planned its start: per-partition notes such as a clamped offset.
     TailStarted {
@@ -120,18 +123,18 @@ pub enum Action {
     /// An offset reset was planned (nothing changed yet).
     ResetPlanned {
         req: u64,
-        result: Result<Box<ResetPlan>, String>,
+        result: Result<Box<ResetPlan>, Failure>,
     },
     /// An offset reset was applied (or refused, changing nothing).
     ResetApplied {
         req: u64,
-        result: Result<Box<ApplyReport>, String>,
+        result: Result<Box<ApplyReport>, Failure>,
     },
     /// A metrics sample (log-end and committed offsets of everything) finished.
     Sampled {
         req: u64,
         at: Instant,
-        result: Result<Box<Sample>, String>,
+        result: Result<Box<Sample>, Failure>,
     },
     /// A background task panicked (a bug): `task` says which, `message` what the panic said.
     /// The panic is in the log with a backtrace; the screen shows it on the status line.

@@ -8,7 +8,9 @@ use super::action::{Effect, PanelKey, Payload};
 use super::incomplete::{self, Incomplete};
 use super::state::{Level, State, View};
 use crate::metrics::{EventState, Sample};
-use crate::model::{ClusterInfo, GroupDetail, GroupSummary, Severity, TopicDetail, TopicSummary};
+use crate::model::{
+    ClusterInfo, ErrorKind, Failure, GroupDetail, GroupSummary, Severity, TopicDetail, TopicSummary,
+};
 
 /// Longest wait between retries of a failing panel.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -19,7 +21,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 pub struct Panel<T> {
     pub data: Option<T>,
     pub updated: Option<Instant>,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
     /// What the last answer lacks (a leader or coordinator did not answer); `None` when it
     /// was complete.
     pub incomplete: Option<Incomplete>,
@@ -49,7 +51,7 @@ pub enum Freshness {
     /// Nothing yet, a request is out.
     Loading,
     /// Nothing, and the last request failed.
-    Failed(String),
+    Failed(Failure),
     Fresh,
     /// Old data: the last refresh failed or is overdue. Shown with its age.
     Stale(Duration),
@@ -78,7 +80,7 @@ impl<T> Panel<T> {
         &mut self,
         req: u64,
         at: Instant,
-        result: Result<T, String>,
+        result: Result<T, Failure>,
         refresh: Duration,
     ) -> bool {
         if self.in_flight != Some(req) {
@@ -162,13 +164,19 @@ impl PanelData for GroupDetail {
 pub trait PanelSlot {
     fn in_flight(&self) -> Option<u64>;
     fn due(&self) -> Option<Instant>;
-    fn error(&self) -> Option<&str>;
+    fn error(&self) -> Option<&Failure>;
     fn incomplete(&self) -> Option<&Incomplete>;
     fn send(&mut self, req: u64);
     /// Due now.
     fn refresh_now(&mut self);
     /// Stores an answer with what it lacks; an answer of the wrong kind counts as a failure.
-    fn answer(&mut self, req: u64, at: Instant, result: Result<Payload, String>, refresh: Duration);
+    fn answer(
+        &mut self,
+        req: u64,
+        at: Instant,
+        result: Result<Payload, Failure>,
+        refresh: Duration,
+    );
 }
 
 impl<T: PanelData> PanelSlot for Panel<T> {
@@ -180,8 +188,8 @@ impl<T: PanelData> PanelSlot for Panel<T> {
         self.due
     }
 
-    fn error(&self) -> Option<&str> {
-        self.error.as_deref()
+    fn error(&self) -> Option<&Failure> {
+        self.error.as_ref()
     }
 
     fn incomplete(&self) -> Option<&Incomplete> {
@@ -200,11 +208,12 @@ impl<T: PanelData> PanelSlot for Panel<T> {
         &mut self,
         req: u64,
         at: Instant,
-        result: Result<Payload, String>,
+        result: Result<Payload, Failure>,
         refresh: Duration,
     ) {
-        let result =
-            result.and_then(|p| T::from_payload(p).ok_or_else(|| "unexpected answer".to_string()));
+        let result = result.and_then(|p| {
+            T::from_payload(p).ok_or_else(|| Failure::new(ErrorKind::Internal, "unexpected answer"))
+        });
         let (result, lacks) = match result {
             Ok((lacks, data)) => (Ok(data), lacks),
             Err(e) => (Err(e), None),
@@ -302,7 +311,7 @@ pub fn on_loaded(
     key: PanelKey,
     req: u64,
     at: Instant,
-    result: Result<Payload, String>,
+    result: Result<Payload, Failure>,
 ) {
     let refresh = state.options.refresh;
     state.panel_mut(&key).answer(req, at, result, refresh);
@@ -311,7 +320,7 @@ pub fn on_loaded(
 
 /// Takes a metrics sample in: rates, trends, group status and alerts move on; alerts that
 /// fire or resolve are announced in the status line.
-pub fn on_sampled(state: &mut State, req: u64, at: Instant, result: Result<Box<Sample>, String>) {
+pub fn on_sampled(state: &mut State, req: u64, at: Instant, result: Result<Box<Sample>, Failure>) {
     let interval = Duration::from_millis(state.metrics.config().interval.max(1000) as u64);
     match result {
         Ok(sample) => {

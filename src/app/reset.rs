@@ -7,6 +7,7 @@ use super::action::{Effect, Key};
 use super::commands::{Input, Layer};
 use super::nav::{back, push_view};
 use super::state::{State, View};
+use crate::model::Failure;
 use crate::offsets::engine::{ApplyReport, ResetMode, ResetPlan, ResetRequest, Scope};
 use crate::offsets::spec;
 
@@ -303,7 +304,7 @@ pub fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
 }
 
 /// The plan arrived (or could not be made): on to the preview, or back to the modes.
-pub fn on_planned(state: &mut State, req: u64, result: Result<Box<ResetPlan>, String>) {
+pub fn on_planned(state: &mut State, req: u64, result: Result<Box<ResetPlan>, Failure>) {
     let Some(flow) = state.reset.as_mut() else {
         return;
     };
@@ -320,14 +321,14 @@ pub fn on_planned(state: &mut State, req: u64, result: Result<Box<ResetPlan>, St
             };
         }
         Err(e) => {
-            flow.error = Some(e);
+            flow.error = Some(e.message);
             flow.step = ResetStep::Choose;
         }
     }
 }
 
 /// The reset was applied (or refused, changing nothing): the result, and fresh offsets.
-pub fn on_applied(state: &mut State, req: u64, result: Result<Box<ApplyReport>, String>) {
+pub fn on_applied(state: &mut State, req: u64, result: Result<Box<ApplyReport>, Failure>) {
     let Some(flow) = state.reset.as_mut() else {
         return;
     };
@@ -338,7 +339,7 @@ pub fn on_applied(state: &mut State, req: u64, result: Result<Box<ApplyReport>, 
     match result {
         Ok(report) => flow.step = ResetStep::Done { report },
         Err(e) => {
-            flow.error = Some(e);
+            flow.error = Some(e.message);
             flow.step = ResetStep::Choose;
         }
     }

@@ -8,6 +8,7 @@ use super::action::Effect;
 use super::nav::scroll_into_view;
 use super::state::{Level, State, View};
 use crate::metrics::{EventTimeConfig, EventTimeWindows, Millis};
+use crate::model::Failure;
 pub use crate::record::OwnedRecord;
 use crate::record::{FilterSet, StartPosition};
 
@@ -145,7 +146,7 @@ pub struct TailState {
     pub offset: usize,
     pub filter: TailFilter,
     pub detail: Option<DetailTab>,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
     pub notes: Vec<String>,
     /// Event-time windows, late records and per-key sessions over the records read.
     pub windows: EventTimeWindows,
@@ -323,10 +324,11 @@ pub fn on_records(state: &mut State, session: u64, records: Vec<OwnedRecord>) {
 }
 
 /// The tail stopped with an error: shown in its pane and the status line.
-pub fn on_failed(state: &mut State, session: u64, error: String) {
+pub fn on_failed(state: &mut State, session: u64, error: Failure) {
     if let Some(t) = state.tail.as_mut().filter(|t| t.session == session) {
-        t.error = Some(error.clone());
-        super::flash(state, Level::Error, error);
+        let text = error.message.clone();
+        t.error = Some(error);
+        super::flash(state, Level::Error, text);
     }
 }
 

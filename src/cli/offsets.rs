@@ -378,7 +378,7 @@ fn plan_header(plan: &ResetPlan) -> String {
     if let Some(e) = &plan.group_check_error {
         s.push_str(&format!(
             "Warning: the group's members cannot be checked ({}); --execute is refused\n",
-            escape_text(e)
+            escape_text(&e.message)
         ));
     }
     s

@@ -9,7 +9,7 @@ use super::offsets::leaders_of;
 use super::{api, native, OffsetSpec};
 use crate::error::{Error, Result};
 use crate::model::{
-    self, Broker, Gaps, GroupDetail, GroupSummary, Listing, Member, Missing, PartitionLag,
+    self, Broker, Failure, Gaps, GroupDetail, GroupSummary, Listing, Member, Missing, PartitionLag,
     PartitionOffsets, PartitionRef, Subject, TopicPartitions,
 };
 
@@ -312,7 +312,7 @@ impl Call<'_> {
                 (Some(d), None)
             }
             Ok(_) => (None, None),
-            Err(e @ Error::Unsupported { .. }) => (None, Some(e.to_string())),
+            Err(e @ Error::Unsupported { .. }) => (None, Some(Failure::from(e))),
             Err(e) => {
                 gaps.push(Missing::new(
                     Subject::GroupMembers {
@@ -320,7 +320,7 @@ impl Call<'_> {
                     },
                     &e,
                 ));
-                (None, Some(e.to_string()))
+                (None, Some(Failure::from(e)))
             }
         };
         let coordinator = desc

@@ -54,7 +54,7 @@ impl Call<'_> {
             self.part("ListOffsets", share)?,
         )?;
         let mut out = PartitionOffsets::default();
-        let mut failed: BTreeMap<PartitionRef, Failure> = BTreeMap::new();
+        let mut failed: BTreeMap<PartitionRef, FailedOffset> = BTreeMap::new();
         for (results, start) in [(low, true), (high, false)] {
             for r in results {
                 let tp = PartitionRef::new(r.topic, r.partition);
@@ -69,7 +69,7 @@ impl Call<'_> {
                     }
                     None => {}
                     Some((code, msg)) => {
-                        let f = failed.entry(tp).or_insert(Failure {
+                        let f = failed.entry(tp).or_insert(FailedOffset {
                             code,
                             message: msg,
                             what: if start { "log start" } else { "log end" },
@@ -120,7 +120,7 @@ impl Call<'_> {
                 Some((code, message)) => {
                     failed.insert(
                         tp,
-                        Failure {
+                        FailedOffset {
                             code,
                             message,
                             what,
@@ -138,7 +138,7 @@ impl Call<'_> {
     fn name_failures(
         &self,
         missing: &mut BTreeMap<PartitionRef, Missing>,
-        failed: BTreeMap<PartitionRef, Failure>,
+        failed: BTreeMap<PartitionRef, FailedOffset>,
         leaders: Option<&Leaders>,
     ) {
         if failed.is_empty() {
@@ -169,7 +169,7 @@ impl Call<'_> {
 }
 
 /// One partition's failed offset request.
-struct Failure {
+struct FailedOffset {
     code: RDKafkaErrorCode,
     message: String,
     what: &'static str,

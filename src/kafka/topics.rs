@@ -9,8 +9,8 @@ use super::offsets::leaders_of;
 use super::{api, is_internal_topic, native};
 use crate::error::{Error, Result};
 use crate::model::{
-    ConfigValue, Gaps, Listing, Missing, PartitionInfo, PartitionRef, Subject, TopicDetail,
-    TopicSummary,
+    ConfigValue, Failure, Gaps, Listing, Missing, PartitionInfo, PartitionRef, Subject,
+    TopicDetail, TopicSummary,
 };
 
 impl Call<'_> {
@@ -148,7 +148,7 @@ impl Call<'_> {
                         &e,
                     ));
                 }
-                (Vec::new(), Some(e.to_string()))
+                (Vec::new(), Some(Failure::from(e)))
             }
         };
         let (groups, groups_error) = match readers {
@@ -165,7 +165,7 @@ impl Call<'_> {
                         &e,
                     ));
                 }
-                (Vec::new(), Some(e.to_string()))
+                (Vec::new(), Some(Failure::from(e)))
             }
         };
         Ok(TopicDetail {

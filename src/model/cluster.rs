@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::Gaps;
+use super::{Failure, Gaps};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Broker {
@@ -90,10 +90,10 @@ pub struct TopicDetail {
     pub partitions: Vec<PartitionInfo>,
     pub configs: Vec<ConfigValue>,
     /// Why configs are missing (for example DescribeConfigs unsupported by the broker).
-    pub configs_error: Option<String>,
+    pub configs_error: Option<Failure>,
     /// Consumer groups with committed offsets on this topic or members assigned to it.
     pub groups: Vec<String>,
-    pub groups_error: Option<String>,
+    pub groups_error: Option<Failure>,
     #[serde(flatten)]
     pub gaps: Gaps,
 }
@@ -159,7 +159,7 @@ pub struct GroupDetail {
     pub partitions: Vec<PartitionLag>,
     pub total_lag: Option<i64>,
     /// Why the group description is missing (for example DescribeGroups unsupported).
-    pub describe_error: Option<String>,
+    pub describe_error: Option<Failure>,
     /// What could not be read: partitions whose log end is unknown (their leader is named),
     /// members when the coordinator did not answer. `total_lag` is then a lower bound.
     #[serde(flatten)]

@@ -6,6 +6,7 @@
 //! as `-` in tables and `null` in JSON: never a made-up value that looks right.
 
 mod cluster;
+mod failure;
 mod gaps;
 mod partition;
 mod severity;
@@ -15,6 +16,7 @@ pub use cluster::{
     Broker, ClusterInfo, ConfigValue, GroupDetail, GroupSummary, Member, PartitionInfo,
     PartitionLag, TopicDetail, TopicPartitions, TopicSummary,
 };
+pub use failure::Failure;
 pub use gaps::{summarize, Gaps, Listing, Missing, Subject};
 pub use partition::{PartitionOffsets, PartitionRef, Watermarks};
 pub use severity::Severity;

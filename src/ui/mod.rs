@@ -127,7 +127,7 @@ fn panel_status(state: &State, theme: &Theme) -> Line<'static> {
     let panels = state.panels();
     let failing = panels
         .iter()
-        .find_map(|(name, p)| p.error().map(|e| format!("{name}: {}", safe(e))));
+        .find_map(|(name, p)| p.error().map(|e| format!("{name}: {}", safe(&e.message))));
     if let Some(first) = failing {
         return Line::styled(fmt::cut(&first, 200), theme.severity(Severity::Warn));
     }

@@ -91,7 +91,7 @@ pub fn placeholder<T>(
                         format!("cannot load {what}{retry}"),
                         theme.severity(Severity::Crit),
                     ),
-                    Line::raw(safe(&e)),
+                    Line::raw(safe(&e.message)),
                 ])
                 .wrap(Wrap { trim: true }),
             )

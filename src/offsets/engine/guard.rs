@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::plan::ResetPlan;
 use crate::error::{Error, Result};
-use crate::model::PartitionRef;
+use crate::model::{ErrorKind, Failure, PartitionRef};
 
 /// What DescribeGroups said about the group, for the guard.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -16,15 +16,15 @@ pub struct GroupStatus {
     /// Active members as `client_id@host`.
     pub members: Vec<String>,
     /// Why the group's members could not be checked (for example DescribeGroups unsupported).
-    pub error: Option<String>,
+    pub error: Option<Failure>,
 }
 
 /// The group must have no members, and its state must be one where a commit from outside is
 /// allowed: Empty, Dead, or no group at all (like Kafka's tool).
 pub fn check_group_idle(group: &str, status: &GroupStatus) -> Result<()> {
     if let Some(e) = &status.error {
-        // Say why, unless the error is just "DescribeGroups is not supported" again.
-        let why = if e.starts_with("DescribeGroups is not supported") {
+        // Say why, unless the error is just that DescribeGroups is not supported, again.
+        let why = if e.kind == ErrorKind::Unsupported {
             String::new()
         } else {
             format!(" ({})", e)

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::guard::GroupStatus;
 use super::request::{ResetMode, ResetRequest, Scope};
 use crate::error::{Error, Result};
-use crate::model::{PartitionRef, Watermarks};
+use crate::model::{Failure, PartitionRef, Watermarks};
 
 /// Which partitions exist, as metadata said: `None` for a topic that does not exist.
 pub type TopicPartitionsKnown = BTreeMap<String, Option<Vec<i32>>>;
@@ -308,7 +308,7 @@ pub struct ResetPlan {
     /// Active members (`client_id@host`): `--execute` is refused while there are any.
     pub active_members: Vec<String>,
     /// Why the group's members could not be checked.
-    pub group_check_error: Option<String>,
+    pub group_check_error: Option<Failure>,
     pub partitions: Vec<PartitionPlan>,
     pub totals: PlanTotals,
 }
@@ -404,21 +404,17 @@ pub fn build_plan(req: &ResetRequest, inputs: &PlanInputs, now: DateTime<Utc>) -
                 .get(tp)
                 .copied()
                 .ok_or_else(|| "not in the file".into()),
-            ResetMode::Group(other) => {
-                inputs.other.get(tp).copied().ok_or_else(|| {
-                    format!("skipped: group '{}' has no committed offset here", other)
-                })
-            }
+            ResetMode::Group(other) => inputs
+                .other
+                .get(tp)
+                .copied()
+                .ok_or_else(|| format!("group '{}' has no committed offset here", other)),
         };
         let requested_offset = requested.as_ref().ok().copied();
         let mut clamped = None;
         let target = match requested {
             Err(why) => {
-                if why.starts_with("skipped") {
-                    notes.push(why);
-                } else {
-                    notes.push(format!("skipped: {why}"));
-                }
+                notes.push(format!("skipped: {why}"));
                 None
             }
             Ok(r) => match (w.low, w.high) {

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::*;
-use crate::model::{PartitionRef, Watermarks};
+use crate::model::{Failure, PartitionRef, Watermarks};
 use crate::offsets::csv::CsvRow;
 use crate::offsets::spec::TopicSpec;
 use std::time::Duration;
@@ -369,7 +369,10 @@ fn the_group_guard() {
         crate::error::exit::UNSUPPORTED
     );
     let s = GroupStatus {
-        error: Some("DescribeGroups is not supported by this broker".into()),
+        error: Some(Failure::from(crate::Error::unsupported(
+            "DescribeGroups",
+            None,
+        ))),
         ..GroupStatus::default()
     };
     let e = check_group_idle("g", &s).unwrap_err();

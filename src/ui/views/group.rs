@@ -125,7 +125,7 @@ pub fn group(
     ];
     if let Some(e) = &d.describe_error {
         lines.push(Line::styled(
-            format!("members unavailable: {}", safe(e)),
+            format!("members unavailable: {}", safe(&e.message)),
             theme.severity(Severity::Warn),
         ));
     }

@@ -95,7 +95,7 @@ fn rate(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let block = panel_block(title, &state.sampling, state, theme);
     if values.len() < 2 {
         let text = match &state.sampling.error {
-            Some(e) => format!("cannot sample: {}", safe(e)),
+            Some(e) => format!("cannot sample: {}", safe(&e.message)),
             None => "measuring…".to_string(),
         };
         frame.render_widget(

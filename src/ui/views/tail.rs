@@ -100,7 +100,7 @@ fn records(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, t: &Tail
         frame.render_widget(
             Paragraph::new(vec![
                 Line::styled("the tail stopped", theme.severity(Severity::Crit)),
-                Line::raw(safe(e)),
+                Line::raw(safe(&e.message)),
             ])
             .wrap(Wrap { trim: true })
             .block(block),

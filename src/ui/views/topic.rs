@@ -73,7 +73,7 @@ pub fn topic(
             );
         }
         TopicTab::Configs => match &d.configs_error {
-            Some(e) => unavailable(frame, body, block, theme, "configs", e),
+            Some(e) => unavailable(frame, body, block, theme, "configs", &e.message),
             None => data_table(
                 frame,
                 body,
@@ -87,7 +87,7 @@ pub fn topic(
             ),
         },
         TopicTab::Groups => match &d.groups_error {
-            Some(e) => unavailable(frame, body, block, theme, "groups", e),
+            Some(e) => unavailable(frame, body, block, theme, "groups", &e.message),
             None => data_table(
                 frame,
                 body,
