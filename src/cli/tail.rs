@@ -105,6 +105,13 @@ pub async fn run(g: &GlobalArgs, a: TailArgs) -> Result<i32> {
         let io_result = (|| -> std::io::Result<Result<()>> {
             writer.begin(&mut out)?;
             let r = tail.run(&stop, stop_at, |m| {
+                let Some(m) = m else {
+                    // Caught up: what was written so far goes out now.
+                    return match out.flush() {
+                        Ok(()) => ControlFlow::Continue(false),
+                        Err(e) => ControlFlow::Break(Err(Error::from(e))),
+                    };
+                };
                 let rec = record_of(m, with_headers);
                 if !filters.is_empty() && !filters.matches(&rec) {
                     return ControlFlow::Continue(false);

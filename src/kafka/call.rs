@@ -47,10 +47,7 @@ impl Call<'_> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left < Duration::from_millis(10) {
             Err(Error::Timeout {
-                what: format!(
-                    "{what}: the {} budget was spent",
-                    humantime::format_duration(round_ms(self.budget))
-                ),
+                what: format!("{what} (nothing was left of the budget)"),
                 after: self.budget,
             })
         } else {
@@ -136,10 +133,6 @@ impl Call<'_> {
         }
         Ok(())
     }
-}
-
-fn round_ms(d: Duration) -> Duration {
-    Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 pub(super) fn unknown_topic(topic: &str) -> Error {

@@ -10,12 +10,12 @@ use super::KscopeContext;
 use crate::config::{is_sensitive_key, ConnectionSettings};
 use crate::error::{Error, Result};
 
-/// make it create a topic, join or commit for a group (see `safety`).
 /// Builds a librdkafka config from resolved settings and the client's own properties (`own`).
 ///
 /// Order, last wins: kscope's defaults, `own` properties that are not reserved for the role,
 /// the user's properties (minus the reserved ones), then the reserved ones: `own` values for
 /// them and what [`safety::forced`] says. So a user's property can tune a client but never
+/// make it create a topic, join or commit for a group (see `safety`).
 pub fn client_config(
     settings: &ConnectionSettings,
     role: ClientRole,
@@ -26,6 +26,10 @@ pub fn client_config(
     cfg.set("client.id", "kscope");
     let ms = settings.timeout.as_millis().to_string();
     cfg.set("socket.timeout.ms", &ms);
+    // A broker that comes back is seen within 2 s (librdkafka's default cap is 10 s; an
+    // operator watching a restart should not wait that long). Connect attempts to a broker
+    // that stays away still back off: 100 ms doubling to 2 s.
+    cfg.set("reconnect.backoff.max.ms", "2000");
     for (k, v) in own {
         if !safety::is_reserved(role, k) {
             cfg.set(*k, *v);

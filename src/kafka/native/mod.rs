@@ -36,7 +36,10 @@ pub use groups::{
     alter_group_offsets, describe_groups, list_group_offsets, list_groups, GroupDescription,
     GroupListing, GroupOffsets, MemberDescription,
 };
-pub use offsets::{list_offsets_batched, watermarks_batched, OffsetSpec, LIST_OFFSETS_CHUNK};
+pub use offsets::{
+    list_offsets_batched, list_offsets_grouped, watermarks_batched, watermarks_grouped, OffsetSpec,
+    LIST_OFFSETS_CHUNK,
+};
 pub use pump::{MainQueuePump, SharedClient};
 pub use topics::{create_topic, delete_topic, describe_topic_configs, ConfigEntry};
 
