@@ -163,11 +163,43 @@ fn killing_the_group_coordinator_never_aborts() {
     // A new run every second (group) or two, whether or not the earlier ones have ended:
     // while the coordinator is away a run takes its whole timeout, and runs must start all
     // through the window.
+    let watch_cmd = looped(
+        "watch",
+        cmd(s(&[
+            "watch",
+            "--once",
+            "--interval",
+            "1s",
+            "--group",
+            &group,
+            "-o",
+            "jsonl",
+        ])),
+    );
     let commands = vec![
         (group_cmd.clone(), Duration::from_secs(1)),
         (groups_cmd.clone(), Duration::from_secs(2)),
         (reset_cmd.clone(), Duration::from_secs(2)),
+        (watch_cmd, Duration::from_secs(3)),
     ];
+
+    // The console, on the group's screen (it aborted there as the CLI did).
+    let term = common::tmux::Tmux::new(120, 30);
+    term.send(&[
+        &format!(
+            "KSCOPE_DATA_DIR={} {} -b {} --timeout 3s; echo KSCOPE_EXIT=$?",
+            scratch().join("faults-coord-console").display(),
+            kscope_bin(),
+            k.bootstrap
+        ),
+        "Enter",
+    ]);
+    term.wait_for("the console", &["● connected"]);
+    term.send(&[":", &format!("group {group}"), "Enter"]);
+    term.wait_for(
+        "the group screen",
+        &[&format!("group {group}"), "COMMITTED"],
+    );
 
     kill_node(&k, coordinator);
     let t0 = Instant::now();
@@ -185,7 +217,41 @@ fn killing_the_group_coordinator_never_aborts() {
         summary(&runs),
         timeline(&runs)
     );
+    let (watches, runs): (Vec<Run>, Vec<Run>) = runs.into_iter().partition(|r| r.label == "watch");
     assert_no_crash(&runs, budget);
+    // watch --once samples twice, an interval apart: two budgets and the interval.
+    assert_no_crash(&watches, timeout * 2 + Duration::from_secs(4));
+    for r in &watches {
+        match r.code() {
+            // Everything seen: the group is consumed to the end.
+            Some(0) => assert!(!r.stdout.contains("not_evaluated"), "{}", r.describe()),
+            // Never OK about what it could not see.
+            Some(3) => assert!(r.stdout.contains("\"not_evaluated\""), "{}", r.describe()),
+            // CRITICAL (and it wins over UNKNOWN): the dead node's replicas are missing from
+            // every partition (RF 3).
+            Some(2) => assert!(
+                r.stdout
+                    .contains("\"rule\":\"under-replicated\",\"severity\":\"crit\""),
+                "{}\n{}",
+                r.describe(),
+                r.stdout
+            ),
+            _ => panic!("watch --once: {}\n{}", r.describe(), r.stdout),
+        }
+    }
+    // The console is still alive and answers keys while the coordinator is away.
+    let before = Instant::now();
+    term.send(&["2"]);
+    term.wait_for(
+        "the topics screen while the coordinator is away",
+        &["topics ("],
+    );
+    assert!(
+        before.elapsed() < Duration::from_secs(5),
+        "the console took {:?} to switch screens",
+        before.elapsed()
+    );
+    term.send(&["Escape"]);
     // Honest answers: complete and right, marked incomplete, or an error naming the group.
     for r in &runs {
         match (r.label.as_str(), r.code()) {
@@ -274,6 +340,25 @@ fn killing_the_group_coordinator_never_aborts() {
         summary(&runs),
         timeline(&runs)
     );
+    // The console recovers too, and ends normally (no abort, terminal restored by kscope).
+    term.send(&[":", &format!("group {group}"), "Enter"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let screen = term.screen();
+        if screen.contains(&format!("group {group}"))
+            && screen.contains("COMMITTED")
+            && !screen.contains("incomplete")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the console did not recover:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    term.send(&["q"]);
+    term.wait_for("the console's exit", &["KSCOPE_EXIT=0"]);
 }
 
 /// Each partition of `topic` with its leader, from `kscope topic -o json`.
