@@ -81,6 +81,19 @@ pub enum PanelKey {
     Group(String),
 }
 
+impl PanelKey {
+    /// The panel's name, as the status line and the log call it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PanelKey::Cluster => "cluster",
+            PanelKey::Topics => "topics",
+            PanelKey::Topic(_) => "topic",
+            PanelKey::Groups => "groups",
+            PanelKey::Group(_) => "group",
+        }
+    }
+}
+
 /// A broker answer for a panel.
 #[derive(Debug, Clone)]
 pub enum Payload {

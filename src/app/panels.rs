@@ -115,49 +115,27 @@ pub trait PanelData: Sized {
     fn from_payload(p: Payload) -> Option<(Option<Incomplete>, Self)>;
 }
 
-impl PanelData for ClusterInfo {
-    fn from_payload(p: Payload) -> Option<(Option<Incomplete>, Self)> {
-        match p {
-            Payload::Cluster(c) => Some((incomplete::cluster(&c), c)),
-            _ => None,
-        }
-    }
+/// `PanelData` for each panel's data: the payload variant it comes in, and how its data and
+/// what it lacks are taken from that payload.
+macro_rules! panel_data {
+    ($($data:ty: $variant:ident($p:ident) => ($lacks:expr, $value:expr);)*) => {
+        $(impl PanelData for $data {
+            fn from_payload(p: Payload) -> Option<(Option<Incomplete>, Self)> {
+                match p {
+                    Payload::$variant($p) => Some(($lacks, $value)),
+                    _ => None,
+                }
+            }
+        })*
+    };
 }
 
-impl PanelData for Vec<TopicSummary> {
-    fn from_payload(p: Payload) -> Option<(Option<Incomplete>, Self)> {
-        match p {
-            Payload::Topics(t) => Some((incomplete::topics(&t), t.items)),
-            _ => None,
-        }
-    }
-}
-
-impl PanelData for TopicDetail {
-    fn from_payload(p: Payload) -> Option<(Option<Incomplete>, Self)> {
-        match p {
-            Payload::Topic(t) => Some((incomplete::topic(&t), *t)),
-            _ => None,
-        }
-    }
-}
-
-impl PanelData for Vec<GroupSummary> {
-    fn from_payload(p: Payload) -> Option<(Option<Incomplete>, Self)> {
-        match p {
-            Payload::Groups(g) => Some((incomplete::groups(&g), g.items)),
-            _ => None,
-        }
-    }
-}
-
-impl PanelData for GroupDetail {
-    fn from_payload(p: Payload) -> Option<(Option<Incomplete>, Self)> {
-        match p {
-            Payload::Group(g) => Some((incomplete::group(&g), *g)),
-            _ => None,
-        }
-    }
+panel_data! {
+    ClusterInfo: Cluster(c) => (incomplete::cluster(&c), c);
+    Vec<TopicSummary>: Topics(t) => (incomplete::topics(&t), t.items);
+    TopicDetail: Topic(t) => (incomplete::topic(&t), *t);
+    Vec<GroupSummary>: Groups(g) => (incomplete::groups(&g), g.items);
+    GroupDetail: Group(g) => (incomplete::group(&g), *g);
 }
 
 /// A panel's bookkeeping, whatever its data: what scheduling, refreshing and answers touch.

@@ -190,7 +190,7 @@ impl Runner {
         // Never longer than the client's own timeout plus a margin: the panel shows the failure
         // and backs off instead of waiting.
         let limit = self.settings.timeout + Duration::from_secs(1);
-        let task = format!("the {} request", panel_name(&key));
+        let task = format!("the {} request", key.name());
         let failed_key = key.clone();
         let work = async move {
             let _permit = permits.acquire().await;
@@ -338,16 +338,6 @@ impl Runner {
             }
         };
         spawn_guarded(&self.tx, "the tail".into(), work, failed);
-    }
-}
-
-fn panel_name(key: &PanelKey) -> &'static str {
-    match key {
-        PanelKey::Cluster => "cluster",
-        PanelKey::Topics => "topics",
-        PanelKey::Topic(_) => "topic",
-        PanelKey::Groups => "groups",
-        PanelKey::Group(_) => "group",
     }
 }
 

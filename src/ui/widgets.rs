@@ -118,26 +118,49 @@ pub fn ready<'p, 'b, T>(
     panel.data.as_ref().map(|d| (d, block))
 }
 
-/// The data of a panel about one thing (a topic, a group) if it is that thing's; otherwise
-/// draws what stands in for it and gives `None`.
+/// The data of a panel about one named thing (`kind` `name`: a topic, a group) and the panel's
+/// block, if the data is that thing's; otherwise draws what stands in for it and gives `None`.
 #[allow(clippy::too_many_arguments)]
-pub fn ready_for<'p, T>(
+pub fn ready_named<'p, T>(
     frame: &mut Frame,
     area: Rect,
     panel: &'p Panel<T>,
-    block: Block<'_>,
+    kind: &str,
+    name: &str,
     state: &State,
     theme: &Theme,
-    what: &str,
     is_it: impl Fn(&T) -> bool,
-) -> Option<&'p T> {
+) -> Option<(&'p T, Block<'static>)> {
+    let block = panel_block(format!("{kind} {name}"), panel, state, theme);
     let data = panel.data.as_ref().filter(|d| is_it(d));
     if data.is_none() {
-        let p = placeholder(panel, state, theme, what)
+        let what = format!("{kind} {}", safe(name));
+        let p = placeholder(panel, state, theme, &what)
             .unwrap_or_else(|| Paragraph::new(Line::styled("loading…", theme.muted())));
         frame.render_widget(p.block(block), area);
+        return None;
     }
-    data
+    data.map(|d| (d, block))
+}
+
+/// A screen that is one panel's list (topics, groups): its block titled with the count, what
+/// stands in for the list while there is none, else the list's table.
+#[allow(clippy::too_many_arguments)]
+pub fn list_panel<T>(
+    frame: &mut Frame,
+    area: Rect,
+    panel: &Panel<Vec<T>>,
+    what: &str,
+    def: &TableDef<T, ()>,
+    table: &Table,
+    state: &State,
+    theme: &Theme,
+) {
+    let count = panel.data.as_ref().map_or(0, Vec::len);
+    let block = panel_block(format!("{what} ({count})"), panel, state, theme);
+    if let Some((items, block)) = ready(frame, area, panel, block, state, theme, what) {
+        data_table(frame, area, block, theme, def, items, table, state, &());
+    }
 }
 
 /// Part of a screen the broker could not give (an API it lacks, an ACL), said as such.

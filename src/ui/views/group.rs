@@ -12,7 +12,7 @@ use crate::app::fmt;
 use crate::app::state::GROUP_INFO_ROWS;
 use crate::app::{State, Table};
 use crate::model::Severity;
-use crate::ui::widgets::{data_table, panel_block, ready_for, status_span};
+use crate::ui::widgets::{data_table, ready_named, status_span};
 use crate::ui::{safe, Theme};
 
 pub fn group(
@@ -23,16 +23,14 @@ pub fn group(
     name: &str,
     table: &Table,
 ) {
-    let block = panel_block(format!("group {name}"), &state.group, state, theme);
-    let what = format!("group {}", safe(name));
-    let Some(d) = ready_for(
+    let Some((d, block)) = ready_named(
         frame,
         area,
         &state.group,
-        block.clone(),
+        "group",
+        name,
         state,
         theme,
-        &what,
         |d| d.group == name,
     ) else {
         return;

@@ -8,8 +8,8 @@ use ratatui::Frame;
 use crate::app::columns::{self, CONFIGS, PARTITIONS, TOPIC_GROUPS};
 use crate::app::fmt::{self, opt_num};
 use crate::app::{State, Table, TopicTab};
-use crate::ui::widgets::{data_table, panel_block, ready_for, tab, unavailable};
-use crate::ui::{safe, Theme};
+use crate::ui::widgets::{data_table, ready_named, tab, unavailable};
+use crate::ui::Theme;
 
 #[allow(clippy::too_many_arguments)]
 pub fn topic(
@@ -21,16 +21,14 @@ pub fn topic(
     current: TopicTab,
     table: &Table,
 ) {
-    let block = panel_block(format!("topic {name}"), &state.topic, state, theme);
-    let what = format!("topic {}", safe(name));
-    let Some(d) = ready_for(
+    let Some((d, block)) = ready_named(
         frame,
         area,
         &state.topic,
-        block.clone(),
+        "topic",
+        name,
         state,
         theme,
-        &what,
         |d| d.name == name,
     ) else {
         return;

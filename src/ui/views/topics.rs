@@ -5,25 +5,18 @@ use ratatui::Frame;
 
 use crate::app::columns::TOPICS;
 use crate::app::{State, Table};
-use crate::ui::widgets::{data_table, panel_block, ready};
+use crate::ui::widgets::list_panel;
 use crate::ui::Theme;
 
 pub fn topics(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table: &Table) {
-    let count = state.topics.data.as_ref().map_or(0, Vec::len);
-    let block = panel_block(format!("topics ({count})"), &state.topics, state, theme);
-    let Some((topics, block)) = ready(frame, area, &state.topics, block, state, theme, "topics")
-    else {
-        return;
-    };
-    data_table(
+    list_panel(
         frame,
         area,
-        block,
-        theme,
+        &state.topics,
+        "topics",
         &TOPICS,
-        topics,
         table,
         state,
-        &(),
+        theme,
     );
 }
