@@ -11,6 +11,9 @@ use kscope::ui::{self, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
+mod fixtures;
+use fixtures::{load_topics, topic_summary};
+
 fn broker(id: i32) -> Broker {
     Broker {
         id,
@@ -30,20 +33,6 @@ fn cluster() -> ClusterInfo {
         under_replicated_partitions: 1,
         offline_partitions: 0,
         kraft: false,
-        gaps: Default::default(),
-    }
-}
-
-fn topic_summary(name: &str, partitions: usize, messages: i64, urp: usize) -> TopicSummary {
-    TopicSummary {
-        name: name.into(),
-        internal: false,
-        partitions,
-        replication_factor: 3,
-        under_replicated_partitions: urp,
-        offline_partitions: 0,
-        messages: Some(messages),
-        log_end_offsets: Some(messages),
         gaps: Default::default(),
     }
 }
@@ -899,20 +888,8 @@ fn sorting_and_paging() {
     let many: Vec<TopicSummary> = (0..500)
         .map(|i| topic_summary(&format!("t{i:04}"), 1 + i % 7, i as i64, 0))
         .collect();
-    for e in fx {
-        if let Effect::Fetch {
-            key: PanelKey::Topics,
-            req,
-        } = e
-        {
-            h.act(Action::Loaded {
-                key: PanelKey::Topics,
-                req,
-                at: h.at(0),
-                result: Ok(Payload::Topics(many.clone().into())),
-            });
-        }
-    }
+    let at = h.at(0);
+    load_topics(&mut h.state, fx, at, &many);
     h.keys("2");
     let page = h.state.page_rows();
     h.key(Key::plain(KeyCode::PageDown));
