@@ -284,14 +284,7 @@ fn outcome(report: &ApplyReport) -> Result<i32> {
         .iter()
         .filter(|p| p.status != PartitionStatus::Changed && p.status != PartitionStatus::Unchanged)
         .take(5)
-        .map(|p| {
-            format!(
-                "{}:{} ({})",
-                escape_text(&p.topic),
-                p.partition,
-                escape_text(p.error.as_deref().unwrap_or("?"))
-            )
-        })
+        .map(|p| not_reset_note(&p.topic, p.partition, p.error.as_deref().unwrap_or("?")))
         .collect();
     let more = report.failed + report.unverified;
     let more = if more > failed.len() {
@@ -304,14 +297,7 @@ fn outcome(report: &ApplyReport) -> Result<i32> {
         .skipped
         .iter()
         .take(5)
-        .map(|p| {
-            format!(
-                "{}:{} ({})",
-                escape_text(&p.topic),
-                p.partition,
-                escape_text(&p.reason)
-            )
-        })
+        .map(|p| not_reset_note(&p.topic, p.partition, &p.reason))
         .collect();
     let more = if report.skipped.len() > skipped.len() {
         format!(
@@ -346,6 +332,16 @@ fn outcome(report: &ApplyReport) -> Result<i32> {
                 .unwrap_or_default()
         ))),
     }
+}
+
+/// `topic:partition (why)`, for the partitions a reset left alone.
+fn not_reset_note(topic: &str, partition: i32, why: &str) -> String {
+    format!(
+        "{}:{} ({})",
+        escape_text(topic),
+        partition,
+        escape_text(why)
+    )
 }
 
 fn signed(d: Option<i64>) -> String {

@@ -3,6 +3,7 @@
 //! leader did not answer is a [`Missing`] entry naming the partition and its leader, never an
 //! offset that looks right.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -50,14 +51,8 @@ impl Call<'_> {
         leaders: Option<&Leaders>,
         share: f64,
     ) -> Result<PartitionOffsets<Watermarks>> {
-        let fetched;
-        let leaders = match leaders {
-            Some(l) => Some(l),
-            None => {
-                fetched = self.leaders_for(partitions);
-                fetched.as_ref()
-            }
-        };
+        let leaders = self.leaders_or_ask(partitions, leaders);
+        let leaders = leaders.as_deref();
         let Some(left) = self.time_for(partitions, "log start and end") else {
             return Ok(not_asked(partitions, "log start and end"));
         };
@@ -124,14 +119,8 @@ impl Call<'_> {
             OffsetSpec::Latest => "log end",
             OffsetSpec::Timestamp(_) => "offset for the time",
         };
-        let fetched;
-        let leaders = match leaders {
-            Some(l) => Some(l),
-            None => {
-                fetched = self.leaders_for(partitions);
-                fetched.as_ref()
-            }
-        };
+        let leaders = self.leaders_or_ask(partitions, leaders);
+        let leaders = leaders.as_deref();
         let Some(left) = self.time_for(partitions, what) else {
             return Ok(not_asked(partitions, what));
         };
@@ -167,6 +156,18 @@ impl Call<'_> {
         }
         self.name_failures(&mut out.missing, failed, leaders);
         Ok(out)
+    }
+
+    /// The leaders the caller has, or else those [`Self::leaders_for`] finds.
+    fn leaders_or_ask<'a>(
+        &self,
+        partitions: &[PartitionRef],
+        known: Option<&'a Leaders>,
+    ) -> Option<Cow<'a, Leaders>> {
+        match known {
+            Some(l) => Some(Cow::Borrowed(l)),
+            None => self.leaders_for(partitions).map(Cow::Owned),
+        }
     }
 
     /// The partitions' leaders, from one metadata request (for their one topic, or all), or
