@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# test.sh - the whole test suite on a fresh machine: formatting, lints, unit, snapshot, CLI
-# and broker tests. It installs what it needs (tmux), starts real Kafka clusters (one broker and
-# three brokers, KRaft, on loopback; jars from Maven Central) and stops them when done.
+# test.sh - the whole test suite on a fresh machine: shellcheck over the scripts, formatting,
+# lints, unit, snapshot, CLI and broker tests. It installs what it needs (tmux, shellcheck),
+# starts real Kafka clusters (one broker and three brokers, KRaft, on loopback; jars from Maven
+# Central) and stops them when done.
 #
 #   scripts/test.sh                 everything
 #   scripts/test.sh -- FILTER       pass arguments on to `cargo test`
@@ -13,6 +14,7 @@ say() { printf '\n== %s\n' "$*" >&2; }
 
 need_packages=()
 command -v tmux >/dev/null 2>&1 || need_packages+=(tmux)
+command -v shellcheck >/dev/null 2>&1 || need_packages+=(shellcheck)
 if ((${#need_packages[@]})); then
   say "installing ${need_packages[*]}"
   if [[ $(id -u) -eq 0 ]]; then
@@ -23,6 +25,7 @@ if ((${#need_packages[@]})); then
 fi
 command -v cargo >/dev/null 2>&1 || { echo "test.sh: cargo not found; install Rust from https://rustup.rs" >&2; exit 1; }
 
+# shellcheck disable=SC2317 # run by the EXIT trap
 stop_kafka() {
   if [[ -z ${KSCOPE_KEEP_KAFKA:-} ]]; then
     scripts/kafka.sh stop --all >/dev/null 2>&1 || true
@@ -42,6 +45,8 @@ cargo build --all-targets --locked
 wait "$single" || { echo "test.sh: the single-broker Kafka cluster did not start" >&2; exit 1; }
 wait "$triple" || { echo "test.sh: the three-broker Kafka cluster did not start" >&2; exit 1; }
 
+say "shellcheck"
+shellcheck scripts/*.sh benches/*.sh
 say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy"
