@@ -3,6 +3,8 @@
 //! ones). Scrapes read the finished text, so this is what a sample pays, not a scrape.
 //!
 //!   cargo bench --bench exporter
+// A developer tool that prints its own numbers, never broker-chosen text.
+#![allow(clippy::disallowed_macros)]
 use criterion::{criterion_group, criterion_main, Criterion};
 use kscope::cli::exporter::{render, ExportOptions, Totals};
 use kscope::metrics::{CommittedOffset, GroupSample, MetricsState, PartitionSample, Sample};

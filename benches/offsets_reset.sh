@@ -62,6 +62,7 @@ printf 'kscope: '
 /usr/bin/time -f '%M' "$KS" -b "$B" offsets reset "$group" --topic "$topic" --to-earliest --execute 2>&1 >/dev/null | tail -1
 "$KS" -b "$B" offsets reset "$group" --topic "$topic" --to-latest --execute >/dev/null
 printf 'kafka-consumer-groups: '
+# shellcheck disable=SC2086 # $KG is a command line: split into its words on purpose.
 /usr/bin/time -f '%M' $KG --reset-offsets --group "$group" --topic "$topic" --to-earliest --execute 2>&1 >/dev/null | tail -1
 
 say "check: both leave every partition at the log start"

@@ -9,12 +9,15 @@
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use kscope::app::{self, Action, Effect, Key, KeyCode, Options, PanelKey, Payload, State};
-use kscope::model::TopicSummary;
+use kscope::app::{self, Action, Effect, Key, KeyCode, Options, State};
 use kscope::record::{OwnedRecord, TimestampKind};
 use kscope::ui::{self, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+
+#[path = "../tests/fixtures/mod.rs"]
+mod fixtures;
+use fixtures::{load_topics, topic_summary};
 
 const W: u16 = 200;
 const H: u16 = 50;
@@ -38,36 +41,18 @@ fn state() -> State {
 fn topics_state(n: usize) -> State {
     let mut s = state();
     let fx = app::update(&mut s, Action::Tick(Instant::now()));
-    let topics: Vec<TopicSummary> = (0..n)
-        .map(|i| TopicSummary {
-            name: format!("service-{:05}.events.v{}", i, i % 3),
-            internal: false,
-            partitions: 1 + i % 24,
-            replication_factor: 3,
-            under_replicated_partitions: usize::from(i % 97 == 0),
-            offline_partitions: 0,
-            messages: Some(i as i64 * 1_000),
-            log_end_offsets: Some(i as i64 * 1_000),
-            gaps: Default::default(),
+    let topics: Vec<_> = (0..n)
+        .map(|i| {
+            let name = format!("service-{:05}.events.v{}", i, i % 3);
+            topic_summary(
+                &name,
+                1 + i % 24,
+                i as i64 * 1_000,
+                usize::from(i % 97 == 0),
+            )
         })
         .collect();
-    for e in fx {
-        if let Effect::Fetch {
-            key: PanelKey::Topics,
-            req,
-        } = e
-        {
-            app::update(
-                &mut s,
-                Action::Loaded {
-                    key: PanelKey::Topics,
-                    req,
-                    at: Instant::now(),
-                    result: Ok(Payload::Topics(topics.clone().into())),
-                },
-            );
-        }
-    }
+    load_topics(&mut s, fx, Instant::now(), &topics);
     app::update(&mut s, Action::Key(Key::char('2')));
     // Somewhere in the middle, so the visible window is not the first page.
     for _ in 0..3 {

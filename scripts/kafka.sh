@@ -541,9 +541,9 @@ node_heap() {
 
 # Rewrites KSCOPE_TEST_PIDS in the env file from the nodes' pid files (atomically).
 update_env_pids() {
-    local dir=$1 node pids=""
-    for node in $(node_dirs "$dir"); do pids+="${pids:+,}$(cat "$node/pid" 2>/dev/null)"; done
-    sed "s/^KSCOPE_TEST_PIDS=.*/KSCOPE_TEST_PIDS=$pids/" "$dir/env" >"$dir/env.tmp"
+    local dir=$1 node pid_list=""
+    for node in $(node_dirs "$dir"); do pid_list+="${pid_list:+,}$(cat "$node/pid" 2>/dev/null)"; done
+    sed "s/^KSCOPE_TEST_PIDS=.*/KSCOPE_TEST_PIDS=$pid_list/" "$dir/env" >"$dir/env.tmp"
     mv -f "$dir/env.tmp" "$dir/env"
 }
 

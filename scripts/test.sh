@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# test.sh - the whole test suite on a fresh machine: formatting, lints, unit, snapshot, CLI
-# and broker tests. It installs what it needs (tmux), starts real Kafka clusters (one broker and
-# three brokers, KRaft, on loopback; jars from Maven Central) and stops them when done.
-# Packages it installs when missing: tmux, prometheus (Debian's).
+# test.sh - the whole test suite on a fresh machine: shellcheck over the scripts, formatting,
+# lints, unit, snapshot, CLI and broker tests. It installs what it needs (tmux, shellcheck,
+# Debian's prometheus), starts real Kafka clusters (one broker and three brokers, KRaft, on
+# loopback; jars from Maven Central) and stops them when done.
 #
 #   scripts/test.sh                 everything
 #   scripts/test.sh -- FILTER       pass arguments on to `cargo test`
@@ -14,6 +14,7 @@ say() { printf '\n== %s\n' "$*" >&2; }
 
 need_packages=()
 command -v tmux >/dev/null 2>&1 || need_packages+=(tmux)
+command -v shellcheck >/dev/null 2>&1 || need_packages+=(shellcheck)
 # A real Prometheus server scrapes `watch --listen` in tests/exporter.rs.
 command -v prometheus >/dev/null 2>&1 || need_packages+=(prometheus)
 if ((${#need_packages[@]})); then
@@ -26,6 +27,7 @@ if ((${#need_packages[@]})); then
 fi
 command -v cargo >/dev/null 2>&1 || { echo "test.sh: cargo not found; install Rust from https://rustup.rs" >&2; exit 1; }
 
+# shellcheck disable=SC2317 # run by the EXIT trap
 stop_kafka() {
   if [[ -z ${KSCOPE_KEEP_KAFKA:-} ]]; then
     scripts/kafka.sh stop --all >/dev/null 2>&1 || true
@@ -45,6 +47,8 @@ cargo build --all-targets --locked
 wait "$single" || { echo "test.sh: the single-broker Kafka cluster did not start" >&2; exit 1; }
 wait "$triple" || { echo "test.sh: the three-broker Kafka cluster did not start" >&2; exit 1; }
 
+say "shellcheck"
+shellcheck scripts/*.sh benches/*.sh
 say "cargo fmt --check"
 cargo fmt --all -- --check
 say "cargo clippy"

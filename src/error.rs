@@ -47,6 +47,8 @@ pub enum ErrorKind {
     /// Anything else a broker or the client library reported.
     Broker,
     Io,
+    /// A bug in kscope: a task panicked.
+    Internal,
 }
 
 impl ErrorKind {

@@ -11,6 +11,9 @@ use kscope::ui::{self, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
+mod fixtures;
+use fixtures::{load_topics, topic_summary};
+
 fn broker(id: i32) -> Broker {
     Broker {
         id,
@@ -30,20 +33,6 @@ fn cluster() -> ClusterInfo {
         under_replicated_partitions: 1,
         offline_partitions: 0,
         kraft: false,
-        gaps: Default::default(),
-    }
-}
-
-fn topic_summary(name: &str, partitions: usize, messages: i64, urp: usize) -> TopicSummary {
-    TopicSummary {
-        name: name.into(),
-        internal: false,
-        partitions,
-        replication_factor: 3,
-        under_replicated_partitions: urp,
-        offline_partitions: 0,
-        messages: Some(messages),
-        log_end_offsets: Some(messages),
         gaps: Default::default(),
     }
 }
@@ -431,7 +420,7 @@ impl Harness {
             self.pending.retain(|p| *p != e);
             if let Effect::Fetch { key, req } = e {
                 let result = match fail {
-                    Some(err) => Err(err.to_string()),
+                    Some(err) => Err(Failure::new(ErrorKind::Unavailable, err)),
                     None => Ok(match &key {
                         PanelKey::Cluster => Payload::Cluster(cluster()),
                         PanelKey::Topics => Payload::Topics(topics_later(secs as i64).into()),
@@ -453,7 +442,7 @@ impl Harness {
                 });
             } else if let Effect::Sample { req } = e {
                 let result = match fail {
-                    Some(err) => Err(err.to_string()),
+                    Some(err) => Err(Failure::new(ErrorKind::Unavailable, err)),
                     None if self.leader_down => Ok(Box::new(sample_without_leader_2(secs))),
                     None => Ok(Box::new(sample(secs))),
                 };
@@ -735,7 +724,7 @@ fn tail_states() {
     h.key(Key::char('w'));
     h.act(Action::TailFailed {
         session,
-        error: "topic 'orders' no longer exists".into(),
+        error: Failure::new(ErrorKind::NotFound, "topic 'orders' no longer exists"),
     });
     insta::assert_snapshot!("tail_error", h.render());
 }
@@ -899,20 +888,8 @@ fn sorting_and_paging() {
     let many: Vec<TopicSummary> = (0..500)
         .map(|i| topic_summary(&format!("t{i:04}"), 1 + i % 7, i as i64, 0))
         .collect();
-    for e in fx {
-        if let Effect::Fetch {
-            key: PanelKey::Topics,
-            req,
-        } = e
-        {
-            h.act(Action::Loaded {
-                key: PanelKey::Topics,
-                req,
-                at: h.at(0),
-                result: Ok(Payload::Topics(many.clone().into())),
-            });
-        }
-    }
+    let at = h.at(0);
+    load_topics(&mut h.state, fx, at, &many);
     h.keys("2");
     let page = h.state.page_rows();
     h.key(Key::plain(KeyCode::PageDown));
@@ -1025,9 +1002,8 @@ fn fake_plan(active: bool) -> kscope::offsets::ResetPlan {
 }
 
 fn fake_report() -> kscope::offsets::ApplyReport {
-    use kscope::offsets::{
-        AppliedPartition, ApplyReport, ApplyResult, PartitionRef, PartitionStatus,
-    };
+    use kscope::model::PartitionRef;
+    use kscope::offsets::{AppliedPartition, ApplyReport, ApplyResult, PartitionStatus};
     let a = |partition, before, target, status| AppliedPartition {
         topic: "page_views".into(),
         partition,
@@ -1186,7 +1162,7 @@ fn offset_reset_refused_while_members_are_active() {
     };
     h.act(Action::ResetPlanned {
         req,
-        result: Err("unknown topic 'nope'".into()),
+        result: Err(Failure::new(ErrorKind::NotFound, "unknown topic 'nope'")),
     });
     assert!(matches!(
         h.state.reset.as_ref().unwrap().step,
@@ -1335,6 +1311,38 @@ fn every_screen_in_every_state() {
         }
         insta::assert_snapshot!(format!("state_{name}_incomplete"), text);
     }
+}
+
+/// Help lists every key that works: each command's keys, each `:` command, and the keys of
+/// the command line, the filter, the reset flow and help itself, from the same tables that
+/// dispatch them.
+#[test]
+fn help_lists_every_key() {
+    use kscope::app::commands::{lines, Layer, COMMANDS, INPUT_KEYS};
+    let mut h = Harness::new(100, 104);
+    h.loaded();
+    h.keys("?");
+    let screen = h.render();
+    // Long lines wrap in the popup: the start of each text is enough.
+    let shown = |text: &str| screen.contains(&text.chars().take(40).collect::<String>());
+    for spec in COMMANDS.iter().filter(|s| !s.keys.is_empty()) {
+        assert!(shown(spec.help), "{} missing:\n{screen}", spec.name);
+    }
+    for (_, line) in lines() {
+        assert!(shown(line.help), "{} missing:\n{screen}", line.help);
+    }
+    for layer in Layer::ALL {
+        assert!(shown(layer.title()), "{layer:?} missing:\n{screen}");
+    }
+    for row in INPUT_KEYS {
+        assert!(
+            shown(row.help),
+            "{:?} {} missing:\n{screen}",
+            row.layer,
+            row.help
+        );
+    }
+    insta::assert_snapshot!("help_all", screen);
 }
 
 /// A background task that panics (a bug) is reported on the status line, not swallowed.

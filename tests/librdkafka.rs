@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use kscope::config::ConnectionSettings;
 use kscope::kafka::KafkaClient;
+use kscope::model::PartitionRef;
 use rdkafka::mocking::{MockCluster, MockCoordinator};
 
 const CHILD: &str = "KSCOPE_MOCK_CHILD";
@@ -126,7 +127,10 @@ fn a_timed_out_coordinator_request_survives_the_coordinator_coming_back() {
         settings.set("debug", debug);
     }
     let client = KafkaClient::new(settings).expect("client");
-    let partitions = vec![("orders".to_string(), 0), ("orders".to_string(), 1)];
+    let partitions = vec![
+        PartitionRef::new("orders", 0),
+        PartitionRef::new("orders", 1),
+    ];
     let fetch = || {
         rt.block_on(client.committed_offsets("billing", Some(partitions.clone())))
             .map(|_| ())

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use kscope::config::ConnectionSettings;
 use kscope::kafka::KafkaClient;
+use kscope::model::PartitionRef;
 use serde_json::Value;
 
 /// Properties an application's client.properties typically holds, which would make a consumer
@@ -39,12 +40,17 @@ async fn committed(
     partitions: i32,
 ) -> HashMap<(String, i32), i64> {
     let client = KafkaClient::new(ConnectionSettings::plain(&k.bootstrap)).expect("client");
-    let parts = (0..partitions).map(|p| (topic.to_string(), p)).collect();
+    let parts = (0..partitions)
+        .map(|p| PartitionRef::new(topic, p))
+        .collect();
     client
         .committed_offsets(group, Some(parts))
         .await
         .expect("committed offsets")
         .values
+        .into_iter()
+        .map(|(tp, offset)| ((tp.topic, tp.partition), offset))
+        .collect()
 }
 
 /// `kscope --read-only tail` given an application's group settings (on the command line, or in

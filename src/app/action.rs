@@ -1,11 +1,14 @@
 //! What goes into `update` (actions) and what comes out (effects). Plain data: no terminal or
-//! broker types, so flow tests can drive the console with keys and canned results.
+//! broker types, so flow tests can drive the console with keys and canned results. A failed
+//! request comes back as a [`Failure`]: its kind and its message.
 
 use std::time::Instant;
 
 use crate::metrics::Sample;
-use crate::model::{ClusterInfo, GroupDetail, GroupSummary, Listing, TopicDetail, TopicSummary};
-use crate::offsets::{ApplyReport, ResetPlan, ResetRequest};
+use crate::model::{
+    ClusterInfo, Failure, GroupDetail, GroupSummary, Listing, TopicDetail, TopicSummary,
+};
+use crate::offsets::engine::{ApplyReport, ResetPlan, ResetRequest};
 use crate::record::StartPosition;
 
 use super::tail::OwnedRecord;
@@ -58,6 +61,14 @@ impl Key {
             alt: false,
         }
     }
+
+    /// The character this key types into a text field: a printable key without ctrl or alt.
+    pub fn typed(self) -> Option<char> {
+        match self.code {
+            KeyCode::Char(c) if !self.ctrl && !self.alt => Some(c),
+            _ => None,
+        }
+    }
 }
 
 /// Which piece of cluster data a request fills.
@@ -68,6 +79,19 @@ pub enum PanelKey {
     Topic(String),
     Groups,
     Group(String),
+}
+
+impl PanelKey {
+    /// The panel's name, as the status line and the log call it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PanelKey::Cluster => "cluster",
+            PanelKey::Topics => "topics",
+            PanelKey::Topic(_) => "topic",
+            PanelKey::Groups => "groups",
+            PanelKey::Group(_) => "group",
+        }
+    }
 }
 
 /// A broker answer for a panel.
@@ -92,7 +116,7 @@ pub enum Action {
         key: PanelKey,
         req: u64,
         at: Instant,
-        result: Result<Payload, String>,
+        result: Result<Payload, Failure>,
     },
     /// Records from the live tail of session `session`.
     TailRecords {
@@ -102,7 +126,7 @@ pub enum Action {
     /// The tail of session `session` stopped with an error.
     TailFailed {
         session: u64,
-        error: String,
+        error: Failure,
     },
     /// The tail planned its start: per-partition notes such as a clamped offset.
     TailStarted {
@@ -112,18 +136,18 @@ pub enum Action {
     /// An offset reset was planned (nothing changed yet).
     ResetPlanned {
         req: u64,
-        result: Result<Box<ResetPlan>, String>,
+        result: Result<Box<ResetPlan>, Failure>,
     },
     /// An offset reset was applied (or refused, changing nothing).
     ResetApplied {
         req: u64,
-        result: Result<Box<ApplyReport>, String>,
+        result: Result<Box<ApplyReport>, Failure>,
     },
     /// A metrics sample (log-end and committed offsets of everything) finished.
     Sampled {
         req: u64,
         at: Instant,
-        result: Result<Box<Sample>, String>,
+        result: Result<Box<Sample>, Failure>,
     },
     /// A background task panicked (a bug): `task` says which, `message` what the panic said.
     /// The panic is in the log with a backtrace; the screen shows it on the status line.

@@ -1,200 +1,35 @@
-//! Keys as data: every binding has a command and a description, so `?` help is generated
-//! from the same table that dispatches keys. Users rebind keys in `[keys]` of config.toml.
+//! Keys as data: the default keys of every command and layer come from the command table
+//! (app/commands.rs), so `?` help is generated from the same bindings that dispatch keys.
+//! Users rebind normal-mode keys in `[keys]` of config.toml.
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
 use super::action::{Key, KeyCode};
+use super::commands::{Command, Input, InputKey, Layer, COMMANDS, INPUT_KEYS};
+use crate::config::KeySpec;
 
-/// What a key does in normal mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Command {
-    Quit,
-    Back,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    Open,
-    CommandMode,
-    Filter,
-    Help,
-    Refresh,
-    Freeze,
-    SortNext,
-    SortReverse,
-    Overview,
-    Topics,
-    Groups,
-    Brokers,
-    TailSelected,
-    ResetSelected,
-    Pause,
-    Follow,
-    Detail,
-    Windows,
-    NextTab,
-}
-
-impl Command {
-    pub const ALL: &'static [Command] = &[
-        Command::Quit,
-        Command::Back,
-        Command::Up,
-        Command::Down,
-        Command::PageUp,
-        Command::PageDown,
-        Command::Top,
-        Command::Bottom,
-        Command::Open,
-        Command::CommandMode,
-        Command::Filter,
-        Command::Help,
-        Command::Refresh,
-        Command::Freeze,
-        Command::SortNext,
-        Command::SortReverse,
-        Command::Overview,
-        Command::Topics,
-        Command::Groups,
-        Command::Brokers,
-        Command::TailSelected,
-        Command::ResetSelected,
-        Command::Pause,
-        Command::Follow,
-        Command::Detail,
-        Command::Windows,
-        Command::NextTab,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Command::Quit => "quit",
-            Command::Back => "back",
-            Command::Up => "up",
-            Command::Down => "down",
-            Command::PageUp => "page_up",
-            Command::PageDown => "page_down",
-            Command::Top => "top",
-            Command::Bottom => "bottom",
-            Command::Open => "open",
-            Command::CommandMode => "command_mode",
-            Command::Filter => "filter",
-            Command::Help => "help",
-            Command::Refresh => "refresh",
-            Command::Freeze => "freeze",
-            Command::SortNext => "sort_next",
-            Command::SortReverse => "sort_reverse",
-            Command::Overview => "overview",
-            Command::Topics => "topics",
-            Command::Groups => "groups",
-            Command::Brokers => "brokers",
-            Command::TailSelected => "tail_selected",
-            Command::ResetSelected => "reset_selected",
-            Command::Pause => "pause",
-            Command::Follow => "follow",
-            Command::Detail => "detail",
-            Command::Windows => "windows",
-            Command::NextTab => "next_tab",
-        }
-    }
-
-    pub fn description(self) -> &'static str {
-        match self {
-            Command::Quit => "quit kscope",
-            Command::Back => "back / close",
-            Command::Up => "move up",
-            Command::Down => "move down",
-            Command::PageUp => "page up",
-            Command::PageDown => "page down",
-            Command::Top => "first row",
-            Command::Bottom => "last row",
-            Command::Open => "open the selected row",
-            Command::CommandMode => "command mode (:topics, :tail T, ...)",
-            Command::Filter => "filter rows (!text inverts)",
-            Command::Help => "this help",
-            Command::Refresh => "refresh now",
-            Command::Freeze => "freeze / unfreeze live panels",
-            Command::SortNext => "sort by the next column",
-            Command::SortReverse => "reverse the sort",
-            Command::Overview => "overview",
-            Command::Topics => "topics",
-            Command::Groups => "consumer groups",
-            Command::Brokers => "brokers",
-            Command::TailSelected => "tail the selected topic",
-            Command::ResetSelected => "reset offsets of the selected group",
-            Command::Pause => "pause / resume the tail",
-            Command::Follow => "follow the newest record",
-            Command::Detail => "record detail pane",
-            Command::Windows => "event-time windows, late records, sessions, top keys",
-            Command::NextTab => "next tab / detail view",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Command> {
-        Command::ALL.iter().copied().find(|c| c.name() == name)
-    }
-
-    /// Commands that change the cluster: hidden and refused when read-only.
-    pub fn mutates(self) -> bool {
-        matches!(self, Command::ResetSelected)
-    }
-}
-
-/// Key -> command, plus the keys shown for each command in help and hints.
+/// Key -> command in normal mode, key -> input in the other layers, and the keys shown for
+/// each in help and hints.
 #[derive(Debug, Clone)]
 pub struct Keymap {
     bindings: BTreeMap<Key, Command>,
+    inputs: BTreeMap<(Layer, Key), Input>,
 }
 
 impl Default for Keymap {
     fn default() -> Self {
-        use Command::*;
-        let plain = Key::plain;
-        let c = Key::char;
-        let defaults = [
-            (c('q'), Quit),
-            (Key::ctrl('c'), Quit),
-            (plain(KeyCode::Esc), Back),
-            (c('k'), Up),
-            (plain(KeyCode::Up), Up),
-            (c('j'), Down),
-            (plain(KeyCode::Down), Down),
-            (plain(KeyCode::PageUp), PageUp),
-            (Key::ctrl('b'), PageUp),
-            (plain(KeyCode::PageDown), PageDown),
-            (Key::ctrl('f'), PageDown),
-            (c('g'), Top),
-            (plain(KeyCode::Home), Top),
-            (c('G'), Bottom),
-            (plain(KeyCode::End), Bottom),
-            (plain(KeyCode::Enter), Open),
-            (c(':'), CommandMode),
-            (c('/'), Filter),
-            (c('?'), Help),
-            (Key::ctrl('r'), Refresh),
-            (c('f'), Freeze),
-            (c('s'), SortNext),
-            (c('S'), SortReverse),
-            (c('1'), Overview),
-            (c('2'), Topics),
-            (c('3'), Groups),
-            (c('4'), Brokers),
-            (c('t'), TailSelected),
-            (c('R'), ResetSelected),
-            (c(' '), Pause),
-            (c('F'), Follow),
-            (c('d'), Detail),
-            (c('w'), Windows),
-            (plain(KeyCode::Tab), NextTab),
-        ];
-        Keymap {
-            bindings: defaults.into_iter().collect(),
-        }
+        // The table's keys are checked by a test; one that did not parse would be left out.
+        let parsed = |keys: &'static [&'static str]| keys.iter().filter_map(|k| parse_key(k).ok());
+        let bindings = COMMANDS
+            .iter()
+            .filter(|s| s.bindable())
+            .flat_map(|s| parsed(s.keys).map(move |k| (k, s.command)))
+            .collect();
+        let inputs = INPUT_KEYS
+            .iter()
+            .flat_map(|i| parsed(i.keys).map(move |k| ((i.layer, k), i.input)))
+            .collect();
+        Keymap { bindings, inputs }
     }
 }
 
@@ -207,11 +42,7 @@ impl Keymap {
             let command = Command::from_name(name).ok_or_else(|| {
                 format!(
                     "unknown command '{name}' in [keys]; known: {}",
-                    Command::ALL
-                        .iter()
-                        .map(|c| c.name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    Command::bindable_names().join(", ")
                 )
             })?;
             map.bindings.retain(|_, c| *c != command);
@@ -225,6 +56,11 @@ impl Keymap {
 
     pub fn resolve(&self, key: Key) -> Option<Command> {
         self.bindings.get(&key).copied()
+    }
+
+    /// What `key` does in `layer`, if the layer binds it.
+    pub fn input(&self, layer: Layer, key: Key) -> Option<Input> {
+        self.inputs.get(&(layer, key)).copied()
     }
 
     /// The keys bound to a command, for help and hints.
@@ -244,22 +80,27 @@ impl Keymap {
             .map(|k| key_label(*k))
             .unwrap_or_else(|| "-".to_string())
     }
-}
 
-/// One key or several, as written in config.toml.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum KeySpec {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl KeySpec {
-    fn keys(&self) -> Vec<&str> {
-        match self {
-            KeySpec::One(k) => vec![k.as_str()],
-            KeySpec::Many(ks) => ks.iter().map(String::as_str).collect(),
-        }
+    /// The rows of a layer with their keys as text, for help.
+    pub fn layer_help(&self, layer: Layer) -> Vec<(String, &'static InputKey)> {
+        INPUT_KEYS
+            .iter()
+            .filter(|i| i.layer == layer)
+            .map(|i| {
+                let keys: Vec<String> = i
+                    .keys
+                    .iter()
+                    .filter_map(|k| parse_key(k).ok())
+                    .map(key_label)
+                    .collect();
+                let shown = if keys.is_empty() {
+                    i.label.to_string()
+                } else {
+                    keys.join(" ")
+                };
+                (shown, i)
+            })
+            .collect()
     }
 }
 

@@ -1,8 +1,15 @@
 //! The console's offset reset: choose a mode, give its argument and the topics, preview every
 //! partition's move, type the group's name to confirm, see the verified result and the undo
-//! file. Planning and applying are the same engine as `kscope offsets reset`.
+//! file. Planning and applying are the same engine as `kscope offsets reset`. The flow's keys
+//! are the reset layers of the command table; a key they do not bind is a normal-mode key.
 
-use crate::offsets::{spec, ApplyReport, ResetMode, ResetPlan, ResetRequest, Scope};
+use super::action::{Effect, Key};
+use super::commands::{Input, Layer};
+use super::nav::{back, push_view};
+use super::state::{State, View};
+use crate::model::Failure;
+use crate::offsets::engine::{ApplyReport, ResetMode, ResetPlan, ResetRequest, Scope};
+use crate::offsets::spec;
 
 /// The modes offered, in the order shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +158,193 @@ impl ResetFlow {
         };
         ResetRequest::new(self.group.clone(), scope, mode)
     }
+}
+
+/// Opens the reset flow for `group`.
+pub fn open(state: &mut State, group: String, fx: &mut Vec<Effect>) {
+    push_view(state, View::Reset { group }, fx);
+}
+
+/// The layer of the flow's keys at its current step (`None` while waiting for the broker).
+fn layer(step: &ResetStep) -> Option<Layer> {
+    match step {
+        ResetStep::Choose => Some(Layer::ResetChoose),
+        ResetStep::Argument { .. } | ResetStep::Topics { .. } => Some(Layer::ResetText),
+        ResetStep::Preview { .. } => Some(Layer::ResetPreview),
+        ResetStep::Done { .. } => Some(Layer::ResetDone),
+        ResetStep::Planning { .. } | ResetStep::Applying { .. } => None,
+    }
+}
+
+/// A key in the reset view; returns whether the flow used it. Text steps take every printable
+/// key, so typing a group name never quits or navigates.
+pub fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
+    let req = state.next_request;
+    let page = state.page_rows();
+    let Some(flow) = state.reset.as_mut() else {
+        return false;
+    };
+    let Some(layer) = layer(&flow.step) else {
+        return false;
+    };
+    let input = state.keymap.input(layer, key);
+    let typed = |text: &mut String| match (input, key.typed()) {
+        (Some(Input::Erase), _) => {
+            text.pop();
+            true
+        }
+        (None, Some(c)) => {
+            text.push(c);
+            true
+        }
+        _ => false,
+    };
+    match &mut flow.step {
+        ResetStep::Choose => match input {
+            Some(Input::Up) => flow.selected = flow.selected.saturating_sub(1),
+            Some(Input::Down) => {
+                flow.selected = (flow.selected + 1).min(ResetChoice::ALL.len() - 1)
+            }
+            Some(Input::Accept) => {
+                flow.error = None;
+                flow.argument.clear();
+                flow.step = if flow.choice().prompt().is_some() {
+                    ResetStep::Argument {
+                        input: String::new(),
+                    }
+                } else {
+                    ResetStep::Topics {
+                        input: String::new(),
+                    }
+                };
+            }
+            _ => return false,
+        },
+        ResetStep::Argument { input: text } => match input {
+            Some(Input::Cancel) => flow.step = ResetStep::Choose,
+            Some(Input::Accept) => {
+                flow.argument = text.clone();
+                // Check the argument now, before asking for topics.
+                match flow.request("") {
+                    Err(e) => flow.error = Some(e.to_string()),
+                    Ok(_) => {
+                        flow.error = None;
+                        flow.step = ResetStep::Topics {
+                            input: String::new(),
+                        };
+                    }
+                }
+            }
+            _ => return typed(text),
+        },
+        ResetStep::Topics { input: text } => match input {
+            Some(Input::Cancel) => flow.step = ResetStep::Choose,
+            Some(Input::Accept) => {
+                let topics = text.clone();
+                match flow.request(&topics) {
+                    Ok(request) => {
+                        flow.error = None;
+                        flow.step = ResetStep::Planning { req };
+                        state.next_request += 1;
+                        fx.push(Effect::PlanReset {
+                            req,
+                            request: Box::new(request),
+                        });
+                    }
+                    Err(e) => flow.error = Some(e.to_string()),
+                }
+            }
+            _ => return typed(text),
+        },
+        ResetStep::Preview { plan, confirm } => match input {
+            Some(Input::Cancel) => {
+                flow.error = None;
+                flow.step = ResetStep::Choose;
+            }
+            Some(Input::Down | Input::PageDown) => {
+                let step = if input == Some(Input::Down) { 1 } else { page };
+                flow.offset = (flow.offset + step).min(plan.partitions.len().saturating_sub(1));
+            }
+            Some(Input::Up | Input::PageUp) => {
+                let step = if input == Some(Input::Up) { 1 } else { page };
+                flow.offset = flow.offset.saturating_sub(step);
+            }
+            Some(Input::Accept) => {
+                if !plan.active_members.is_empty() {
+                    flow.error = Some(format!(
+                        "refused: the group has active members ({}); stop them first",
+                        plan.active_members.join(", ")
+                    ));
+                } else if plan.confirmed_by(confirm) {
+                    let plan = plan.clone();
+                    flow.error = None;
+                    flow.step = ResetStep::Applying { req };
+                    state.next_request += 1;
+                    fx.push(Effect::ApplyReset { req, plan });
+                } else {
+                    flow.error = Some(format!("type the group's name, '{}', to apply", flow.group));
+                }
+            }
+            _ => return typed(confirm),
+        },
+        ResetStep::Done { report } => match input {
+            Some(Input::Down) => {
+                flow.offset = (flow.offset + 1).min(report.partitions.len().saturating_sub(1))
+            }
+            Some(Input::Up) => flow.offset = flow.offset.saturating_sub(1),
+            Some(Input::Accept) => {
+                state.reset = None;
+                back(state, fx);
+            }
+            _ => return false,
+        },
+        ResetStep::Planning { .. } | ResetStep::Applying { .. } => return false,
+    }
+    true
+}
+
+/// The plan arrived (or could not be made): on to the preview, or back to the modes.
+pub fn on_planned(state: &mut State, req: u64, result: Result<Box<ResetPlan>, Failure>) {
+    let Some(flow) = state.reset.as_mut() else {
+        return;
+    };
+    if flow.step != (ResetStep::Planning { req }) {
+        return;
+    }
+    flow.offset = 0;
+    match result {
+        Ok(plan) => {
+            flow.error = None;
+            flow.step = ResetStep::Preview {
+                plan,
+                confirm: String::new(),
+            };
+        }
+        Err(e) => {
+            flow.error = Some(e.message);
+            flow.step = ResetStep::Choose;
+        }
+    }
+}
+
+/// The reset was applied (or refused, changing nothing): the result, and fresh offsets.
+pub fn on_applied(state: &mut State, req: u64, result: Result<Box<ApplyReport>, Failure>) {
+    let Some(flow) = state.reset.as_mut() else {
+        return;
+    };
+    if flow.step != (ResetStep::Applying { req }) {
+        return;
+    }
+    flow.offset = 0;
+    match result {
+        Ok(report) => flow.step = ResetStep::Done { report },
+        Err(e) => {
+            flow.error = Some(e.message);
+            flow.step = ResetStep::Choose;
+        }
+    }
+    // The group's offsets moved (or may have): show them fresh.
+    state.group.due = None;
 }
 
 #[cfg(test)]

@@ -1,104 +1,19 @@
 //! The console's state: what is on screen and what we know about the cluster. Views render
 //! from `&State`; only `update` changes it.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::model::{ClusterInfo, GroupDetail, GroupSummary, TopicDetail, TopicSummary};
 
+use super::commands::Command;
 use super::keymap::Keymap;
 use super::metrics::MetricsView;
+use super::panels::Panel;
 use super::tail::TailState;
 use crate::metrics::{MetricsState, Millis};
 
-/// Settings of the console itself.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// How often live panels refresh.
-    pub refresh: Duration,
-    /// Records kept by the tail.
-    pub tail_capacity: usize,
-    /// Lag at or above which a group shows as a warning / as critical.
-    pub lag_warn: i64,
-    pub lag_crit: i64,
-    /// Event-time windows of the tail.
-    pub tail_windows: crate::metrics::EventTimeConfig,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            refresh: Duration::from_secs(5),
-            tail_capacity: 10_000,
-            lag_warn: 1_000,
-            lag_crit: 100_000,
-            tail_windows: crate::metrics::EventTimeConfig {
-                // A quiet topic's windows still close on screen.
-                idle_timeout: Some(5_000),
-                ..crate::metrics::EventTimeConfig::default()
-            },
-        }
-    }
-}
-
-/// Data from one kind of request, with what the console needs to show it honestly: its age,
-/// the last error, and whether a request is out.
-#[derive(Debug, Clone)]
-pub struct Panel<T> {
-    pub data: Option<T>,
-    pub updated: Option<Instant>,
-    pub error: Option<String>,
-    /// What the last answer lacks (a leader or coordinator did not answer); `None` when it
-    /// was complete.
-    pub incomplete: Option<super::incomplete::Incomplete>,
-    pub in_flight: Option<u64>,
-    pub failures: u32,
-    /// When the next refresh is due; `None` means now.
-    pub due: Option<Instant>,
-}
-
-impl<T> Default for Panel<T> {
-    fn default() -> Self {
-        Panel {
-            data: None,
-            updated: None,
-            error: None,
-            incomplete: None,
-            in_flight: None,
-            failures: 0,
-            due: None,
-        }
-    }
-}
-
-/// How a panel should be shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Freshness {
-    /// Nothing yet, a request is out.
-    Loading,
-    /// Nothing, and the last request failed.
-    Failed(String),
-    Fresh,
-    /// Old data: the last refresh failed or is overdue. Shown with its age.
-    Stale(Duration),
-}
-
-impl<T> Panel<T> {
-    pub fn freshness(&self, now: Instant, refresh: Duration) -> Freshness {
-        match (&self.data, &self.error, self.updated) {
-            (None, Some(e), _) => Freshness::Failed(e.clone()),
-            (None, None, _) => Freshness::Loading,
-            (Some(_), err, Some(at)) => {
-                let age = now.saturating_duration_since(at);
-                if err.is_some() || age > refresh * 3 {
-                    Freshness::Stale(age)
-                } else {
-                    Freshness::Fresh
-                }
-            }
-            (Some(_), _, None) => Freshness::Fresh,
-        }
-    }
-}
+/// Settings of the console itself, resolved from `[console]` with the rest of the config.
+pub use crate::config::ConsoleOptions as Options;
 
 /// Selection, scroll, filter and sort of one table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -179,6 +94,25 @@ impl View {
             View::Group { name, .. } => format!("group {name}"),
             View::Reset { group } => format!("reset {group}"),
         }
+    }
+
+    /// The commands the footer offers on this screen, in order.
+    pub fn hints(&self) -> Vec<Command> {
+        use Command as C;
+        let own: &[Command] = match self {
+            View::Topics(_) => &[C::Open, C::TailSelected, C::SortNext],
+            View::Topic { .. } => &[C::NextTab, C::TailSelected, C::Back],
+            View::Groups(_) => &[C::Open, C::ResetSelected, C::SortNext],
+            View::Group { .. } => &[C::ResetSelected, C::Back],
+            View::Tail => &[C::Pause, C::Follow, C::Detail, C::Windows, C::Back],
+            View::Overview => &[C::Topics, C::Groups, C::Brokers],
+            View::Brokers(_) | View::Reset { .. } => &[C::Back],
+        };
+        [C::CommandMode, C::Filter, C::Help]
+            .into_iter()
+            .chain(own.iter().copied())
+            .chain([C::Freeze, C::Quit])
+            .collect()
     }
 
     pub fn table(&self) -> Option<&Table> {

@@ -1,10 +1,14 @@
-//! The console's live tail: a bounded ring of records that counts what it had to drop, and
-//! the view state around it (pause, follow, selection, filter, detail pane).
+//! The console's live tail: a bounded ring of records that counts what it had to drop, the
+//! view state around it (pause, follow, selection, filter, detail pane), and its commands.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use super::action::Effect;
+use super::nav::scroll_into_view;
+use super::state::{Level, State, View};
 use crate::metrics::{EventTimeConfig, EventTimeWindows, Millis};
+use crate::model::Failure;
 pub use crate::record::OwnedRecord;
 use crate::record::{FilterSet, StartPosition};
 
@@ -142,7 +146,7 @@ pub struct TailState {
     pub offset: usize,
     pub filter: TailFilter,
     pub detail: Option<DetailTab>,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
     pub notes: Vec<String>,
     /// Event-time windows, late records and per-key sessions over the records read.
     pub windows: EventTimeWindows,
@@ -243,6 +247,148 @@ impl TailState {
 }
 
 const RATE_WINDOW: Duration = Duration::from_secs(5);
+
+/// Stops the tail, if one runs.
+pub fn stop_tail(state: &mut State, fx: &mut Vec<Effect>) {
+    if let Some(t) = state.tail.take() {
+        fx.push(Effect::StopTail { session: t.session });
+    }
+}
+
+/// Starts reading `topic` from `from` (stopping any other tail) and shows it.
+pub fn start_tail(state: &mut State, topic: String, from: StartPosition, fx: &mut Vec<Effect>) {
+    stop_tail(state, fx);
+    let session = state.next_session;
+    state.next_session += 1;
+    state.tail = Some(TailState::new(
+        topic.clone(),
+        session,
+        from,
+        state.options.tail_capacity,
+        state.options.tail_windows.clone(),
+    ));
+    fx.push(Effect::StartTail {
+        session,
+        topic,
+        from,
+        partitions: Vec::new(),
+    });
+    if *state.view() != View::Tail {
+        state.stack.push(View::Tail);
+    }
+}
+
+/// `:tail TOPIC [FROM]` (the last 100 records by default).
+pub fn tail_command(state: &mut State, args: &[&str], fx: &mut Vec<Effect>) {
+    let Some(topic) = args.first() else { return };
+    let from = match args.get(1) {
+        Some(f) => match f.parse::<StartPosition>() {
+            Ok(p) => p,
+            Err(e) => return super::flash(state, Level::Warn, e.to_string()),
+        },
+        None => StartPosition::Last(100),
+    };
+    start_tail(state, topic.to_string(), from, fx);
+}
+
+/// `:from POSITION`: the running tail again, from elsewhere.
+pub fn from_command(state: &mut State, args: &[&str], fx: &mut Vec<Effect>) {
+    let Some(pos) = args.first() else { return };
+    match (pos.parse::<StartPosition>(), state.tail.as_ref()) {
+        (Ok(from), Some(t)) => {
+            let topic = t.topic.clone();
+            start_tail(state, topic, from, fx);
+        }
+        (Ok(_), None) => super::flash(
+            state,
+            Level::Warn,
+            ":from works in a tail (start one with :tail TOPIC)",
+        ),
+        (Err(e), _) => super::flash(state, Level::Warn, e.to_string()),
+    }
+}
+
+/// Records arrived; following keeps the newest selected.
+pub fn on_records(state: &mut State, session: u64, records: Vec<OwnedRecord>) {
+    let now = state.now;
+    let page = state.page_rows();
+    let now_ms = state.now_ms();
+    if let Some(t) = state.tail.as_mut().filter(|t| t.session == session) {
+        t.ingest(records, now, now_ms);
+        if t.follow {
+            let n = t.visible_len();
+            t.selected = n.saturating_sub(1);
+            t.offset = n.saturating_sub(page);
+        }
+    }
+}
+
+/// The tail stopped with an error: shown in its pane and the status line.
+pub fn on_failed(state: &mut State, session: u64, error: Failure) {
+    if let Some(t) = state.tail.as_mut().filter(|t| t.session == session) {
+        let text = error.message.clone();
+        t.error = Some(error);
+        super::flash(state, Level::Error, text);
+    }
+}
+
+/// The tail planned its start: its notes (such as a clamped offset) are shown.
+pub fn on_started(state: &mut State, session: u64, notes: Vec<String>) {
+    if let Some(t) = state.tail.as_mut().filter(|t| t.session == session) {
+        t.error = None;
+        t.notes = notes;
+    }
+}
+
+/// Stops or resumes reading (the consumer fetches nothing while paused).
+pub fn pause(state: &mut State, paused: Option<bool>, fx: &mut Vec<Effect>) {
+    if let Some(t) = state.tail.as_mut() {
+        t.paused = paused.unwrap_or(!t.paused);
+        fx.push(Effect::PauseTail {
+            session: t.session,
+            paused: t.paused,
+        });
+    }
+}
+
+/// Follows the newest record, or stops following.
+pub fn follow(state: &mut State) {
+    let page = state.page_rows();
+    if let Some(t) = state.tail.as_mut() {
+        t.follow = !t.follow;
+        if t.follow {
+            let n = t.visible_len();
+            t.selected = n.saturating_sub(1);
+            scroll_into_view(&mut t.selected, &mut t.offset, n, page);
+        }
+    }
+}
+
+/// Opens or closes the record detail pane.
+pub fn toggle_detail(state: &mut State) {
+    if let Some(t) = state.tail.as_mut() {
+        t.show_windows = false;
+        t.detail = match t.detail {
+            None => Some(DetailTab::Value),
+            Some(_) => None,
+        };
+    }
+}
+
+/// Opens or closes the event-time windows pane.
+pub fn toggle_windows(state: &mut State) {
+    if let Some(t) = state.tail.as_mut() {
+        t.detail = None;
+        t.show_windows = !t.show_windows;
+    }
+}
+
+/// The detail pane's next tab (opening it on the value).
+pub fn next_detail_tab(state: &mut State) {
+    if let Some(t) = state.tail.as_mut() {
+        t.detail = Some(t.detail.map_or(DetailTab::Value, DetailTab::next));
+    }
+}
 
 #[cfg(test)]
 mod tests {

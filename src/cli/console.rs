@@ -1,11 +1,11 @@
 //! `kscope` with no subcommand: the interactive console.
 
 use std::io::IsTerminal;
-use std::time::Duration;
+use std::sync::Arc;
 
 use super::GlobalArgs;
-use crate::app::{Keymap, Options};
-use crate::config::{self, ConnectOptions, ConnectionSettings, RawConfig};
+use crate::app::Keymap;
+use crate::config::{self, ConnectOptions, ConnectionSettings, ConsoleConfig, RawConfig};
 use crate::error::{exit, Error, Result};
 use crate::runtime::{self, Console, ContextResolver};
 use crate::ui::Theme;
@@ -18,7 +18,9 @@ pub async fn run(g: &GlobalArgs, settings: Option<ConnectionSettings>) -> Result
         ));
     }
     let opts = g.connect_options();
-    let (file, _) = config::load_config(opts.config_file.as_deref())?;
+    // The config file is read once: the start context, `[console]`, `[keys]`, the metrics of
+    // each context and `:ctx` all come from this one reading.
+    let (file, path) = config::load_config(opts.config_file.as_deref())?;
     // The command line's connection options name the start context, unless the console runs
     // on given settings (the demo), to which they do not apply.
     let (mut settings, start) = match settings {
@@ -32,35 +34,27 @@ pub async fn run(g: &GlobalArgs, settings: Option<ConnectionSettings>) -> Result
     if g.read_only {
         settings.read_only = true;
     }
-    let options = console_options(&file)?;
+    let cfg = ConsoleConfig::resolve(file, path)?;
     let theme = load_theme(
         g.theme
             .as_deref()
             .or(settings.theme.as_deref())
-            .or(file.console.theme.as_deref()),
+            .or(cfg.file.console.theme.as_deref()),
     )?;
-    let keymap = Keymap::with_overrides(&file.keys).map_err(Error::config)?;
-    let contexts: Vec<String> = file.contexts.keys().cloned().collect();
-    let (switch_file, path) = config::load_config(opts.config_file.as_deref())?;
-    let switch = context_switcher(opts.clone(), start, switch_file, |k| std::env::var(k).ok());
-    let metrics_file: RawConfig = config::load_config(opts.config_file.as_deref())?.0;
+    let keymap = Keymap::with_overrides(&cfg.file.keys).map_err(Error::config)?;
     // Bad rules or metrics settings are config errors before the terminal is taken.
-    config::alert_rules(&metrics_file, settings.context.as_deref(), path.as_deref())?;
-    config::metrics_config(&metrics_file, settings.context.as_deref(), path.as_deref())?;
-    let metrics_path = path.clone();
+    cfg.metrics(settings.context.as_deref())?;
+    let switch = context_switcher(opts.clone(), start, cfg.file.clone(), |k| {
+        std::env::var(k).ok()
+    });
     let console = Console {
         settings,
-        options,
+        options: cfg.options.clone(),
         theme,
         keymap,
-        contexts,
+        contexts: cfg.contexts(),
         switch,
-        metrics: Box::new(move |context: Option<&str>| {
-            Ok((
-                config::metrics_config(&metrics_file, context, metrics_path.as_deref())?,
-                config::alert_rules(&metrics_file, context, metrics_path.as_deref())?,
-            ))
-        }),
+        metrics: Box::new(move |context: Option<&str>| cfg.metrics(context)),
     };
     let log = runtime::log_to_file();
     tracing::info!("console starting (log: {:?})", log);
@@ -76,9 +70,10 @@ pub async fn run(g: &GlobalArgs, settings: Option<ConnectionSettings>) -> Result
 fn context_switcher(
     opts: ConnectOptions,
     start: Option<String>,
-    file: RawConfig,
+    file: impl Into<Arc<RawConfig>>,
     env: fn(&str) -> Option<String>,
 ) -> ContextResolver {
+    let file = file.into();
     Box::new(move |name: &str| {
         if start.as_deref() == Some(name) {
             let mut o = opts.clone();
@@ -88,58 +83,6 @@ fn context_switcher(
             config::resolve_context(name, opts.carried(), &file)
         }
     })
-}
-
-fn console_options(file: &RawConfig) -> Result<Options> {
-    let mut o = Options::default();
-    let c = &file.console;
-    if let Some(r) = &c.refresh {
-        let d = humantime::parse_duration(r).map_err(|e| {
-            Error::config(format!(
-                "invalid [console] refresh '{r}': {e} (e.g. \"5s\")"
-            ))
-        })?;
-        if d < Duration::from_millis(500) {
-            return Err(Error::config(format!(
-                "[console] refresh '{r}' is too short: at least 500ms"
-            )));
-        }
-        o.refresh = d;
-    }
-    if let Some(n) = c.tail_buffer {
-        if n == 0 {
-            return Err(Error::config("[console] tail_buffer must be at least 1"));
-        }
-        o.tail_capacity = n;
-    }
-    if let Some(w) = c.lag_warn {
-        o.lag_warn = w;
-    }
-    if let Some(w) = c.lag_crit {
-        o.lag_crit = w;
-    }
-    let ms = |key: &str, value: &Option<String>, default: i64| -> Result<i64> {
-        match value {
-            None => Ok(default),
-            Some(v) => crate::metrics::time::parse_duration(v).ok_or_else(|| {
-                Error::config(format!(
-                    "invalid [console] {key} '{v}': expected a duration up to 100 years (e.g. \"10s\")"
-                ))
-            }),
-        }
-    };
-    let w = &mut o.tail_windows;
-    w.size = ms("tail_window", &c.tail_window, w.size)?.max(1);
-    w.max_delay = ms("tail_max_delay", &c.tail_max_delay, w.max_delay)?;
-    w.allowed_lateness = ms("tail_lateness", &c.tail_lateness, w.allowed_lateness)?;
-    w.session_gap = ms("tail_session_gap", &c.tail_session_gap, w.session_gap)?.max(1);
-    if o.lag_warn > o.lag_crit {
-        return Err(Error::config(format!(
-            "[console] lag_warn ({}) is above lag_crit ({})",
-            o.lag_warn, o.lag_crit
-        )));
-    }
-    Ok(o)
 }
 
 /// A theme by name (user themes in `<config dir>/themes/`), without colour under NO_COLOR.
@@ -154,6 +97,7 @@ pub fn load_theme(name: Option<&str>) -> Result<Theme> {
 mod tests {
     use super::*;
     use std::io::Write;
+    use std::time::Duration;
 
     fn fake_env(key: &str) -> Option<String> {
         match key {

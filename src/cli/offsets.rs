@@ -13,8 +13,8 @@ use super::output::{
 use super::{ensure_writable, GlobalArgs};
 use crate::error::{exit, Error, Result};
 use crate::offsets::{
-    self, spec, ApplyOptions, ApplyReport, ApplyResult, PartitionStatus, ResetMode, ResetPlan,
-    ResetRequest, Scope,
+    self, spec, ApplyOptions, ApplyReport, ApplyResult, PartitionStatus, PlanColumn, PlanValue,
+    ResetMode, ResetPlan, ResetRequest, Scope,
 };
 use crate::record::sanitize::escape_text;
 
@@ -284,14 +284,7 @@ fn outcome(report: &ApplyReport) -> Result<i32> {
         .iter()
         .filter(|p| p.status != PartitionStatus::Changed && p.status != PartitionStatus::Unchanged)
         .take(5)
-        .map(|p| {
-            format!(
-                "{}:{} ({})",
-                escape_text(&p.topic),
-                p.partition,
-                escape_text(p.error.as_deref().unwrap_or("?"))
-            )
-        })
+        .map(|p| not_reset_note(&p.topic, p.partition, p.error.as_deref().unwrap_or("?")))
         .collect();
     let more = report.failed + report.unverified;
     let more = if more > failed.len() {
@@ -304,14 +297,7 @@ fn outcome(report: &ApplyReport) -> Result<i32> {
         .skipped
         .iter()
         .take(5)
-        .map(|p| {
-            format!(
-                "{}:{} ({})",
-                escape_text(&p.topic),
-                p.partition,
-                escape_text(&p.reason)
-            )
-        })
+        .map(|p| not_reset_note(&p.topic, p.partition, &p.reason))
         .collect();
     let more = if report.skipped.len() > skipped.len() {
         format!(
@@ -346,6 +332,16 @@ fn outcome(report: &ApplyReport) -> Result<i32> {
                 .unwrap_or_default()
         ))),
     }
+}
+
+/// `topic:partition (why)`, for the partitions a reset left alone.
+fn not_reset_note(topic: &str, partition: i32, why: &str) -> String {
+    format!(
+        "{}:{} ({})",
+        escape_text(topic),
+        partition,
+        escape_text(why)
+    )
 }
 
 fn signed(d: Option<i64>) -> String {
@@ -389,48 +385,41 @@ fn plan_header(plan: &ResetPlan) -> String {
     if let Some(e) = &plan.group_check_error {
         s.push_str(&format!(
             "Warning: the group's members cannot be checked ({}); --execute is refused\n",
-            escape_text(e)
+            escape_text(&e.message)
         ));
     }
     s
 }
 
-fn note(p: &offsets::PartitionPlan) -> String {
-    let parts: Vec<&str> = [p.clamped.as_deref(), p.note.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    parts.join("; ")
-}
-
 fn plan_table(plan: &ResetPlan) -> String {
     table(
-        &[
-            "TOPIC",
-            "PARTITION",
-            "CURRENT",
-            "TARGET",
-            "LOG-START",
-            "LOG-END",
-            "DELTA",
-            "NOTE",
-        ],
+        &PlanColumn::ALL.map(PlanColumn::title),
         plan.partitions
             .iter()
             .map(|p| {
-                vec![
-                    p.topic.clone(),
-                    p.partition.to_string(),
-                    none_or(p.current),
-                    opt(p.target),
-                    opt(p.log_start),
-                    opt(p.log_end),
-                    signed(p.delta),
-                    note(p),
-                ]
+                PlanColumn::ALL
+                    .iter()
+                    .map(|c| plan_cell(c.value(p)))
+                    .collect()
             })
             .collect(),
     )
+}
+
+/// A plan's value as the CLI prints it: plain numbers, signed deltas, every note.
+fn plan_cell(v: PlanValue<'_>) -> String {
+    match v {
+        PlanValue::Topic(t) => t.to_string(),
+        PlanValue::Partition(p) => p.to_string(),
+        PlanValue::Current(c) => none_or(c),
+        PlanValue::Target(o) | PlanValue::Offset(o) => opt(o),
+        PlanValue::Delta(d) => signed(d),
+        PlanValue::Note { clamped, note } => [clamped, note]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
 }
 
 fn result_table(plan: &ResetPlan, report: &ApplyReport) -> String {
@@ -462,7 +451,7 @@ fn result_table(plan: &ResetPlan, report: &ApplyReport) -> String {
                     PartitionStatus::Failed => "FAILED",
                     PartitionStatus::Unverified => "unverified",
                 });
-                let mut n = note(p);
+                let mut n = plan_cell(PlanColumn::Note.value(p));
                 if let Some(e) = a.and_then(|a| a.error.as_deref()) {
                     if !n.is_empty() {
                         n.push_str("; ");

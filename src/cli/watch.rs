@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 use crate::kafka::produce::{Acks, OutRecord, Producer};
 use crate::kafka::{KafkaClient, SampleFilter};
 use crate::metrics::time::{format_secs, rfc3339, Millis};
-use crate::metrics::{AlertEvent, MetricsState, Severity, Snapshot};
+use crate::metrics::{AlertEvent, MetricsState, Snapshot};
+use crate::model::Severity;
 use crate::record::sanitize::{escape_line, escape_text};
 
 /// `watch --once` exit codes, as Nagios plugins use them.

@@ -9,9 +9,10 @@ use serde::Deserialize;
 
 use super::RawConfig;
 use crate::error::{Error, Result};
-use crate::metrics::rules::{default_rules, AlertRule, Severity};
+use crate::metrics::rules::{default_rules, AlertRule};
 use crate::metrics::time::{parse_duration, Millis};
 use crate::metrics::{MetricsConfig, WindowSpec};
+use crate::model::Severity;
 
 /// One `[[alerts]]` table.
 #[derive(Debug, Default, Clone, Deserialize)]

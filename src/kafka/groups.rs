@@ -4,12 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::reads::leaders_of;
-use super::{api, native, Call, OffsetSpec};
+use super::call::Call;
+use super::offsets::leaders_of;
+use super::{api, native, OffsetSpec};
 use crate::error::{Error, Result};
 use crate::model::{
-    self, Broker, Gaps, GroupDetail, GroupSummary, Listing, Member, Missing, PartitionLag,
-    PartitionOffsets, Subject, TopicPartition, TopicPartitions,
+    self, Broker, Failure, Gaps, GroupDetail, GroupSummary, Listing, Member, Missing, PartitionLag,
+    PartitionOffsets, PartitionRef, Subject, TopicPartitions,
 };
 
 /// Committed offsets of a group, with the partitions whose offset could not be read.
@@ -56,7 +57,7 @@ impl Call<'_> {
     pub(super) fn committed(
         &self,
         group: &str,
-        partitions: Option<Vec<TopicPartition>>,
+        partitions: Option<Vec<PartitionRef>>,
     ) -> Result<Committed> {
         let res = native::list_group_offsets(
             self.raw(),
@@ -79,9 +80,9 @@ impl Call<'_> {
     pub(super) fn committed_many(
         &self,
         groups: &[String],
-        fallback: impl Fn() -> Result<Vec<TopicPartition>>,
+        fallback: impl Fn() -> Result<Vec<PartitionRef>>,
     ) -> Result<HashMap<String, Result<Committed>>> {
-        let req: Vec<(String, Option<Vec<TopicPartition>>)> =
+        let req: Vec<(String, Option<Vec<PartitionRef>>)> =
             groups.iter().map(|g| (g.clone(), None)).collect();
         let mut out: HashMap<String, Result<Committed>> =
             native::list_group_offsets(self.raw(), &req, self.part("OffsetFetch", 0.6)?)?
@@ -101,7 +102,7 @@ impl Call<'_> {
         if !empty.is_empty() && !self.settings.known_groups.is_empty() {
             let parts = fallback()?;
             if !parts.is_empty() {
-                let req: Vec<(String, Option<Vec<TopicPartition>>)> = empty
+                let req: Vec<(String, Option<Vec<PartitionRef>>)> = empty
                     .iter()
                     .map(|g| (g.clone(), Some(parts.clone())))
                     .collect();
@@ -123,7 +124,7 @@ impl Call<'_> {
     pub(super) fn groups_reading(
         &self,
         topic: &str,
-        tps: &[TopicPartition],
+        tps: &[PartitionRef],
     ) -> Result<(Vec<String>, Vec<Missing>)> {
         let (names, gaps) = self.group_names()?;
         let mut missing: Vec<Missing> = gaps.0;
@@ -131,7 +132,7 @@ impl Call<'_> {
         let mut readers: BTreeSet<String> = BTreeSet::new();
         for (g, r) in committed {
             match r {
-                Ok(m) if m.values.keys().any(|(t, _)| t == topic) => {
+                Ok(m) if m.values.keys().any(|tp| tp.topic == topic) => {
                     readers.insert(g);
                 }
                 Ok(_) => {}
@@ -143,7 +144,7 @@ impl Call<'_> {
                 for d in descs {
                     if d.members
                         .iter()
-                        .any(|m| m.assignment.iter().any(|(t, _)| t == topic))
+                        .any(|m| m.assignment.iter().any(|tp| tp.topic == topic))
                     {
                         readers.insert(d.group);
                     }
@@ -198,7 +199,7 @@ impl Call<'_> {
                 }
                 Err(e) => (HashMap::new(), Some(e)),
             };
-        let all: Vec<TopicPartition> = committed
+        let all: Vec<PartitionRef> = committed
             .values()
             .filter_map(|r| r.as_ref().ok())
             .flat_map(|m| m.values.keys().cloned())
@@ -318,7 +319,7 @@ impl Call<'_> {
                 (Some(d), None)
             }
             Ok(_) => (None, None),
-            Err(e @ Error::Unsupported { .. }) => (None, Some(e.to_string())),
+            Err(e @ Error::Unsupported { .. }) => (None, Some(Failure::from(e))),
             Err(e) => {
                 gaps.push(Missing::new(
                     Subject::GroupMembers {
@@ -326,7 +327,7 @@ impl Call<'_> {
                     },
                     &e,
                 ));
-                (None, Some(e.to_string()))
+                (None, Some(Failure::from(e)))
             }
         };
         let coordinator = desc
@@ -341,9 +342,9 @@ impl Call<'_> {
             // Brokers without group listing (the librdkafka mock) only answer when asked about
             // named partitions.
             let md = self.metadata(topic)?;
-            let parts: Vec<TopicPartition> = Self::partitions_of(&md, false)
+            let parts: Vec<PartitionRef> = Self::partitions_of(&md, false)
                 .into_iter()
-                .filter(|(t, _)| topic.is_none_or(|f| f == t))
+                .filter(|tp| topic.is_none_or(|f| f == tp.topic))
                 .collect();
             if !parts.is_empty() {
                 committed = self.committed(group, Some(parts))?;
@@ -367,7 +368,7 @@ impl Call<'_> {
                         assignment: group_by_topic(
                             m.assignment
                                 .iter()
-                                .filter(|(t, _)| topic.is_none_or(|f| f == t))
+                                .filter(|tp| topic.is_none_or(|f| f == tp.topic))
                                 .cloned(),
                         ),
                     })
@@ -387,11 +388,11 @@ impl Call<'_> {
         }
 
         // Every partition the group has committed or has assigned.
-        let mut owner: BTreeMap<TopicPartition, &Member> = BTreeMap::new();
+        let mut owner: BTreeMap<PartitionRef, &Member> = BTreeMap::new();
         for m in &members {
             for tp in &m.assignment {
                 for p in &tp.partitions {
-                    owner.insert((tp.topic.clone(), *p), m);
+                    owner.insert(PartitionRef::new(&tp.topic, *p), m);
                 }
             }
         }
@@ -400,22 +401,22 @@ impl Call<'_> {
             committed
                 .missing
                 .iter()
-                .filter(|((t, _), _)| in_scope(t))
+                .filter(|(tp, _)| in_scope(&tp.topic))
                 .map(|(_, m)| m.clone()),
         );
-        let all: BTreeSet<TopicPartition> = committed
+        let all: BTreeSet<PartitionRef> = committed
             .values
             .keys()
             .chain(committed.missing.keys())
-            .filter(|(t, _)| in_scope(t))
+            .filter(|tp| in_scope(&tp.topic))
             .cloned()
             .chain(owner.keys().cloned())
             .collect();
-        let all: Vec<TopicPartition> = all.into_iter().collect();
+        let all: Vec<PartitionRef> = all.into_iter().collect();
         let wm = if all.is_empty() {
             PartitionOffsets::default()
         } else {
-            let topics: BTreeSet<&str> = all.iter().map(|(t, _)| t.as_str()).collect();
+            let topics: BTreeSet<&str> = all.iter().map(|tp| tp.topic.as_str()).collect();
             // The leaders name a partition that does not answer; one metadata request for the
             // group's topics.
             let leaders = match topics.len() {
@@ -435,8 +436,8 @@ impl Call<'_> {
                 let c = committed.values.get(tp).copied();
                 let m = owner.get(tp);
                 PartitionLag {
-                    topic: tp.0.clone(),
-                    partition: tp.1,
+                    topic: tp.topic.clone(),
+                    partition: tp.partition,
                     committed: c,
                     log_start: w.low,
                     log_end: w.high,
@@ -476,7 +477,7 @@ impl Call<'_> {
 fn committed_of(group: &str, results: Vec<native::TpResult>) -> Committed {
     let mut out = Committed::default();
     for r in results {
-        let tp = (r.topic, r.partition);
+        let tp = PartitionRef::new(r.topic, r.partition);
         match r.error {
             None if r.offset >= 0 => {
                 out.values.insert(tp, r.offset);
@@ -485,10 +486,15 @@ fn committed_of(group: &str, results: Vec<native::TpResult>) -> Committed {
             Some((code, msg)) => {
                 let e = native::map_code(code, &msg, "OffsetFetch");
                 let cause = format!("the coordinator of group '{group}' said: {e}");
-                out.missing.insert(
-                    tp.clone(),
-                    Missing::partition(&tp.0, tp.1, None, "committed offset", e.kind(), cause),
+                let missing = Missing::partition(
+                    &tp.topic,
+                    tp.partition,
+                    None,
+                    "committed offset",
+                    e.kind(),
+                    cause,
                 );
+                out.missing.insert(tp, missing);
             }
         }
     }
@@ -515,10 +521,10 @@ pub(super) fn prefix_error(e: Error, prefix: &str) -> Error {
     }
 }
 
-fn group_by_topic(tps: impl Iterator<Item = TopicPartition>) -> Vec<TopicPartitions> {
+fn group_by_topic(tps: impl Iterator<Item = PartitionRef>) -> Vec<TopicPartitions> {
     let mut map: BTreeMap<String, Vec<i32>> = BTreeMap::new();
-    for (t, p) in tps {
-        map.entry(t).or_default().push(p);
+    for tp in tps {
+        map.entry(tp.topic).or_default().push(tp.partition);
     }
     map.into_iter()
         .map(|(topic, mut partitions)| {
@@ -537,7 +543,7 @@ mod tests {
     use crate::config::ConnectionSettings;
     use crate::error::ErrorKind;
     use crate::kafka::KafkaClient;
-    use crate::model::Subject;
+    use crate::model::{PartitionRef, Subject};
 
     /// librdkafka's mock cluster stands in for the wire here: these tests check how the client
     /// layer keeps each group's and each partition's answer apart, not what a broker decides
@@ -589,10 +595,10 @@ mod tests {
         );
         assert!(g2.to_string().contains("g2"), "the group is named: {g2}");
 
-        let tps: Vec<(String, i32)> = (0..3).map(|p| ("t".to_string(), p)).collect();
+        let tps: Vec<PartitionRef> = (0..3).map(|p| PartitionRef::new("t", p)).collect();
         let wm = client.watermarks(tps).await.expect("ListOffsets");
         assert_eq!(wm.values.len(), 2, "{wm:?}");
-        let m = &wm.missing[&("t".to_string(), 1)];
+        let m = &wm.missing[&PartitionRef::new("t", 1)];
         assert_eq!(
             m.subject,
             Subject::Partition {

@@ -11,8 +11,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
-use super::reads::leaders_of;
-use super::{api, native, Call, KafkaClient, TopicPartition};
+use super::call::Call;
+use super::offsets::leaders_of;
+use super::{api, native, KafkaClient, PartitionRef};
 use crate::error::{Error, Result};
 use crate::metrics::glob;
 use crate::metrics::{CommittedOffset, GroupSample, PartitionSample, Requests, Sample};
@@ -82,7 +83,7 @@ impl Call<'_> {
             }
             if let Some(err) = t.error() {
                 let e =
-                    super::reads::topic_error(name, rdkafka::types::RDKafkaErrorCode::from(err));
+                    super::topics::topic_error(name, rdkafka::types::RDKafkaErrorCode::from(err));
                 errors.push(e.to_string());
                 missing.push(Missing::new(
                     Subject::Topic {
@@ -119,9 +120,9 @@ impl Call<'_> {
         };
 
         let at = now_ms();
-        let tps: Vec<TopicPartition> = partitions
+        let tps: Vec<PartitionRef> = partitions
             .iter()
-            .map(|p| (p.topic.clone(), p.partition))
+            .map(|p| PartitionRef::new(&p.topic, p.partition))
             .collect();
         if !tps.is_empty() {
             for chunk in partitions.chunks(native::LIST_OFFSETS_CHUNK) {
@@ -132,7 +133,7 @@ impl Call<'_> {
             // A leader that does not answer must leave time for the committed offsets.
             let wm = self.watermarks_within(&tps, Some(&leaders_of(&md)), 0.6)?;
             for p in &mut partitions {
-                let key = (p.topic.clone(), p.partition);
+                let key = PartitionRef::new(&p.topic, p.partition);
                 let w = wm.get(&key).unwrap_or_default();
                 p.log_end = w.high;
                 p.log_start = w.low;
@@ -182,7 +183,7 @@ impl Call<'_> {
                                     offset: r.offset,
                                 }),
                                 None => {}
-                                Some(_) => unknown.push((r.topic, r.partition)),
+                                Some(_) => unknown.push(PartitionRef::new(r.topic, r.partition)),
                             }
                         }
                         (offsets, None)
@@ -315,10 +316,10 @@ mod tests {
         let client = KafkaClient::new(settings).expect("client");
         let (one, (batched, calls)) = client
             .call(|i| {
-                let tps: Vec<TopicPartition> = (0..5).map(|p| ("t".to_string(), p)).collect();
+                let tps: Vec<PartitionRef> = (0..5).map(|p| PartitionRef::new("t", p)).collect();
                 let req: Vec<(String, i32, OffsetSpec)> = tps
                     .iter()
-                    .map(|(t, p)| (t.clone(), *p, OffsetSpec::Latest))
+                    .map(|tp| (tp.topic.clone(), tp.partition, OffsetSpec::Latest))
                     .collect();
                 Ok((
                     i.offsets(&tps, OffsetSpec::Latest)?.values,
@@ -328,12 +329,12 @@ mod tests {
             .await
             .expect("ListOffsets");
         assert_eq!(calls, 3);
-        let batched: HashMap<TopicPartition, i64> = batched
+        let batched: HashMap<PartitionRef, i64> = batched
             .into_iter()
-            .map(|r| ((r.topic, r.partition), r.offset))
+            .map(|r| (PartitionRef::new(r.topic, r.partition), r.offset))
             .collect();
         assert_eq!(batched, one);
-        assert_eq!(batched[&("t".to_string(), 4)], 5);
+        assert_eq!(batched[&PartitionRef::new("t", 4)], 5);
 
         let sample = client
             .sample(&SampleFilter {

@@ -16,6 +16,7 @@ use rdkafka::{Offset, Timestamp, TopicPartitionList};
 use super::{create_client, ClientRole, KafkaClient, KscopeContext, OffsetSpec};
 use crate::config::ConnectionSettings;
 use crate::error::{Error, Result};
+use crate::model::PartitionRef;
 use crate::record::{RecordRef, StartPosition, TimestampKind};
 
 /// Where each partition starts and where the log ended when the tail began.
@@ -63,7 +64,10 @@ pub async fn plan(
             .into_iter()
             .collect()
     };
-    let tps: Vec<(String, i32)> = chosen.iter().map(|p| (topic.to_string(), *p)).collect();
+    let tps: Vec<PartitionRef> = chosen
+        .iter()
+        .map(|p| PartitionRef::new(topic, *p))
+        .collect();
     let wm = client.watermarks(tps.clone()).await?;
     let at_time = match from.timestamp_ms(now)? {
         Some(ms) => Some(
@@ -81,7 +85,7 @@ pub async fn plan(
     };
     let mut out_of_range = 0;
     for tp in &tps {
-        let p = tp.1;
+        let p = tp.partition;
         let w = wm.get(tp).unwrap_or_default();
         let (low, high) = match (w.low, w.high) {
             (Some(l), Some(h)) => (l, h),
@@ -136,7 +140,7 @@ pub async fn plan(
                     let w = wm.get(tp).unwrap_or_default();
                     format!(
                         "{}:[{}, {}]",
-                        tp.1,
+                        tp.partition,
                         w.low.unwrap_or(-1),
                         w.high.unwrap_or(-1)
                     )

@@ -5,9 +5,10 @@
 
 use std::time::Duration;
 
+use super::call::Call;
 use super::produce::{Acks, Producer};
 use super::safety::{check_writable, WriteAccess};
-use super::{api, native, Call, KafkaClient};
+use super::{api, native, KafkaClient};
 use crate::error::{Error, Result};
 
 /// A client that may change the cluster.
@@ -137,6 +138,7 @@ mod tests {
     use crate::config::ConnectionSettings;
     use crate::error::exit;
     use crate::kafka::tail::{StopAt, Tail, TailPlan};
+    use crate::model::PartitionRef;
 
     fn mock_with_records(
         topic: &str,
@@ -210,7 +212,7 @@ mod tests {
             ro.partitions("new-topic").await,
             Err(Error::NotFound(_))
         ));
-        let parts = vec![("t".to_string(), 0), ("t".to_string(), 1)];
+        let parts = vec![PartitionRef::new("t", 0), PartitionRef::new("t", 1)];
         let committed = ro
             .committed_offsets("g", Some(parts.clone()))
             .await
@@ -323,7 +325,7 @@ mod tests {
         assert_eq!(read.consumed, 10);
 
         let admin = KafkaClient::new(settings(&cluster, false)).expect("client");
-        let parts = vec![("t".to_string(), 0), ("t".to_string(), 1)];
+        let parts = vec![PartitionRef::new("t", 0), PartitionRef::new("t", 1)];
         let committed = admin
             .committed_offsets("app-group", Some(parts.clone()))
             .await
@@ -361,7 +363,7 @@ mod tests {
             .await
             .expect("committed");
         assert_eq!(
-            committed.get(&("t".to_string(), 0)),
+            committed.get(&PartitionRef::new("t", 0)),
             Some(5),
             "{committed:?}"
         );

@@ -11,8 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::rules::{AlertRule, Condition, Severity, Threshold, Value};
+use super::rules::{AlertRule, Condition, Threshold, Value};
 use super::time::Millis;
+use crate::model::Severity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -23,7 +23,7 @@ pub mod window;
 
 pub use alerts::{ActiveAlert, AlertEvent, AlertPhase, EventState};
 pub use event_time::{EventTimeConfig, EventTimeWindows, TailStats};
-pub use rules::{default_rules, AlertRule, Severity};
+pub use rules::{default_rules, AlertRule};
 pub use sample::{CommittedOffset, GroupSample, PartitionSample, Requests, Sample};
 pub use state::{
     ClusterMetrics, GroupMetrics, GroupPartitionMetrics, Leaderboards, MetricsConfig, MetricsState,

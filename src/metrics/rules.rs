@@ -25,6 +25,7 @@ use serde::{Serialize, Serializer};
 
 use super::status::Status;
 use super::time::{format_duration, parse_duration, Millis};
+use crate::model::Severity;
 
 /// What a rule measures, and of which kind of resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -197,45 +198,6 @@ impl FromStr for Condition {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         parse(s)
-    }
-}
-
-/// How bad a firing alert is; `watch --once` exits 1 for warn and 2 for crit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warn,
-    Crit,
-}
-
-impl Severity {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warn => "warn",
-            Severity::Crit => "crit",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "info" => Ok(Severity::Info),
-            "warn" | "warning" => Ok(Severity::Warn),
-            "crit" | "critical" => Ok(Severity::Crit),
-            _ => Err(format!(
-                "unknown severity '{s}': expected info, warn or crit"
-            )),
-        }
     }
 }
 

@@ -56,7 +56,7 @@ pub struct GroupSample {
     pub state: Option<String>,
     pub offsets: Vec<CommittedOffset>,
     /// Partitions the coordinator gave an error for: their committed offset is unknown.
-    pub unknown: Vec<(String, i32)>,
+    pub unknown: Vec<crate::model::PartitionRef>,
     /// Why the offsets could not be read; the engine then keeps what it knew.
     pub error: Option<String>,
 }

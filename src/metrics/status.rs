@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use super::time::Millis;
 use super::window::slope;
+use crate::model::Severity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -49,6 +50,15 @@ impl Status {
             Status::Rewind => "REWIND",
             Status::Stall => "STALL",
             Status::Stop => "STOP",
+        }
+    }
+
+    /// How bad it is: STALL and STOP are trouble, WARN and REWIND need a look.
+    pub fn severity(self) -> Severity {
+        match self {
+            Status::Ok => Severity::Ok,
+            Status::Warn | Status::Rewind => Severity::Warn,
+            Status::Stall | Status::Stop => Severity::Crit,
         }
     }
 }

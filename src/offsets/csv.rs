@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, Result};
+use crate::model::PartitionRef;
 
 /// One line of a plan file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +83,7 @@ pub fn parse(text: &str, group: &str, source: &str) -> Result<Vec<CsvRow>> {
     let bad = |line: usize, why: String| Error::usage(format!("{source}:{line}: {why}"));
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rows = Vec::new();
-    let mut seen: HashMap<(String, i32), usize> = HashMap::new();
+    let mut seen: HashMap<PartitionRef, usize> = HashMap::new();
     let mut width: Option<usize> = None;
     let mut other_groups = 0usize;
     for (i, raw) in text.lines().enumerate() {
@@ -139,7 +140,7 @@ pub fn parse(text: &str, group: &str, source: &str) -> Result<Vec<CsvRow>> {
             other_groups += 1;
             continue;
         }
-        if let Some(first) = seen.insert((topic.clone(), partition), line) {
+        if let Some(first) = seen.insert(PartitionRef::new(&topic, partition), line) {
             return Err(bad(
                 line,
                 format!("{topic}:{partition} appears again (first on line {first})"),

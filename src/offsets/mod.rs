@@ -8,19 +8,19 @@
 //! - [`plan`] and [`apply`] talk to the broker. The CLI (`kscope offsets reset`) and the console
 //!   both call them and render the plain data they return.
 
+mod audit;
 pub mod csv;
-mod engine;
+pub mod engine;
 mod run;
 pub mod spec;
+mod undo;
 
 pub use engine::{
     build_plan, check_group_idle, check_unchanged_since_plan, resolve_scope, rfc3339_ms,
-    topics_needed, verify, AppliedPartition, ApplyResult, GroupStatus, PartitionPlan,
-    PartitionStatus, PlanInputs, PlanTotals, ResetMode, ResetPlan, ResetRequest, ResolvedScope,
-    Scope, TopicPartitionsKnown,
+    topics_needed, verify, AppliedPartition, ApplyReport, ApplyResult, GroupStatus, PartitionPlan,
+    PartitionStatus, PlanColumn, PlanInputs, PlanTotals, PlanValue, ResetMode, ResetPlan,
+    ResetRequest, ResolvedScope, Scope, SkippedPartition, TopicPartitionsKnown,
 };
-pub use run::{
-    apply, file_safe, group_status, plan, shell_quote, undo_command, Actor, ApplyOptions,
-    ApplyReport, PartitionRef,
-};
+pub use run::{apply, group_status, plan, Actor, ApplyOptions};
 pub use spec::TopicSpec;
+pub use undo::{file_safe, shell_quote, undo_command};

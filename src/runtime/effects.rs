@@ -18,6 +18,7 @@ use crate::app::{Action, Effect, PanelKey, Payload};
 use crate::config::ConnectionSettings;
 use crate::kafka::tail::{plan, Tail};
 use crate::kafka::KafkaClient;
+use crate::model::{ErrorKind, Failure};
 use crate::record::StartPosition;
 
 /// At most this many broker requests at once, whatever the screen asks for.
@@ -42,7 +43,7 @@ fn spawn_guarded<F>(
     tx: &mpsc::UnboundedSender<Action>,
     task: String,
     work: F,
-    failed: impl FnOnce(String) -> Option<Action> + Send + 'static,
+    failed: impl FnOnce(Failure) -> Option<Action> + Send + 'static,
 ) where
     F: Future<Output = ()> + Send + 'static,
 {
@@ -58,10 +59,13 @@ fn report_panic(
     tx: &mpsc::UnboundedSender<Action>,
     task: String,
     message: String,
-    failed: impl FnOnce(String) -> Option<Action>,
+    failed: impl FnOnce(Failure) -> Option<Action>,
 ) {
     tracing::error!("task '{task}' panicked: {message}");
-    if let Some(a) = failed(format!("internal error ({task} panicked: {message})")) {
+    if let Some(a) = failed(Failure::new(
+        ErrorKind::Internal,
+        format!("internal error ({task} panicked: {message})"),
+    )) {
         let _ = tx.send(a);
     }
     let _ = tx.send(Action::TaskPanicked { task, message });
@@ -115,7 +119,7 @@ impl Runner {
                     let result = crate::offsets::plan(&client, &request, chrono::Utc::now())
                         .await
                         .map(Box::new)
-                        .map_err(|e| e.to_string());
+                        .map_err(Failure::from);
                     let _ = tx.send(Action::ResetPlanned { req, result });
                 };
                 spawn_guarded(&self.tx, "the reset plan".into(), work, move |e| {
@@ -133,17 +137,20 @@ impl Runner {
                         Ok(opts) => crate::offsets::apply(&client, &plan, &opts)
                             .await
                             .map(Box::new)
-                            .map_err(|e| e.to_string()),
-                        Err(e) => Err(e.to_string()),
+                            .map_err(Failure::from),
+                        Err(e) => Err(Failure::from(e)),
                     };
                     let _ = tx.send(Action::ResetApplied { req, result });
                 };
                 spawn_guarded(&self.tx, "the reset".into(), work, move |e| {
                     Some(Action::ResetApplied {
                         req,
-                        result: Err(format!(
-                            "{e}: the reset may be partly applied; check the group's offsets \
-                             and the audit log"
+                        result: Err(Failure::new(
+                            e.kind,
+                            format!(
+                                "{e}: the reset may be partly applied; check the group's \
+                                 offsets and the audit log"
+                            ),
                         )),
                     })
                 });
@@ -183,7 +190,7 @@ impl Runner {
         // Never longer than the client's own timeout plus a margin: the panel shows the failure
         // and backs off instead of waiting.
         let limit = self.settings.timeout + Duration::from_secs(1);
-        let task = format!("the {} request", panel_name(&key));
+        let task = format!("the {} request", key.name());
         let failed_key = key.clone();
         let work = async move {
             let _permit = permits.acquire().await;
@@ -203,10 +210,10 @@ impl Runner {
                 }
             };
             let result = match tokio::time::timeout(limit, work).await {
-                Ok(r) => r.map_err(|e| e.to_string()),
-                Err(_) => Err(format!(
-                    "no answer within {}",
-                    humantime::format_duration(limit)
+                Ok(r) => r.map_err(Failure::from),
+                Err(_) => Err(Failure::new(
+                    ErrorKind::TimedOut,
+                    format!("no answer within {}", humantime::format_duration(limit)),
                 )),
             };
             let _ = tx.send(Action::Loaded {
@@ -237,10 +244,10 @@ impl Runner {
             let filter = crate::kafka::SampleFilter::default();
             let work = client.sample(&filter);
             let result = match tokio::time::timeout(limit, work).await {
-                Ok(r) => r.map(Box::new).map_err(|e| e.to_string()),
-                Err(_) => Err(format!(
-                    "no sample within {}",
-                    humantime::format_duration(limit)
+                Ok(r) => r.map(Box::new).map_err(Failure::from),
+                Err(_) => Err(Failure::new(
+                    ErrorKind::TimedOut,
+                    format!("no sample within {}", humantime::format_duration(limit)),
                 )),
             };
             let _ = tx.send(Action::Sampled {
@@ -288,7 +295,7 @@ impl Runner {
             let (mut tail, notes) = match started.await {
                 Ok(t) => t,
                 Err(e) => {
-                    let error = e.to_string();
+                    let error = Failure::from(e);
                     let _ = tail_tx.send(Action::TailFailed { session, error }).await;
                     return;
                 }
@@ -315,7 +322,7 @@ impl Runner {
                         Err(e) => {
                             let _ = tail_tx.blocking_send(Action::TailFailed {
                                 session,
-                                error: e.to_string(),
+                                error: Failure::from(e),
                             });
                             return;
                         }
@@ -331,16 +338,6 @@ impl Runner {
             }
         };
         spawn_guarded(&self.tx, "the tail".into(), work, failed);
-    }
-}
-
-fn panel_name(key: &PanelKey) -> &'static str {
-    match key {
-        PanelKey::Cluster => "cluster",
-        PanelKey::Topics => "topics",
-        PanelKey::Topic(_) => "topic",
-        PanelKey::Groups => "groups",
-        PanelKey::Group(_) => "group",
     }
 }
 
@@ -369,7 +366,13 @@ mod tests {
                 req: 7,
                 result: Err(e),
                 ..
-            }) => assert!(e.contains("internal error") && e.contains("boom"), "{e}"),
+            }) => {
+                assert_eq!(e.kind, ErrorKind::Internal);
+                assert!(
+                    e.message.contains("internal error") && e.message.contains("boom"),
+                    "{e}"
+                )
+            }
             other => panic!("expected the failed answer, got {other:?}"),
         }
         match rx.recv().await {

@@ -9,6 +9,7 @@ use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::model::Severity;
 
 const BUILTIN: &[(&str, &str)] = &[
     ("default", include_str!("../../themes/default.toml")),
@@ -267,7 +268,7 @@ impl Theme {
 
     pub fn severity(&self, s: Severity) -> Style {
         let style = match s {
-            Severity::Ok => Style::new().fg(self.severity_ok),
+            Severity::Ok | Severity::Info => Style::new().fg(self.severity_ok),
             Severity::Warn => Style::new().fg(self.severity_warn),
             Severity::Crit => Style::new()
                 .fg(self.severity_crit)
@@ -281,13 +282,6 @@ impl Theme {
             style
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Ok,
-    Warn,
-    Crit,
 }
 
 fn builtin_text(name: &str) -> Option<&'static str> {

@@ -1,11 +1,23 @@
-//! One function per screen.
+//! One file per screen (and per popup).
 
-mod lists;
+mod brokers;
+mod command_line;
+mod group;
+mod groups;
+mod help;
 mod overview;
 mod reset;
 mod tail;
+mod topic;
+mod topics;
 
-pub use lists::{brokers, group, groups, topic, topics};
+pub use brokers::brokers;
+pub use command_line::command_popup;
+pub use group::group;
+pub use groups::groups;
+pub use help::help_popup;
 pub use overview::overview;
 pub use reset::reset;
 pub use tail::tail;
+pub use topic::topic;
+pub use topics::topics;

@@ -7,10 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Sparkline};
 use ratatui::Frame;
 
+use crate::app::fmt::{self, num, opt_num};
 use crate::app::State;
-use crate::metrics::{AlertPhase, Severity as MetricSeverity};
-use crate::ui::fmt::{self, num, opt_num};
-use crate::ui::{panel_block, ready, safe, Severity, Theme};
+use crate::metrics::AlertPhase;
+use crate::ui::widgets::{panel_block, ready};
+use crate::ui::{safe, Severity, Theme};
 
 /// Rows in each leaderboard.
 const TOP_N: usize = 5;
@@ -94,7 +95,7 @@ fn rate(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let block = panel_block(title, &state.sampling, state, theme);
     if values.len() < 2 {
         let text = match &state.sampling.error {
-            Some(e) => format!("cannot sample: {}", safe(e)),
+            Some(e) => format!("cannot sample: {}", safe(&e.message)),
             None => "measuring…".to_string(),
         };
         frame.render_widget(
@@ -203,11 +204,6 @@ fn alert_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut lines: Vec<Line> = alerts
         .iter()
         .map(|a| {
-            let sev = match a.severity {
-                MetricSeverity::Crit => Severity::Crit,
-                MetricSeverity::Warn => Severity::Warn,
-                MetricSeverity::Info => Severity::Ok,
-            };
             let (label, style) = match a.phase {
                 AlertPhase::Pending => ("pending ".to_string(), theme.muted()),
                 AlertPhase::Resolving => (
@@ -216,7 +212,7 @@ fn alert_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ),
                 AlertPhase::Firing => (
                     format!("{:<8}", a.severity.to_string().to_uppercase()),
-                    theme.severity(sev),
+                    theme.severity(a.severity),
                 ),
             };
             let value = a.value.as_ref().map_or("-".to_string(), |v| v.to_string());

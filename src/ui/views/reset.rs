@@ -8,10 +8,12 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
+use crate::app::fmt::{num, opt_num};
 use crate::app::reset::{ResetChoice, ResetFlow, ResetStep};
 use crate::app::State;
-use crate::offsets::{ApplyReport, ApplyResult, PartitionStatus, ResetPlan};
-use crate::ui::fmt::{num, opt_num};
+use crate::offsets::engine::{
+    ApplyReport, ApplyResult, PartitionStatus, PlanColumn, PlanValue, ResetPlan,
+};
 use crate::ui::{safe, Severity, Theme};
 
 pub fn reset(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, group: &str) {
@@ -166,62 +168,17 @@ fn preview(
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), head);
     let rows_on_screen = table.height.saturating_sub(1) as usize;
-    let rows: Vec<Row> =
-        plan.partitions
-            .iter()
-            .skip(flow.offset)
-            .take(rows_on_screen)
-            .map(|p| {
-                let delta = match p.delta {
-                    Some(d) if d < 0 => Cell::from(format!("replay {}", num(-d)))
-                        .style(theme.severity(Severity::Warn)),
-                    Some(d) if d > 0 => {
-                        Cell::from(format!("skip {}", num(d))).style(theme.severity(Severity::Crit))
-                    }
-                    Some(_) => Cell::from("-").style(theme.muted()),
-                    None => Cell::from("?").style(theme.muted()),
-                };
-                let note = p.clamped.as_deref().or(p.note.as_deref()).unwrap_or("");
-                Row::new(vec![
-                    Cell::from(safe(&p.topic)),
-                    Cell::from(p.partition.to_string()),
-                    Cell::from(p.current.map_or("none".to_string(), num)),
-                    Cell::from(opt_num(p.target)).style(Style::new().add_modifier(Modifier::BOLD)),
-                    Cell::from(opt_num(p.log_start)),
-                    Cell::from(opt_num(p.log_end)),
-                    delta,
-                    Cell::from(safe(note)).style(theme.severity(Severity::Warn)),
-                ])
-            })
-            .collect();
+    let rows: Vec<Row> = plan
+        .partitions
+        .iter()
+        .skip(flow.offset)
+        .take(rows_on_screen)
+        .map(|p| Row::new(PlanColumn::ALL.map(|c| plan_cell(c.value(p), theme))))
+        .collect();
     frame.render_widget(
-        TableWidget::new(
-            rows,
-            [
-                Constraint::Fill(2),
-                Constraint::Length(5),
-                Constraint::Length(11),
-                Constraint::Length(11),
-                Constraint::Length(11),
-                Constraint::Length(11),
-                Constraint::Length(14),
-                Constraint::Fill(2),
-            ],
-        )
-        .header(
-            Row::new(vec![
-                "TOPIC",
-                "PART",
-                "CURRENT",
-                "TARGET",
-                "LOG-START",
-                "LOG-END",
-                "DELTA",
-                "NOTE",
-            ])
-            .style(theme.header()),
-        )
-        .column_spacing(1),
+        TableWidget::new(rows, PlanColumn::ALL.map(width))
+            .header(Row::new(PlanColumn::ALL.map(PlanColumn::short_title)).style(theme.header()))
+            .column_spacing(1),
         table,
     );
     let prompt = if plan.active_members.is_empty() {
@@ -308,4 +265,41 @@ fn done(frame: &mut Frame, area: Rect, theme: &Theme, flow: &ResetFlow, report: 
         theme.muted(),
     ));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+/// How wide a plan's column is on screen.
+fn width(c: PlanColumn) -> Constraint {
+    match c {
+        PlanColumn::Topic | PlanColumn::Note => Constraint::Fill(2),
+        PlanColumn::Partition => Constraint::Length(5),
+        PlanColumn::Delta => Constraint::Length(14),
+        _ => Constraint::Length(11),
+    }
+}
+
+/// A plan's value as the console shows it: grouped digits, replay and skip in their colours,
+/// the first note.
+fn plan_cell(v: PlanValue<'_>, theme: &Theme) -> Cell<'static> {
+    match v {
+        PlanValue::Topic(t) => Cell::from(safe(t)),
+        PlanValue::Partition(p) => Cell::from(p.to_string()),
+        PlanValue::Current(c) => Cell::from(c.map_or("none".to_string(), num)),
+        PlanValue::Target(t) => {
+            Cell::from(opt_num(t)).style(Style::new().add_modifier(Modifier::BOLD))
+        }
+        PlanValue::Offset(o) => Cell::from(opt_num(o)),
+        PlanValue::Delta(d) => match d {
+            Some(d) if d < 0 => {
+                Cell::from(format!("replay {}", num(-d))).style(theme.severity(Severity::Warn))
+            }
+            Some(d) if d > 0 => {
+                Cell::from(format!("skip {}", num(d))).style(theme.severity(Severity::Crit))
+            }
+            Some(_) => Cell::from("-").style(theme.muted()),
+            None => Cell::from("?").style(theme.muted()),
+        },
+        PlanValue::Note { clamped, note } => {
+            Cell::from(safe(clamped.or(note).unwrap_or(""))).style(theme.severity(Severity::Warn))
+        }
+    }
 }

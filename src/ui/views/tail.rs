@@ -9,10 +9,10 @@ use ratatui::widgets::{
 };
 use ratatui::Frame;
 
+use crate::app::fmt::{self, num};
 use crate::app::tail::{DetailTab, OwnedRecord, TailState};
 use crate::app::State;
 use crate::record::sanitize::{escape_bytes, escape_text};
-use crate::ui::fmt::{self, num};
 use crate::ui::{safe, Severity, Theme};
 
 /// Most bytes the hex view shows.
@@ -100,7 +100,7 @@ fn records(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, t: &Tail
         frame.render_widget(
             Paragraph::new(vec![
                 Line::styled("the tail stopped", theme.severity(Severity::Crit)),
-                Line::raw(safe(e)),
+                Line::raw(safe(&e.message)),
             ])
             .wrap(Wrap { trim: true })
             .block(block),

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use crate::app::Options;
+use super::state::Options;
 
-use super::theme::Severity;
+use crate::model::Severity;
 
 /// 1234567 -> "1,234,567".
 pub fn num(n: i64) -> String {

@@ -1,0 +1,241 @@
+//! Topics: CreateTopics, DeleteTopics and DescribeConfigs.
+#![allow(unsafe_code)]
+
+use super::*;
+
+/// Reads the per-topic results of CreateTopics or DeleteTopics.
+unsafe fn topic_results(
+    results: *mut *const rd::rd_kafka_topic_result_t,
+    n: usize,
+    api: &str,
+) -> Result<()> {
+    let results = array(results, n);
+    if results.is_empty() {
+        return Err(Error::kafka(format!("{api}: empty result")));
+    }
+    for &r in results.iter().filter(|r| !r.is_null()) {
+        let code = rd::rd_kafka_topic_result_error(r);
+        if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            let name = string(rd::rd_kafka_topic_result_name(r)).unwrap_or_default();
+            let msg = string(rd::rd_kafka_topic_result_error_string(r)).unwrap_or_default();
+            return Err(match RDKafkaErrorCode::from(code) {
+                RDKafkaErrorCode::TopicAlreadyExists => {
+                    Error::kafka(format!("topic '{name}' already exists"))
+                }
+                RDKafkaErrorCode::UnknownTopicOrPartition => {
+                    Error::NotFound(format!("unknown topic '{name}'"))
+                }
+                RDKafkaErrorCode::InvalidReplicationFactor
+                | RDKafkaErrorCode::InvalidPartitions
+                | RDKafkaErrorCode::InvalidConfig
+                | RDKafkaErrorCode::InvalidTopic
+                | RDKafkaErrorCode::PolicyViolation => {
+                    Error::usage(format!("{api} '{name}' refused: {msg}"))
+                }
+                _ => map_error(code, &format!("'{name}': {msg}"), api),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// CreateTopics for one topic; `replication_factor` -1 takes the broker's default.
+pub fn create_topic(
+    client: Handle<'_>,
+    name: &str,
+    partitions: i32,
+    replication_factor: i32,
+    configs: &[(String, String)],
+    timeout: Duration,
+) -> Result<()> {
+    let rk = client.native_ptr();
+    const API: &str = "CreateTopics";
+    let cname = cstring(name, "topic")?;
+    let configs: Vec<(CString, CString)> = configs
+        .iter()
+        .map(|(k, v)| Ok((cstring(k, "config")?, cstring(v, "config value")?)))
+        .collect::<Result<_>>()?;
+    unsafe {
+        let mut errbuf = [0 as c_char; 512];
+        let mut topic = rd::rd_kafka_NewTopic_new(
+            cname.as_ptr(),
+            partitions,
+            replication_factor,
+            errbuf.as_mut_ptr(),
+            errbuf.len(),
+        );
+        if topic.is_null() {
+            return Err(Error::usage(format!(
+                "cannot create topic '{name}': {}",
+                string(errbuf.as_ptr()).unwrap_or_default()
+            )));
+        }
+        for (k, v) in &configs {
+            rd::rd_kafka_NewTopic_set_config(topic, k.as_ptr(), v.as_ptr());
+        }
+        let ev = call(
+            rk,
+            rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATETOPICS,
+            timeout,
+            API,
+            |o, q| {
+                set_operation_timeout(o, timeout);
+                rd::rd_kafka_CreateTopics(rk, &mut topic, 1, o, q);
+            },
+        );
+        rd::rd_kafka_NewTopic_destroy(topic);
+        let ev = ev?;
+        let result = rd::rd_kafka_event_CreateTopics_result(ev.0);
+        if result.is_null() {
+            return Err(Error::kafka("CreateTopics: unexpected result event"));
+        }
+        let mut n = 0usize;
+        topic_results(
+            rd::rd_kafka_CreateTopics_result_topics(result, &mut n),
+            n,
+            API,
+        )
+    }
+}
+
+/// DeleteTopics for one topic.
+pub fn delete_topic(client: Handle<'_>, name: &str, timeout: Duration) -> Result<()> {
+    let rk = client.native_ptr();
+    const API: &str = "DeleteTopics";
+    let cname = cstring(name, "topic")?;
+    unsafe {
+        let mut topic = rd::rd_kafka_DeleteTopic_new(cname.as_ptr());
+        let ev = call(
+            rk,
+            rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETETOPICS,
+            timeout,
+            API,
+            |o, q| {
+                set_operation_timeout(o, timeout);
+                rd::rd_kafka_DeleteTopics(rk, &mut topic, 1, o, q);
+            },
+        );
+        rd::rd_kafka_DeleteTopic_destroy(topic);
+        let ev = ev?;
+        let result = rd::rd_kafka_event_DeleteTopics_result(ev.0);
+        if result.is_null() {
+            return Err(Error::kafka("DeleteTopics: unexpected result event"));
+        }
+        let mut n = 0usize;
+        topic_results(
+            rd::rd_kafka_DeleteTopics_result_topics(result, &mut n),
+            n,
+            API,
+        )
+    }
+}
+
+/// The broker-side operation timeout for a request timeout: 80 %, and at least 500 ms less.
+fn operation_timeout(request: Duration) -> Duration {
+    let margin = (request / 5).max(Duration::from_millis(500));
+    request
+        .saturating_sub(margin)
+        .max(Duration::from_millis(100))
+}
+
+/// Waits for the controller to finish creating or deleting, not just to accept the request. The
+/// broker's part of the budget ends well before the request's own timeout, so that a create
+/// the controller finished in time is reported as done, not as "timed out" because its answer
+/// arrived after the request deadline.
+unsafe fn set_operation_timeout(opts: *const rd::rd_kafka_AdminOptions_t, timeout: Duration) {
+    let mut errbuf = [0 as c_char; 256];
+    rd::rd_kafka_AdminOptions_set_operation_timeout(
+        opts as *mut _,
+        timeout_ms(operation_timeout(timeout)),
+        errbuf.as_mut_ptr(),
+        errbuf.len(),
+    );
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfigEntry {
+    pub name: String,
+    pub value: Option<String>,
+    pub source: &'static str,
+    pub sensitive: bool,
+}
+
+fn source_name(source: rd::rd_kafka_ConfigSource_t) -> &'static str {
+    use rd::rd_kafka_ConfigSource_t as S;
+    match source {
+        S::RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG => "topic",
+        S::RD_KAFKA_CONFIG_SOURCE_DYNAMIC_BROKER_CONFIG => "broker",
+        S::RD_KAFKA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG => "broker-default",
+        S::RD_KAFKA_CONFIG_SOURCE_STATIC_BROKER_CONFIG => "static-broker",
+        S::RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG => "default",
+        S::RD_KAFKA_CONFIG_SOURCE_GROUP_CONFIG => "group",
+        _ => "unknown",
+    }
+}
+
+/// DescribeConfigs for one topic.
+pub fn describe_topic_configs(
+    client: Handle<'_>,
+    name: &str,
+    timeout: Duration,
+) -> Result<Vec<ConfigEntry>> {
+    let rk = client.native_ptr();
+    const API: &str = "DescribeConfigs";
+    let cname = cstring(name, "topic")?;
+    unsafe {
+        let mut res = rd::rd_kafka_ConfigResource_new(
+            rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC,
+            cname.as_ptr(),
+        );
+        if res.is_null() {
+            return Err(Error::kafka(format!(
+                "{API}: cannot describe topic '{name}'"
+            )));
+        }
+        let ev = call(
+            rk,
+            rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS,
+            timeout,
+            API,
+            |o, q| rd::rd_kafka_DescribeConfigs(rk, &mut res, 1, o, q),
+        );
+        rd::rd_kafka_ConfigResource_destroy(res);
+        let ev = ev?;
+        let result = rd::rd_kafka_event_DescribeConfigs_result(ev.0);
+        if result.is_null() {
+            return Err(Error::kafka("DescribeConfigs: unexpected result event"));
+        }
+        let mut n = 0usize;
+        let resources = array(
+            rd::rd_kafka_DescribeConfigs_result_resources(result, &mut n),
+            n,
+        );
+        let Some(&r) = resources.first().filter(|r| !r.is_null()) else {
+            return Err(Error::kafka("DescribeConfigs returned nothing"));
+        };
+        let code = rd::rd_kafka_ConfigResource_error(r);
+        if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            let msg = string(rd::rd_kafka_ConfigResource_error_string(r)).unwrap_or_default();
+            return Err(map_error(code, &msg, API));
+        }
+        let mut m = 0usize;
+        let entries = array(rd::rd_kafka_ConfigResource_configs(r, &mut m), m);
+        Ok(entries
+            .iter()
+            .filter(|e| !e.is_null())
+            .map(|&e| {
+                let sensitive = rd::rd_kafka_ConfigEntry_is_sensitive(e) != 0;
+                ConfigEntry {
+                    name: string(rd::rd_kafka_ConfigEntry_name(e)).unwrap_or_default(),
+                    value: if sensitive {
+                        None
+                    } else {
+                        string(rd::rd_kafka_ConfigEntry_value(e))
+                    },
+                    source: source_name(rd::rd_kafka_ConfigEntry_source(e)),
+                    sensitive,
+                }
+            })
+            .collect())
+    }
+}

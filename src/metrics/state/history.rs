@@ -1,0 +1,307 @@
+//! History: what the engine keeps between samples (log ends, committed offsets, deltas,
+//! status points), how a sample is taken in, and what is pruned when it grows old.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::{shorten_list, MetricsState};
+use crate::metrics::sample::Sample;
+use crate::metrics::status::StatusPoint;
+use crate::metrics::time::Millis;
+use crate::metrics::window::{Delta, DeltaSeries, GaugeSeries};
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct PartitionState {
+    pub(super) present: bool,
+    pub(super) last_seen: Millis,
+    pub(super) leader: Option<i32>,
+    pub(super) under_replicated: bool,
+    pub(super) offline: bool,
+    pub(super) log_start: Option<i64>,
+    /// The last known log end and when it was sampled.
+    pub(super) last: Option<(Millis, i64)>,
+    /// The last sample could not read its log end.
+    pub(super) missing: bool,
+    pub(super) produced: DeltaSeries,
+    /// (time, log end), never decreasing; only the ends of a stretch without writes are kept.
+    pub(super) ends: VecDeque<(Millis, i64)>,
+    pub(super) resets: u64,
+}
+
+impl PartitionState {
+    /// Takes a sampled log end. `appeared_after` is the previous sample's time when the
+    /// partition is new since then: everything in it was written in between.
+    pub(super) fn observe(&mut self, at: Millis, end: i64, appeared_after: Option<Millis>) {
+        let log_start = self.log_start;
+        let written_since_start = log_start.filter(|s| *s <= end).map(|s| end - s);
+        match self.last {
+            Some((t, prev)) if end >= prev => self.produced.push(Delta {
+                from: t,
+                to: at,
+                count: Some(end - prev),
+            }),
+            Some((t, _)) => {
+                // The log end went backwards: the topic was deleted and created again, and the
+                // new one's records were written since the last sample.
+                self.resets += 1;
+                self.ends.clear();
+                self.produced.push(Delta {
+                    from: t,
+                    to: at,
+                    count: written_since_start,
+                });
+            }
+            None => {
+                if let Some(from) = appeared_after {
+                    self.produced.push(Delta {
+                        from,
+                        to: at,
+                        count: written_since_start,
+                    });
+                }
+            }
+        }
+        self.last = Some((at, end));
+        let n = self.ends.len();
+        if n >= 2 && self.ends[n - 1].1 == end && self.ends[n - 2].1 == end {
+            self.ends[n - 1].0 = at;
+        } else {
+            self.ends.push_back((at, end));
+        }
+    }
+
+    /// The log end sampled at `at`, if this sample had one.
+    pub(super) fn end_at(&self, at: Millis) -> Option<i64> {
+        self.last.filter(|(t, _)| *t == at).map(|(_, e)| e)
+    }
+
+    pub(super) fn prune(&mut self, rates_before: Millis, history_before: Millis) {
+        self.produced.prune(rates_before);
+        while self.ends.len() > 1 && self.ends[1].0 <= history_before {
+            self.ends.pop_front();
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct TopicState {
+    pub(super) partitions: BTreeMap<i32, PartitionState>,
+}
+
+impl TopicState {
+    pub(super) fn present(&self) -> impl Iterator<Item = (&i32, &PartitionState)> {
+        self.partitions.iter().filter(|(_, p)| p.present)
+    }
+
+    /// Partitions whose produce rate is not known while others' are: the last sample lacked
+    /// their log end, or no sample had it yet. The topic's rate is then unknown.
+    pub(super) fn missing_partitions(&self) -> usize {
+        let measured = self.present().any(|(_, p)| !p.produced.is_empty());
+        self.present()
+            .filter(|(_, p)| p.missing || (measured && p.produced.is_empty()))
+            .count()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct GroupPartitionState {
+    pub(super) points: Vec<StatusPoint>,
+    pub(super) rewinds: u64,
+    /// When the group last had an offset for it.
+    pub(super) seen: Millis,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct GroupState {
+    pub(super) state: Option<String>,
+    pub(super) error: Option<String>,
+    /// What the last sample could not read for the group.
+    pub(super) incomplete: Option<String>,
+    pub(super) last_seen: Millis,
+    /// When its offsets were last read.
+    pub(super) last_at: Option<Millis>,
+    pub(super) partitions: BTreeMap<String, BTreeMap<i32, GroupPartitionState>>,
+    pub(super) consumed: DeltaSeries,
+    pub(super) lag: GaugeSeries,
+    pub(super) total_lag: Option<i64>,
+    pub(super) rewinds: u64,
+}
+
+impl MetricsState {
+    pub(super) fn ingest_partitions(&mut self, sample: &Sample) {
+        let (at, previous) = (sample.at, self.last_at);
+        for t in self.topics.values_mut() {
+            for p in t.partitions.values_mut() {
+                p.present = false;
+            }
+        }
+        for ps in &sample.partitions {
+            if !self.topics.contains_key(&ps.topic) {
+                self.topics.insert(ps.topic.clone(), TopicState::default());
+            }
+            let Some(topic) = self.topics.get_mut(&ps.topic) else {
+                continue;
+            };
+            let new = !topic.partitions.contains_key(&ps.partition);
+            let p = topic.partitions.entry(ps.partition).or_default();
+            p.present = true;
+            p.last_seen = at;
+            p.leader = ps.leader;
+            p.under_replicated = ps.under_replicated();
+            p.offline = ps.offline();
+            if ps.log_start.is_some() {
+                p.log_start = ps.log_start;
+            }
+            p.missing = ps.log_end.is_none();
+            if let Some(end) = ps.log_end {
+                p.observe(at, end, if new { previous } else { None });
+            }
+        }
+    }
+
+    pub(super) fn ingest_groups(&mut self, sample: &Sample) {
+        let at = sample.at;
+        for gs in &sample.groups {
+            if !self.groups.contains_key(&gs.group) {
+                self.groups.insert(gs.group.clone(), GroupState::default());
+            }
+            let Some(g) = self.groups.get_mut(&gs.group) else {
+                continue;
+            };
+            g.last_seen = at;
+            g.state = gs.state.clone();
+            if let Some(e) = &gs.error {
+                // Nothing was read: the numbers from before stay, marked as such.
+                g.error = Some(e.clone());
+                g.incomplete = Some(format!("offsets could not be read: {e}"));
+                continue;
+            }
+            g.error = None;
+            let previous = g.last_at;
+            let mut consumed: Option<i64> = None;
+            // The delta since the last sample counts only if every partition was read both
+            // times: otherwise it would be part of the consumption, or two intervals' worth.
+            let mut consumed_known = gs.unknown.is_empty();
+            let mut total_lag: Option<i64> = None;
+            let mut unknown_ends: Vec<String> = Vec::new();
+            for o in &gs.offsets {
+                // Lag only on topics that are sampled.
+                let Some(part) = self
+                    .topics
+                    .get(&o.topic)
+                    .and_then(|t| t.partitions.get(&o.partition))
+                    .filter(|p| p.present)
+                else {
+                    continue;
+                };
+                let log_end = part.end_at(at);
+                if log_end.is_none() && part.missing {
+                    unknown_ends.push(format!("{}/{}", o.topic, o.partition));
+                }
+                if !g.partitions.contains_key(&o.topic) {
+                    g.partitions.insert(o.topic.clone(), BTreeMap::new());
+                }
+                let Some(tp) = g.partitions.get_mut(&o.topic) else {
+                    continue;
+                };
+                let gp = tp.entry(o.partition).or_default();
+                match gp.points.last() {
+                    Some(last) if o.offset < last.committed => {
+                        gp.rewinds += 1;
+                        g.rewinds += 1;
+                    }
+                    Some(last) => {
+                        if Some(last.t) != previous {
+                            consumed_known = false;
+                        }
+                        *consumed.get_or_insert(0) += o.offset - last.committed;
+                    }
+                    None => {}
+                }
+                let lag = crate::model::lag(Some(o.offset), log_end);
+                if let Some(l) = lag {
+                    *total_lag.get_or_insert(0) += l;
+                }
+                gp.points.push(StatusPoint {
+                    t: at,
+                    committed: o.offset,
+                    lag,
+                });
+                gp.seen = at;
+            }
+            // Partitions whose offset the coordinator could not give keep their history (they
+            // are not gone), without a new point.
+            for tp in &gs.unknown {
+                if let Some(gp) = g
+                    .partitions
+                    .get_mut(&tp.topic)
+                    .and_then(|ps| ps.get_mut(&tp.partition))
+                {
+                    gp.seen = at;
+                }
+            }
+            // Partitions the group no longer has offsets for are gone.
+            g.partitions.retain(|_, parts| {
+                parts.retain(|_, gp| gp.seen == at);
+                !parts.is_empty()
+            });
+            if let Some(from) = previous {
+                g.consumed.push(Delta {
+                    from,
+                    to: at,
+                    count: consumed.filter(|_| consumed_known),
+                });
+            }
+            g.last_at = Some(at);
+            g.total_lag = total_lag;
+            let mut lacks = Vec::new();
+            if !unknown_ends.is_empty() {
+                lacks.push(format!(
+                    "log end unknown for {}",
+                    shorten_list(&unknown_ends)
+                ));
+            }
+            if !gs.unknown.is_empty() {
+                let names: Vec<String> = gs.unknown.iter().map(|tp| tp.to_string()).collect();
+                lacks.push(format!(
+                    "committed offset unknown for {}",
+                    shorten_list(&names)
+                ));
+            }
+            g.incomplete = (!lacks.is_empty()).then(|| lacks.join("; "));
+            // A partial total is not a point of the lag trend.
+            if let (Some(l), None) = (total_lag, &g.incomplete) {
+                g.lag.push(at, l as f64);
+            }
+        }
+    }
+
+    pub(super) fn prune(&mut self, now: Millis) {
+        let c = &self.config;
+        let rates_before = now - c.rate_retention();
+        let history_before = now - c.history.max(c.rate_retention());
+        let status_before = now - c.status_window;
+        let forget_before = now - c.history;
+        for t in self.topics.values_mut() {
+            t.partitions
+                .retain(|_, p| p.present || p.last_seen >= forget_before);
+            for p in t.partitions.values_mut() {
+                p.prune(rates_before, history_before);
+            }
+        }
+        self.topics.retain(|_, t| !t.partitions.is_empty());
+        self.groups.retain(|_, g| g.last_seen >= forget_before);
+        for g in self.groups.values_mut() {
+            g.consumed.prune(rates_before);
+            g.lag.prune(history_before);
+            for parts in g.partitions.values_mut() {
+                for gp in parts.values_mut() {
+                    let keep_from = gp
+                        .points
+                        .partition_point(|p| p.t <= status_before)
+                        .saturating_sub(1);
+                    gp.points.drain(..keep_from);
+                }
+            }
+        }
+    }
+}
