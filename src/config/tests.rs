@@ -232,6 +232,17 @@ mod properties {
             .contains(&k)
     }
 
+    /// A file that is only the start of a byte-order mark panicked inside the .properties reader
+    /// (vendor/java-properties patch 0001); found by the property test below.
+    #[test]
+    fn a_properties_file_of_a_bom_prefix_is_read() {
+        for bytes in [&b"\xef"[..], b"\xef\xbb", b"\xfe", b"\xff", b"a=b\n\xef"] {
+            if let Err(e) = parse_command_config(bytes, Path::new("c.properties")) {
+                assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+            }
+        }
+    }
+
     proptest! {
         /// What Java writes to a `.properties` file is read back: every ordinary key with
         /// its value (trimmed), the bootstrap servers apart.
