@@ -11,6 +11,7 @@ pub mod output;
 mod produce;
 pub mod shell;
 mod tail;
+mod topic_config;
 mod topics;
 pub mod watch;
 

@@ -52,6 +52,9 @@ pub enum TopicAction {
         #[arg(long)]
         yes: bool,
     },
+    /// Change a topic's configs: plan and broker validation first, --execute applies, verifies
+    /// and writes an undo file
+    Config(super::topic_config::ConfigArgs),
 }
 
 /// `*` and `?` wildcards when present, otherwise a substring.
@@ -165,6 +168,7 @@ pub async fn run(g: &GlobalArgs, a: TopicArgs) -> Result<i32> {
             })?;
             Ok(exit::OK)
         }
+        (Some(TopicAction::Config(c)), _) => super::topic_config::run(g, c).await,
         (Some(TopicAction::Delete { name, yes }), _) => {
             let settings = g.settings()?;
             ensure_writable(&settings, &format!("delete topic '{name}'"))?;

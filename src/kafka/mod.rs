@@ -48,6 +48,7 @@ pub mod api {
     pub const DELETE_TOPICS: i16 = 20;
     pub const DELETE_RECORDS: i16 = 21;
     pub const DESCRIBE_CONFIGS: i16 = 32;
+    pub const INCREMENTAL_ALTER_CONFIGS: i16 = 44;
     pub const DESCRIBE_QUORUM: i16 = 55;
     pub const DESCRIBE_CLUSTER: i16 = 60;
 
@@ -61,6 +62,7 @@ pub mod api {
             DELETE_TOPICS => "DeleteTopics",
             DELETE_RECORDS => "DeleteRecords",
             DESCRIBE_CONFIGS => "DescribeConfigs",
+            INCREMENTAL_ALTER_CONFIGS => "IncrementalAlterConfigs",
             DESCRIBE_QUORUM => "DescribeQuorum",
             DESCRIBE_CLUSTER => "DescribeCluster",
             _ => "this API",

@@ -180,7 +180,7 @@ impl Call<'_> {
         })
     }
 
-    fn topic_configs(&self, name: &str) -> Result<Vec<ConfigValue>> {
+    pub(super) fn topic_configs(&self, name: &str) -> Result<Vec<ConfigValue>> {
         self.require(api::DESCRIBE_CONFIGS)?;
         let mut configs: Vec<ConfigValue> =
             native::describe_topic_configs(self.raw(), name, self.left("DescribeConfigs")?)?

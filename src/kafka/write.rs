@@ -18,6 +18,27 @@ pub struct Writer {
 }
 
 impl KafkaClient {
+    /// Has the broker check config changes without applying them (IncrementalAlterConfigs
+    /// with validate-only): it changes nothing, so a read-only client may ask.
+    pub async fn validate_topic_config(
+        &self,
+        name: &str,
+        changes: Vec<native::ConfigChange>,
+    ) -> Result<()> {
+        let name = name.to_string();
+        self.call(move |i| {
+            i.require(api::INCREMENTAL_ALTER_CONFIGS)?;
+            native::alter_topic_config(i.raw(), &name, &changes, true, i.timeout())
+        })
+        .await
+    }
+
+    /// A topic's configs, each with its value and where it comes from (DescribeConfigs).
+    pub async fn topic_config(&self, name: &str) -> Result<Vec<crate::model::ConfigValue>> {
+        let name = name.to_string();
+        self.call(move |i| i.topic_configs(&name)).await
+    }
+
     /// The client's writing half, or `Error::ReadOnly` (exit 4) in a read-only context.
     /// `action` names the change for the refusal ("create topic 'x'").
     pub fn writer(&self, action: &str) -> Result<Writer> {
@@ -62,6 +83,21 @@ impl Writer {
         let group = group.to_string();
         self.client
             .call(move |i| native::alter_group_offsets(i.raw(), &group, &offsets, i.timeout()))
+            .await
+    }
+
+    /// Changes a topic's configs (IncrementalAlterConfigs); only the keys named change.
+    pub async fn alter_topic_config(
+        &self,
+        name: &str,
+        changes: Vec<native::ConfigChange>,
+    ) -> Result<()> {
+        let name = name.to_string();
+        self.client
+            .call(move |i| {
+                i.require(api::INCREMENTAL_ALTER_CONFIGS)?;
+                native::alter_topic_config(i.raw(), &name, &changes, false, i.timeout())
+            })
             .await
     }
 

@@ -106,7 +106,7 @@ pub(super) fn append_intent(path: &Path, i: &Intent<'_>) -> std::result::Result<
 }
 
 /// An id that ties a reset's intent and outcome lines together.
-pub(super) fn new_audit_id() -> String {
+pub(crate) fn new_audit_id() -> String {
     format!("{:016x}", rand::random::<u64>())
 }
 
@@ -155,7 +155,10 @@ pub(super) fn append_audit(
 }
 
 /// Appends one JSON line to the audit log (0600, never through a link), flushed to disk.
-fn append_audit_line(path: &Path, entry: &impl Serialize) -> std::result::Result<(), String> {
+pub(crate) fn append_audit_line(
+    path: &Path,
+    entry: &impl Serialize,
+) -> std::result::Result<(), String> {
     let mut line =
         serde_json::to_string(entry).map_err(|e| format!("cannot encode the audit entry: {e}"))?;
     line.push('\n');

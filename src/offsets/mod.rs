@@ -9,6 +9,7 @@
 //!   both call them and render the plain data they return.
 
 mod audit;
+pub(crate) use audit::{append_audit_line, new_audit_id};
 pub mod csv;
 pub mod engine;
 mod run;

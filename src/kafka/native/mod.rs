@@ -41,7 +41,10 @@ pub use offsets::{
     LIST_OFFSETS_CHUNK,
 };
 pub use pump::{MainQueuePump, SharedClient};
-pub use topics::{create_topic, delete_topic, describe_topic_configs, ConfigEntry};
+pub use topics::{
+    alter_topic_config, create_topic, delete_topic, describe_topic_configs, ConfigChange,
+    ConfigEntry,
+};
 
 /// A live librdkafka handle; the borrow keeps it alive for the whole call.
 pub type Handle<'a> = &'a rdkafka::client::Client<super::KscopeContext>;

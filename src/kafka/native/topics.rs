@@ -239,3 +239,109 @@ pub fn describe_topic_configs(
             .collect())
     }
 }
+
+/// One change of an IncrementalAlterConfigs request: set a key to a value, or delete the
+/// topic's own value (back to the broker's or Kafka's default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigChange {
+    Set(String, String),
+    Delete(String),
+}
+
+/// IncrementalAlterConfigs for one topic. With `validate_only` the broker checks the changes
+/// (unknown keys, bad values, policies) and applies nothing.
+pub fn alter_topic_config(
+    client: Handle<'_>,
+    name: &str,
+    changes: &[ConfigChange],
+    validate_only: bool,
+    timeout: Duration,
+) -> Result<()> {
+    let rk = client.native_ptr();
+    const API: &str = "IncrementalAlterConfigs";
+    let cname = cstring(name, "topic")?;
+    let changes: Vec<(CString, Option<CString>)> = changes
+        .iter()
+        .map(|c| match c {
+            ConfigChange::Set(k, v) => {
+                Ok((cstring(k, "config")?, Some(cstring(v, "config value")?)))
+            }
+            ConfigChange::Delete(k) => Ok((cstring(k, "config")?, None)),
+        })
+        .collect::<Result<_>>()?;
+    unsafe {
+        let mut res = rd::rd_kafka_ConfigResource_new(
+            rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC,
+            cname.as_ptr(),
+        );
+        if res.is_null() {
+            return Err(Error::kafka(format!("{API}: cannot alter topic '{name}'")));
+        }
+        for (k, v) in &changes {
+            use rd::rd_kafka_AlterConfigOpType_t as Op;
+            let (op, value) = match v {
+                Some(v) => (Op::RD_KAFKA_ALTER_CONFIG_OP_TYPE_SET, v.as_ptr()),
+                None => (Op::RD_KAFKA_ALTER_CONFIG_OP_TYPE_DELETE, std::ptr::null()),
+            };
+            let err =
+                rd::rd_kafka_ConfigResource_add_incremental_config(res, k.as_ptr(), op, value);
+            if !err.is_null() {
+                let msg = string(rd::rd_kafka_error_string(err)).unwrap_or_default();
+                rd::rd_kafka_error_destroy(err);
+                rd::rd_kafka_ConfigResource_destroy(res);
+                return Err(Error::usage(format!(
+                    "invalid config change {}: {msg}",
+                    k.to_string_lossy()
+                )));
+            }
+        }
+        let ev = call(
+            rk,
+            rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS,
+            timeout,
+            API,
+            |o, q| {
+                if validate_only {
+                    let mut errbuf = [0 as c_char; 256];
+                    rd::rd_kafka_AdminOptions_set_validate_only(
+                        o as *mut _,
+                        1,
+                        errbuf.as_mut_ptr(),
+                        errbuf.len(),
+                    );
+                }
+                rd::rd_kafka_IncrementalAlterConfigs(rk, &mut res, 1, o, q)
+            },
+        );
+        rd::rd_kafka_ConfigResource_destroy(res);
+        let ev = ev?;
+        let result = rd::rd_kafka_event_IncrementalAlterConfigs_result(ev.0);
+        if result.is_null() {
+            return Err(Error::kafka(format!("{API}: unexpected result event")));
+        }
+        let mut n = 0usize;
+        let resources = array(
+            rd::rd_kafka_IncrementalAlterConfigs_result_resources(result, &mut n),
+            n,
+        );
+        let Some(&r) = resources.first().filter(|r| !r.is_null()) else {
+            return Err(Error::kafka(format!("{API} returned nothing")));
+        };
+        let code = rd::rd_kafka_ConfigResource_error(r);
+        if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            let msg = string(rd::rd_kafka_ConfigResource_error_string(r)).unwrap_or_default();
+            return Err(match RDKafkaErrorCode::from(code) {
+                RDKafkaErrorCode::InvalidConfig
+                | RDKafkaErrorCode::InvalidRequest
+                | RDKafkaErrorCode::PolicyViolation => Error::usage(format!(
+                    "topic '{name}': the broker refused the change: {msg}"
+                )),
+                RDKafkaErrorCode::UnknownTopicOrPartition => {
+                    Error::NotFound(format!("unknown topic '{name}'"))
+                }
+                _ => map_error(code, &format!("topic '{name}': {msg}"), API),
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,387 @@
+//! `kscope topic config T --set k=v --delete k [--execute]`: a topic's configs changed with the
+//! offset reset's safety. The dry run (the default) shows each key's old value and source and
+//! the new one, checked by the broker itself (validate-only); `--execute` writes the undo file
+//! and an audit intent line, applies the change (IncrementalAlterConfigs: only the keys named
+//! change), reads the configs back to verify, and audits the outcome.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::SecondsFormat;
+use clap::Args;
+use serde::{Deserialize, Serialize};
+
+use super::output::{emit, emit_json, say, table, Stream};
+use super::{GlobalArgs, Output};
+use crate::config::{self, parse_property, ConnectionSettings};
+use crate::error::{exit, Error, Result};
+use crate::kafka::native::ConfigChange;
+use crate::model::ConfigValue;
+use crate::offsets::{append_audit_line, file_safe, new_audit_id, shell_quote, Actor};
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Dry run by default: the plan shows each key's value and source now and after, and the broker
+validates the change without applying it. --execute applies it, reads it back, and writes an
+undo file that restores the previous values (a key that had no topic-level value goes back to
+the default), applied with `kscope topic config T --from-file UNDO --execute`. Every execute is
+audited (audit.jsonl in the data dir: intent before, outcome after). Refused read-only (exit 4).")]
+pub struct ConfigArgs {
+    /// The topic
+    pub name: String,
+    /// Set a config, e.g. --set retention.ms=86400000 (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Remove the topic's own value of a config, so the broker's or Kafka's default applies
+    /// (repeatable)
+    #[arg(long = "delete", value_name = "KEY")]
+    pub delete: Vec<String>,
+    /// Apply the changes of an undo file written by an earlier --execute
+    #[arg(long, value_name = "UNDO", conflicts_with_all = ["set", "delete"])]
+    pub from_file: Option<PathBuf>,
+    /// Apply the change (without it, only the plan is shown and validated)
+    #[arg(long)]
+    pub execute: bool,
+}
+
+/// The undo file: what restores the configs as they were before an execute.
+#[derive(Debug, Serialize, Deserialize)]
+struct UndoFile {
+    kind: String,
+    topic: String,
+    #[serde(default)]
+    set: BTreeMap<String, String>,
+    #[serde(default)]
+    delete: Vec<String>,
+}
+
+const UNDO_KIND: &str = "kscope-topic-config-undo";
+
+/// One key of the plan.
+#[derive(Debug, Serialize)]
+struct KeyPlan {
+    key: String,
+    /// The value now (`null` when the broker hides it: a sensitive config).
+    before: Option<String>,
+    /// Where the value now comes from (`topic`, `default`, `broker`, ...).
+    before_source: String,
+    /// `set` or `delete` (back to the default).
+    action: &'static str,
+    /// The new topic-level value; `null` for a delete.
+    after: Option<String>,
+    /// Setting the value it already has, or deleting a value the topic does not set.
+    unchanged: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    topic: &'a str,
+    executed: bool,
+    /// The broker validated the change (always, dry run or not).
+    validated: bool,
+    changes: &'a [KeyPlan],
+    /// After an execute: keys whose read-back value is not what was asked.
+    mismatched: Vec<String>,
+    undo_file: Option<String>,
+    undo_command: Option<String>,
+}
+
+fn changes_of(a: &ConfigArgs) -> Result<Vec<ConfigChange>> {
+    let mut changes = Vec::new();
+    if let Some(path) = &a.from_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::usage(format!("cannot read undo file {}: {e}", path.display())))?;
+        let undo: UndoFile = serde_json::from_str(&text).map_err(|e| {
+            Error::usage(format!(
+                "{} is not a topic config undo file: {e}",
+                path.display()
+            ))
+        })?;
+        if undo.kind != UNDO_KIND {
+            return Err(Error::usage(format!(
+                "{} is not a topic config undo file (kind '{}')",
+                path.display(),
+                undo.kind
+            )));
+        }
+        if undo.topic != a.name {
+            return Err(Error::usage(format!(
+                "{} is for topic '{}', not '{}'",
+                path.display(),
+                undo.topic,
+                a.name
+            )));
+        }
+        changes.extend(undo.set.into_iter().map(|(k, v)| ConfigChange::Set(k, v)));
+        changes.extend(undo.delete.into_iter().map(ConfigChange::Delete));
+    }
+    for s in &a.set {
+        let (k, v) = parse_property(s)?;
+        changes.push(ConfigChange::Set(k, v));
+    }
+    changes.extend(
+        a.delete
+            .iter()
+            .map(|k| ConfigChange::Delete(k.trim().to_string())),
+    );
+    if changes.is_empty() {
+        return Err(Error::usage(
+            "nothing to change: give --set KEY=VALUE, --delete KEY or --from-file UNDO".to_string(),
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for c in &changes {
+        let key = key_of(c);
+        if key.is_empty() {
+            return Err(Error::usage("a config key is empty".to_string()));
+        }
+        if !seen.insert(key.to_string()) {
+            return Err(Error::usage(format!(
+                "config '{key}' is changed twice; name each key once"
+            )));
+        }
+    }
+    Ok(changes)
+}
+
+fn key_of(c: &ConfigChange) -> &str {
+    match c {
+        ConfigChange::Set(k, _) | ConfigChange::Delete(k) => k,
+    }
+}
+
+fn plan(changes: &[ConfigChange], current: &[ConfigValue]) -> Vec<KeyPlan> {
+    changes
+        .iter()
+        .map(|c| {
+            let now = current.iter().find(|v| v.name == key_of(c));
+            let before = now.and_then(|v| v.value.clone());
+            let before_source = now
+                .map(|v| v.source.clone())
+                .unwrap_or_else(|| "unknown key".to_string());
+            let topic_level = before_source == "topic";
+            match c {
+                ConfigChange::Set(k, v) => KeyPlan {
+                    key: k.clone(),
+                    unchanged: topic_level && before.as_deref() == Some(v.as_str()),
+                    before,
+                    before_source,
+                    action: "set",
+                    after: Some(v.clone()),
+                },
+                ConfigChange::Delete(k) => KeyPlan {
+                    key: k.clone(),
+                    unchanged: !topic_level,
+                    before,
+                    before_source,
+                    action: "delete",
+                    after: None,
+                },
+            }
+        })
+        .collect()
+}
+
+/// What restores the configs of `plan` as they were.
+fn undo_of(topic: &str, plan: &[KeyPlan]) -> Result<UndoFile> {
+    let mut undo = UndoFile {
+        kind: UNDO_KIND.to_string(),
+        topic: topic.to_string(),
+        set: BTreeMap::new(),
+        delete: Vec::new(),
+    };
+    for k in plan.iter().filter(|k| !k.unchanged) {
+        if k.before_source == "topic" {
+            let Some(before) = &k.before else {
+                return Err(Error::usage(format!(
+                    "config '{}' is sensitive: the broker does not show its value, so no undo \
+                     file could restore it; change it with a tool that knows the old value",
+                    k.key
+                )));
+            };
+            undo.set.insert(k.key.clone(), before.clone());
+        } else {
+            undo.delete.push(k.key.clone());
+        }
+    }
+    Ok(undo)
+}
+
+pub async fn run(g: &GlobalArgs, a: ConfigArgs) -> Result<i32> {
+    let changes = changes_of(&a)?;
+    let settings = g.settings()?;
+    let client = super::budget_client(settings.clone())?;
+    let current = client.topic_config(&a.name).await?;
+    let plan = plan(&changes, &current);
+    // The broker's own check, also for a dry run: unknown keys, bad values, policies.
+    client
+        .validate_topic_config(&a.name, changes.clone())
+        .await?;
+    if !a.execute {
+        print(
+            g.output,
+            &Report {
+                topic: &a.name,
+                executed: false,
+                validated: true,
+                changes: &plan,
+                mismatched: Vec::new(),
+                undo_file: None,
+                undo_command: None,
+            },
+        )?;
+        if g.output == Output::Table {
+            say("dry run: the broker validated the change; nothing was applied (add --execute)");
+        }
+        return Ok(exit::OK);
+    }
+    let writer = client.writer(&format!("change configs of topic '{}'", a.name))?;
+    let data = config::data_dir()?;
+    let undo = undo_of(&a.name, &plan)?;
+    let now = chrono::Utc::now();
+    let undo_path = data.join("undo").join(format!(
+        "topic-config-{}-{}.json",
+        file_safe(&a.name),
+        now.format("%Y%m%dT%H%M%S%.3fZ")
+    ));
+    write_undo(&undo_path, &undo)?;
+    let audit_path = data.join("audit.jsonl");
+    let id = new_audit_id();
+    let actor = Actor::current();
+    let line = |phase: &str, result: Option<&str>, mismatched: &[String]| {
+        serde_json::json!({
+            "id": id,
+            "phase": phase,
+            "time": now.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "user": actor.user,
+            "host": actor.host,
+            "context": audit_context(&settings),
+            "bootstrap": settings.bootstrap,
+            "action": "topic-config",
+            "topic": a.name,
+            "changes": plan,
+            "undo_file": undo_path.to_str(),
+            "result": result,
+            "mismatched": mismatched,
+        })
+    };
+    append_audit_line(&audit_path, &line("intent", None, &[]))
+        .map_err(|e| Error::Io(format!("not applied: {e}")))?;
+    if let Err(e) = writer.alter_topic_config(&a.name, changes.clone()).await {
+        let _ = append_audit_line(&audit_path, &line("outcome", Some("failed"), &[]));
+        return Err(e);
+    }
+    // Read back: what the broker now says for each key.
+    let after = client.topic_config(&a.name).await;
+    let mismatched: Vec<String> = match &after {
+        Ok(after) => changes
+            .iter()
+            .filter(|c| {
+                let now = after.iter().find(|v| v.name == key_of(c));
+                match c {
+                    ConfigChange::Set(_, v) => now.is_none_or(|n| {
+                        n.source != "topic" || (!n.sensitive && n.value.as_deref() != Some(v))
+                    }),
+                    ConfigChange::Delete(_) => now.is_some_and(|n| n.source == "topic"),
+                }
+            })
+            .map(|c| key_of(c).to_string())
+            .collect(),
+        Err(_) => changes.iter().map(|c| key_of(c).to_string()).collect(),
+    };
+    let result = if mismatched.is_empty() {
+        "applied"
+    } else {
+        "unverified"
+    };
+    append_audit_line(&audit_path, &line("outcome", Some(result), &mismatched))
+        .map_err(|e| Error::Io(format!("applied, but {e}")))?;
+    let undo_file = undo_path.to_string_lossy().into_owned();
+    print(
+        g.output,
+        &Report {
+            topic: &a.name,
+            executed: true,
+            validated: true,
+            changes: &plan,
+            mismatched: mismatched.clone(),
+            undo_command: Some(format!(
+                "kscope topic config {} --from-file {} --execute",
+                shell_quote(&a.name),
+                shell_quote(&undo_file)
+            )),
+            undo_file: Some(undo_file),
+        },
+    )?;
+    if let Err(e) = after {
+        return Err(Error::Incomplete(format!(
+            "applied, but the configs could not be read back to verify: {e}"
+        )));
+    }
+    if !mismatched.is_empty() {
+        return Err(Error::kafka(format!(
+            "applied, but reading back shows other values for: {}",
+            mismatched.join(", ")
+        )));
+    }
+    Ok(exit::OK)
+}
+
+fn audit_context(s: &ConnectionSettings) -> String {
+    s.context.clone().unwrap_or_else(|| s.bootstrap.clone())
+}
+
+fn write_undo(path: &Path, undo: &UndoFile) -> Result<()> {
+    let text = serde_json::to_string_pretty(undo)
+        .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
+    if let Some(dir) = path.parent() {
+        crate::private_file::create_dir_all(dir)
+            .map_err(|e| Error::Io(format!("not applied: cannot create {}: {e}", dir.display())))?;
+    }
+    let mut f = crate::private_file::create_new(path, "undo file")
+        .map_err(|e| Error::Io(format!("not applied: {e}")))?;
+    f.write_all(text.as_bytes())
+        .and_then(|_| f.write_all(b"\n"))
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Error::Io(format!("not applied: cannot write {}: {e}", path.display())))
+}
+
+fn print(output: Output, r: &Report<'_>) -> Result<()> {
+    match output {
+        Output::Json => emit_json(Stream::Stdout, r, true),
+        Output::Jsonl => emit_json(Stream::Stdout, r, false),
+        Output::Table => {
+            let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
+            let rows = r
+                .changes
+                .iter()
+                .map(|k| {
+                    vec![
+                        k.key.clone(),
+                        format!("{} ({})", opt(&k.before), k.before_source),
+                        match k.action {
+                            "set" => opt(&k.after),
+                            _ => "(default)".to_string(),
+                        },
+                        if k.unchanged {
+                            "unchanged".to_string()
+                        } else if r.executed && r.mismatched.contains(&k.key) {
+                            "NOT VERIFIED".to_string()
+                        } else if r.executed {
+                            "applied".to_string()
+                        } else {
+                            "planned".to_string()
+                        },
+                    ]
+                })
+                .collect();
+            let mut text = format!("Topic: {}\n\n", r.topic);
+            text.push_str(&table(&["KEY", "NOW (SOURCE)", "AFTER", "STATUS"], rows));
+            if let Some(cmd) = &r.undo_command {
+                text.push_str(&format!("\nundo: {cmd}\n"));
+            }
+            emit(&text)
+        }
+    }
+}

@@ -1,0 +1,146 @@
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // test output, not kscope output
+//! `kscope topic config` against real Kafka: the dry run changes nothing and is validated by the
+//! broker, --execute changes exactly the plan and verifies it, the undo file restores the old
+//! values (also "back to the default"), read-only refuses, every execute is audited.
+
+mod common;
+
+use common::*;
+
+fn configs(k: &Kafka, topic: &str) -> serde_json::Value {
+    let out = kscope(k)
+        .args(["topic", topic, "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    json(&out)["configs"].clone()
+}
+
+fn config<'a>(all: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
+    all.as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == key)
+        .unwrap_or_else(|| panic!("{key} missing: {all}"))
+}
+
+#[test]
+fn plan_validate_execute_verify_and_undo() {
+    let k = kafka();
+    let topic = unique("cfg");
+    let data = tempfile::tempdir().unwrap();
+    kscope(k)
+        .args([
+            "topic",
+            "create",
+            &topic,
+            "-p",
+            "1",
+            "-r",
+            "1",
+            "--config",
+            "cleanup.policy=compact",
+        ])
+        .assert()
+        .success();
+    let with_data = |args: &[&str]| {
+        let mut c = kscope(k);
+        c.env("KSCOPE_DATA_DIR", data.path()).args(args);
+        c.output().unwrap()
+    };
+
+    // Dry run: the plan, nothing changed.
+    let out = with_data(&[
+        "topic",
+        "config",
+        &topic,
+        "--set",
+        "retention.ms=3600000",
+        "--delete",
+        "cleanup.policy",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan = json(&out);
+    assert_eq!(plan["executed"], false);
+    assert_eq!(plan["changes"][0]["before_source"], "default", "{plan}");
+    assert_eq!(plan["changes"][1]["before"], "compact", "{plan}");
+    let now = configs(k, &topic);
+    assert_eq!(config(&now, "retention.ms")["source"], "default");
+    assert_eq!(config(&now, "cleanup.policy")["value"], "compact");
+
+    // The broker's words for a bad value and an unknown key; exit 2, nothing changed.
+    for bad in ["retention.ms=soon", "no.such.config=1"] {
+        let out = with_data(&["topic", "config", &topic, "--set", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(bad.split('=').next().unwrap()), "{err}");
+    }
+
+    // Read-only refuses in the client layer: exit 4, nothing changed.
+    let out = with_data(&[
+        "--read-only",
+        "topic",
+        "config",
+        &topic,
+        "--set",
+        "retention.ms=3600000",
+        "--execute",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(
+        config(&configs(k, &topic), "retention.ms")["source"],
+        "default"
+    );
+
+    // Execute: exactly the plan, verified, with an undo file and two audit lines.
+    let out = with_data(&[
+        "topic",
+        "config",
+        &topic,
+        "--set",
+        "retention.ms=3600000",
+        "--delete",
+        "cleanup.policy",
+        "--execute",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["mismatched"], serde_json::json!([]), "{report}");
+    let now = configs(k, &topic);
+    assert_eq!(config(&now, "retention.ms")["value"], "3600000");
+    assert_eq!(config(&now, "retention.ms")["source"], "topic");
+    assert_eq!(
+        config(&now, "cleanup.policy")["value"],
+        "delete",
+        "back to the default"
+    );
+    let undo = report["undo_file"].as_str().unwrap().to_string();
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{audit}");
+    assert_eq!(lines[0]["phase"], "intent");
+    assert_eq!(lines[1]["phase"], "outcome");
+    assert_eq!(lines[1]["result"], "applied");
+    assert_eq!(lines[0]["id"], lines[1]["id"]);
+
+    // Undo: the old values back (the topic's own compact, the default retention).
+    let out = with_data(&["topic", "config", &topic, "--from-file", &undo, "--execute"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let now = configs(k, &topic);
+    assert_eq!(config(&now, "retention.ms")["source"], "default");
+    assert_eq!(config(&now, "cleanup.policy")["value"], "compact");
+    assert_eq!(config(&now, "cleanup.policy")["source"], "topic");
+
+    // An undo file for another topic is refused.
+    let out = with_data(&["topic", "config", "other-topic", "--from-file", &undo]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&topic), "{}", stderr(&out));
+}
