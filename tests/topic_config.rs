@@ -144,3 +144,62 @@ fn plan_validate_execute_verify_and_undo() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains(&topic), "{}", stderr(&out));
 }
+
+#[test]
+fn partitions_are_added_only_when_confirmed() {
+    let k = kafka();
+    let topic = unique("parts");
+    let data = tempfile::tempdir().unwrap();
+    kscope(k)
+        .args(["topic", "create", &topic, "-p", "2", "-r", "1"])
+        .assert()
+        .success();
+    let run = |args: &[&str]| {
+        let mut c = kscope(k);
+        c.env("KSCOPE_DATA_DIR", data.path())
+            .args(["topic", "partitions", &topic])
+            .args(args);
+        c.output().unwrap()
+    };
+    let count = || {
+        let out = kscope(k)
+            .args(["topic", &topic, "-o", "json"])
+            .output()
+            .unwrap();
+        json(&out)["partitions"].as_array().unwrap().len()
+    };
+    // The dry run is validated and changes nothing.
+    let out = run(&["--count", "4", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["partitions_before"], 2);
+    assert!(json(&out)["note"]
+        .as_str()
+        .unwrap()
+        .contains("keyed records"));
+    assert_eq!(count(), 2);
+    // Fewer than now: refused; irreversible without --yes: refused; read-only: refused.
+    assert_eq!(run(&["--count", "1"]).status.code(), Some(2));
+    assert_eq!(run(&["--count", "4", "--execute"]).status.code(), Some(2));
+    let mut ro = kscope(k);
+    ro.env("KSCOPE_DATA_DIR", data.path()).args([
+        "--read-only",
+        "topic",
+        "partitions",
+        &topic,
+        "--count",
+        "4",
+        "--execute",
+        "--yes",
+    ]);
+    assert_eq!(ro.output().unwrap().status.code(), Some(4));
+    assert_eq!(count(), 2);
+    // Confirmed: applied, verified, audited.
+    let out = run(&["--count", "4", "--execute", "--yes"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(count(), 4);
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "topic-partitions");
+    assert_eq!(last["result"], "applied");
+    assert_eq!(last["after"], 4);
+}

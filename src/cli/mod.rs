@@ -12,6 +12,7 @@ mod produce;
 pub mod shell;
 mod tail;
 mod topic_config;
+mod topic_partitions;
 mod topics;
 pub mod watch;
 

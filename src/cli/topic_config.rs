@@ -272,10 +272,10 @@ pub async fn run(g: &GlobalArgs, a: ConfigArgs) -> Result<i32> {
         let _ = append_audit_line(&audit_path, &line("outcome", Some("failed"), &[]));
         return Err(e);
     }
-    // Read back: what the broker now says for each key.
-    let after = client.topic_config(&a.name).await;
-    let mismatched: Vec<String> = match &after {
-        Ok(after) => changes
+    // Read back: what the broker now says for each key. The change reaches the broker's config
+    // cache through the metadata log, a moment after the answer: ask again for a few seconds.
+    let differs = |after: &[ConfigValue]| -> Vec<String> {
+        changes
             .iter()
             .filter(|c| {
                 let now = after.iter().find(|v| v.name == key_of(c));
@@ -287,7 +287,19 @@ pub async fn run(g: &GlobalArgs, a: ConfigArgs) -> Result<i32> {
                 }
             })
             .map(|c| key_of(c).to_string())
-            .collect(),
+            .collect()
+    };
+    let mut after = client.topic_config(&a.name).await;
+    for _ in 0..20 {
+        match &after {
+            Ok(values) if differs(values).is_empty() => break,
+            _ => {}
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        after = client.topic_config(&a.name).await;
+    }
+    let mismatched: Vec<String> = match &after {
+        Ok(values) => differs(values),
         Err(_) => changes.iter().map(|c| key_of(c).to_string()).collect(),
     };
     let result = if mismatched.is_empty() {

@@ -55,6 +55,9 @@ pub enum TopicAction {
     /// Change a topic's configs: plan and broker validation first, --execute applies, verifies
     /// and writes an undo file
     Config(super::topic_config::ConfigArgs),
+    /// Add partitions to a topic: plan and broker validation first; --execute --yes applies
+    /// (irreversible)
+    Partitions(super::topic_partitions::PartitionsArgs),
 }
 
 /// `*` and `?` wildcards when present, otherwise a substring.
@@ -169,6 +172,7 @@ pub async fn run(g: &GlobalArgs, a: TopicArgs) -> Result<i32> {
             Ok(exit::OK)
         }
         (Some(TopicAction::Config(c)), _) => super::topic_config::run(g, c).await,
+        (Some(TopicAction::Partitions(p)), _) => super::topic_partitions::run(g, p).await,
         (Some(TopicAction::Delete { name, yes }), _) => {
             let settings = g.settings()?;
             ensure_writable(&settings, &format!("delete topic '{name}'"))?;

@@ -33,6 +33,13 @@ impl KafkaClient {
         .await
     }
 
+    /// Has the broker check a CreatePartitions request without applying it (validate-only).
+    pub async fn validate_partitions(&self, name: &str, total: usize) -> Result<()> {
+        let name = name.to_string();
+        self.call(move |i| native::create_partitions(i.raw(), &name, total, true, i.timeout()))
+            .await
+    }
+
     /// A topic's configs, each with its value and where it comes from (DescribeConfigs).
     pub async fn topic_config(&self, name: &str) -> Result<Vec<crate::model::ConfigValue>> {
         let name = name.to_string();
@@ -98,6 +105,14 @@ impl Writer {
                 i.require(api::INCREMENTAL_ALTER_CONFIGS)?;
                 native::alter_topic_config(i.raw(), &name, &changes, false, i.timeout())
             })
+            .await
+    }
+
+    /// Grows a topic to `total` partitions (CreatePartitions). Irreversible.
+    pub async fn create_partitions(&self, name: &str, total: usize) -> Result<()> {
+        let name = name.to_string();
+        self.client
+            .call(move |i| native::create_partitions(i.raw(), &name, total, false, i.timeout()))
             .await
     }
 

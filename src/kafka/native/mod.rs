@@ -42,8 +42,8 @@ pub use offsets::{
 };
 pub use pump::{MainQueuePump, SharedClient};
 pub use topics::{
-    alter_topic_config, create_topic, delete_topic, describe_topic_configs, ConfigChange,
-    ConfigEntry,
+    alter_topic_config, create_partitions, create_topic, delete_topic, describe_topic_configs,
+    ConfigChange, ConfigEntry,
 };
 
 /// A live librdkafka handle; the borrow keeps it alive for the whole call.

@@ -345,3 +345,63 @@ pub fn alter_topic_config(
         Ok(())
     }
 }
+
+/// CreatePartitions: grows one topic to `total` partitions. With `validate_only` the broker
+/// checks the request and changes nothing.
+pub fn create_partitions(
+    client: Handle<'_>,
+    name: &str,
+    total: usize,
+    validate_only: bool,
+    timeout: Duration,
+) -> Result<()> {
+    let rk = client.native_ptr();
+    const API: &str = "CreatePartitions";
+    let cname = cstring(name, "topic")?;
+    unsafe {
+        let mut errbuf = [0 as c_char; 512];
+        let mut parts = rd::rd_kafka_NewPartitions_new(
+            cname.as_ptr(),
+            total,
+            errbuf.as_mut_ptr(),
+            errbuf.len(),
+        );
+        if parts.is_null() {
+            return Err(Error::usage(format!(
+                "cannot grow topic '{name}': {}",
+                string(errbuf.as_ptr()).unwrap_or_default()
+            )));
+        }
+        let ev = call(
+            rk,
+            rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_CREATEPARTITIONS,
+            timeout,
+            API,
+            |o, q| {
+                set_operation_timeout(o, timeout);
+                if validate_only {
+                    let mut errbuf = [0 as c_char; 256];
+                    rd::rd_kafka_AdminOptions_set_validate_only(
+                        o as *mut _,
+                        1,
+                        errbuf.as_mut_ptr(),
+                        errbuf.len(),
+                    );
+                }
+                rd::rd_kafka_CreatePartitions(rk, &mut parts, 1, o, q);
+            },
+        );
+        rd::rd_kafka_NewPartitions_destroy(parts);
+        let ev = ev?;
+        let result = rd::rd_kafka_event_CreatePartitions_result(ev.0);
+        if result.is_null() {
+            return Err(Error::kafka(format!("{API}: unexpected result event")));
+        }
+        let mut n = 0usize;
+        topic_results(
+            rd::rd_kafka_CreatePartitions_result_topics(result, &mut n),
+            n,
+            API,
+        )
+    }
+}
