@@ -8,11 +8,30 @@ use crate::error::Result;
 use crate::model::GroupDetail;
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct GroupArgs {
-    pub group: String,
+    #[command(subcommand)]
+    pub action: Option<GroupAction>,
+    /// The group to describe
+    #[arg(required = true)]
+    pub group: Option<String>,
     /// Only partitions of this topic
     #[arg(short, long)]
     pub topic: Option<String>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum GroupAction {
+    /// Describe a group (the same as `kscope group NAME`)
+    Describe {
+        group: String,
+        /// Only partitions of this topic
+        #[arg(short, long)]
+        topic: Option<String>,
+    },
+    /// Delete a group with no members: plan first; --execute writes its committed offsets to
+    /// an undo file (for `offsets reset --from-file`), deletes, verifies and audits
+    Delete(super::group_delete::DeleteArgs),
 }
 
 pub async fn run_list(g: &GlobalArgs) -> Result<i32> {
@@ -49,8 +68,18 @@ pub async fn run_list(g: &GlobalArgs) -> Result<i32> {
 }
 
 pub async fn run(g: &GlobalArgs, a: GroupArgs) -> Result<i32> {
+    let (group, topic) = match (a.action, a.group) {
+        (Some(GroupAction::Delete(d)), _) => return super::group_delete::run(g, d).await,
+        (Some(GroupAction::Describe { group, topic }), _) => (group, topic),
+        (None, Some(group)) => (group, a.topic),
+        (None, None) => {
+            return Err(crate::error::Error::usage(
+                "a group name is needed: kscope group NAME",
+            ))
+        }
+    };
     let client = g.client()?;
-    let detail = client.group(&a.group, a.topic).await?;
+    let detail = client.group(&group, topic).await?;
     print_gapped(
         g.output,
         &detail,

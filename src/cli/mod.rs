@@ -5,6 +5,7 @@ mod config_check;
 mod console;
 mod demo;
 pub mod exporter;
+mod group_delete;
 mod groups;
 mod offsets;
 pub mod output;

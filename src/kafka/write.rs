@@ -116,6 +116,14 @@ impl Writer {
             .await
     }
 
+    /// Deletes a consumer group (DeleteGroups): its committed offsets go with it.
+    pub async fn delete_group(&self, group: &str) -> Result<()> {
+        let group = group.to_string();
+        self.client
+            .call(move |i| native::delete_group(i.raw(), &group, i.timeout()))
+            .await
+    }
+
     /// A producer on the same connection settings.
     pub fn producer(&self, acks: Acks) -> Result<Producer> {
         Producer::new(&self.access, &self.client.inner.settings, acks)

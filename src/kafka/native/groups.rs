@@ -516,3 +516,52 @@ pub fn alter_group_offsets(
         Ok(read_partition_list(rd::rd_kafka_group_result_partitions(g)))
     }
 }
+
+/// DeleteGroups for one group: its committed offsets and its metadata go. The coordinator
+/// refuses a group with members (NON_EMPTY_GROUP).
+pub fn delete_group(client: Handle<'_>, group: &str, timeout: Duration) -> Result<()> {
+    let rk = client.native_ptr();
+    const API: &str = "DeleteGroups";
+    let cgroup = cstring(group, "group")?;
+    unsafe {
+        let mut del = rd::rd_kafka_DeleteGroup_new(cgroup.as_ptr());
+        if del.is_null() {
+            return Err(Error::kafka(format!(
+                "{API}: cannot delete group '{group}'"
+            )));
+        }
+        let ev = call(
+            rk,
+            rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETEGROUPS,
+            timeout,
+            API,
+            |o, q| rd::rd_kafka_DeleteGroups(rk, &mut del, 1, o, q),
+        );
+        rd::rd_kafka_DeleteGroup_destroy(del);
+        let ev = ev?;
+        let result = rd::rd_kafka_event_DeleteGroups_result(ev.0);
+        if result.is_null() {
+            return Err(Error::kafka(format!("{API}: unexpected result event")));
+        }
+        let mut n = 0usize;
+        let groups = array(rd::rd_kafka_DeleteGroups_result_groups(result, &mut n), n);
+        let Some(&r) = groups.first().filter(|r| !r.is_null()) else {
+            return Err(Error::kafka(format!("{API} returned nothing")));
+        };
+        let err = rd::rd_kafka_group_result_error(r);
+        if err.is_null() {
+            return Ok(());
+        }
+        let code = RDKafkaErrorCode::from(rd::rd_kafka_error_code(err));
+        let msg = string(rd::rd_kafka_error_string(err)).unwrap_or_default();
+        Err(match code {
+            RDKafkaErrorCode::NonEmptyGroup => Error::GroupActive(format!(
+                "group '{group}' has active members: stop its consumers first ({msg})"
+            )),
+            RDKafkaErrorCode::GroupIdNotFound => {
+                Error::NotFound(format!("unknown group '{group}'"))
+            }
+            _ => map_code(code, &format!("group '{group}': {msg}"), API),
+        })
+    }
+}

@@ -33,8 +33,8 @@ mod topics;
 
 pub use cluster::{controller_id, describe_cluster, ClusterDescription};
 pub use groups::{
-    alter_group_offsets, describe_groups, list_group_offsets, list_groups, GroupDescription,
-    GroupListing, GroupOffsets, MemberDescription,
+    alter_group_offsets, delete_group, describe_groups, list_group_offsets, list_groups,
+    GroupDescription, GroupListing, GroupOffsets, MemberDescription,
 };
 pub use offsets::{
     list_offsets_batched, list_offsets_grouped, watermarks_batched, watermarks_grouped, OffsetSpec,

@@ -1,7 +1,7 @@
 #![allow(clippy::disallowed_macros, clippy::disallowed_methods)] // test output, not kscope output
-//! `kscope topic config` against real Kafka: the dry run changes nothing and is validated by the
-//! broker, --execute changes exactly the plan and verifies it, the undo file restores the old
-//! values (also "back to the default"), read-only refuses, every execute is audited.
+//! Cluster operations against real Kafka (topic configs, partitions, group deletion): the dry
+//! run changes nothing and is validated by the broker, --execute changes exactly the plan and
+//! verifies it, undo files restore, read-only refuses, every execute is audited.
 
 mod common;
 
@@ -202,4 +202,79 @@ fn partitions_are_added_only_when_confirmed() {
     assert_eq!(last["action"], "topic-partitions");
     assert_eq!(last["result"], "applied");
     assert_eq!(last["after"], 4);
+}
+
+#[test]
+fn a_group_is_deleted_only_without_members_and_can_be_restored() {
+    let k = kafka();
+    let topic = unique("delg-t");
+    let group = unique("delg");
+    let data = tempfile::tempdir().unwrap();
+    kscope(k)
+        .args(["topic", "create", &topic, "-p", "2", "-r", "1"])
+        .assert()
+        .success();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let records: Vec<TestRecord<'_>> = (0..20).map(|i| (i % 2, None, &b"v"[..], None)).collect();
+    rt.block_on(produce(k, &topic, &records));
+    let run = |args: &[&str]| {
+        let mut c = kscope(k);
+        c.env("KSCOPE_DATA_DIR", data.path()).args(args);
+        c.output().unwrap()
+    };
+
+    // With a member: refused (exit 6), nothing deleted.
+    let consumer = consume_and_commit(k, &group, &topic, 20);
+    let out = run(&["group", "delete", &group, "--execute"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    drop(consumer);
+
+    // Without: the dry run deletes nothing, read-only refuses, --execute deletes.
+    let wait_empty = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let out = run(&["group", "delete", &group, "-o", "json"]);
+        if out.status.code() == Some(0) {
+            assert_eq!(json(&out)["committed_partitions"], 2);
+            break;
+        }
+        assert!(std::time::Instant::now() < wait_empty, "{}", stderr(&out));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert_eq!(
+        run(&["--read-only", "group", "delete", &group, "--execute"])
+            .status
+            .code(),
+        Some(4)
+    );
+    let out = run(&["group", "delete", &group, "--execute", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let undo = json(&out)["undo_file"].as_str().unwrap().to_string();
+    assert_eq!(
+        run(&["group", &group]).status.code(),
+        Some(3),
+        "the group is gone"
+    );
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "group-delete");
+    assert_eq!(last["result"], "applied");
+
+    // The undo file brings the committed offsets back.
+    let out = run(&[
+        "offsets",
+        "reset",
+        &group,
+        "--from-file",
+        &undo,
+        "--execute",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(&["group", &group, "-o", "json"]);
+    let committed: i64 = json(&out)["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["committed"].as_i64())
+        .sum();
+    assert_eq!(committed, 20);
 }

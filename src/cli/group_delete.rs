@@ -1,0 +1,185 @@
+//! `kscope group delete G [--execute]`: deletes a consumer group (DeleteGroups). The dry run
+//! shows the group, its members and the committed offsets that would go; a group with members is
+//! refused (exit 6). `--execute` first writes the committed offsets to an undo file in the form
+//! `kscope offsets reset --from-file` reads (so the group can be recreated where it was), audits
+//! the intent, deletes, checks the group is gone, and audits the outcome.
+
+use std::io::Write as _;
+
+use chrono::SecondsFormat;
+use clap::Args;
+use serde::Serialize;
+
+use super::output::{emit, emit_json, say, Stream};
+use super::{GlobalArgs, Output};
+use crate::config;
+use crate::error::{exit, Error, Result};
+use crate::offsets::{append_audit_line, file_safe, new_audit_id, shell_quote, Actor};
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The group
+    pub group: String,
+    /// Delete it (without it, only the plan is shown)
+    #[arg(long)]
+    pub execute: bool,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    group: &'a str,
+    state: &'a str,
+    members: usize,
+    /// Committed offsets that go with the group.
+    committed_partitions: usize,
+    executed: bool,
+    undo_file: Option<String>,
+    undo_command: Option<String>,
+}
+
+pub async fn run(g: &GlobalArgs, a: DeleteArgs) -> Result<i32> {
+    let settings = g.settings()?;
+    let client = super::budget_client(settings.clone())?;
+    let detail = client.group(&a.group, None).await?;
+    if !detail.gaps.is_complete() {
+        return Err(Error::Incomplete(format!(
+            "not deleting group '{}': its members or offsets could not all be read ({})",
+            a.group,
+            detail.gaps.summary()
+        )));
+    }
+    if detail.state == "Dead" && detail.partitions.is_empty() {
+        return Err(Error::NotFound(format!("unknown group '{}'", a.group)));
+    }
+    if !detail.members.is_empty() {
+        return Err(Error::GroupActive(format!(
+            "group '{}' has {} active member(s): stop its consumers first",
+            a.group,
+            detail.members.len()
+        )));
+    }
+    let committed: Vec<(String, i32, i64)> = detail
+        .partitions
+        .iter()
+        .filter_map(|p| p.committed.map(|c| (p.topic.clone(), p.partition, c)))
+        .collect();
+    let mut report = Report {
+        group: &a.group,
+        state: &detail.state,
+        members: detail.members.len(),
+        committed_partitions: committed.len(),
+        executed: false,
+        undo_file: None,
+        undo_command: None,
+    };
+    if !a.execute {
+        print(g.output, &report)?;
+        if g.output == Output::Table {
+            say("dry run: nothing was deleted (add --execute)");
+        }
+        return Ok(exit::OK);
+    }
+    let writer = client.writer(&format!("delete group '{}'", a.group))?;
+    let data = config::data_dir()?;
+    let now = chrono::Utc::now();
+    let undo_path = data.join("undo").join(format!(
+        "group-{}-{}.csv",
+        file_safe(&a.group),
+        now.format("%Y%m%dT%H%M%S%.3fZ")
+    ));
+    if let Some(dir) = undo_path.parent() {
+        crate::private_file::create_dir_all(dir)
+            .map_err(|e| Error::Io(format!("not deleted: cannot create {}: {e}", dir.display())))?;
+    }
+    let mut csv = String::new();
+    for (t, p, o) in &committed {
+        csv.push_str(&format!("{t},{p},{o}\n"));
+    }
+    let mut f = crate::private_file::create_new(&undo_path, "undo file")
+        .map_err(|e| Error::Io(format!("not deleted: {e}")))?;
+    f.write_all(csv.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| {
+            Error::Io(format!(
+                "not deleted: cannot write {}: {e}",
+                undo_path.display()
+            ))
+        })?;
+    let audit_path = data.join("audit.jsonl");
+    let id = new_audit_id();
+    let actor = Actor::current();
+    let line = |phase: &str, result: Option<&str>| {
+        serde_json::json!({
+            "id": id,
+            "phase": phase,
+            "time": now.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "user": actor.user,
+            "host": actor.host,
+            "context": settings.context.clone().unwrap_or_else(|| settings.bootstrap.clone()),
+            "bootstrap": settings.bootstrap,
+            "action": "group-delete",
+            "group": a.group,
+            "before": committed.iter().map(|(t, p, o)| serde_json::json!({"topic": t, "partition": p, "committed": o})).collect::<Vec<_>>(),
+            "undo_file": undo_path.to_str(),
+            "result": result,
+        })
+    };
+    append_audit_line(&audit_path, &line("intent", None))
+        .map_err(|e| Error::Io(format!("not deleted: {e}")))?;
+    if let Err(e) = writer.delete_group(&a.group).await {
+        let _ = append_audit_line(&audit_path, &line("outcome", Some("failed")));
+        return Err(e);
+    }
+    // Verify: the group has no committed offsets left.
+    let gone = match client.group(&a.group, None).await {
+        Ok(d) => d.partitions.iter().all(|p| p.committed.is_none()),
+        Err(Error::NotFound(_)) => true,
+        Err(_) => false,
+    };
+    append_audit_line(
+        &audit_path,
+        &line("outcome", Some(if gone { "applied" } else { "unverified" })),
+    )
+    .map_err(|e| Error::Io(format!("deleted, but {e}")))?;
+    let undo_file = undo_path.to_string_lossy().into_owned();
+    report.executed = true;
+    report.undo_command = Some(format!(
+        "kscope offsets reset {} --from-file {} --execute",
+        shell_quote(&a.group),
+        shell_quote(&undo_file)
+    ));
+    report.undo_file = Some(undo_file);
+    print(g.output, &report)?;
+    if !gone {
+        return Err(Error::kafka(format!(
+            "deleted, but group '{}' still shows committed offsets",
+            a.group
+        )));
+    }
+    Ok(exit::OK)
+}
+
+fn print(output: Output, r: &Report<'_>) -> Result<()> {
+    match output {
+        Output::Json => emit_json(Stream::Stdout, r, true),
+        Output::Jsonl => emit_json(Stream::Stdout, r, false),
+        Output::Table => {
+            let mut text = format!(
+                "Group:     {}\nState:     {}\nMembers:   {}\nCommitted: {} partition(s){}\n",
+                r.group,
+                r.state,
+                r.members,
+                r.committed_partitions,
+                if r.executed {
+                    " deleted"
+                } else {
+                    " would be deleted"
+                }
+            );
+            if let Some(cmd) = &r.undo_command {
+                text.push_str(&format!("\nundo: {cmd}\n"));
+            }
+            emit(&text)
+        }
+    }
+}
