@@ -4,17 +4,13 @@
 //! `kscope offsets reset --from-file` reads (so the group can be recreated where it was), audits
 //! the intent, deletes, checks the group is gone, and audits the outcome.
 
-use std::io::Write as _;
-
-use chrono::SecondsFormat;
 use clap::Args;
 use serde::Serialize;
 
 use super::output::{emit, emit_json, say, Stream};
 use super::{GlobalArgs, Output};
-use crate::config;
 use crate::error::{exit, Error, Result};
-use crate::offsets::{append_audit_line, file_safe, new_audit_id, shell_quote, Actor};
+use crate::offsets::shell_quote;
 
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
@@ -80,54 +76,23 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs) -> Result<i32> {
         return Ok(exit::OK);
     }
     let writer = client.writer(&format!("delete group '{}'", a.group))?;
-    let data = config::data_dir()?;
-    let now = chrono::Utc::now();
-    let undo_path = data.join("undo").join(format!(
-        "group-{}-{}.csv",
-        file_safe(&a.group),
-        now.format("%Y%m%dT%H%M%S%.3fZ")
-    ));
-    if let Some(dir) = undo_path.parent() {
-        crate::private_file::create_dir_all(dir)
-            .map_err(|e| Error::Io(format!("not deleted: cannot create {}: {e}", dir.display())))?;
-    }
     let mut csv = String::new();
     for (t, p, o) in &committed {
         csv.push_str(&format!("{t},{p},{o}\n"));
     }
-    let mut f = crate::private_file::create_new(&undo_path, "undo file")
-        .map_err(|e| Error::Io(format!("not deleted: {e}")))?;
-    f.write_all(csv.as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(|e| {
-            Error::Io(format!(
-                "not deleted: cannot write {}: {e}",
-                undo_path.display()
-            ))
-        })?;
-    let audit_path = data.join("audit.jsonl");
-    let id = new_audit_id();
-    let actor = Actor::current();
-    let line = |phase: &str, result: Option<&str>| {
-        serde_json::json!({
-            "id": id,
-            "phase": phase,
-            "time": now.to_rfc3339_opts(SecondsFormat::Millis, true),
-            "user": actor.user,
-            "host": actor.host,
-            "context": settings.context.clone().unwrap_or_else(|| settings.bootstrap.clone()),
-            "bootstrap": settings.bootstrap,
-            "action": "group-delete",
-            "group": a.group,
-            "before": committed.iter().map(|(t, p, o)| serde_json::json!({"topic": t, "partition": p, "committed": o})).collect::<Vec<_>>(),
-            "undo_file": undo_path.to_str(),
-            "result": result,
-        })
-    };
-    append_audit_line(&audit_path, &line("intent", None))
-        .map_err(|e| Error::Io(format!("not deleted: {e}")))?;
+    let undo_path = super::change::write_undo("group", &a.group, "csv", &csv)?;
+    let audit = super::change::Audit::new(&settings, "group-delete")?;
+    let fields = serde_json::json!({
+        "group": a.group,
+        "before": committed
+            .iter()
+            .map(|(t, p, o)| serde_json::json!({"topic": t, "partition": p, "committed": o}))
+            .collect::<Vec<_>>(),
+        "undo_file": undo_path.to_str(),
+    });
+    audit.intent(&fields)?;
     if let Err(e) = writer.delete_group(&a.group).await {
-        let _ = append_audit_line(&audit_path, &line("outcome", Some("failed")));
+        let _ = audit.line("outcome", Some("failed"), &fields);
         return Err(e);
     }
     // Verify: the group has no committed offsets left.
@@ -136,11 +101,13 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs) -> Result<i32> {
         Err(Error::NotFound(_)) => true,
         Err(_) => false,
     };
-    append_audit_line(
-        &audit_path,
-        &line("outcome", Some(if gone { "applied" } else { "unverified" })),
-    )
-    .map_err(|e| Error::Io(format!("deleted, but {e}")))?;
+    audit
+        .line(
+            "outcome",
+            Some(if gone { "applied" } else { "unverified" }),
+            &fields,
+        )
+        .map_err(|e| Error::Io(format!("deleted, but {e}")))?;
     let undo_file = undo_path.to_string_lossy().into_owned();
     report.executed = true;
     report.undo_command = Some(format!(

@@ -1,5 +1,6 @@
 //! Command-line interface: global connection options and one module per subcommand.
 
+mod change;
 mod cluster;
 mod config_check;
 mod console;

@@ -5,20 +5,18 @@
 //! change), reads the configs back to verify, and audits the outcome.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use chrono::SecondsFormat;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 
 use super::output::{emit, emit_json, say, table, Stream};
 use super::{GlobalArgs, Output};
-use crate::config::{self, parse_property, ConnectionSettings};
+use crate::config::parse_property;
 use crate::error::{exit, Error, Result};
 use crate::kafka::native::ConfigChange;
 use crate::model::ConfigValue;
-use crate::offsets::{append_audit_line, file_safe, new_audit_id, shell_quote, Actor};
+use crate::offsets::shell_quote;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -237,39 +235,23 @@ pub async fn run(g: &GlobalArgs, a: ConfigArgs) -> Result<i32> {
         return Ok(exit::OK);
     }
     let writer = client.writer(&format!("change configs of topic '{}'", a.name))?;
-    let data = config::data_dir()?;
     let undo = undo_of(&a.name, &plan)?;
-    let now = chrono::Utc::now();
-    let undo_path = data.join("undo").join(format!(
-        "topic-config-{}-{}.json",
-        file_safe(&a.name),
-        now.format("%Y%m%dT%H%M%S%.3fZ")
-    ));
-    write_undo(&undo_path, &undo)?;
-    let audit_path = data.join("audit.jsonl");
-    let id = new_audit_id();
-    let actor = Actor::current();
-    let line = |phase: &str, result: Option<&str>, mismatched: &[String]| {
+    let undo_text = serde_json::to_string_pretty(&undo)
+        .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
+    let undo_path =
+        super::change::write_undo("topic-config", &a.name, "json", &(undo_text + "\n"))?;
+    let audit = super::change::Audit::new(&settings, "topic-config")?;
+    let fields = |mismatched: &[String]| {
         serde_json::json!({
-            "id": id,
-            "phase": phase,
-            "time": now.to_rfc3339_opts(SecondsFormat::Millis, true),
-            "user": actor.user,
-            "host": actor.host,
-            "context": audit_context(&settings),
-            "bootstrap": settings.bootstrap,
-            "action": "topic-config",
             "topic": a.name,
             "changes": plan,
             "undo_file": undo_path.to_str(),
-            "result": result,
             "mismatched": mismatched,
         })
     };
-    append_audit_line(&audit_path, &line("intent", None, &[]))
-        .map_err(|e| Error::Io(format!("not applied: {e}")))?;
+    audit.intent(&fields(&[]))?;
     if let Err(e) = writer.alter_topic_config(&a.name, changes.clone()).await {
-        let _ = append_audit_line(&audit_path, &line("outcome", Some("failed"), &[]));
+        let _ = audit.line("outcome", Some("failed"), &fields(&[]));
         return Err(e);
     }
     // Read back: what the broker now says for each key. The change reaches the broker's config
@@ -307,7 +289,8 @@ pub async fn run(g: &GlobalArgs, a: ConfigArgs) -> Result<i32> {
     } else {
         "unverified"
     };
-    append_audit_line(&audit_path, &line("outcome", Some(result), &mismatched))
+    audit
+        .line("outcome", Some(result), &fields(&mismatched))
         .map_err(|e| Error::Io(format!("applied, but {e}")))?;
     let undo_file = undo_path.to_string_lossy().into_owned();
     print(
@@ -338,25 +321,6 @@ pub async fn run(g: &GlobalArgs, a: ConfigArgs) -> Result<i32> {
         )));
     }
     Ok(exit::OK)
-}
-
-fn audit_context(s: &ConnectionSettings) -> String {
-    s.context.clone().unwrap_or_else(|| s.bootstrap.clone())
-}
-
-fn write_undo(path: &Path, undo: &UndoFile) -> Result<()> {
-    let text = serde_json::to_string_pretty(undo)
-        .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
-    if let Some(dir) = path.parent() {
-        crate::private_file::create_dir_all(dir)
-            .map_err(|e| Error::Io(format!("not applied: cannot create {}: {e}", dir.display())))?;
-    }
-    let mut f = crate::private_file::create_new(path, "undo file")
-        .map_err(|e| Error::Io(format!("not applied: {e}")))?;
-    f.write_all(text.as_bytes())
-        .and_then(|_| f.write_all(b"\n"))
-        .and_then(|_| f.sync_all())
-        .map_err(|e| Error::Io(format!("not applied: cannot write {}: {e}", path.display())))
 }
 
 fn print(output: Output, r: &Report<'_>) -> Result<()> {

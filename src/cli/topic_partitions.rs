@@ -3,15 +3,12 @@
 //! moves keyed records to other partitions from then on, so applying it takes both --execute
 //! and --yes. Audited like every change.
 
-use chrono::SecondsFormat;
 use clap::Args;
 use serde::Serialize;
 
 use super::output::{emit, emit_json, say, Stream};
 use super::{GlobalArgs, Output};
-use crate::config;
 use crate::error::{exit, Error, Result};
-use crate::offsets::{append_audit_line, new_audit_id, Actor};
 
 #[derive(Debug, Args)]
 pub struct PartitionsArgs {
@@ -77,30 +74,11 @@ pub async fn run(g: &GlobalArgs, a: PartitionsArgs) -> Result<i32> {
             a.name
         )));
     }
-    let audit_path = config::data_dir()?.join("audit.jsonl");
-    let id = new_audit_id();
-    let actor = Actor::current();
-    let now = chrono::Utc::now();
-    let line = |phase: &str, result: Option<&str>| {
-        serde_json::json!({
-            "id": id,
-            "phase": phase,
-            "time": now.to_rfc3339_opts(SecondsFormat::Millis, true),
-            "user": actor.user,
-            "host": actor.host,
-            "context": settings.context.clone().unwrap_or_else(|| settings.bootstrap.clone()),
-            "bootstrap": settings.bootstrap,
-            "action": "topic-partitions",
-            "topic": a.name,
-            "before": before,
-            "after": a.count,
-            "result": result,
-        })
-    };
-    append_audit_line(&audit_path, &line("intent", None))
-        .map_err(|e| Error::Io(format!("not applied: {e}")))?;
+    let audit = super::change::Audit::new(&settings, "topic-partitions")?;
+    let fields = serde_json::json!({"topic": a.name, "before": before, "after": a.count});
+    audit.intent(&fields)?;
     if let Err(e) = writer.create_partitions(&a.name, a.count).await {
-        let _ = append_audit_line(&audit_path, &line("outcome", Some("failed")));
+        let _ = audit.line("outcome", Some("failed"), &fields);
         return Err(e);
     }
     // Read back: metadata may lag the controller for a moment.
@@ -117,14 +95,13 @@ pub async fn run(g: &GlobalArgs, a: PartitionsArgs) -> Result<i32> {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     let verified = now_count == a.count;
-    append_audit_line(
-        &audit_path,
-        &line(
+    audit
+        .line(
             "outcome",
             Some(if verified { "applied" } else { "unverified" }),
-        ),
-    )
-    .map_err(|e| Error::Io(format!("applied, but {e}")))?;
+            &fields,
+        )
+        .map_err(|e| Error::Io(format!("applied, but {e}")))?;
     report.executed = true;
     print(g.output, &report)?;
     if !verified {
