@@ -103,6 +103,73 @@ pub struct RawContext {
     pub alerts: Vec<RawAlert>,
     /// Metrics settings of this context, over the top-level `[metrics]`.
     pub metrics: Option<RawMetrics>,
+    /// The Schema Registry of this cluster (Confluent REST API), for Avro, Protobuf and JSON
+    /// Schema records.
+    pub schema_registry: Option<RawRegistry>,
+}
+
+/// `schema_registry = { url = "...", username = "...", password = { env = "VAR" }, token = {
+/// command = "..." }, ca = "ca.pem" }` in a context.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegistry {
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<SecretSource>,
+    /// A bearer token (sent instead of username and password).
+    pub token: Option<SecretSource>,
+    /// PEM file with the CA certificates to trust for an https URL.
+    pub ca: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for RawRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawRegistry")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("token", &self.token)
+            .field("ca", &self.ca)
+            .finish()
+    }
+}
+
+/// A resolved Schema Registry connection; secrets are redacted in `Debug`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistrySettings {
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub token: Option<Secret>,
+    pub ca: Option<PathBuf>,
+}
+
+impl RegistrySettings {
+    /// A registry named on the command line: the URL alone, no credentials from any context.
+    pub fn url(url: impl Into<String>) -> Self {
+        RegistrySettings {
+            url: url.into(),
+            ..Default::default()
+        }
+    }
+}
+
+impl RawRegistry {
+    fn resolve(&self, context: &str) -> Result<RegistrySettings> {
+        Ok(RegistrySettings {
+            url: self.url.clone(),
+            username: self.username.clone(),
+            password: match &self.password {
+                Some(s) => Some(Secret::new("password", s.resolve(context)?)),
+                None => None,
+            },
+            token: match &self.token {
+                Some(s) => Some(Secret::new("token", s.resolve(context)?)),
+                None => None,
+            },
+            ca: self.ca.clone(),
+        })
+    }
 }
 
 impl std::fmt::Debug for RawContext {
@@ -118,6 +185,7 @@ impl std::fmt::Debug for RawContext {
             .field("theme", &self.theme)
             .field("alerts", &self.alerts)
             .field("metrics", &self.metrics)
+            .field("schema_registry", &self.schema_registry)
             .finish()
     }
 }
@@ -187,6 +255,8 @@ pub struct ConnectionSettings {
     pub timeout: Duration,
     pub known_groups: Vec<String>,
     pub theme: Option<String>,
+    /// The context's Schema Registry, if it names one.
+    pub schema_registry: Option<RegistrySettings>,
 }
 
 impl ConnectionSettings {
@@ -200,6 +270,7 @@ impl ConnectionSettings {
             timeout: DEFAULT_TIMEOUT,
             known_groups: Vec::new(),
             theme: None,
+            schema_registry: None,
         }
     }
 
@@ -439,6 +510,10 @@ fn settings(
         (None, None) => DEFAULT_TIMEOUT,
     };
 
+    let schema_registry = match &context.schema_registry {
+        Some(r) => Some(r.resolve(context_name.as_deref().unwrap_or("?"))?),
+        None => None,
+    };
     Ok(ConnectionSettings {
         context: context_name,
         bootstrap,
@@ -453,6 +528,7 @@ fn settings(
         timeout,
         known_groups: context.groups.clone(),
         theme: context.theme.clone(),
+        schema_registry,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Records as kscope shows them: decoding keys and values, kcat-style format templates,
 //! filters, JSON output and terminal-safe escaping. Pure code: no broker, no clock.
 
+mod decoded;
 mod filter;
 pub mod position;
 pub mod sanitize;
@@ -14,6 +15,7 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use crate::error::Error;
+pub use decoded::{Decoded, DecodedRecord, SchemaKind, SchemaMeta};
 pub use filter::{Filter, FilterSet};
 pub use position::StartPosition;
 pub use template::Template;
