@@ -7,6 +7,7 @@ mod groups;
 mod offsets;
 pub mod output;
 mod produce;
+pub mod schema_args;
 mod tail;
 mod topics;
 pub mod watch;
