@@ -10,8 +10,8 @@
 #   scripts/registry.sh stop           stop it (storage is in memory: every schema is gone)
 #   scripts/registry.sh status         exit 0 if it answers, 3 if not
 #   scripts/registry.sh env            print the env file
-#   scripts/registry.sh pyenv          install confluent-kafka's serializers into a cached
-#                                      virtualenv; prints its python's path
+#   scripts/registry.sh pyenv          install tests/schema/requirements.txt (confluent-kafka's
+#                                      serializers) into a cached virtualenv; prints its python
 #
 # After `start`, <state>/env holds:
 #   KSCOPE_TEST_REGISTRY   base URL of the Confluent API (http://127.0.0.1:PORT/apis/ccompat/v7)
@@ -25,7 +25,6 @@
 set -euo pipefail
 
 readonly SCRIPT_NAME=registry.sh
-readonly CONFLUENT_KAFKA_VERSION=2.16.1
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE_ROOT=${KSCOPE_KAFKA_CACHE:-$HOME/.cache/kscope}
@@ -81,16 +80,17 @@ cmd_status() {
 }
 
 cmd_pyenv() {
-    local venv=$CACHE_ROOT/py-confluent-kafka-$CONFLUENT_KAFKA_VERSION
+    local req=$REPO_ROOT/tests/schema/requirements.txt
+    local venv=$CACHE_ROOT/py-schema-$(sha256sum "$req" | cut -c1-12)
     exec 9>"$CACHE_ROOT/pyenv.lock"
     flock -w 900 9 || die "timed out waiting for another pyenv install"
     if [[ ! -f $venv/.complete ]]; then
         command -v python3 >/dev/null 2>&1 || die "python3 not found"
-        say "installing confluent-kafka $CONFLUENT_KAFKA_VERSION into $venv ..."
+        say "installing the test producers ($req) into $venv ..."
         rm -rf "$venv"
         python3 -m venv "$venv" >&2 || die "python3 -m venv failed (apt-get install -y python3-venv)"
-        "$venv/bin/pip" install -q "confluent-kafka[avro,protobuf,json]==$CONFLUENT_KAFKA_VERSION" >&2 ||
-            die "pip could not install confluent-kafka"
+        "$venv/bin/pip" install -q -r "$req" >&2 ||
+            die "pip could not install $req"
         date -u +%FT%TZ >"$venv/.complete"
     fi
     flock -u 9
@@ -114,7 +114,7 @@ cmd_start() {
         port=$(free_port)
         url=http://127.0.0.1:$port/apis/ccompat/v7
         nohup java -Xmx512m -XX:+UseSerialGC -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$port" \
-            -jar "$JAR" >"$STATE/registry.log" 2>&1 &
+            -jar "$JAR" >"$STATE/registry.log" 2>&1 7>&- 8>&- 9>&- &
         pid=$!
         local waited=0
         while ((waited < START_TIMEOUT * 5)); do
@@ -127,6 +127,7 @@ cmd_start() {
                 mv "$STATE/env.tmp" "$STATE/env"
                 say "registry answers at $url (pid $pid)"
                 cat "$STATE/env"
+                flock -u 7
                 return 0
             fi
             kill -0 "$pid" 2>/dev/null || break

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite on a fresh machine: formatting, lints, unit, snapshot, CLI
 # and broker tests. It installs what it needs (tmux), starts real Kafka clusters (one broker and
-# three brokers, KRaft, on loopback; jars from Maven Central) and stops them when done.
+# three brokers, KRaft, on loopback; jars from Maven Central) and a Schema Registry (Apicurio
+# with the Confluent API, built from Maven Central; confluent-kafka's serializers from PyPI in
+# a cached virtualenv), and stops them when done.
 #
 #   scripts/test.sh                 everything
 #   scripts/test.sh -- FILTER       pass arguments on to `cargo test`
@@ -26,6 +28,7 @@ command -v cargo >/dev/null 2>&1 || { echo "test.sh: cargo not found; install Ru
 stop_kafka() {
   if [[ -z ${KSCOPE_KEEP_KAFKA:-} ]]; then
     scripts/kafka.sh stop --all >/dev/null 2>&1 || true
+    scripts/registry.sh stop >/dev/null 2>&1 || true
   fi
 }
 trap stop_kafka EXIT
@@ -36,11 +39,15 @@ scripts/kafka.sh start --brokers 1 >/dev/null &
 single=$!
 scripts/kafka.sh start --brokers 3 >/dev/null &
 triple=$!
+say "starting the Schema Registry"
+scripts/registry.sh start >/dev/null &
+registry=$!
 # Build while the brokers start.
 say "building"
 cargo build --all-targets --locked
 wait "$single" || { echo "test.sh: the single-broker Kafka cluster did not start" >&2; exit 1; }
 wait "$triple" || { echo "test.sh: the three-broker Kafka cluster did not start" >&2; exit 1; }
+wait "$registry" || { echo "test.sh: the Schema Registry did not start" >&2; exit 1; }
 
 say "cargo fmt --check"
 cargo fmt --all -- --check

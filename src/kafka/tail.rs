@@ -222,10 +222,26 @@ impl Tail {
         &mut self,
         stop: &AtomicBool,
         stop_at: StopAt,
-        mut on_record: F,
+        on_record: F,
     ) -> Result<TailSummary>
     where
         F: FnMut(&BorrowedMessage<'_>) -> ControlFlow<Result<()>, bool>,
+    {
+        self.run_with_idle(stop, stop_at, on_record, || Ok(()))
+    }
+
+    /// Like `run`; `on_idle` is called when a poll found nothing (a follower flushes what it
+    /// has written, so a pipe sees records as they come).
+    pub fn run_with_idle<F, I>(
+        &mut self,
+        stop: &AtomicBool,
+        stop_at: StopAt,
+        mut on_record: F,
+        mut on_idle: I,
+    ) -> Result<TailSummary>
+    where
+        F: FnMut(&BorrowedMessage<'_>) -> ControlFlow<Result<()>, bool>,
+        I: FnMut() -> Result<()>,
     {
         let mut summary = TailSummary::default();
         let mut counted = 0u64;
@@ -242,6 +258,7 @@ impl Tail {
         }
         while !stop.load(Ordering::Relaxed) {
             let Some(result) = self.consumer.poll(Duration::from_millis(100)) else {
+                on_idle()?;
                 continue;
             };
             match result {

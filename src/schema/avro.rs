@@ -30,8 +30,9 @@ enum Node {
     Array(usize),
     Map(usize),
     Union(Vec<usize>),
-    /// Field names as JSON object keys (`"name":`), already escaped.
-    Record(Vec<(Vec<u8>, String, usize)>),
+    /// Fields: the name as a JSON object key (`"name":`, already escaped), the name, the
+    /// type, and the default a writer uses when the input leaves the field out.
+    Record(Vec<(Vec<u8>, String, usize, Option<Value>)>),
     /// Symbols as JSON strings, already escaped.
     Enum(Vec<(Vec<u8>, String)>),
     Fixed(usize),
@@ -141,7 +142,12 @@ impl<'a> Compiler<'a> {
                 for f in &r.fields {
                     let mut key = json_str(&f.name);
                     key.push(b':');
-                    fields.push((key, f.name.clone(), self.compile(&f.schema)?));
+                    fields.push((
+                        key,
+                        f.name.clone(),
+                        self.compile(&f.schema)?,
+                        f.default.clone(),
+                    ));
                 }
                 Node::Record(fields)
             }
@@ -366,7 +372,7 @@ impl Avro {
             }
             Node::Record(fields) => {
                 out.push(b'{');
-                for (i, (key, _, f)) in fields.iter().enumerate() {
+                for (i, (key, _, f, _)) in fields.iter().enumerate() {
                     if i > 0 {
                         out.push(b',');
                     }
@@ -816,16 +822,18 @@ impl Avro {
             Node::Record(fields) => {
                 let m = v.as_object().ok_or_else(|| bad("an object (record)"))?;
                 for k in m.keys() {
-                    if !fields.iter().any(|(_, name, _)| name == k) {
+                    if !fields.iter().any(|(_, name, _, _)| name == k) {
                         return err(format!("{path}: the record has no field '{k}'"));
                     }
                 }
-                for (_, name, f) in fields {
+                for (_, name, f, default) in fields {
                     let fpath = format!("{path}.{name}");
-                    match m.get(name) {
-                        Some(fv) => self.write(*f, fv, out, &fpath, depth + 1)?,
-                        // A missing field is null: fine for an optional field, an error otherwise.
-                        None => self
+                    match (m.get(name), default) {
+                        (Some(fv), _) => self.write(*f, fv, out, &fpath, depth + 1)?,
+                        // A missing field takes the schema's default.
+                        (None, Some(d)) => self.write(*f, d, out, &fpath, depth + 1)?,
+                        // Without one it is null: fine for an optional field, an error otherwise.
+                        (None, None) => self
                             .write(*f, &Value::Null, out, &fpath, depth + 1)
                             .map_err(|_| AvroError(format!("{fpath}: missing")))?,
                     }

@@ -71,13 +71,23 @@ impl Schema {
     /// Encodes one JSON value into the wire format (registry schemas) or the plain payload
     /// (local schemas); the error is the schema's complaint.
     pub fn encode(&self, v: &serde_json::Value) -> std::result::Result<Vec<u8>, String> {
+        self.encode_message(v, None)
+    }
+
+    /// Like `encode`; for a Protobuf schema with several messages, `message` names the one
+    /// to write (by default the local schema's, else the first of the file).
+    pub fn encode_message(
+        &self,
+        v: &serde_json::Value,
+        message: Option<&str>,
+    ) -> std::result::Result<Vec<u8>, String> {
         let (mut out, payload) = match &self.compiled {
             Compiled::Avro(a) => (
                 self.meta.id.map(|id| wire::header(id, None)),
                 a.encode(v).map_err(|e| e.0)?,
             ),
             Compiled::Protobuf(p) => {
-                let msg = match (p.local_message(), &self.meta.message) {
+                let msg = match (p.local_message(), message) {
                     (Some(m), _) => m.clone(),
                     (None, Some(name)) => p
                         .message_named(name)
@@ -438,7 +448,9 @@ impl Decoder {
             }
             FieldDecoder::Registry(want) => {
                 let want = *want;
-                if want.is_none() && !wire::looks_framed(bytes) {
+                // `auto`: text never starts with a NUL byte, so a record that does is taken for
+                // the wire format (and a short one is reported as truncated).
+                if want.is_none() && bytes.first() != Some(&wire::MAGIC) {
                     return Outcome::Plain;
                 }
                 let framed = match wire::parse(bytes) {

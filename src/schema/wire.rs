@@ -56,11 +56,6 @@ pub fn parse(bytes: &[u8]) -> Result<Framed<'_>, WireError> {
     }
 }
 
-/// Whether bytes look framed (magic byte and room for an id): the `auto` decoder's first test.
-pub fn looks_framed(bytes: &[u8]) -> bool {
-    bytes.len() >= 5 && bytes[0] == MAGIC
-}
-
 /// At most this many indexes: a real path is as deep as messages nest (a handful).
 const MAX_INDEXES: u64 = 128;
 
