@@ -12,6 +12,10 @@
 #                                                    --set auto.create.topics.enable=true
 #   scripts/kafka.sh stop  [--name NAME | --all]     stop it and delete its data
 #   scripts/kafka.sh status [--name NAME]            exit 0 if running, 3 if not
+#   scripts/kafka.sh kill-node N [--name NAME]       SIGKILL node N of a running cluster (a crash:
+#                                                    no shutdown, data and ports stay as they are)
+#   scripts/kafka.sh restart-node N [--name NAME]    start node N again with its data and ports;
+#                                                    returns once the cluster lists all brokers
 #   scripts/kafka.sh env   [--name NAME]             print the cluster's env file
 #   scripts/kafka.sh tool ALIAS|CLASS [ARGS...]      run a Kafka CLI tool, e.g.
 #       scripts/kafka.sh tool consumer-groups --bootstrap-server 127.0.0.1:PORT --list
@@ -28,6 +32,13 @@
 # call it. `stop` deletes the nodes (data, logs, env) but keeps NAME/tls, so ca.pem
 # stays the same file across restarts. A failed start leaves the node logs in place
 # until the next start/stop.
+#
+# Fault tests: `kill-node N` crashes one node (SIGKILL) and `restart-node N` brings it
+# back with the same node id, data and ports, so it rejoins the cluster (its pid in the
+# env file's KSCOPE_TEST_PIDS is updated). `start` never wipes a cluster that came up
+# once: if some of its nodes are dead it restarts them the same way (and refuses, saying
+# why, if that fails); only a cluster whose first start never finished is cleaned up.
+# kill-node, restart-node, start and stop take the same per-cluster lock.
 #
 # SCRAM note: librdkafka older than 2.6.1 (Debian 12's kcat uses 2.0.2) fails SCRAM
 # against Kafka 4.x with "invalid credentials" even with the right password; the
@@ -308,6 +319,17 @@ metadata_broker_count() {
     fi
 }
 
+# Number of brokers that answer ApiVersions through BOOTSTRAP and are not fenced. Unlike
+# metadata_broker_count this does not count a broker that was killed a moment ago (the
+# cluster lists it until its session times out, but it does not answer).
+live_broker_count() {
+    local bootstrap=$1 out
+    set_tool_cmd "$QUICK_JVM"
+    out=$(timeout 30 "${TOOL_CMD[@]}" org.apache.kafka.tools.BrokerApiVersionsCommand \
+        --bootstrap-server "$bootstrap" 2>/dev/null) || true
+    grep '(id: ' <<<"$out" | grep -v -e '-> ERROR' -e 'isFenced: true' | grep -c . || true
+}
+
 # Full-stack check of the secure listener: TLS against our CA (with hostname check) and a
 # SCRAM login, done with the Java client. Not kcat: librdkafka before 2.6.1 (Debian 12 ships
 # 2.0.2) builds a wrong SCRAM client-final nonce that Kafka 4.x rejects as invalid credentials.
@@ -507,6 +529,76 @@ print_log_tails() {
     done
 }
 
+# Broker heap flags for a cluster of N nodes.
+node_heap() {
+    local n=$1 heap=${KSCOPE_KAFKA_HEAP_OPTS:-}
+    if [[ -z $heap ]]; then
+        heap="-Xmx512m -Xms256m"
+        ((n >= 3)) && heap="-Xmx384m -Xms128m"
+    fi
+    echo "$heap"
+}
+
+# Rewrites KSCOPE_TEST_PIDS in the env file from the nodes' pid files (atomically).
+update_env_pids() {
+    local dir=$1 node pids=""
+    for node in $(node_dirs "$dir"); do pids+="${pids:+,}$(cat "$node/pid" 2>/dev/null)"; done
+    sed "s/^KSCOPE_TEST_PIDS=.*/KSCOPE_TEST_PIDS=$pids/" "$dir/env" >"$dir/env.tmp"
+    mv -f "$dir/env.tmp" "$dir/env"
+}
+
+# Plaintext port of node I, from its server.properties.
+node_plain_port() {
+    sed -n 's/^listeners=PLAINTEXT:\/\/127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$1/server.properties"
+}
+
+# Starts the dead nodes of a cluster that was up once (or only node ONLY), with their data
+# and ports, and waits until every running node answers. Dies with the reason if it cannot.
+restart_dead_nodes() {
+    local dir=$1 name=$2 only=${3:-} n i node started=()
+    n=$(kv "$dir/env" KSCOPE_TEST_BROKERS)
+    for ((i = 1; i <= n; i++)); do
+        [[ -z $only || $i == "$only" ]] || continue
+        node=$dir/node-$i
+        [[ -f $node/server.properties && -d $node/data ]] ||
+            die "cluster '$name' lost node $i's config or data ($node); run: $0 stop --name $name"
+        node_alive "$node" && continue
+        local port
+        port=$(node_plain_port "$node")
+        if [[ -n $port ]] && port_open "$port"; then
+            die "cannot restart node $i of cluster '$name': its port $port is taken by another process; run: $0 stop --name $name"
+        fi
+        launch_node "$node" "$(node_heap "$n")"
+        started+=("$i")
+    done
+    ((${#started[@]})) && say "restarting node(s) ${started[*]} of cluster '$name'"
+    update_env_pids "$dir"
+    local bootstrap deadline=$((SECONDS + START_TIMEOUT))
+    bootstrap=$(kv "$dir/env" KSCOPE_TEST_BOOTSTRAP)
+    while ((SECONDS < deadline)); do
+        for i in "${started[@]}"; do
+            node=$dir/node-$i
+            if ! node_alive "$node"; then
+                print_log_tails "$dir"
+                local why="it exited during start-up"
+                grep -qs 'Address already in use' "$node/server.log" "$node/stdout.log" &&
+                    why="one of its ports is taken by another process"
+                die "cannot restart node $i of cluster '$name': $why (log: $node/server.log); run: $0 stop --name $name"
+            fi
+        done
+        # Every node whose JVM runs must answer (nodes a test keeps down do not count).
+        local running=0
+        for ((i = 1; i <= n; i++)); do node_alive "$dir/node-$i" && running=$((running + 1)); done
+        if [[ $(live_broker_count "$bootstrap") == "$running" ]]; then
+            update_env_pids "$dir"
+            return 0
+        fi
+        sleep 0.5
+    done
+    print_log_tails "$dir"
+    die "cluster '$name' did not answer from all its running nodes within ${START_TIMEOUT}s after restarting node(s) ${started[*]:-none}; run: $0 stop --name $name"
+}
+
 # One attempt at bringing up a fresh cluster. Sets PORT_RACE=1 if a node lost a port
 # race (the caller retries with new ports), dies on anything else. (No `|| rc=$?` at
 # the call site: that would switch off `set -e` inside.)
@@ -541,11 +633,8 @@ start_attempt() {
         wait "${pids[i - 1]}" || die "formatting $dir/node-$i failed: $(tail -n1 "$dir/node-$i/format.log")"
     done
 
-    local heap=${KSCOPE_KAFKA_HEAP_OPTS:-}
-    if [[ -z $heap ]]; then
-        heap="-Xmx512m -Xms256m"
-        ((n >= 3)) && heap="-Xmx384m -Xms128m"
-    fi
+    local heap
+    heap=$(node_heap "$n")
     for ((i = 1; i <= n; i++)); do launch_node "$dir/node-$i" "$heap"; done
 
     local bootstrap="" secure="" controllers="" node_pids=""
@@ -668,8 +757,19 @@ cmd_start() {
         cat "$dir/env"
         return 0
     fi
+    if [[ -f $dir/env ]] && compgen -G "$dir/node-*" >/dev/null; then
+        # It came up once: never wipe it (a test may have killed a node on purpose).
+        local running
+        running=$(kv "$dir/env" KSCOPE_TEST_BROKERS)
+        [[ $running == "$n" ]] ||
+            die "cluster '$name' exists with $running broker(s), not $n; stop it first"
+        restart_dead_nodes "$dir" "$name"
+        say "cluster '$name' running again"
+        cat "$dir/env"
+        return 0
+    fi
     if compgen -G "$dir/node-*" >/dev/null; then
-        say "cluster '$name' has stale state; cleaning up"
+        say "cluster '$name' has state from a start that never finished; cleaning up"
         kill_nodes "$dir"
     fi
     wipe_cluster "$dir"
@@ -748,6 +848,56 @@ cmd_env() {
     cat "$dir/env"
 }
 
+# Node number N of the cluster in DIR, checked.
+check_node() {
+    local dir=$1 name=$2 i=$3
+    [[ $i =~ ^[1-9]$ ]] || die "node must be a number 1..9, got '$i'"
+    [[ -f $dir/env ]] || die "cluster '$name' is not running (no env file; start it first)"
+    [[ -d $dir/node-$i ]] || die "cluster '$name' has no node $i (it has $(kv "$dir/env" KSCOPE_TEST_BROKERS))"
+}
+
+parse_node_args() { # sets NODE and NAME from N [--name NAME]
+    NODE="" NAME=""
+    while (($#)); do
+        case $1 in
+        --name) NAME=${2:-}; shift 2 || die "--name needs a value" ;;
+        --name=*) NAME=${1#*=}; shift ;;
+        -*) die "unknown argument '$1' (usage: $CMD N [--name NAME])" ;;
+        *) [[ -z $NODE ]] || die "$CMD takes one node number, got '$NODE' and '$1'"; NODE=$1; shift ;;
+        esac
+    done
+    [[ -n $NODE ]] || die "$CMD: missing node number (usage: $CMD N [--name NAME])"
+    NAME=${NAME:-single}
+    valid_name "$NAME"
+}
+
+cmd_kill_node() {
+    CMD=kill-node parse_node_args "$@"
+    local dir=$STATE_ROOT/$NAME node pid
+    check_node "$dir" "$NAME" "$NODE"
+    lock_cluster "$dir"
+    node=$dir/node-$NODE
+    node_alive "$node" || die "node $NODE of cluster '$NAME' is not running"
+    pid=$(cat "$node/pid")
+    kill -KILL "$pid"
+    while pid_running "$pid"; do sleep 0.05; done
+    flock -u 9
+    say "node $NODE of cluster '$NAME' killed (pid $pid)"
+}
+
+cmd_restart_node() {
+    CMD=restart-node parse_node_args "$@"
+    local dir=$STATE_ROOT/$NAME
+    check_node "$dir" "$NAME" "$NODE"
+    ensure_installed
+    lock_cluster "$dir"
+    node_alive "$dir/node-$NODE" && die "node $NODE of cluster '$NAME' is already running"
+    local t0=$SECONDS
+    restart_dead_nodes "$dir" "$NAME" "$NODE"
+    flock -u 9
+    say "node $NODE of cluster '$NAME' back in $((SECONDS - t0))s (pid $(cat "$dir/node-$NODE/pid"))"
+}
+
 tool_class() {
     case $1 in
     topics) echo org.apache.kafka.tools.TopicCommand ;;
@@ -795,11 +945,13 @@ main() {
     start) cmd_start "$@" ;;
     stop) cmd_stop "$@" ;;
     status) cmd_status "$@" ;;
+    kill-node) cmd_kill_node "$@" ;;
+    restart-node) cmd_restart_node "$@" ;;
     env) cmd_env "$@" ;;
     tool) cmd_tool "$@" ;;
     -h | --help | help) sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" ;;
-    "") die "missing command (install|start|stop|status|env|tool); see --help" ;;
-    *) die "unknown command '$cmd' (install|start|stop|status|env|tool); see --help" ;;
+    "") die "missing command (install|start|stop|status|kill-node|restart-node|env|tool); see --help" ;;
+    *) die "unknown command '$cmd' (install|start|stop|status|kill-node|restart-node|env|tool); see --help" ;;
     esac
 }
 

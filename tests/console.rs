@@ -1336,3 +1336,21 @@ fn every_screen_in_every_state() {
         insta::assert_snapshot!(format!("state_{name}_incomplete"), text);
     }
 }
+
+/// A background task that panics (a bug) is reported on the status line, not swallowed.
+#[test]
+fn a_panicking_background_task_is_shown() {
+    let mut h = Harness::new(160, 20);
+    h.tick(0);
+    h.act(Action::TaskPanicked {
+        task: "the groups request".into(),
+        message: "index out of bounds".into(),
+    });
+    let flash = h.state.flash.as_ref().expect("a status line message");
+    assert_eq!(flash.level, app::Level::Error);
+    let screen = h.render();
+    assert!(
+        screen.contains("internal error: the groups request panicked: index out of bounds"),
+        "{screen}"
+    );
+}

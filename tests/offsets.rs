@@ -14,9 +14,10 @@ use serde_json::Value;
 type Offsets = BTreeMap<(String, i32), Option<i64>>;
 
 /// The single-broker cluster, once its group coordinator has served a real consumer group.
-/// On a cluster that has just started, librdkafka 2.12.1 can crash on an OffsetFetch answered
-/// with NOT_COORDINATOR (confluentinc/librdkafka#5040), which would fail a test for a reason
-/// that is not kscope's; a first group commit gets the cluster past that window.
+/// On a cluster that has just started, the coordinator can answer NOT_COORDINATOR or
+/// COORDINATOR_LOAD_IN_PROGRESS for a while (librdkafka 2.12.1 used to crash on the former,
+/// confluentinc/librdkafka#5040, patched in vendor/rdkafka-sys); a first group commit gets
+/// the cluster past that window, so no test fails for a reason that is not kscope's.
 fn cluster() -> &'static Kafka {
     static WARM: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     let k = kafka();

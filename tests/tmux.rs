@@ -13,7 +13,13 @@ struct Tmux {
 
 impl Tmux {
     fn new(width: u16, height: u16) -> Tmux {
-        let socket = format!("kscope-test-{}", std::process::id());
+        // One tmux server per terminal: tests in this file run in parallel.
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let socket = format!(
+            "kscope-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let t = Tmux { socket };
         let ok = t
             .cmd(&[
@@ -162,4 +168,75 @@ fn console_refuses_without_a_terminal() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(common::stderr(&out).contains("needs a terminal"));
+}
+
+/// A fatal signal (here SIGABRT, as an assertion inside librdkafka raises it) while the
+/// console runs: the process still ends with that signal, but the terminal comes back (no
+/// alternate screen, cursor visible, cooked mode) and kscope.log says what happened.
+#[test]
+fn an_abort_restores_the_terminal_and_is_logged() {
+    let bin =
+        std::env::var("KSCOPE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kscope").to_string());
+    let data = common::scratch().join("tmux-abort-data");
+    let pidfile = common::scratch().join("tmux-abort.pid");
+    let _ = std::fs::remove_file(&pidfile);
+    let t = Tmux::new(120, 32);
+    // `exec` keeps the pid written by the shell, so the test knows whom to signal.
+    t.send(&[
+        &format!(
+            "KSCOPE_DATA_DIR={} bash -c 'echo $$ >{}; exec {bin} demo'; echo KSCOPE_EXIT=$?",
+            data.display(),
+            pidfile.display()
+        ),
+        "Enter",
+    ]);
+    t.wait_for("the overview", &["● connected", "top topics by rate"]);
+    assert_eq!(t.display("#{alternate_on}"), "1");
+    assert_eq!(
+        t.display("#{cursor_flag}"),
+        "0",
+        "the console hides the cursor"
+    );
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .expect("pid file")
+        .trim()
+        .parse()
+        .expect("pid");
+    assert!(Command::new("kill")
+        .args(["-ABRT", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+
+    // 134 = 128 + SIGABRT: the process still dies of the signal.
+    let s = t.wait_for("the exit", &["KSCOPE_EXIT=134"]);
+    assert_eq!(
+        t.display("#{alternate_on}"),
+        "0",
+        "still in the alternate screen:\n{s}"
+    );
+    assert_eq!(
+        t.display("#{cursor_flag}"),
+        "1",
+        "the cursor is still hidden"
+    );
+    // Raw mode is off again: the shell's next command sees a cooked terminal.
+    t.send(&[
+        "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo =STTY",
+        "Enter",
+    ]);
+    let s = t.wait_for("the terminal modes", &["=STTY"]);
+    let modes = s
+        .lines()
+        .find(|l| l.trim_end().ends_with("=STTY") && !l.contains("grep"))
+        .unwrap_or_default();
+    assert!(
+        modes.contains("icanon") && !modes.contains("-icanon") && !modes.contains("-echo"),
+        "the terminal was left in raw mode: {modes:?}\n{s}"
+    );
+    let log = std::fs::read_to_string(data.join("kscope.log")).expect("kscope.log");
+    assert!(
+        log.contains("kscope: fatal signal SIGABRT"),
+        "kscope.log does not say what happened:\n{log}"
+    );
 }

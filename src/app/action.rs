@@ -125,6 +125,12 @@ pub enum Action {
         at: Instant,
         result: Result<Box<Sample>, String>,
     },
+    /// A background task panicked (a bug): `task` says which, `message` what the panic said.
+    /// The panic is in the log with a backtrace; the screen shows it on the status line.
+    TaskPanicked {
+        task: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

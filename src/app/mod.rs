@@ -140,6 +140,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 t.notes = notes;
             }
         }
+        Action::TaskPanicked { task, message } => flash(
+            state,
+            Level::Error,
+            format!("internal error: {task} panicked: {message} (details in kscope.log)"),
+        ),
     }
     fx
 }

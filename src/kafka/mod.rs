@@ -197,19 +197,17 @@ impl KafkaClient {
     /// Creates the client. librdkafka connects in the background; the first request tells
     /// whether the cluster is reachable.
     pub fn new(settings: ConnectionSettings) -> Result<Self> {
-        // A consumer-type handle with a group id it never joins: librdkafka 2.12 dereferences
-        // the handle's group when an OffsetFetch answer says NOT_COORDINATOR, and a producer
-        // handle has none (librdkafka issue 5040). Nothing subscribes or commits under it.
-        let config = client_config(
-            &settings,
-            ClientRole::Admin,
-            &[("group.id", "kscope-admin")],
-        );
+        // A producer-type handle, as an admin client is: it never has a consumer group, so
+        // no `group.id` (a user's is dropped, and librdkafka ignores one on a producer) can
+        // make it join, commit or coordinate anything. The vendored librdkafka makes a
+        // group-less handle safe when an OffsetFetch is answered NOT_COORDINATOR
+        // (vendor/rdkafka-sys/PATCHES.md, 0003).
+        let config = client_config(&settings, ClientRole::Admin, &[]);
         let native: NativeClientConfig = config.create_native_config().map_err(config_error)?;
         let client = Client::new(
             &config,
             native,
-            rdkafka::types::RDKafkaType::RD_KAFKA_CONSUMER,
+            rdkafka::types::RDKafkaType::RD_KAFKA_PRODUCER,
             KscopeContext::new(),
         )
         .map_err(config_error)?;

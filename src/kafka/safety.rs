@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientRole {
     /// The handle behind `KafkaClient`: metadata, admin requests and offsets. It is a
-    /// consumer-type handle that never subscribes, assigns or commits.
+    /// producer-type handle (as librdkafka's admin clients are) that never produces.
     Admin,
     /// The tail's consumer: assigned partitions, no group membership, nothing committed.
     Tail,
@@ -27,10 +27,10 @@ pub enum ClientRole {
 
 impl ClientRole {
     /// Whether the role's handle is consumer-type (librdkafka warns about consumer properties
-    /// on a producer handle, so those get the consumer settings only). If the admin handle ever
-    /// becomes producer-type, say so here: the user's group settings are dropped either way.
+    /// on a producer handle, so those get the consumer settings only). The user's group
+    /// settings are dropped on every role.
     fn is_consumer(self) -> bool {
-        matches!(self, ClientRole::Admin | ClientRole::Tail)
+        matches!(self, ClientRole::Tail)
     }
 }
 
@@ -201,8 +201,9 @@ mod tests {
             assert_eq!(cfg.get("group.instance.id"), None, "{role:?}");
             // Tuning properties are the user's.
             assert_eq!(cfg.get("client.id"), Some("ops-laptop"), "{role:?}");
-            if role == ClientRole::Producer {
-                assert_eq!(cfg.get("enable.auto.commit"), None);
+            if role != ClientRole::Tail {
+                // Producer-type handles (the admin handle is one) have no commit settings.
+                assert_eq!(cfg.get("enable.auto.commit"), None, "{role:?}");
             } else {
                 assert_eq!(cfg.get("enable.auto.commit"), Some("false"), "{role:?}");
                 assert_eq!(

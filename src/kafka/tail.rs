@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, Timestamp, TopicPartitionList};
 
@@ -379,9 +379,10 @@ pub fn record_of<'a>(m: &'a BorrowedMessage<'a>, with_headers: bool) -> RecordRe
         Timestamp::LogAppendTime(t) => Some((t, TimestampKind::LogAppend)),
         Timestamp::NotAvailable => None,
     };
-    let headers = match (with_headers, m.headers()) {
-        (true, Some(h)) => h.iter().map(|h| (h.key, h.value)).collect(),
-        _ => Vec::new(),
+    let headers = if with_headers {
+        headers_of(m)
+    } else {
+        Vec::new()
     };
     RecordRef {
         topic: m.topic(),
@@ -391,5 +392,50 @@ pub fn record_of<'a>(m: &'a BorrowedMessage<'a>, with_headers: bool) -> RecordRe
         key: m.key(),
         value: m.payload(),
         headers,
+    }
+}
+
+/// A record's headers as bytes, read with librdkafka's own header API.
+///
+/// Header names come from the producer, and Kafka does not check that they are UTF-8.
+/// rust-rdkafka's `Headers::get`/`iter` turn each name into a `&str` with an `unwrap()`, so a
+/// record with a non-UTF-8 header name panics the reader (clippy.toml forbids those methods).
+/// librdkafka hands out the name as a C string: a name is read up to its first NUL byte.
+#[allow(unsafe_code)]
+pub fn headers_of<'a>(m: &'a BorrowedMessage<'a>) -> Vec<(&'a [u8], Option<&'a [u8]>)> {
+    use rdkafka::bindings as rd;
+    let mut hdrs: *mut rd::rd_kafka_headers_t = std::ptr::null_mut();
+    // SAFETY: `m.ptr()` is the live message `m` borrows; the headers belong to the message and
+    // live as long as it does, so every slice below borrows from `m`.
+    unsafe {
+        if rd::rd_kafka_message_headers(m.ptr(), &mut hdrs)
+            != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR
+            || hdrs.is_null()
+        {
+            return Vec::new();
+        }
+        let count = rd::rd_kafka_header_cnt(hdrs);
+        let mut out = Vec::with_capacity(count);
+        for i in 0..count {
+            let mut name: *const std::os::raw::c_char = std::ptr::null();
+            let mut value: *const std::ffi::c_void = std::ptr::null();
+            let mut size: usize = 0;
+            if rd::rd_kafka_header_get_all(hdrs, i, &mut name, &mut value, &mut size)
+                != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR
+                || name.is_null()
+            {
+                continue;
+            }
+            let name: &'a [u8] = std::ffi::CStr::from_ptr(name).to_bytes();
+            let value: Option<&'a [u8]> = if value.is_null() {
+                None
+            } else if size == 0 {
+                Some(&[])
+            } else {
+                Some(std::slice::from_raw_parts(value.cast::<u8>(), size))
+            };
+            out.push((name, value));
+        }
+        out
     }
 }

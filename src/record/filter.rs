@@ -161,7 +161,7 @@ impl Filter {
             Field::Header(name) => r
                 .headers
                 .iter()
-                .filter(|(k, _)| k == name)
+                .filter(|(k, _)| *k == name.as_bytes())
                 .any(|(_, v)| self.test_bytes(*v)),
         };
         hit != self.negate
@@ -282,7 +282,7 @@ mod tests {
             timestamp: None,
             key,
             value: Some(value),
-            headers: vec![("source", Some(b"web")), ("source", Some(b"app"))],
+            headers: vec![(b"source", Some(b"web")), (b"source", Some(b"app"))],
         }
     }
 
@@ -383,7 +383,7 @@ mod tests {
                 timestamp: None,
                 key,
                 value,
-                headers: vec![("h", Some(header))],
+                headers: vec![(&b"h"[..], Some(header))],
             }
         }
 

@@ -38,7 +38,9 @@ pub struct RecordRef<'a> {
     pub timestamp: Option<(i64, TimestampKind)>,
     pub key: Option<&'a [u8]>,
     pub value: Option<&'a [u8]>,
-    pub headers: Vec<(&'a str, Option<&'a [u8]>)>,
+    /// Header names and values as the producer sent them: Kafka does not require names to be
+    /// UTF-8, so they are bytes too (shown escaped, base64 in JSON when not UTF-8).
+    pub headers: Vec<(&'a [u8], Option<&'a [u8]>)>,
 }
 
 /// A record copied out of the consumer.
@@ -49,7 +51,7 @@ pub struct OwnedRecord {
     pub timestamp: Option<(i64, TimestampKind)>,
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
-    pub headers: Vec<(String, Option<Vec<u8>>)>,
+    pub headers: Vec<(Vec<u8>, Option<Vec<u8>>)>,
 }
 
 impl OwnedRecord {
@@ -63,7 +65,7 @@ impl OwnedRecord {
             headers: r
                 .headers
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.map(<[u8]>::to_vec)))
+                .map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec)))
                 .collect(),
         }
     }
@@ -79,7 +81,7 @@ impl OwnedRecord {
             headers: self
                 .headers
                 .iter()
-                .map(|(k, v)| (k.as_str(), v.as_deref()))
+                .map(|(k, v)| (k.as_slice(), v.as_deref()))
                 .collect(),
         }
     }
@@ -203,8 +205,14 @@ pub fn record_json(r: &RecordRef<'_>, key_enc: Encoding, value_enc: Encoding) ->
         .headers
         .iter()
         .map(|(k, v)| {
+            let (key, key_encoding) = json_bytes(Some(k), Encoding::Utf8);
             let (value, encoding) = json_bytes(*v, Encoding::Utf8);
-            serde_json::json!({ "key": k, "value": value, "encoding": encoding })
+            serde_json::json!({
+                "key": key,
+                "key_encoding": key_encoding,
+                "value": value,
+                "encoding": encoding,
+            })
         })
         .collect();
     serde_json::json!({
@@ -328,7 +336,7 @@ mod tests {
             timestamp: Some((1_700_000_000_123, TimestampKind::Create)),
             key: Some(b"k1"),
             value: Some(value),
-            headers: vec![("h", Some(b"v")), ("n", None)],
+            headers: vec![(b"h", Some(b"v")), (b"n", None), (b"\xff\xfe", Some(b""))],
         }
     }
 
@@ -365,6 +373,12 @@ mod tests {
         assert_eq!(v["key"], "k1");
         assert_eq!(v["timestamp_type"], "create");
         assert_eq!(v["headers"][1]["value"], serde_json::Value::Null);
+        assert_eq!(v["headers"][0]["key"], "h");
+        assert_eq!(v["headers"][0]["key_encoding"], "utf8");
+        // A header name that is not UTF-8 survives, as base64.
+        assert_eq!(v["headers"][2]["key"], "//4=");
+        assert_eq!(v["headers"][2]["key_encoding"], "base64");
+        assert_eq!(v["headers"][2]["value"], "");
         let v = record_json(&rec(b"{\"a\":[1,2]}"), Encoding::Utf8, Encoding::Json);
         assert_eq!(v["value"]["a"][1], 2);
         assert_eq!(v["value_encoding"], "json");

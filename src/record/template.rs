@@ -185,7 +185,9 @@ impl Template {
                         if i > 0 {
                             out.write_all(b",")?;
                         }
-                        out.write_all(crate::record::sanitize::escape_text(k).as_bytes())?;
+                        // Names are always escaped: they may be any bytes, and `=`/`,`
+                        // structure the list.
+                        out.write_all(crate::record::sanitize::escape_bytes(k).as_bytes())?;
                         out.write_all(b"=")?;
                         if let Some(v) = v {
                             out.write_all(&show_bytes(v, super::Encoding::Utf8, opts.escape))?;
@@ -228,7 +230,7 @@ mod tests {
             timestamp: Some((1_700_000_000_123, TimestampKind::Create)),
             key: Some(b"k"),
             value: Some(b"v\x1b"),
-            headers: vec![("a", Some(b"1")), ("b", None)],
+            headers: vec![(b"a", Some(b"1")), (b"b", None)],
         };
         let opts = WriterOptions {
             key: Encoding::Utf8,
@@ -337,7 +339,7 @@ mod tests {
                 offset in any::<i64>(),
                 partition in any::<i32>(),
             ) {
-                let headers = vec![("h1", Some(&b"v1"[..])), ("h2", None)];
+                let headers = vec![(&b"h1"[..], Some(&b"v1"[..])), (&b"h2"[..], None)];
                 let r = RecordRef {
                     topic: "orders",
                     partition,
@@ -405,7 +407,7 @@ mod tests {
                     timestamp: Some((ts, TimestampKind::LogAppend)),
                     key: key.as_deref(),
                     value: value.as_deref(),
-                    headers: vec![(header.as_str(), Some(header_value.as_slice()))],
+                    headers: vec![(header.as_bytes(), Some(header_value.as_slice()))],
                 };
                 let opts = WriterOptions { key: enc, value: enc, escape: true };
                 let mut out = Vec::new();

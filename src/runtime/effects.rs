@@ -1,10 +1,17 @@
 //! Carries out effects: broker requests as tasks with timeouts, tails on threads of their own.
+//! Every task is guarded: if it panics (a bug), the panic is logged (by the console's panic
+//! hook, with a backtrace), the request it served fails with an "internal error" the screen
+//! shows where the answer would have been, and the status line says so. Nothing is swallowed.
 
+use std::any::Any;
 use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::FutureExt;
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::app::{Action, Effect, PanelKey, Payload};
@@ -17,6 +24,48 @@ use crate::record::StartPosition;
 const MAX_CONCURRENT: usize = 4;
 /// Records per batch sent to the screen.
 const TAIL_BATCH: usize = 500;
+
+/// What a panic said, for the screen.
+pub fn panic_message(p: &(dyn Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(no message)".to_string()
+    }
+}
+
+/// Spawns `work`; if it panics, `failed` turns the panic's message into the action that
+/// answers the request (if any), and the status line is told which task it was.
+fn spawn_guarded<F>(
+    tx: &mpsc::UnboundedSender<Action>,
+    task: String,
+    work: F,
+    failed: impl FnOnce(String) -> Option<Action> + Send + 'static,
+) where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        if let Err(p) = AssertUnwindSafe(work).catch_unwind().await {
+            report_panic(&tx, task, panic_message(&*p), failed);
+        }
+    });
+}
+
+fn report_panic(
+    tx: &mpsc::UnboundedSender<Action>,
+    task: String,
+    message: String,
+    failed: impl FnOnce(String) -> Option<Action>,
+) {
+    tracing::error!("task '{task}' panicked: {message}");
+    if let Some(a) = failed(format!("internal error ({task} panicked: {message})")) {
+        let _ = tx.send(a);
+    }
+    let _ = tx.send(Action::TaskPanicked { task, message });
+}
 
 struct TailHandle {
     stop: Arc<AtomicBool>,
@@ -62,18 +111,24 @@ impl Runner {
             Effect::PlanReset { req, request } => {
                 let client = self.client.clone();
                 let tx = self.tx.clone();
-                tokio::spawn(async move {
+                let work = async move {
                     let result = crate::offsets::plan(&client, &request, chrono::Utc::now())
                         .await
                         .map(Box::new)
                         .map_err(|e| e.to_string());
                     let _ = tx.send(Action::ResetPlanned { req, result });
+                };
+                spawn_guarded(&self.tx, "the reset plan".into(), work, move |e| {
+                    Some(Action::ResetPlanned {
+                        req,
+                        result: Err(e),
+                    })
                 });
             }
             Effect::ApplyReset { req, plan } => {
                 let client = self.client.clone();
                 let tx = self.tx.clone();
-                tokio::spawn(async move {
+                let work = async move {
                     let result = match crate::offsets::ApplyOptions::current(chrono::Utc::now()) {
                         Ok(opts) => crate::offsets::apply(&client, &plan, &opts)
                             .await
@@ -82,6 +137,15 @@ impl Runner {
                         Err(e) => Err(e.to_string()),
                     };
                     let _ = tx.send(Action::ResetApplied { req, result });
+                };
+                spawn_guarded(&self.tx, "the reset".into(), work, move |e| {
+                    Some(Action::ResetApplied {
+                        req,
+                        result: Err(format!(
+                            "{e}: the reset may be partly applied; check the group's offsets \
+                             and the audit log"
+                        )),
+                    })
                 });
             }
             Effect::StartTail {
@@ -119,7 +183,9 @@ impl Runner {
         // Never longer than the client's own timeout plus a margin: the panel shows the failure
         // and backs off instead of waiting.
         let limit = self.settings.timeout + Duration::from_secs(1);
-        tokio::spawn(async move {
+        let task = format!("the {} request", panel_name(&key));
+        let failed_key = key.clone();
+        let work = async move {
             let _permit = permits.acquire().await;
             let work = async {
                 match &key {
@@ -149,6 +215,14 @@ impl Runner {
                 at: Instant::now(),
                 result,
             });
+        };
+        spawn_guarded(&self.tx, task, work, move |e| {
+            Some(Action::Loaded {
+                key: failed_key,
+                req,
+                at: Instant::now(),
+                result: Err(e),
+            })
         });
     }
 
@@ -158,7 +232,7 @@ impl Runner {
         let permits = self.permits.clone();
         // A sample asks more of the cluster than a panel: allow twice the request timeout.
         let limit = self.settings.timeout * 2 + Duration::from_secs(1);
-        tokio::spawn(async move {
+        let work = async move {
             let _permit = permits.acquire().await;
             let filter = crate::kafka::SampleFilter::default();
             let work = client.sample(&filter);
@@ -174,6 +248,13 @@ impl Runner {
                 at: Instant::now(),
                 result,
             });
+        };
+        spawn_guarded(&self.tx, "the metrics sampler".into(), work, move |e| {
+            Some(Action::Sampled {
+                req,
+                at: Instant::now(),
+                result: Err(e),
+            })
         });
     }
 
@@ -196,7 +277,9 @@ impl Runner {
         let client = self.client.clone();
         let settings = self.settings.clone();
         let tail_tx = self.tail_tx.clone();
-        tokio::spawn(async move {
+        let tx = self.tx.clone();
+        let failed = move |error| Some(Action::TailFailed { session, error });
+        let work = async move {
             let started = async {
                 let planned = plan(&client, &topic, &partitions, from, chrono::Utc::now()).await?;
                 let notes = planned.warnings.clone();
@@ -212,7 +295,7 @@ impl Runner {
             };
             let _ = tail_tx.send(Action::TailStarted { session, notes }).await;
             // Reading blocks: a thread of its own, stopped by the flag.
-            let _ = tokio::task::spawn_blocking(move || {
+            let reader = tokio::task::spawn_blocking(move || {
                 while !stop.load(Ordering::Relaxed) {
                     if paused.load(Ordering::Relaxed) {
                         // Not polling means not fetching: the broker keeps the records.
@@ -238,8 +321,73 @@ impl Runner {
                         }
                     }
                 }
-            })
-            .await;
-        });
+            });
+            // A panic on the reader's thread ends up here, not in the guard below.
+            if let Err(e) = reader.await {
+                if e.is_panic() {
+                    let message = panic_message(&*e.into_panic());
+                    report_panic(&tx, "the tail".into(), message, failed);
+                }
+            }
+        };
+        spawn_guarded(&self.tx, "the tail".into(), work, failed);
+    }
+}
+
+fn panel_name(key: &PanelKey) -> &'static str {
+    match key {
+        PanelKey::Cluster => "cluster",
+        PanelKey::Topics => "topics",
+        PanelKey::Topic(_) => "topic",
+        PanelKey::Groups => "groups",
+        PanelKey::Group(_) => "group",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_task_answers_its_request_and_tells_the_screen() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        spawn_guarded(
+            &tx,
+            "the groups request".into(),
+            async { panic!("boom") },
+            |e| {
+                Some(Action::Loaded {
+                    key: PanelKey::Groups,
+                    req: 7,
+                    at: Instant::now(),
+                    result: Err(e),
+                })
+            },
+        );
+        match rx.recv().await {
+            Some(Action::Loaded {
+                req: 7,
+                result: Err(e),
+                ..
+            }) => assert!(e.contains("internal error") && e.contains("boom"), "{e}"),
+            other => panic!("expected the failed answer, got {other:?}"),
+        }
+        match rx.recv().await {
+            Some(Action::TaskPanicked { task, message }) => {
+                assert_eq!(task, "the groups request");
+                assert_eq!(message, "boom");
+            }
+            other => panic!("expected TaskPanicked, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn panic_messages() {
+        let p: Box<dyn Any + Send> = Box::new("static");
+        assert_eq!(panic_message(&*p), "static");
+        let p: Box<dyn Any + Send> = Box::new(String::from("owned"));
+        assert_eq!(panic_message(&*p), "owned");
+        let p: Box<dyn Any + Send> = Box::new(3);
+        assert_eq!(panic_message(&*p), "(no message)");
     }
 }

@@ -3,7 +3,9 @@
 //! The UI never waits on the network: every request runs in a task with a timeout.
 
 mod effects;
+pub mod fatal;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, EventStream, KeyEventKind, KeyModifiers};
@@ -53,14 +55,69 @@ pub fn started() -> Instant {
 /// How often the clock ticks: ages on screen are in seconds, refreshes in seconds.
 const TICK: Duration = Duration::from_millis(500);
 
-/// Runs the console until the user quits. The terminal is restored on every exit path,
-/// including a panic (ratatui's hook restores it before the panic is reported).
+/// The console owns the terminal (raw mode, alternate screen).
+static CONSOLE: AtomicBool = AtomicBool::new(false);
+
+/// Runs the console until the user quits. The terminal is restored on every exit path: a
+/// normal return or error, a panic on the console's thread (the panic hook), and a fatal
+/// signal such as an abort inside librdkafka (`fatal`'s handlers). A panic in a background
+/// task does not end the console: the task's guard reports it on screen (see effects.rs).
 pub async fn run(console: Console) -> Result<()> {
-    let mut terminal =
-        ratatui::try_init().map_err(|e| Error::Io(format!("cannot open the terminal: {e}")))?;
+    install_panic_hook();
+    // Saves the terminal's modes before raw mode, for the signal handlers.
+    fatal::install();
+    let mut terminal = match open_terminal() {
+        Ok(t) => t,
+        Err(e) => {
+            fatal::terminal_restored();
+            return Err(Error::Io(format!("cannot open the terminal: {e}")));
+        }
+    };
+    CONSOLE.store(true, Ordering::Release);
     let result = event_loop(&mut terminal, console).await;
+    CONSOLE.store(false, Ordering::Release);
     ratatui::restore();
+    fatal::terminal_restored();
     result
+}
+
+/// Raw mode and the alternate screen, like `ratatui::try_init` but without its panic hook,
+/// which restores the terminal for a panic on any thread, also one the console survives.
+// The console owns the terminal: ratatui draws escaped cells, not raw text.
+#[allow(clippy::disallowed_methods)]
+fn open_terminal() -> std::io::Result<DefaultTerminal> {
+    crossterm::terminal::enable_raw_mode()?;
+    if let Err(e) =
+        crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
+    {
+        let _ = crossterm::terminal::disable_raw_mode();
+        return Err(e);
+    }
+    ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
+}
+
+/// One panic hook for the whole process, installed when the console starts. Every panic is
+/// logged with its thread and a backtrace. While the console runs, a panic on its own thread
+/// (which ends the process) restores the terminal before the message is printed; a panic on
+/// another thread is not printed at all, since it would draw over the console: its task's
+/// guard shows it on screen.
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let thread = std::thread::current();
+            let name = thread.name().unwrap_or("unnamed");
+            let backtrace = std::backtrace::Backtrace::force_capture();
+            tracing::error!("panic in thread '{name}': {info}\n{backtrace}");
+            if !CONSOLE.load(Ordering::Acquire) {
+                previous(info);
+            } else if name == "main" {
+                fatal::restore_terminal_now();
+                previous(info);
+            }
+        }));
+    });
 }
 
 fn new_state(console: &Console, settings: &ConnectionSettings, size: (u16, u16)) -> Result<State> {
@@ -233,21 +290,18 @@ pub fn log_to_file() -> Option<std::path::PathBuf> {
             return None;
         }
     };
+    // The fatal-signal handlers append their line to the same file.
+    fatal::set_log_file(&file);
     let filter = tracing_subscriber::EnvFilter::try_new(
         std::env::var("KSCOPE_LOG").unwrap_or_else(|_| "info".into()),
     )
     .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Panics are logged by the console's panic hook (`install_panic_hook`).
     let installed = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
         .with_writer(std::sync::Mutex::new(file))
         .try_init()
         .is_ok();
-    // A panic is written to the log before the default hook reports it.
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        tracing::error!("panic: {info}");
-        previous(info);
-    }));
     installed.then_some(path)
 }

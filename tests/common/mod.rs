@@ -2,6 +2,8 @@
 //! and the kscope binary pointed at it with a clean environment.
 #![allow(dead_code)]
 
+pub mod faults;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,6 +12,8 @@ use std::sync::OnceLock;
 /// A running test cluster, as `scripts/kafka.sh` describes it in its env file.
 #[derive(Debug, Clone)]
 pub struct Kafka {
+    /// The cluster's name for `scripts/kafka.sh --name`.
+    pub name: String,
     pub bootstrap: String,
     pub secure_bootstrap: String,
     pub ca: String,
@@ -69,16 +73,26 @@ pub fn start_with(name: &str, brokers: usize, settings: &[&str]) -> Kafka {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let state = std::env::var_os("KSCOPE_KAFKA_STATE")
+    read_cluster(name, brokers)
+}
+
+/// Where `scripts/kafka.sh` keeps its clusters.
+pub fn state_root() -> PathBuf {
+    std::env::var_os("KSCOPE_KAFKA_STATE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".kafka"));
-    let env = parse_env(&state.join(name).join("env"));
+        .unwrap_or_else(|| repo().join(".kafka"))
+}
+
+/// A running cluster as its env file describes it now (pids change when a node restarts).
+pub fn read_cluster(name: &str, brokers: usize) -> Kafka {
+    let env = parse_env(&state_root().join(name).join("env"));
     let get = |k: &str| {
         env.get(k)
             .cloned()
             .unwrap_or_else(|| panic!("{k} missing from the env file of cluster {name}"))
     };
     Kafka {
+        name: name.to_string(),
         bootstrap: get("KSCOPE_TEST_BOOTSTRAP"),
         secure_bootstrap: get("KSCOPE_TEST_SECURE_BOOTSTRAP"),
         ca: get("KSCOPE_TEST_CA"),
@@ -131,16 +145,53 @@ pub fn scratch() -> &'static Path {
 /// The kscope binary with a clean environment and no bootstrap.
 pub fn kscope_bare() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("kscope").expect("kscope binary");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("KSCOPE_") {
-            cmd.env_remove(k);
-        }
+    for (k, v) in clean_env() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
     }
-    cmd.env("XDG_CONFIG_HOME", scratch().join("config"))
-        .env("XDG_DATA_HOME", scratch().join("data"))
-        .env("HOME", scratch())
-        .env("KSCOPE_DATA_DIR", scratch().join("kscope-data"))
-        .timeout(std::time::Duration::from_secs(60));
+    cmd.timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
+/// The environment kscope runs with in tests: no `KSCOPE_*` from outside, scratch config
+/// and data dirs (`None` = remove the variable).
+fn clean_env() -> Vec<(String, Option<std::ffi::OsString>)> {
+    let mut env: Vec<(String, Option<std::ffi::OsString>)> = std::env::vars()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with("KSCOPE_"))
+        .map(|k| (k, None))
+        .collect();
+    for (k, v) in [
+        ("XDG_CONFIG_HOME", scratch().join("config")),
+        ("XDG_DATA_HOME", scratch().join("data")),
+        ("HOME", scratch().to_path_buf()),
+        ("KSCOPE_DATA_DIR", scratch().join("kscope-data")),
+    ] {
+        env.push((k.to_string(), Some(v.into_os_string())));
+    }
+    env
+}
+
+/// The kscope binary for plain commands: `KSCOPE_BIN` if set (scripts/test.sh sets the release
+/// build), else the one cargo built for this test.
+pub fn kscope_bin() -> String {
+    std::env::var("KSCOPE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kscope").to_string())
+}
+
+/// The kscope binary as a plain `std::process::Command` (for runs that must be timed, killed
+/// or inspected for a signal), with the same clean environment as `kscope_bare`.
+/// `KSCOPE_BIN` picks another binary (the release build, or an older one to show that a
+/// fault test catches what it is about).
+pub fn kscope_std() -> Command {
+    let mut cmd = Command::new(kscope_bin());
+    for (k, v) in clean_env() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
     cmd
 }
 

@@ -272,7 +272,10 @@ fn detail(
             }
             for (k, v) in &r.headers {
                 lines.push(Line::from(vec![
-                    Span::styled(format!("{}: ", safe(k)), Style::new().fg(theme.accent)),
+                    Span::styled(
+                        format!("{}: ", escape_bytes(k)),
+                        Style::new().fg(theme.accent),
+                    ),
                     Span::raw(shown(v.as_deref())),
                 ]));
             }
