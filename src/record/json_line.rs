@@ -130,7 +130,9 @@ pub fn write_record(
             buf.push(b',');
         }
         buf.extend_from_slice(b"{\"key\":");
-        string(buf, k);
+        let key_used = plain(buf, Some(k), Encoding::Utf8);
+        buf.extend_from_slice(b",\"key_encoding\":");
+        string(buf, key_used);
         buf.extend_from_slice(b",\"value\":");
         let used = plain(buf, *v, Encoding::Utf8);
         buf.extend_from_slice(b",\"encoding\":");

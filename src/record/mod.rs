@@ -437,7 +437,7 @@ mod tests {
                     timestamp: ts.map(|t| (t, TimestampKind::LogAppend)),
                     key: key.as_deref(),
                     value: value.as_deref(),
-                    headers: vec![(header.as_str(), header_value.as_deref())],
+                    headers: vec![(header.as_bytes(), header_value.as_deref())],
                 };
                 let opts = WriterOptions { key: enc, value: enc, escape: false };
                 let mut out = Vec::new();
