@@ -126,6 +126,25 @@ async fn avro_keys_and_references_across_subjects() {
     assert_eq!(got[0]["key_encoding"], "avro");
     assert_eq!(got[0]["key_schema"]["subject"], format!("{t}-key"));
 
+    // The context's schema_registry makes `auto` the default.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[contexts.c]\nbootstrap = \"{}\"\n[contexts.c.schema_registry]\nurl = \"{}\"\nusername = \"u\"\npassword = {{ value = \"p\" }}\n",
+            k.bootstrap, r.url
+        ),
+    )
+    .unwrap();
+    let out = kscope_bare()
+        .args(["--config-file", config.to_str().unwrap(), "--context", "c"])
+        .args(["tail", &t, "--from", "beginning", "-o", "jsonl"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json_lines(&out)[0]["key"], json!({"id": 7}));
+
     let t = topic(k, "sr-avro-ref").await;
     let expected = fixture(r, k, &["produce", "avro-ref"], &t);
     let (got, _) = tail_jsonl(k, r, &t, &["--value-as", "avro"]);
