@@ -99,24 +99,21 @@ pub fn write_record(
     key_enc: Encoding,
     value_enc: Encoding,
 ) {
-    use std::io::Write as _;
     buf.extend_from_slice(b"{\"topic\":");
     string(buf, r.topic);
-    let _ = write!(
-        buf,
-        ",\"partition\":{},\"offset\":{}",
-        r.partition, r.offset
-    );
+    let mut num = itoa::Buffer::new();
+    buf.extend_from_slice(b",\"partition\":");
+    buf.extend_from_slice(num.format(r.partition).as_bytes());
+    buf.extend_from_slice(b",\"offset\":");
+    buf.extend_from_slice(num.format(r.offset).as_bytes());
     match r.timestamp {
         Some((ms, kind)) => {
-            let _ = write!(
-                buf,
-                ",\"timestamp\":{ms},\"timestamp_type\":\"{}\"",
-                match kind {
-                    super::TimestampKind::Create => "create",
-                    super::TimestampKind::LogAppend => "log_append",
-                }
-            );
+            buf.extend_from_slice(b",\"timestamp\":");
+            buf.extend_from_slice(num.format(ms).as_bytes());
+            buf.extend_from_slice(match kind {
+                super::TimestampKind::Create => b",\"timestamp_type\":\"create\"",
+                super::TimestampKind::LogAppend => b",\"timestamp_type\":\"log_append\"",
+            });
         }
         None => buf.extend_from_slice(b",\"timestamp\":null,\"timestamp_type\":null"),
     }

@@ -311,11 +311,11 @@ impl Avro {
             },
             Node::Int => {
                 let v = read_int(b)?;
-                let _ = write!(out, "{v}");
+                out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
             }
             Node::Long => {
                 let v = read_long(b)?;
-                let _ = write!(out, "{v}");
+                out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
             }
             Node::Float => {
                 let v = f32::from_le_bytes(take4(b)?);
@@ -657,19 +657,67 @@ fn write_timestamp(out: &mut Vec<u8>, v: i64, unit: Unit, local: bool) {
         Unit::Micros => (v.div_euclid(1_000_000), v.rem_euclid(1_000_000) * 1000, 6),
         Unit::Nanos => (v.div_euclid(1_000_000_000), v.rem_euclid(1_000_000_000), 9),
     };
-    match chrono::DateTime::from_timestamp(secs, nanos as u32) {
-        Some(t) => {
-            let f = match digits {
-                3 => "%Y-%m-%dT%H:%M:%S%.3f",
-                6 => "%Y-%m-%dT%H:%M:%S%.6f",
-                _ => "%Y-%m-%dT%H:%M:%S%.9f",
-            };
-            let _ = write!(out, "\"{}{}\"", t.format(f), if local { "" } else { "Z" });
-        }
-        None => {
-            let _ = write!(out, "{v}");
-        }
+    let days = secs.div_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        // Outside RFC 3339's years: the number as stored.
+        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        return;
     }
+    let sod = secs.rem_euclid(86_400);
+    // Formatted by hand: this runs for every timestamp of every record.
+    let mut buf = [0u8; 40];
+    let mut n = 0;
+    fn put(buf: &mut [u8; 40], n: &mut usize, val: i64, width: usize) {
+        let mut x = val;
+        for i in (0..width).rev() {
+            buf[*n + i] = b'0' + (x % 10) as u8;
+            x /= 10;
+        }
+        *n += width;
+    }
+    fn lit(buf: &mut [u8; 40], n: &mut usize, c: u8) {
+        buf[*n] = c;
+        *n += 1;
+    }
+    lit(&mut buf, &mut n, b'"');
+    put(&mut buf, &mut n, y, 4);
+    lit(&mut buf, &mut n, b'-');
+    put(&mut buf, &mut n, m, 2);
+    lit(&mut buf, &mut n, b'-');
+    put(&mut buf, &mut n, d, 2);
+    lit(&mut buf, &mut n, b'T');
+    put(&mut buf, &mut n, sod / 3600, 2);
+    lit(&mut buf, &mut n, b':');
+    put(&mut buf, &mut n, sod / 60 % 60, 2);
+    lit(&mut buf, &mut n, b':');
+    put(&mut buf, &mut n, sod % 60, 2);
+    lit(&mut buf, &mut n, b'.');
+    put(
+        &mut buf,
+        &mut n,
+        nanos / 10i64.pow(9 - digits as u32),
+        digits,
+    );
+    if !local {
+        lit(&mut buf, &mut n, b'Z');
+    }
+    lit(&mut buf, &mut n, b'"');
+    out.extend_from_slice(&buf[..n]);
+}
+
+/// Days since 1970-01-01 as a proleptic Gregorian (year, month, day).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1152,6 +1200,32 @@ mod tests {
             .unwrap_err()
             .0;
         assert!(e.contains("no field 'bogus'"), "{e}");
+    }
+
+    #[test]
+    fn timestamps_match_chrono() {
+        for ms in [
+            0i64,
+            -1,
+            1_706_702_400_123,
+            253_402_300_799_999,
+            -62_135_596_800_000,
+            951_782_400_000,
+        ] {
+            let mut out = Vec::new();
+            write_timestamp(&mut out, ms, Unit::Millis, false);
+            let want = chrono::DateTime::from_timestamp_millis(ms)
+                .unwrap()
+                .format("\"%Y-%m-%dT%H:%M:%S%.3fZ\"")
+                .to_string();
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{ms}");
+        }
+        let mut out = Vec::new();
+        write_timestamp(&mut out, 1_706_702_400_123_456, Unit::Micros, true);
+        assert_eq!(out, b"\"2024-01-31T12:00:00.123456\"");
+        let mut out = Vec::new();
+        write_timestamp(&mut out, i64::MAX, Unit::Millis, false);
+        assert_eq!(out, i64::MAX.to_string().as_bytes());
     }
 
     #[test]

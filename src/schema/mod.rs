@@ -214,6 +214,14 @@ impl Schemas {
         self.registry.as_ref()
     }
 
+    /// A schema already fetched (the per-record fast path).
+    pub fn ready(&self, id: u32) -> Option<Arc<Schema>> {
+        match self.by_id.get(&id) {
+            Some(Entry::Ready(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
     /// The schema with this id; `subject_hint` (`TOPIC-value`) picks the subject shown when
     /// several use the same schema.
     pub fn by_id(
@@ -457,10 +465,15 @@ impl Decoder {
                     Ok(f) => f,
                     Err(e) => return Outcome::Failed(e.to_string().into()),
                 };
-                let hint = hint.clone();
-                let schema = match self.schemas.by_id(framed.id, &hint) {
-                    Ok(s) => s,
-                    Err(reason) => return Outcome::Failed(reason),
+                let schema = match self.schemas.ready(framed.id) {
+                    Some(s) => s,
+                    None => {
+                        let hint = hint.clone();
+                        match self.schemas.by_id(framed.id, &hint) {
+                            Ok(s) => s,
+                            Err(reason) => return Outcome::Failed(reason),
+                        }
+                    }
                 };
                 if let Some(w) = want {
                     if w != schema.meta.kind {
