@@ -59,4 +59,28 @@ cargo build --release --locked
 export KSCOPE_BIN=$PWD/target/release/kscope
 # Snapshots never update themselves here: a changed screen fails until it is reviewed.
 export CI=true INSTA_UPDATE=no
-cargo test --all-targets --locked --no-fail-fast "$@"
+if (($#)); then
+  cargo test --all-targets --locked --no-fail-fast "$@"
+  exit
+fi
+cargo test --all-targets --locked --no-run
+# The fault tests own their clusters (they kill and restart brokers) and take minutes, mostly
+# waiting for brokers: they run beside the other tests, and their output follows at the end.
+faults_log=target/faults-test.log
+cargo test --locked --test faults -- --test-threads 1 >"$faults_log" 2>&1 &
+faults=$!
+others=(--lib --bins --examples --benches)
+for t in tests/*.rs; do
+  name=$(basename "$t" .rs)
+  [[ $name == faults ]] || others+=(--test "$name")
+done
+status=0
+cargo test --locked --no-fail-fast "${others[@]}" || status=$?
+fault_status=0
+wait "$faults" || fault_status=$?
+say "fault tests"
+cat "$faults_log"
+if ((fault_status)); then
+  echo "test.sh: the fault tests failed (exit $fault_status)" >&2
+fi
+exit $((status || fault_status))

@@ -88,7 +88,7 @@ pub enum Error {
     /// Some of what was asked could not be read; the message says what.
     #[error("incomplete: {0}")]
     Incomplete(String),
-    #[error("timed out after {} waiting for {what}", humantime::format_duration(std::time::Duration::from_millis(u64::try_from(after.as_millis()).unwrap_or(u64::MAX))))]
+    #[error("{}", timeout_text(what, after))]
     Timeout {
         what: String,
         after: std::time::Duration,
@@ -154,6 +154,22 @@ impl Error {
         Error::Unsupported {
             api: api.into(),
             hint,
+        }
+    }
+}
+
+/// `timed out after 5s waiting for X`; without a duration when it is not known.
+fn timeout_text(what: &str, after: &std::time::Duration) -> String {
+    // Tenths of a second: a budget of 5s that started a few microseconds late is still 5s.
+    let tenths = u64::try_from(after.as_millis().div_ceil(100)).unwrap_or(u64::MAX);
+    if tenths == 0 {
+        format!("timed out waiting for {what}")
+    } else {
+        let (secs, tenth) = (tenths / 10, tenths % 10);
+        if tenth == 0 {
+            format!("timed out after {secs}s waiting for {what}")
+        } else {
+            format!("timed out after {secs}.{tenth}s waiting for {what}")
         }
     }
 }

@@ -227,3 +227,108 @@ fn list_offsets_reports_a_silent_leader_per_partition() {
         "the silent leader's partition came back without an error: {silent:?}"
     );
 }
+
+/// A leader that refuses connections while an admin request waits for it: librdkafka must keep
+/// backing off its reconnects. Unpatched librdkafka 2.12.1 reconnected in a busy loop (every
+/// refused connect is a broker state change, which makes the waiting request ask for a
+/// connection again, and that request cancelled the backoff): thousands of connects a second,
+/// a whole CPU per process, for as long as the broker stayed away (vendor/rdkafka-sys patch
+/// 0007).
+#[test]
+fn a_refusing_leader_is_reconnected_with_backoff() {
+    in_child("a_refusing_leader_is_reconnected_with_backoff");
+    if !is_child() {
+        return;
+    }
+    use kscope::kafka::native::{list_offsets_batched, OffsetSpec};
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use std::sync::{Arc, Mutex};
+
+    /// librdkafka's log lines, as kscope's client context forwards them to tracing.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let lines = Lines::default();
+    let writer = lines.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+    // Log lines reach the context when the handle's main queue is served.
+    let connects_to_2 = |handle: &BaseConsumer<kscope::kafka::KscopeContext>| {
+        for _ in 0..20 {
+            let _ = handle.poll(Duration::from_millis(5));
+        }
+        let text = String::from_utf8_lossy(&lines.0.lock().unwrap()).into_owned();
+        text.lines()
+            .filter(|l| l.contains("/2: broker in state TRY_CONNECT connecting"))
+            .count()
+    };
+
+    let mock = MockCluster::new(3).expect("mock cluster");
+    mock.create_topic("orders", 3, 1).expect("topic");
+    for p in 0..3 {
+        mock.partition_leader("orders", p, Some(p + 1))
+            .expect("leader");
+    }
+    let mut settings = ConnectionSettings::plain(mock.bootstrap_servers());
+    settings.set("debug", "broker");
+    let handle: BaseConsumer<kscope::kafka::KscopeContext> =
+        kscope::kafka::create_client(&settings, kscope::kafka::ClientRole::Tail, &[])
+            .expect("client");
+    let client = handle.client();
+    let ask = |timeout: Duration| {
+        let parts: Vec<(String, i32, OffsetSpec)> = (0..3)
+            .map(|p| ("orders".to_string(), p, OffsetSpec::Latest))
+            .collect();
+        list_offsets_batched(client, &parts, 1000, timeout).expect("ListOffsets")
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (res, _) = ask(Duration::from_secs(5));
+        if res.len() == 3 && res.iter().all(|r| r.error.is_none()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no answer from the mock: {res:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Broker 2 (the leader of partition 1) now closes every connection it accepts.
+    mock.broker_down(2).expect("down");
+    let before = connects_to_2(&handle);
+    let started = Instant::now();
+    for _ in 0..2 {
+        let (res, _) = ask(Duration::from_millis(1500));
+        let p1 = res.iter().find(|r| r.partition == 1).expect("partition 1");
+        assert!(
+            p1.error.is_some(),
+            "an answer from a broker that is down: {p1:?}"
+        );
+    }
+    let attempts = connects_to_2(&handle) - before;
+    if std::env::var_os("KSCOPE_MOCK_DEBUG").is_some() {
+        eprintln!("{}", String::from_utf8_lossy(&lines.0.lock().unwrap()));
+    }
+    eprintln!(
+        "{attempts} connection attempts to the refusing leader in {:?}",
+        started.elapsed()
+    );
+    // 100 ms doubling to 2 s: about six in three seconds. The busy loop made thousands.
+    assert!(
+        attempts <= 20,
+        "{attempts} connection attempts to a refusing broker in {:?}: no backoff",
+        started.elapsed()
+    );
+}

@@ -218,12 +218,23 @@ async fn reset(g: &GlobalArgs, a: ResetArgs) -> Result<i32> {
                 s.push_str(&format!("Plan written to {}\n", path.display()));
             }
             s.push_str("Dry run: nothing was changed. Add --execute to apply.\n");
+            if plan.totals.unavailable > 0 {
+                s.push_str(&format!(
+                    "Incomplete: {} partition(s) could not be planned because a broker did not answer for them (see their notes); --execute would leave them out and exit 7.\n",
+                    plan.totals.unavailable
+                ));
+            }
             s
         })?;
         if g.output != Output::Table {
             warn_plan(&plan);
         }
-        return Ok(exit::OK);
+        // A plan that had to leave partitions out is an incomplete answer.
+        return Ok(if plan.totals.unavailable > 0 {
+            exit::INCOMPLETE
+        } else {
+            exit::OK
+        });
     }
 
     let report = offsets::apply(&client, &plan, &ApplyOptions::current(Utc::now())?).await?;

@@ -263,11 +263,11 @@ pub fn print_gapped<T: Serialize>(
     Ok(exit::INCOMPLETE)
 }
 
-/// `Incomplete: ...` lines: what the list lacks, then each item's gaps.
+/// `incomplete: ...` lines: what the list lacks, then each item's gaps.
 fn incomplete_notes<'a>(list: &Gaps, items: impl Iterator<Item = (String, &'a Gaps)>) -> String {
     let mut out = String::new();
     if !list.is_complete() {
-        out.push_str(&format!("Incomplete: {}\n", escape_text(&list.summary())));
+        out.push_str(&format!("incomplete: {}\n", escape_text(&list.summary())));
     }
     for (name, gaps) in items {
         if !gaps.is_complete() {

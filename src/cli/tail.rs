@@ -109,15 +109,21 @@ pub async fn run(g: &GlobalArgs, a: TailArgs) -> Result<i32> {
     let with_headers = writer.needs_headers() || filters.needs_headers();
     let task = tokio::task::spawn_blocking(move || -> Result<()> {
         let stdout = record_stdout();
-        let out = std::cell::RefCell::new(BufWriter::with_capacity(1 << 16, stdout.lock()));
-        let follow = !stop_at.until_end;
+        let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
         let io_result = (|| -> std::io::Result<Result<()>> {
-            writer.begin(&mut *out.borrow_mut())?;
+            writer.begin(&mut out)?;
             let (mut key_json, mut value_json) = (Vec::new(), Vec::new());
             let mut problems = Problems::default();
-            let on_record = |m: &rdkafka::message::BorrowedMessage<'_>| {
-                let mut out = out.borrow_mut();
-                let out = &mut *out;
+            let r = tail.run(&stop, stop_at, |m| {
+                let Some(m) = m else {
+                    // Caught up: what was written so far goes out now, so a pipe (`| jq`)
+                    // sees records as they arrive.
+                    return match out.flush() {
+                        Ok(()) => ControlFlow::Continue(false),
+                        Err(e) => ControlFlow::Break(Err(Error::from(e))),
+                    };
+                };
+                let out = &mut out;
                 let rec = record_of(m, with_headers);
                 let Some(decoder) = decoder.as_mut() else {
                     if !filters.is_empty() && !filters.matches(&rec) {
@@ -151,18 +157,8 @@ pub async fn run(g: &GlobalArgs, a: TailArgs) -> Result<i32> {
                     Ok(()) => ControlFlow::Continue(true),
                     Err(e) => ControlFlow::Break(Err(Error::from(e))),
                 }
-            };
-            // A follower flushes whenever the log has nothing new, so a pipe (`| jq`) sees
-            // records as they arrive.
-            let on_idle = || -> Result<()> {
-                if follow {
-                    out.borrow_mut().flush()?;
-                }
-                Ok(())
-            };
-            let r = tail.run_with_idle(&stop, stop_at, on_record, on_idle);
-            let mut out = out.borrow_mut();
-            writer.finish(&mut *out)?;
+            });
+            writer.finish(&mut out)?;
             out.flush()?;
             problems.summary();
             Ok(r.map(|_| ()))

@@ -99,8 +99,16 @@ pub async fn run(g: &GlobalArgs, a: WatchArgs) -> Result<i32> {
         Err(e @ Error::ReadOnly(_)) => Err(e),
         Err(e) if once => {
             report(&e);
-            if output == Output::Table {
-                emit(&format!("UNKNOWN: {}\n", escape_line(&e.to_string())))?;
+            let unseen = [e.to_string()];
+            let line = NotEvaluatedLine {
+                kind: "not_evaluated",
+                context: None,
+                not_evaluated: &unseen,
+            };
+            match output {
+                Output::Table => emit(&format!("UNKNOWN: {}\n", escape_line(&e.to_string())))?,
+                Output::Json => emit_json(Stream::Stdout, &[line], true)?,
+                Output::Jsonl => emit_json(Stream::Stdout, &line, false)?,
             }
             Ok(check::UNKNOWN)
         }

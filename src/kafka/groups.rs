@@ -23,7 +23,7 @@ impl Call<'_> {
         // Every broker is asked; one that does not answer must leave time for the offsets.
         let listed = self
             .require(api::LIST_GROUPS)
-            .and_then(|_| native::list_groups(self.raw(), self.part("ListGroups", 0.4)?));
+            .and_then(|_| native::list_groups(self.raw(), self.part("ListGroups", 0.3)?));
         match listed {
             Ok((groups, errors)) => {
                 let mut gaps = Gaps::default();
@@ -61,7 +61,7 @@ impl Call<'_> {
         let res = native::list_group_offsets(
             self.raw(),
             &[(group.to_string(), partitions)],
-            self.part("OffsetFetch", 0.7)?,
+            self.part("OffsetFetch", 0.6)?,
         )?;
         let (_, offsets) = res
             .into_iter()
@@ -84,7 +84,7 @@ impl Call<'_> {
         let req: Vec<(String, Option<Vec<TopicPartition>>)> =
             groups.iter().map(|g| (g.clone(), None)).collect();
         let mut out: HashMap<String, Result<Committed>> =
-            native::list_group_offsets(self.raw(), &req, self.part("OffsetFetch", 0.7)?)?
+            native::list_group_offsets(self.raw(), &req, self.part("OffsetFetch", 0.6)?)?
                 .into_iter()
                 .map(|(g, r)| {
                     let r = r
@@ -208,7 +208,14 @@ impl Call<'_> {
         let ends = if all.is_empty() {
             PartitionOffsets::default()
         } else {
-            self.offsets(&all, OffsetSpec::Latest)?
+            // The leaders, to name one that does not answer (asked before: once ListOffsets
+            // has waited for a dead leader, no time may be left to look it up).
+            let leaders = self
+                .part("Metadata", 0.2)
+                .ok()
+                .and_then(|_| self.metadata(None).ok())
+                .map(|md| leaders_of(&md));
+            self.offsets_led(&all, OffsetSpec::Latest, leaders.as_ref())?
         };
         let items = names
             .iter()

@@ -91,6 +91,10 @@ pub fn client_config(
     cfg.set("client.id", "kscope");
     let ms = settings.timeout.as_millis().to_string();
     cfg.set("socket.timeout.ms", &ms);
+    // A broker that comes back is seen within 2 s (librdkafka's default cap is 10 s; an
+    // operator watching a restart should not wait that long). Connect attempts to a broker
+    // that stays away still back off: 100 ms doubling to 2 s.
+    cfg.set("reconnect.backoff.max.ms", "2000");
     for (k, v) in own {
         if !safety::is_reserved(role, k) {
             cfg.set(*k, *v);
@@ -407,10 +411,6 @@ async fn wait_fatal(rx: &mut watch::Receiver<Option<String>>) -> String {
     }
 }
 
-fn round_ms(d: Duration) -> Duration {
-    Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 /// The text of a panic payload.
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     payload
@@ -454,10 +454,7 @@ impl Call<'_> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left < Duration::from_millis(10) {
             Err(Error::Timeout {
-                what: format!(
-                    "{what}: the {} budget was spent",
-                    humantime::format_duration(round_ms(self.budget))
-                ),
+                what: format!("{what} (nothing was left of the budget)"),
                 after: self.budget,
             })
         } else {

@@ -369,17 +369,30 @@ pub fn watermarks_batched(
     chunk: usize,
     timeout: Duration,
 ) -> Result<(Vec<TpResult>, Vec<TpResult>, usize)> {
-    let with = |spec: OffsetSpec| -> Vec<(String, i32, OffsetSpec)> {
-        partitions
+    watermarks_grouped(client, &[partitions.to_vec()], chunk, timeout)
+}
+
+/// As [`watermarks_batched`], with the partitions in groups that never share a request: one
+/// group per partition leader, so that a leader that does not answer cannot hold up (or time
+/// out) the answers of the others.
+pub fn watermarks_grouped(
+    client: Handle<'_>,
+    groups: &[Vec<(String, i32)>],
+    chunk: usize,
+    timeout: Duration,
+) -> Result<(Vec<TpResult>, Vec<TpResult>, usize)> {
+    let with = |spec: OffsetSpec| -> Vec<Vec<(String, i32, OffsetSpec)>> {
+        groups
             .iter()
-            .map(|(t, p)| (t.clone(), *p, spec))
+            .map(|g| g.iter().map(|(t, p)| (t.clone(), *p, spec)).collect())
             .collect()
     };
     let (low, high) = (with(OffsetSpec::Earliest), with(OffsetSpec::Latest));
-    let low_lists: Vec<&[(String, i32, OffsetSpec)]> = low.chunks(chunk.max(1)).collect();
+    let low_lists: Vec<&[(String, i32, OffsetSpec)]> =
+        low.iter().flat_map(|g| g.chunks(chunk.max(1))).collect();
     let n_low = low_lists.len();
     let mut lists = low_lists;
-    lists.extend(high.chunks(chunk.max(1)));
+    lists.extend(high.iter().flat_map(|g| g.chunks(chunk.max(1))));
     let calls = lists.len();
     let mut results = list_offsets_requests(client, &lists, timeout)?;
     let high_results = results.split_off(n_low.min(results.len()));
@@ -388,6 +401,21 @@ pub fn watermarks_batched(
         high_results.into_iter().flatten().collect(),
         calls,
     ))
+}
+
+/// ListOffsets in groups that never share a request (one per partition leader), each group in
+/// requests of at most `chunk` partitions, all in flight at once.
+pub fn list_offsets_grouped(
+    client: Handle<'_>,
+    groups: &[Vec<(String, i32, OffsetSpec)>],
+    chunk: usize,
+    timeout: Duration,
+) -> Result<(Vec<TpResult>, usize)> {
+    let lists: Vec<&[(String, i32, OffsetSpec)]> =
+        groups.iter().flat_map(|g| g.chunks(chunk.max(1))).collect();
+    let calls = lists.len();
+    let results = list_offsets_requests(client, &lists, timeout)?;
+    Ok((results.into_iter().flatten().collect(), calls))
 }
 
 /// Sends one ListOffsets request per list, all at once on one queue, each tagged with its

@@ -4,6 +4,7 @@
 //! looks right.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use rdkafka::metadata::Metadata;
 use rdkafka::types::RDKafkaErrorCode;
@@ -15,17 +16,19 @@ use crate::model::{
     Subject, TopicDetail, TopicPartition, TopicSummary, Watermarks,
 };
 
-/// Partition -> leader, from metadata.
-pub(super) type Leaders = HashMap<TopicPartition, i32>;
+/// Partition -> leader (`None`: the metadata says it has none), from metadata.
+pub(super) type Leaders = HashMap<TopicPartition, Option<i32>>;
 
 pub(super) fn leaders_of(md: &Metadata) -> Leaders {
     md.topics()
         .iter()
         .flat_map(|t| {
-            t.partitions()
-                .iter()
-                .filter(|p| p.leader() >= 0)
-                .map(|p| ((t.name().to_string(), p.id()), p.leader()))
+            t.partitions().iter().map(|p| {
+                (
+                    (t.name().to_string(), p.id()),
+                    (p.leader() >= 0).then_some(p.leader()),
+                )
+            })
         })
         .collect()
 }
@@ -120,11 +123,22 @@ impl Call<'_> {
         leaders: Option<&Leaders>,
         share: f64,
     ) -> Result<PartitionOffsets<Watermarks>> {
-        let (low, high, _) = native::watermarks_batched(
+        let fetched;
+        let leaders = match leaders {
+            Some(l) => Some(l),
+            None => {
+                fetched = self.leaders_for(partitions);
+                fetched.as_ref()
+            }
+        };
+        let Some(left) = self.time_for(partitions, "log start and end") else {
+            return Ok(not_asked(partitions, "log start and end"));
+        };
+        let (low, high, _) = native::watermarks_grouped(
             self.raw(),
-            partitions,
+            &by_leader(partitions, leaders),
             native::LIST_OFFSETS_CHUNK,
-            self.part("ListOffsets", share)?,
+            left.mul_f64(share.clamp(0.05, 1.0)),
         )?;
         let mut out = PartitionOffsets::default();
         let mut failed: BTreeMap<TopicPartition, Failure> = BTreeMap::new();
@@ -167,21 +181,39 @@ impl Call<'_> {
         partitions: &[TopicPartition],
         spec: OffsetSpec,
     ) -> Result<PartitionOffsets<i64>> {
-        let req: Vec<(String, i32, OffsetSpec)> = partitions
-            .iter()
-            .map(|(t, p)| (t.clone(), *p, spec))
-            .collect();
-        let (res, _) = native::list_offsets_batched(
-            self.raw(),
-            &req,
-            native::LIST_OFFSETS_CHUNK,
-            self.left("ListOffsets")?,
-        )?;
+        self.offsets_led(partitions, spec, None)
+    }
+
+    /// As [`Self::offsets`], with the leaders (from metadata the caller has) to name one that
+    /// does not answer.
+    pub(super) fn offsets_led(
+        &self,
+        partitions: &[TopicPartition],
+        spec: OffsetSpec,
+        leaders: Option<&Leaders>,
+    ) -> Result<PartitionOffsets<i64>> {
         let what = match spec {
             OffsetSpec::Earliest => "log start",
             OffsetSpec::Latest => "log end",
             OffsetSpec::Timestamp(_) => "offset for the time",
         };
+        let fetched;
+        let leaders = match leaders {
+            Some(l) => Some(l),
+            None => {
+                fetched = self.leaders_for(partitions);
+                fetched.as_ref()
+            }
+        };
+        let Some(left) = self.time_for(partitions, what) else {
+            return Ok(not_asked(partitions, what));
+        };
+        let req: Vec<Vec<(String, i32, OffsetSpec)>> = by_leader(partitions, leaders)
+            .into_iter()
+            .map(|g| g.into_iter().map(|(t, p)| (t, p, spec)).collect())
+            .collect();
+        let (res, _) =
+            native::list_offsets_grouped(self.raw(), &req, native::LIST_OFFSETS_CHUNK, left)?;
         let mut out = PartitionOffsets::default();
         let mut failed = BTreeMap::new();
         for r in res {
@@ -202,8 +234,33 @@ impl Call<'_> {
                 }
             }
         }
-        self.name_failures(&mut out.missing, failed, None);
+        self.name_failures(&mut out.missing, failed, leaders);
         Ok(out)
+    }
+
+    /// The partitions' leaders, from one metadata request (for their one topic, or all), or
+    /// `None` if it fails: offsets are then asked in one group and a failure names no leader.
+    fn leaders_for(&self, partitions: &[TopicPartition]) -> Option<Leaders> {
+        let first = partitions.first().map(|(t, _)| t.as_str())?;
+        let one_topic = partitions.iter().all(|(t, _)| t == first);
+        self.metadata(one_topic.then_some(first))
+            .ok()
+            .map(|md| leaders_of(&md))
+    }
+
+    /// What is left of the budget for offsets, or `None` when nothing is: the partitions are
+    /// then missing (not asked), and the answer still carries what the earlier steps read.
+    fn time_for(&self, partitions: &[TopicPartition], what: &str) -> Option<Duration> {
+        match self.left("ListOffsets") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                tracing::info!(
+                    "no time left to ask the {what} of {} partition(s)",
+                    partitions.len()
+                );
+                None
+            }
+        }
     }
 
     /// Turns per-partition failures into [`Missing`] entries that name the partition's leader:
@@ -226,14 +283,20 @@ impl Call<'_> {
             }
         };
         for (tp, f) in failed {
-            let leader = leaders.and_then(|l| l.get(&tp)).copied();
+            // Some(None): the metadata says there is no leader; None: the metadata is unknown.
+            let known = leaders.and_then(|l| l.get(&tp)).copied();
+            let leader = known.flatten();
             let reason = native::map_code(f.code, &f.message, "ListOffsets").kind();
-            let cause = match (leader, reason) {
-                (None, _) => "the partition has no leader (offline)".to_string(),
-                (Some(l), ErrorKind::TimedOut | ErrorKind::Unavailable) => {
+            let cause = match (known, reason) {
+                (Some(None), _) => "the partition has no leader (offline)".to_string(),
+                (Some(Some(l)), ErrorKind::TimedOut | ErrorKind::Unavailable) => {
                     format!("leader {l} did not answer")
                 }
-                (Some(l), _) => format!("leader {l} said: {}", short(&f.message)),
+                (Some(Some(l)), _) => format!("leader {l} said: {}", short(&f.message)),
+                (None, ErrorKind::TimedOut) => {
+                    "no answer in time (its leader could not be looked up)".to_string()
+                }
+                (None, _) => format!("{} (its leader could not be looked up)", short(&f.message)),
             };
             missing.insert(
                 tp.clone(),
@@ -439,6 +502,39 @@ pub(super) fn topic_error(name: &str, code: RDKafkaErrorCode) -> Error {
         }
         other => Error::kafka(format!("topic '{name}': {other}")),
     }
+}
+
+/// Partitions in groups by leader (those without a known leader in one more), so that no
+/// request waits for a leader other than its own.
+fn by_leader(partitions: &[TopicPartition], leaders: Option<&Leaders>) -> Vec<Vec<TopicPartition>> {
+    let Some(leaders) = leaders else {
+        return vec![partitions.to_vec()];
+    };
+    let mut groups: BTreeMap<Option<i32>, Vec<TopicPartition>> = BTreeMap::new();
+    for tp in partitions {
+        let leader = leaders.get(tp).copied().flatten();
+        groups.entry(leader).or_default().push(tp.clone());
+    }
+    groups.into_values().collect()
+}
+
+/// Every partition missing: the budget was spent before they could be asked.
+fn not_asked<T>(partitions: &[TopicPartition], what: &str) -> PartitionOffsets<T> {
+    let mut out = PartitionOffsets::default();
+    for (t, p) in partitions {
+        out.missing.insert(
+            (t.clone(), *p),
+            Missing::partition(
+                t,
+                *p,
+                None,
+                what,
+                ErrorKind::TimedOut,
+                "not asked: the earlier requests used up the budget".into(),
+            ),
+        );
+    }
+    out
 }
 
 /// One partition's failed offset request.

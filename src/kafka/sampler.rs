@@ -129,7 +129,8 @@ impl Call<'_> {
                 // Earliest and latest: one request per leader each.
                 requests.list_offsets += 2 * leaders.len().max(1) as u32;
             }
-            let wm = self.watermarks(&tps, Some(&leaders_of(&md)))?;
+            // A leader that does not answer must leave time for the committed offsets.
+            let wm = self.watermarks_within(&tps, Some(&leaders_of(&md)), 0.6)?;
             for p in &mut partitions {
                 let key = (p.topic.clone(), p.partition);
                 let w = wm.get(&key).unwrap_or_default();
@@ -238,7 +239,8 @@ impl Call<'_> {
         };
         let listed = self
             .require(api::LIST_GROUPS)
-            .and_then(|_| native::list_groups(self.raw(), self.left("ListGroups")?));
+            // Every broker is asked; one that does not answer must leave time for the offsets.
+            .and_then(|_| native::list_groups(self.raw(), self.part("ListGroups", 0.3)?));
         match listed {
             Ok((groups, errs)) => {
                 requests.list_groups = brokers as u32;

@@ -217,31 +217,18 @@ impl Tail {
     }
 
     /// Reads until `stop` is set, `on_record` breaks, or `stop_at` is reached. Blocking: run it
-    /// on a thread of its own. `on_record` returns whether the record counted towards `max`.
+    /// on a thread of its own. `on_record` gets each record (`Some`), returning whether it
+    /// counted towards `max`, and `None` each time the reader has caught up (nothing more to
+    /// read right now): the moment to flush buffered output, so a follower sees records as
+    /// they arrive rather than a buffer at a time.
     pub fn run<F>(
         &mut self,
         stop: &AtomicBool,
         stop_at: StopAt,
-        on_record: F,
-    ) -> Result<TailSummary>
-    where
-        F: FnMut(&BorrowedMessage<'_>) -> ControlFlow<Result<()>, bool>,
-    {
-        self.run_with_idle(stop, stop_at, on_record, || Ok(()))
-    }
-
-    /// Like `run`; `on_idle` is called when a poll found nothing (a follower flushes what it
-    /// has written, so a pipe sees records as they come).
-    pub fn run_with_idle<F, I>(
-        &mut self,
-        stop: &AtomicBool,
-        stop_at: StopAt,
         mut on_record: F,
-        mut on_idle: I,
     ) -> Result<TailSummary>
     where
-        F: FnMut(&BorrowedMessage<'_>) -> ControlFlow<Result<()>, bool>,
-        I: FnMut() -> Result<()>,
+        F: FnMut(Option<&BorrowedMessage<'_>>) -> ControlFlow<Result<()>, bool>,
     {
         let mut summary = TailSummary::default();
         let mut counted = 0u64;
@@ -256,11 +243,23 @@ impl Tail {
         if stop_at.max == Some(0) || (stop_at.until_end && open.is_empty()) {
             return Ok(summary);
         }
+        let mut caught_up = true;
         while !stop.load(Ordering::Relaxed) {
-            let Some(result) = self.consumer.poll(Duration::from_millis(100)) else {
-                on_idle()?;
+            let mut polled = self.consumer.poll(Duration::ZERO);
+            if polled.is_none() {
+                if !caught_up {
+                    caught_up = true;
+                    if let ControlFlow::Break(r) = on_record(None) {
+                        r?;
+                        break;
+                    }
+                }
+                polled = self.consumer.poll(Duration::from_millis(100));
+            }
+            let Some(result) = polled else {
                 continue;
             };
+            caught_up = false;
             match result {
                 Ok(m) => {
                     let p = m.partition();
@@ -278,7 +277,7 @@ impl Tail {
                         }
                     }
                     summary.consumed += 1;
-                    match on_record(&m) {
+                    match on_record(Some(&m)) {
                         ControlFlow::Continue(true) => counted += 1,
                         ControlFlow::Continue(false) => {}
                         ControlFlow::Break(r) => {

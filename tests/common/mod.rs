@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod faults;
+pub mod tmux;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

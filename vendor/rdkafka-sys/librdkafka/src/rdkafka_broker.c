@@ -363,6 +363,15 @@ void rd_kafka_broker_set_state(rd_kafka_broker_t *rkb, int state) {
                  * treated as a planned disconnection. */
                 rkb->rkb_c.skip_broker_down = rd_false;
 
+        /* A connection attempt that goes down before the broker was up
+         * failed: the reconnect backoff applies until one succeeds. */
+        if (rd_kafka_broker_state_is_up(state))
+                rkb->rkb_connect_failed = rd_false;
+        else if (rd_kafka_broker_state_is_down(state) &&
+                 rkb->rkb_state >= RD_KAFKA_BROKER_STATE_TRY_CONNECT &&
+                 !rd_kafka_broker_state_is_up(rkb->rkb_state))
+                rkb->rkb_connect_failed = rd_true;
+
         if (rkb->rkb_source == RD_KAFKA_INTERNAL ||
             RD_KAFKA_BROKER_IS_LOGICAL(rkb)) {
                 /* no-op */
@@ -3533,8 +3542,15 @@ rd_kafka_broker_op_serve(rd_kafka_broker_t *rkb, rd_kafka_op_t *rko) {
                                     "nodename change");
                 }
 
-                /* Expedite next reconnect */
-                rkb->rkb_ts_reconnect = 0;
+                /* Expedite next reconnect, unless the last connection
+                 * attempt failed: whoever waits for this broker (an admin
+                 * request waiting for a leader or for every broker) asks
+                 * again on each broker state change, and a refused connect
+                 * is one, so expediting here reconnected in a busy loop
+                 * (thousands of connects a second) for as long as the broker
+                 * stayed away. */
+                if (!rkb->rkb_connect_failed)
+                        rkb->rkb_ts_reconnect = 0;
 
                 wakeup = rd_true;
                 break;

@@ -302,6 +302,12 @@ struct rd_kafka_broker_s { /* rd_kafka_broker_t */
         /**< Absolute timestamp of next allowed reconnect. */
         rd_ts_t rkb_ts_reconnect;
 
+        /** The last connection attempt failed before the broker came up:
+         *  the reconnect backoff is in force and a connection request
+         *  (RD_KAFKA_OP_CONNECT) must not cut it short.
+         *  Broker thread only. */
+        rd_bool_t rkb_connect_failed;
+
         /** Absolute time of last connection attempt. */
         rd_ts_t rkb_ts_connect;
 
