@@ -13,15 +13,38 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
+# What a fresh Debian/Ubuntu machine lacks: tmux (the terminal test), a JDK and Maven (Kafka
+# and the Schema Registry are fetched and built from Maven Central), curl (registry checks),
+# python3 with venv and pip (confluent-kafka's serializers for the schema tests).
 need_packages=()
 command -v tmux >/dev/null 2>&1 || need_packages+=(tmux)
-if ((${#need_packages[@]})); then
-  say "installing ${need_packages[*]}"
-  if [[ $(id -u) -eq 0 ]]; then
-    apt-get update -qq && apt-get install -y -qq "${need_packages[@]}" >/dev/null
-  else
-    sudo apt-get update -qq && sudo apt-get install -y -qq "${need_packages[@]}" >/dev/null
+java_ok() {
+  command -v java >/dev/null 2>&1 || return 1
+  local v
+  v=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+  [[ -n $v && $v -ge 17 ]]
+}
+need_java=
+java_ok || need_java=1
+command -v mvn >/dev/null 2>&1 || need_packages+=(maven)
+command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+command -v python3 >/dev/null 2>&1 || need_packages+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_packages+=(python3-venv python3-pip)
+if ((${#need_packages[@]})) || [[ -n $need_java ]]; then
+  sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  if [[ -n $need_java ]]; then
+    # Java 17 or newer, whichever this release packages (Debian 12: 17, Debian 13: 21).
+    for jdk in openjdk-17-jdk-headless openjdk-21-jdk-headless default-jdk-headless; do
+      if apt-cache show "$jdk" >/dev/null 2>&1; then
+        need_packages+=("$jdk")
+        break
+      fi
+    done
   fi
+  say "installing ${need_packages[*]}"
+  "${sudo[@]}" apt-get install -y -qq "${need_packages[@]}" >/dev/null
 fi
 command -v cargo >/dev/null 2>&1 || { echo "test.sh: cargo not found; install Rust from https://rustup.rs" >&2; exit 1; }
 

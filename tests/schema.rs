@@ -634,3 +634,59 @@ async fn local_schema_files_without_a_registry() {
         stderr(&out)
     );
 }
+
+/// A registry behind a gate that checks HTTP Basic credentials (tests/schema/auth_proxy.py
+/// forwards to the real registry): the right password decodes, a wrong one shows every record
+/// raw with the refusal as its reason, once on stderr, and the tail still succeeds.
+#[tokio::test]
+async fn a_registry_that_refuses_the_credentials() {
+    let (k, r) = (kafka(), registry());
+    let t = topic(k, "sr-auth").await;
+    let expected = fixture(r, k, &["produce", "avro"], &t);
+    let mut gate = std::process::Command::new(&r.python)
+        .arg(repo().join("tests/schema/auth_proxy.py"))
+        .args([r.url.as_str(), "ops", "right"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    BufReader::new(gate.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}", port.trim());
+    let dir = tempfile::tempdir().unwrap();
+    let tail_with = |password: &str| {
+        let config = dir.path().join(format!("{password}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "[contexts.c]\nbootstrap = \"{}\"\n[contexts.c.schema_registry]\nurl = \"{url}\"\nusername = \"ops\"\npassword = {{ value = \"{password}\" }}\n",
+                k.bootstrap
+            ),
+        )
+        .unwrap();
+        let out = kscope_bare()
+            .args(["--config-file", config.to_str().unwrap(), "--context", "c"])
+            .args(["tail", &t, "--from", "beginning", "-o", "jsonl"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        (json_lines(&out), stderr(&out))
+    };
+    let (got, _) = tail_with("right");
+    check_against(&expected, &got, "avro");
+
+    let (got, err) = tail_with("wrong");
+    let _ = gate.kill();
+    let _ = gate.wait();
+    assert_eq!(got.len(), expected.len(), "the tail goes on");
+    for g in &got {
+        assert_eq!(g["value_encoding"], "base64", "shown raw: {g}");
+        let why = g["decode_error"]["value"].as_str().unwrap();
+        assert!(why.contains("refused") && why.contains("HTTP 401"), "{g}");
+        assert!(!why.contains("wrong"), "no password in a reason: {why}");
+    }
+    assert!(!err.contains("wrong"), "no password on stderr: {err}");
+    // Two schema ids (v1 and v2), one problem: the refusal.
+    assert_eq!(err.matches("refused").count(), 1, "{err}");
+}
