@@ -8,6 +8,8 @@
 #   - a confluent-kafka Python consumer with AvroDeserializer (benches/schema/py_consumer.py)
 #   - kafkactl (Go) with its Avro deserializer, when it builds here (`go install`)
 #   - kcat, raw (it cannot decode Avro without libserdes)
+#   - the raw tail of a text topic (1,000,000 records of 100 bytes from producer-perf-test):
+#     kscope --format %v and -o jsonl against kcat, for CPU per record
 # hyperfine reports wall time and user/system CPU; the CPU table comes from its JSON export.
 #
 #   benches/schema.sh               RUNS=5 by default; results in target/bench/schema*.md
@@ -30,6 +32,7 @@ R=$(sed -n 's/^KSCOPE_TEST_REGISTRY=//p' <<<"$reg_env")
 PY=$(sed -n 's/^KSCOPE_TEST_PYTHON=//p' <<<"$reg_env")
 echo "bootstrap: $B registry: $R" >&2
 
+count() { wc -l | tr -d ' '; }
 topic=bench-avro-1m
 subject=$topic-value
 if ! "$K" -b "$B" topic "$topic" >/dev/null 2>&1 ||
@@ -47,8 +50,21 @@ if ! "$K" -b "$B" topic "$topic" >/dev/null 2>&1 ||
     "$K" -b "$B" produce "$topic" --schema-registry "$R" --value-schema "$subject" --acks 1 >/dev/null
 fi
 
+# The raw tail's CPU per record against kcat, on text records as kcat's users tail them:
+# 1,000,000 records of 100 bytes written by Kafka's producer-perf-test.
+text_topic=bench-tail-1m
+if ! "$K" -b "$B" topic "$text_topic" >/dev/null 2>&1; then
+  "$K" -b "$B" topic create "$text_topic" --partitions 8 --replication-factor 1 >&2
+  scripts/kafka.sh tool producer-perf-test --topic "$text_topic" --num-records "$N" \
+    --record-size 100 --throughput -1 \
+    --producer-props "bootstrap.servers=$B" acks=1 linger.ms=20 batch.size=524288 >&2
+fi
+t_kscope=$("$K" -b "$B" tail "$text_topic" --from beginning --until end --format %v | count)
+t_kcat=$(kcat -b "$B" -C -e -q -o beginning -t "$text_topic" | count)
+echo "records read ($text_topic): kscope $t_kscope, kcat $t_kcat" >&2
+[[ $t_kscope -eq $N && $t_kcat -eq $N ]] || { echo "a tool missed records" >&2; exit 1; }
+
 # Every tool must read every record.
-count() { wc -l | tr -d ' '; }
 k_avro=$("$K" -b "$B" tail "$topic" --from beginning --until end -o jsonl --schema-registry "$R" | count)
 k_raw=$("$K" -b "$B" tail "$topic" --from beginning --until end --format %v | count)
 py=$("$PY" benches/schema/py_consumer.py "$B" "$R" "$topic" 2>/dev/null | count)
@@ -89,17 +105,21 @@ hyperfine --warmup 1 --runs "$RUNS" --export-markdown target/bench/schema.md --e
   -n "kscope tail -o jsonl (raw)" "$K -b $B tail $topic --from beginning --until end -o jsonl > /dev/null" \
   -n "kscope tail --format %v (raw)" "$K -b $B tail $topic --from beginning --until end --format %v > /dev/null" \
   -n "kcat -C -e (raw)" "kcat -b $B -C -e -q -o beginning -t $topic > /dev/null" \
+  -n "kscope tail --format %v (raw, text topic)" "$K -b $B tail $text_topic --from beginning --until end --format %v > /dev/null" \
+  -n "kscope tail -o jsonl (raw, text topic)" "$K -b $B tail $text_topic --from beginning --until end -o jsonl > /dev/null" \
+  -n "kcat -C -e (raw, text topic)" "kcat -b $B -C -e -q -o beginning -t $text_topic > /dev/null" \
   -n "python confluent-kafka AvroDeserializer" "$PY benches/schema/py_consumer.py $B $R $topic > /dev/null 2>&1" \
   "${peers[@]}"
 
-python3 - target/bench/schema.json >target/bench/schema-cpu.md <<'EOF'
+python3 - target/bench/schema.json "$N" >target/bench/schema-cpu.md <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
+n = int(sys.argv[2])
 print("| command | wall (mean) | user | system | user+system CPU | records/s |")
 print("| --- | ---: | ---: | ---: | ---: | ---: |")
 for x in r:
     cpu = x["user"] + x["system"]
     print("| `%s` | %.2f s | %.2f s | %.2f s | %.2f s | %s |" % (
-        x["command"], x["mean"], x["user"], x["system"], cpu, format(int(1_000_000 / x["mean"]), ",")))
+        x["command"], x["mean"], x["user"], x["system"], cpu, format(int(n / x["mean"]), ",")))
 EOF
 cat target/bench/schema.md target/bench/schema-cpu.md
