@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite on a fresh machine: shellcheck over the scripts, formatting,
 # lints, unit, snapshot, CLI and broker tests. It installs what it needs (tmux, shellcheck,
-# Debian's prometheus), starts real Kafka clusters (one broker and three brokers, KRaft, on
-# loopback; jars from Maven Central) and stops them when done.
+# Debian's prometheus, a JDK, Maven, curl, python3-venv), starts real Kafka clusters (one broker and
+# three brokers, KRaft, on loopback; jars from Maven Central) and a Schema Registry (Apicurio
+# with the Confluent API, built from Maven Central; confluent-kafka's serializers from PyPI in
+# a cached virtualenv), and stops them when done.
 #
 #   scripts/test.sh                 everything
 #   scripts/test.sh -- FILTER       pass arguments on to `cargo test`
@@ -12,18 +14,41 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
+# What a fresh Debian/Ubuntu machine lacks: tmux (the terminal test), a JDK and Maven (Kafka
+# and the Schema Registry are fetched and built from Maven Central), curl (registry checks),
+# python3 with venv and pip (confluent-kafka's serializers for the schema tests).
 need_packages=()
 command -v tmux >/dev/null 2>&1 || need_packages+=(tmux)
 command -v shellcheck >/dev/null 2>&1 || need_packages+=(shellcheck)
 # A real Prometheus server scrapes `watch --listen` in tests/exporter.rs.
 command -v prometheus >/dev/null 2>&1 || need_packages+=(prometheus)
-if ((${#need_packages[@]})); then
-  say "installing ${need_packages[*]}"
-  if [[ $(id -u) -eq 0 ]]; then
-    apt-get update -qq && apt-get install -y -qq "${need_packages[@]}" >/dev/null
-  else
-    sudo apt-get update -qq && sudo apt-get install -y -qq "${need_packages[@]}" >/dev/null
+java_ok() {
+  command -v java >/dev/null 2>&1 || return 1
+  local v
+  v=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+  [[ -n $v && $v -ge 17 ]]
+}
+need_java=
+java_ok || need_java=1
+command -v mvn >/dev/null 2>&1 || need_packages+=(maven)
+command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+command -v python3 >/dev/null 2>&1 || need_packages+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_packages+=(python3-venv python3-pip)
+if ((${#need_packages[@]})) || [[ -n $need_java ]]; then
+  sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  if [[ -n $need_java ]]; then
+    # Java 17 or newer, whichever this release packages (Debian 12: 17, Debian 13: 21).
+    for jdk in openjdk-17-jdk-headless openjdk-21-jdk-headless default-jdk-headless; do
+      if apt-cache show "$jdk" >/dev/null 2>&1; then
+        need_packages+=("$jdk")
+        break
+      fi
+    done
   fi
+  say "installing ${need_packages[*]}"
+  "${sudo[@]}" apt-get install -y -qq "${need_packages[@]}" >/dev/null
 fi
 command -v cargo >/dev/null 2>&1 || { echo "test.sh: cargo not found; install Rust from https://rustup.rs" >&2; exit 1; }
 
@@ -31,6 +56,7 @@ command -v cargo >/dev/null 2>&1 || { echo "test.sh: cargo not found; install Ru
 stop_kafka() {
   if [[ -z ${KSCOPE_KEEP_KAFKA:-} ]]; then
     scripts/kafka.sh stop --all >/dev/null 2>&1 || true
+    scripts/registry.sh stop >/dev/null 2>&1 || true
   fi
 }
 trap stop_kafka EXIT
@@ -41,11 +67,15 @@ scripts/kafka.sh start --brokers 1 >/dev/null &
 single=$!
 scripts/kafka.sh start --brokers 3 >/dev/null &
 triple=$!
+say "starting the Schema Registry"
+scripts/registry.sh start >/dev/null &
+registry=$!
 # Build while the brokers start.
 say "building"
 cargo build --all-targets --locked
 wait "$single" || { echo "test.sh: the single-broker Kafka cluster did not start" >&2; exit 1; }
 wait "$triple" || { echo "test.sh: the three-broker Kafka cluster did not start" >&2; exit 1; }
+wait "$registry" || { echo "test.sh: the Schema Registry did not start" >&2; exit 1; }
 
 say "shellcheck"
 shellcheck scripts/*.sh benches/*.sh

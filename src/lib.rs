@@ -15,6 +15,7 @@ pub mod offsets;
 pub mod private_file;
 pub mod record;
 pub mod runtime;
+pub mod schema;
 pub mod ui;
 
 pub use error::{Error, Result};

@@ -23,6 +23,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("config", 1),
     ("kafka", 2),
     ("offsets", 2),
+    ("schema", 2),
     ("demo", 2),
     ("app", 3),
     ("ui", 4),

@@ -11,6 +11,7 @@ mod groups;
 mod offsets;
 pub mod output;
 mod produce;
+pub mod schema_args;
 pub mod shell;
 mod tail;
 mod topic_config;

@@ -31,6 +31,10 @@ pub struct ProduceArgs {
     /// Acknowledgements: 0 (none, no offsets reported), 1 (leader) or all (in-sync replicas)
     #[arg(long, default_value = "all", value_parser = parse_acks)]
     pub acks: Acks,
+    /// With --value-schema/--key-schema each line (or --value) is JSON, encoded with that
+    /// schema; the whole input is read and checked before anything is sent.
+    #[command(flatten)]
+    pub schemas: super::schema_args::SchemaArgs,
 }
 
 fn parse_acks(s: &str) -> std::result::Result<Acks, String> {
@@ -67,6 +71,8 @@ pub async fn run(g: &GlobalArgs, a: ProduceArgs) -> Result<i32> {
             )));
         }
     }
+    // Schema-encoded input is checked whole before the first record is sent.
+    let encoded = encode_all(&a, &settings)?;
     let producer = writer.producer(a.acks)?;
     let make = |line: Vec<u8>| -> OutRecord {
         let (key, value) = match &a.key_separator {
@@ -87,12 +93,25 @@ pub async fn run(g: &GlobalArgs, a: ProduceArgs) -> Result<i32> {
     // Lines are read on a thread of their own so an endless stdin (`tail -F log | kscope
     // produce`) streams instead of being collected first.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>>>(1024);
-    match &a.value {
-        Some(v) => {
+    let mut prepared: Option<std::collections::VecDeque<OutRecord>> = None;
+    match (&a.value, encoded) {
+        (_, Some(records)) => {
+            // One placeholder line per record; `make` below is replaced by the prepared ones.
+            let n = records.len();
+            prepared = Some(records.into());
+            tokio::spawn(async move {
+                for _ in 0..n {
+                    if tx.send(Ok(Vec::new())).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        (Some(v), None) => {
             let _ = tx.send(Ok(v.as_bytes().to_vec())).await;
             drop(tx);
         }
-        None => {
+        (None, None) => {
             std::thread::spawn(move || {
                 for line in std::io::stdin().lock().split(b'\n') {
                     let line = line.map(|mut l| {
@@ -114,11 +133,24 @@ pub async fn run(g: &GlobalArgs, a: ProduceArgs) -> Result<i32> {
     let topic = a.topic.clone();
     // Up to 1000 records in flight; results come back in input order.
     let make = &make;
+    let prepared = std::cell::RefCell::new(prepared);
+    let headers = &headers;
     let mut results = records
         .map(|line| {
             let producer = &producer;
             let topic = &topic;
-            async move { producer.send(topic, &make(line?)).await }
+            let next = prepared.borrow_mut().as_mut().and_then(|q| q.pop_front());
+            async move {
+                let line = line?;
+                let r = match next {
+                    Some(mut r) => {
+                        r.headers = headers.clone();
+                        r
+                    }
+                    None => make(line),
+                };
+                producer.send(topic, &r).await
+            }
         })
         .buffered(1000)
         .boxed_local();
@@ -148,6 +180,106 @@ pub async fn run(g: &GlobalArgs, a: ProduceArgs) -> Result<i32> {
             sent + failed
         ))),
     }
+}
+
+/// With a key or value schema: every input line parsed as JSON and encoded, or the first
+/// line that does not fit, with its number and the schema's complaint. `None` without a
+/// schema.
+fn encode_all(
+    a: &ProduceArgs,
+    settings: &crate::config::ConnectionSettings,
+) -> Result<Option<Vec<OutRecord>>> {
+    let sa = &a.schemas;
+    let value_spec = sa
+        .value_schema
+        .clone()
+        .or_else(|| sa.proto.as_ref().map(|p| p.display().to_string()));
+    if value_spec.is_none() && sa.key_schema.is_none() {
+        return Ok(None);
+    }
+    let mut schemas = crate::schema::Schemas::new(sa.registry(settings)?);
+    let value_schema = value_spec
+        .map(|s| sa.resolve(&s, &mut schemas))
+        .transpose()?;
+    let key_schema = sa
+        .key_schema
+        .as_ref()
+        .map(|s| sa.resolve(s, &mut schemas))
+        .transpose()?;
+    let describe = |s: &crate::schema::Schema| match (&s.meta.subject, s.meta.version, &s.meta.file)
+    {
+        (Some(sub), Some(v), _) => format!(
+            "{} subject '{sub}' version {v}",
+            s.meta.kind.registry_name()
+        ),
+        (_, _, Some(f)) => format!("{} schema {f}", s.meta.kind.registry_name()),
+        _ => s.meta.kind.registry_name().to_string(),
+    };
+    let lines: Vec<Vec<u8>> = match &a.value {
+        Some(v) => vec![v.as_bytes().to_vec()],
+        None => {
+            let mut all = Vec::new();
+            for line in std::io::stdin().lock().split(b'\n') {
+                let mut l = line?;
+                if l.last() == Some(&b'\r') {
+                    l.pop();
+                }
+                all.push(l);
+            }
+            // A final empty line is the end of the input, not a record.
+            while all.last().is_some_and(|l| l.is_empty()) {
+                all.pop();
+            }
+            all
+        }
+    };
+    let encode =
+        |what: &str, n: usize, text: &[u8], s: &crate::schema::Schema| -> Result<Vec<u8>> {
+            let v: serde_json::Value = serde_json::from_slice(text).map_err(|e| {
+                Error::usage(format!(
+                    "line {n}: the {what} is not JSON ({e}); nothing was sent"
+                ))
+            })?;
+            s.encode_message(&v, sa.proto_message.as_deref())
+                .map_err(|e| {
+                    Error::usage(format!(
+                        "line {n}: the {what} does not fit {}: {e}; nothing was sent",
+                        describe(s)
+                    ))
+                })
+        };
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, line) in lines.into_iter().enumerate() {
+        let n = i + 1;
+        let (key, value) = match &a.key_separator {
+            Some(sep) => match find(&line, sep.as_bytes()) {
+                Some(at) => (Some(line[..at].to_vec()), line[at + sep.len()..].to_vec()),
+                None => (None, line),
+            },
+            None => (a.key.as_ref().map(|k| k.as_bytes().to_vec()), line),
+        };
+        let key = match (&key_schema, key) {
+            (Some(s), Some(k)) => Some(encode("key", n, &k, s)?),
+            (Some(_), None) => {
+                return Err(Error::usage(format!(
+                    "line {n} has no key, but --key-schema needs one (--key or --key-separator); nothing was sent"
+                )))
+            }
+            (None, k) => k,
+        };
+        let value = match &value_schema {
+            Some(s) => encode("value", n, &value, s)?,
+            None => value,
+        };
+        out.push(OutRecord {
+            key,
+            value: Some(value),
+            headers: Vec::new(),
+            partition: a.partition,
+            timestamp: None,
+        });
+    }
+    Ok(Some(out))
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

@@ -11,7 +11,10 @@ use super::output::{record_stdout, stdout_is_terminal, warn, Output};
 use super::GlobalArgs;
 use crate::error::{exit, Error, Result};
 use crate::kafka::tail::{plan, record_of, StopAt, Tail};
-use crate::record::{Encoding, FilterSet, RecordWriter, StartPosition, Template, WriterOptions};
+use crate::record::{
+    Decoded, DecodedRecord, FilterSet, RecordWriter, StartPosition, Template, WriterOptions,
+};
+use crate::schema::{FieldAs, Outcome, Part};
 
 #[derive(Debug, Args)]
 pub struct TailArgs {
@@ -31,12 +34,14 @@ pub struct TailArgs {
     /// Stop at the end of the log as it was when the tail started (the default without --follow)
     #[arg(long, value_enum)]
     pub until: Option<Until>,
-    /// How to show keys: utf8, json, hex, base64 or raw
-    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
-    pub key_as: Encoding,
-    /// How to show values: utf8, json, hex, base64 or raw
-    #[arg(long, default_value = "utf8", value_parser = parse_encoding)]
-    pub value_as: Encoding,
+    /// How to show keys: utf8, json, hex, base64, raw, avro, protobuf, json-schema or auto (the default with a schema registry; utf8 without)
+    #[arg(long, value_parser = parse_field_as)]
+    pub key_as: Option<FieldAs>,
+    /// How to show values: utf8, json, hex, base64, raw, avro, protobuf, json-schema or auto (the default with a schema registry; utf8 without)
+    #[arg(long, value_parser = parse_field_as)]
+    pub value_as: Option<FieldAs>,
+    #[command(flatten)]
+    pub schemas: super::schema_args::SchemaArgs,
     /// A kcat-style line format: %t topic, %p partition, %o offset, %k key, %v value, %T timestamp (ms), %d timestamp (RFC 3339), %h headers, %K/%S key/value length
     #[arg(long)]
     pub format: Option<String>,
@@ -56,7 +61,7 @@ fn parse_position(s: &str) -> std::result::Result<StartPosition, String> {
         .map_err(|e| e.to_string())
 }
 
-fn parse_encoding(s: &str) -> std::result::Result<Encoding, String> {
+fn parse_field_as(s: &str) -> std::result::Result<FieldAs, String> {
     s.parse().map_err(|e: Error| e.to_string())
 }
 
@@ -74,6 +79,9 @@ pub async fn run(g: &GlobalArgs, a: TailArgs) -> Result<i32> {
     };
     let filters = FilterSet::parse(&a.filters)?;
     let settings = g.settings()?;
+    let (key_as, value_as, mut decoder) = a
+        .schemas
+        .decoder(&settings, &a.topic, a.key_as, a.value_as)?;
     let client = super::budget_client(settings.clone())?;
     let plan = plan(&client, &a.topic, &a.partitions, a.from, chrono::Utc::now()).await?;
     for w in &plan.warnings {
@@ -94,8 +102,8 @@ pub async fn run(g: &GlobalArgs, a: TailArgs) -> Result<i32> {
     });
 
     let opts = WriterOptions {
-        key: a.key_as,
-        value: a.value_as,
+        key: key_as.fallback(),
+        value: value_as.fallback(),
         escape: stdout_is_terminal(),
     };
     let with_headers = writer.needs_headers() || filters.needs_headers();
@@ -104,25 +112,55 @@ pub async fn run(g: &GlobalArgs, a: TailArgs) -> Result<i32> {
         let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
         let io_result = (|| -> std::io::Result<Result<()>> {
             writer.begin(&mut out)?;
+            let (mut key_json, mut value_json) = (Vec::new(), Vec::new());
+            let mut problems = Problems::default();
             let r = tail.run(&stop, stop_at, |m| {
                 let Some(m) = m else {
-                    // Caught up: what was written so far goes out now.
+                    // Caught up: what was written so far goes out now, so a pipe (`| jq`)
+                    // sees records as they arrive.
                     return match out.flush() {
                         Ok(()) => ControlFlow::Continue(false),
                         Err(e) => ControlFlow::Break(Err(Error::from(e))),
                     };
                 };
+                let out = &mut out;
                 let rec = record_of(m, with_headers);
-                if !filters.is_empty() && !filters.matches(&rec) {
+                let Some(decoder) = decoder.as_mut() else {
+                    if !filters.is_empty() && !filters.matches(&rec) {
+                        return ControlFlow::Continue(false);
+                    }
+                    return match writer.write(out, &rec, &opts) {
+                        Ok(()) => ControlFlow::Continue(true),
+                        Err(e) => ControlFlow::Break(Err(Error::from(e))),
+                    };
+                };
+                key_json.clear();
+                value_json.clear();
+                let key = rec.key.map(|k| decoder.decode(Part::Key, k, &mut key_json));
+                let value = rec
+                    .value
+                    .map(|v| decoder.decode(Part::Value, v, &mut value_json));
+                let d = DecodedRecord {
+                    key: decoded(&key, &key_json),
+                    value: decoded(&value, &value_json),
+                    active: true,
+                };
+                for (part, o) in [(Part::Key, &key), (Part::Value, &value)] {
+                    if let Some(Outcome::Failed(why)) = o {
+                        problems.note(part, why, &rec);
+                    }
+                }
+                if !filters.is_empty() && !filters.matches_decoded(&rec, &d) {
                     return ControlFlow::Continue(false);
                 }
-                match writer.write(&mut out, &rec, &opts) {
+                match writer.write_decoded(out, &rec, &d, &opts) {
                     Ok(()) => ControlFlow::Continue(true),
                     Err(e) => ControlFlow::Break(Err(Error::from(e))),
                 }
             });
             writer.finish(&mut out)?;
             out.flush()?;
+            problems.summary();
             Ok(r.map(|_| ()))
         })();
         match io_result {
@@ -138,5 +176,90 @@ pub async fn run(g: &GlobalArgs, a: TailArgs) -> Result<i32> {
         // The reader went away (`| head`): that is how pipes end, not an error.
         Err(Error::Io(msg)) if msg.contains("Broken pipe") => Ok(exit::OK),
         Err(e) => Err(e),
+    }
+}
+
+fn decoded<'a>(o: &'a Option<Outcome>, json: &'a [u8]) -> Decoded<'a> {
+    match o {
+        Some(Outcome::Decoded(s)) => Decoded::Json(json, &s.meta),
+        Some(Outcome::Failed(why)) => Decoded::Failed(why),
+        _ => Decoded::Plain,
+    }
+}
+
+/// Records that could not be decoded: the first of each kind of problem is reported on
+/// stderr, the rest are counted.
+#[derive(Default)]
+struct Problems {
+    seen: std::collections::HashSet<String>,
+    records: u64,
+}
+
+/// At most this many different problems are reported one by one.
+const MAX_REPORTED: usize = 20;
+
+impl Problems {
+    fn note(&mut self, part: Part, why: &str, r: &crate::record::RecordRef<'_>) {
+        self.records += 1;
+        // Lengths and offsets inside a reason vary from record to record; the kind of
+        // problem does not (a schema id keeps its number).
+        let class = format!("{}:{}", part.name(), problem_class(why));
+        if self.seen.len() < MAX_REPORTED && self.seen.insert(class) {
+            warn(format!(
+                "{} of {}/{} offset {} cannot be decoded: {why}; shown raw (reported once)",
+                part.name(),
+                r.topic,
+                r.partition,
+                r.offset
+            ));
+        }
+    }
+
+    fn summary(&self) {
+        if self.records > 0 {
+            warn(format!(
+                "{} key(s) or value(s) could not be decoded and were shown raw",
+                self.records
+            ));
+        }
+    }
+}
+
+/// A reason without the numbers that vary per record, keeping `schema id N`.
+fn problem_class(why: &str) -> String {
+    let (head, rest) = match why.strip_prefix("schema id ") {
+        Some(r) => {
+            let n = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+            (format!("schema id {}", &r[..n]), &r[n..])
+        }
+        None => (String::new(), why),
+    };
+    let mut out = head;
+    let mut in_digits = false;
+    for c in rest.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('#');
+            }
+            in_digits = true;
+        } else {
+            in_digits = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_classes_keep_the_schema_id() {
+        assert_eq!(
+            problem_class("schema id 12: truncated: 30 bytes needed, 2 left"),
+            "schema id 12: truncated: # bytes needed, # left"
+        );
+        assert_eq!(problem_class("truncated: 3 bytes"), "truncated: # bytes");
     }
 }

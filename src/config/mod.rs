@@ -20,11 +20,12 @@ pub use console::{ConsoleConfig, ConsoleOptions};
 pub use java::java_properties_to_librdkafka;
 pub use keys::KeySpec;
 pub use raw::{
-    load_config, parse_config, RawConfig, RawConsole, RawContext, RedactedMap, RedactedProperties,
+    load_config, parse_config, RawConfig, RawConsole, RawContext, RawRegistry, RedactedMap,
+    RedactedProperties,
 };
 pub use resolve::{
     parse_command_config, parse_property, resolve, resolve_context, resolve_with_env,
-    CarriedOptions, ConnectOptions, ConnectionSettings,
+    CarriedOptions, ConnectOptions, ConnectionSettings, RegistrySettings,
 };
 pub use secret::{is_sensitive_key, Secret, SecretSource};
 

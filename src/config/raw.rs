@@ -90,6 +90,35 @@ pub struct RawContext {
     pub alerts: Vec<RawAlert>,
     /// Metrics settings of this context, over the top-level `[metrics]`.
     pub metrics: Option<RawMetrics>,
+    /// The Schema Registry of this cluster (Confluent REST API), for Avro, Protobuf and JSON
+    /// Schema records.
+    pub schema_registry: Option<RawRegistry>,
+}
+
+/// `schema_registry = { url = "...", username = "...", password = { env = "VAR" }, token = {
+/// command = "..." }, ca = "ca.pem" }` in a context.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegistry {
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<SecretSource>,
+    /// A bearer token (sent instead of username and password).
+    pub token: Option<SecretSource>,
+    /// PEM file with the CA certificates to trust for an https URL.
+    pub ca: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for RawRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawRegistry")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("token", &self.token)
+            .field("ca", &self.ca)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for RawContext {
@@ -105,6 +134,7 @@ impl std::fmt::Debug for RawContext {
             .field("theme", &self.theme)
             .field("alerts", &self.alerts)
             .field("metrics", &self.metrics)
+            .field("schema_registry", &self.schema_registry)
             .finish()
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::raw::{RawConfig, RawContext, RedactedProperties};
+use super::raw::{RawConfig, RawContext, RawRegistry, RedactedProperties};
 use super::{
     check_timeout, is_sensitive_key, java_properties_to_librdkafka, Secret, DEFAULT_TIMEOUT,
 };
@@ -53,6 +53,46 @@ pub struct ConnectionSettings {
     pub timeout: Duration,
     pub known_groups: Vec<String>,
     pub theme: Option<String>,
+    /// The context's Schema Registry, if it names one.
+    pub schema_registry: Option<RegistrySettings>,
+}
+
+/// A resolved Schema Registry connection; secrets are redacted in `Debug`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistrySettings {
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub token: Option<Secret>,
+    pub ca: Option<PathBuf>,
+}
+
+impl RegistrySettings {
+    /// A registry named on the command line: the URL alone, no credentials from any context.
+    pub fn url(url: impl Into<String>) -> Self {
+        RegistrySettings {
+            url: url.into(),
+            ..Default::default()
+        }
+    }
+}
+
+impl RawRegistry {
+    fn resolve(&self, context: &str) -> Result<RegistrySettings> {
+        Ok(RegistrySettings {
+            url: self.url.clone(),
+            username: self.username.clone(),
+            password: match &self.password {
+                Some(s) => Some(Secret::new("password", s.resolve(context)?)),
+                None => None,
+            },
+            token: match &self.token {
+                Some(s) => Some(Secret::new("token", s.resolve(context)?)),
+                None => None,
+            },
+            ca: self.ca.clone(),
+        })
+    }
 }
 
 impl ConnectionSettings {
@@ -66,6 +106,7 @@ impl ConnectionSettings {
             timeout: DEFAULT_TIMEOUT,
             known_groups: Vec::new(),
             theme: None,
+            schema_registry: None,
         }
     }
 
@@ -230,6 +271,10 @@ fn settings(
         (None, None) => DEFAULT_TIMEOUT,
     };
 
+    let schema_registry = match &context.schema_registry {
+        Some(r) => Some(r.resolve(context_name.as_deref().unwrap_or("?"))?),
+        None => None,
+    };
     Ok(ConnectionSettings {
         context: context_name,
         bootstrap,
@@ -244,6 +289,7 @@ fn settings(
         timeout,
         known_groups: context.groups.clone(),
         theme: context.theme.clone(),
+        schema_registry,
     })
 }
 

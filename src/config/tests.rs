@@ -10,6 +10,34 @@ fn cfg(text: &str) -> RawConfig {
 }
 
 #[test]
+fn schema_registry_in_a_context_keeps_its_secrets() {
+    let c = cfg("[contexts.p]\nbootstrap = \"p:1\"\n[contexts.p.schema_registry]\nurl = \"https://reg:8081\"\nusername = \"ops\"\npassword = { value = \"s3cret\" }\ntoken = { command = \"printf t0ken\" }\nca = \"/ca.pem\"\n");
+    let opts = ConnectOptions {
+        context: Some("p".into()),
+        ..Default::default()
+    };
+    let s = resolve(&opts, &c).unwrap();
+    let r = s.schema_registry.clone().unwrap();
+    assert_eq!(r.url, "https://reg:8081");
+    assert_eq!(r.username.as_deref(), Some("ops"));
+    assert_eq!(r.password.as_ref().unwrap().expose(), "s3cret");
+    assert_eq!(r.token.as_ref().unwrap().expose(), "t0ken");
+    assert_eq!(r.ca.as_deref(), Some(Path::new("/ca.pem")));
+    let shown = format!("{s:?} {:?}", c.contexts["p"]);
+    assert!(
+        !shown.contains("s3cret") && !shown.contains("t0ken") && !shown.contains("printf"),
+        "{shown}"
+    );
+    let e = parse_config(
+        "[contexts.p.schema_registry]\nurl = \"x\"\npasword = 1\n",
+        Path::new("c.toml"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("pasword"), "{e}");
+}
+
+#[test]
 fn bootstrap_flag_wins_over_default_context() {
     let c = cfg("default_context = \"prod\"\n[contexts.prod]\nbootstrap = \"prod:9092\"\nread_only = true\n");
     let opts = ConnectOptions {

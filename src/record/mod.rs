@@ -1,7 +1,9 @@
 //! Records as kscope shows them: decoding keys and values, kcat-style format templates,
 //! filters, JSON output and terminal-safe escaping. Pure code: no broker, no clock.
 
+mod decoded;
 mod filter;
+mod json_line;
 pub mod position;
 pub mod sanitize;
 mod template;
@@ -14,6 +16,7 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use crate::error::Error;
+pub use decoded::{Decoded, DecodedRecord, SchemaKind, SchemaMeta};
 pub use filter::{Filter, FilterSet};
 pub use position::StartPosition;
 pub use template::Template;
@@ -261,18 +264,29 @@ impl RecordWriter {
         r: &RecordRef<'_>,
         opts: &WriterOptions,
     ) -> io::Result<()> {
+        self.write_decoded(out, r, &DecodedRecord::default(), opts)
+    }
+
+    /// Writes a record whose key or value may have been decoded through a schema.
+    pub fn write_decoded(
+        &mut self,
+        out: &mut impl Write,
+        r: &RecordRef<'_>,
+        d: &DecodedRecord<'_>,
+        opts: &WriterOptions,
+    ) -> io::Result<()> {
         match self {
-            RecordWriter::Template(t) => t.write(out, r, opts),
+            RecordWriter::Template(t) => t.write_decoded(out, r, d, opts),
             RecordWriter::Json { first } => {
                 if !*first {
                     out.write_all(b",")?;
                 }
                 *first = false;
                 out.write_all(b"\n")?;
-                write_json(out, r, opts)
+                write_json(out, r, d, opts)
             }
             RecordWriter::JsonLines => {
-                write_json(out, r, opts)?;
+                write_json(out, r, d, opts)?;
                 out.write_all(b"\n")
             }
         }
@@ -286,13 +300,28 @@ impl RecordWriter {
     }
 }
 
-fn write_json(out: &mut impl Write, r: &RecordRef<'_>, opts: &WriterOptions) -> io::Result<()> {
-    let json = record_json(r, opts.key, opts.value).to_string();
-    if opts.escape {
-        out.write_all(sanitize::escape_json_for_terminal(&json).as_bytes())
-    } else {
-        out.write_all(json.as_bytes())
-    }
+thread_local! {
+    /// The line being built, reused from record to record.
+    static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn write_json(
+    out: &mut impl Write,
+    r: &RecordRef<'_>,
+    d: &DecodedRecord<'_>,
+    opts: &WriterOptions,
+) -> io::Result<()> {
+    LINE.with_borrow_mut(|line| {
+        line.clear();
+        json_line::write_record(line, r, d, opts.key, opts.value);
+        if opts.escape {
+            // Everything in the line came through serde_json or base64: valid UTF-8.
+            let text = String::from_utf8_lossy(line);
+            out.write_all(sanitize::escape_json_for_terminal(&text).as_bytes())
+        } else {
+            out.write_all(line)
+        }
+    })
 }
 
 #[cfg(test)]
@@ -380,5 +409,43 @@ mod tests {
                 .len(),
             0
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// The streaming JSON writer says exactly what `record_json` says.
+            #[test]
+            fn streaming_json_equals_the_value_form(
+                key in proptest::option::of(prop::collection::vec(any::<u8>(), 0..12)),
+                value in proptest::option::of(prop_oneof![
+                    prop::collection::vec(any::<u8>(), 0..24),
+                    "\\PC{0,12}".prop_map(String::into_bytes),
+                    Just(b"{\"a\": [1, 2.5, \"x\"]}".to_vec()),
+                ]),
+                header in "\\PC{0,6}",
+                header_value in proptest::option::of(prop::collection::vec(any::<u8>(), 0..8)),
+                ts in proptest::option::of(any::<i64>()),
+                enc in prop::sample::select(vec![Encoding::Utf8, Encoding::Json, Encoding::Hex, Encoding::Base64, Encoding::Raw]),
+            ) {
+                let r = RecordRef {
+                    topic: "t\u{1b}",
+                    partition: 3,
+                    offset: -1,
+                    timestamp: ts.map(|t| (t, TimestampKind::LogAppend)),
+                    key: key.as_deref(),
+                    value: value.as_deref(),
+                    headers: vec![(header.as_bytes(), header_value.as_deref())],
+                };
+                let opts = WriterOptions { key: enc, value: enc, escape: false };
+                let mut out = Vec::new();
+                RecordWriter::JsonLines.write(&mut out, &r, &opts).unwrap();
+                prop_assert_eq!(out.last(), Some(&b'\n'));
+                let streamed: serde_json::Value = serde_json::from_slice(&out).unwrap();
+                prop_assert_eq!(streamed, record_json(&r, enc, enc));
+            }
+        }
     }
 }

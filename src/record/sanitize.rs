@@ -87,6 +87,17 @@ pub fn escape_line(s: &str) -> String {
     escape_text(&joined).into_owned()
 }
 
+/// Appends each byte as `\xNN` (lower-case hex).
+fn push_hex_escapes(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        out.push('\\');
+        out.push('x');
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+}
+
 /// Shows arbitrary bytes as text: valid UTF-8 with dangerous characters escaped, and every
 /// byte that is not valid UTF-8 as `\xNN`.
 pub fn escape_bytes(bytes: &[u8]) -> Cow<'_, str> {
@@ -96,9 +107,7 @@ pub fn escape_bytes(bytes: &[u8]) -> Cow<'_, str> {
             let mut out = String::with_capacity(bytes.len() + 16);
             for chunk in bytes.utf8_chunks() {
                 out.push_str(&escape_text(chunk.valid()));
-                for b in chunk.invalid() {
-                    let _ = write!(out, "\\x{b:02x}");
-                }
+                push_hex_escapes(&mut out, chunk.invalid());
             }
             Cow::Owned(out)
         }
@@ -111,12 +120,12 @@ pub fn utf8_or_escaped(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => {
-            let mut out = String::with_capacity(bytes.len() + 16);
+            // Binary values (Avro, Protobuf read as text) are mostly invalid bytes: each
+            // becomes four characters without going through fmt.
+            let mut out = String::with_capacity(bytes.len() * 2 + 16);
             for chunk in bytes.utf8_chunks() {
                 out.push_str(chunk.valid());
-                for b in chunk.invalid() {
-                    let _ = write!(out, "\\x{b:02x}");
-                }
+                push_hex_escapes(&mut out, chunk.invalid());
             }
             Cow::Owned(out)
         }
@@ -196,6 +205,11 @@ mod tests {
     fn invalid_utf8_is_hex() {
         assert_eq!(escape_bytes(b"ok\xff\xfe\x1b"), "ok\\xff\\xfe\\x1b");
         assert_eq!(utf8_or_escaped(b"ok\xff\x1b"), "ok\\xff\x1b");
+        for b in 0x80..=0xffu8 {
+            let want = format!("a\\x{b:02x}z");
+            assert_eq!(utf8_or_escaped(&[b'a', b, b'z']), want);
+            assert_eq!(escape_bytes(&[b'a', b, b'z']), want);
+        }
     }
 
     #[test]

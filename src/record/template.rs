@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use chrono::{TimeZone, Utc};
 
-use super::{show_bytes, RecordRef, WriterOptions};
+use super::{show_bytes, Decoded, DecodedRecord, RecordRef, WriterOptions};
 use crate::error::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +132,17 @@ impl Template {
         r: &RecordRef<'_>,
         opts: &WriterOptions,
     ) -> io::Result<()> {
+        self.write_decoded(out, r, &DecodedRecord::default(), opts)
+    }
+
+    /// Like `write`; a key or value decoded through a schema prints as compact JSON.
+    pub fn write_decoded(
+        &self,
+        out: &mut impl Write,
+        r: &RecordRef<'_>,
+        d: &DecodedRecord<'_>,
+        opts: &WriterOptions,
+    ) -> io::Result<()> {
         for t in &self.tokens {
             match t {
                 Token::Literal(l) => out.write_all(l)?,
@@ -142,12 +153,12 @@ impl Template {
                 Token::Offset => write!(out, "{}", r.offset)?,
                 Token::Key => {
                     if let Some(k) = r.key {
-                        out.write_all(&show_bytes(k, opts.key, opts.escape))?;
+                        write_field(out, k, &d.key, opts.key, opts.escape)?;
                     }
                 }
                 Token::Value => {
                     if let Some(v) = r.value {
-                        out.write_all(&show_bytes(v, opts.value, opts.escape))?;
+                        write_field(out, v, &d.value, opts.value, opts.escape)?;
                     }
                 }
                 Token::KeyLen => write!(out, "{}", r.key.map_or(-1, |k| k.len() as i64))?,
@@ -186,6 +197,23 @@ impl Template {
             }
         }
         Ok(())
+    }
+}
+
+fn write_field(
+    out: &mut impl Write,
+    bytes: &[u8],
+    d: &Decoded<'_>,
+    enc: super::Encoding,
+    escape: bool,
+) -> io::Result<()> {
+    match d {
+        Decoded::Json(text, _) if escape => {
+            let text = String::from_utf8_lossy(text);
+            out.write_all(crate::record::sanitize::escape_json_for_terminal(&text).as_bytes())
+        }
+        Decoded::Json(text, _) => out.write_all(text),
+        _ => out.write_all(&show_bytes(bytes, enc, escape)),
     }
 }
 

@@ -303,3 +303,89 @@ pub fn consume_and_commit(
     c.commit_consumer_state(CommitMode::Sync).expect("commit");
     c
 }
+
+/// A running test Schema Registry (Confluent API), as `scripts/registry.sh` describes it.
+#[derive(Debug, Clone)]
+pub struct SchemaRegistry {
+    /// Base URL of the Confluent API.
+    pub url: String,
+    /// A python with confluent-kafka's serializers (tests/schema/requirements.txt).
+    pub python: String,
+}
+
+/// The shared test registry (started on first use; `registry.sh start` is idempotent).
+pub fn registry() -> &'static SchemaRegistry {
+    static R: OnceLock<SchemaRegistry> = OnceLock::new();
+    R.get_or_init(|| start_registry(None))
+}
+
+/// Starts (or reuses) a registry; `state` gives one of its own (for tests that stop it).
+pub fn start_registry(state: Option<&Path>) -> SchemaRegistry {
+    let script = repo().join("scripts/registry.sh");
+    let mut cmd = Command::new(&script);
+    cmd.arg("start");
+    if let Some(s) = state {
+        cmd.env("KSCOPE_REGISTRY_STATE", s);
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    if !out.status.success() {
+        panic!(
+            "the Schema Registry could not be started, so this test cannot run.\n\
+             scripts/registry.sh said:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let env: HashMap<String, String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    SchemaRegistry {
+        url: env["KSCOPE_TEST_REGISTRY"].clone(),
+        python: env
+            .get("KSCOPE_TEST_PYTHON")
+            .cloned()
+            .expect("no python with confluent-kafka (scripts/registry.sh pyenv failed)"),
+    }
+}
+
+/// Stops a registry started with `start_registry(Some(state))`.
+pub fn stop_registry(state: &Path) {
+    let _ = Command::new(repo().join("scripts/registry.sh"))
+        .arg("stop")
+        .env("KSCOPE_REGISTRY_STATE", state)
+        .output();
+}
+
+/// Runs tests/schema/fixture.py (confluent-kafka's serializers and deserializers) and
+/// returns its JSON lines.
+pub fn fixture(
+    r: &SchemaRegistry,
+    k: &Kafka,
+    args: &[&str],
+    topic: &str,
+) -> Vec<serde_json::Value> {
+    let out = Command::new(&r.python)
+        .arg(repo().join("tests/schema/fixture.py"))
+        .args(args)
+        .args([
+            "--bootstrap",
+            &k.bootstrap,
+            "--registry",
+            &r.url,
+            "--topic",
+            topic,
+        ])
+        .output()
+        .expect("run fixture.py");
+    assert!(
+        out.status.success(),
+        "fixture.py {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(&out)
+}
