@@ -124,6 +124,20 @@ impl Writer {
             .await
     }
 
+    /// Deletes the records before each offset (DeleteRecords); irreversible. Each partition
+    /// comes back with its new log start or its own error.
+    pub async fn delete_records(
+        &self,
+        targets: Vec<(String, i32, i64)>,
+    ) -> Result<Vec<native::TpResult>> {
+        self.client
+            .call(move |i| {
+                i.require(api::DELETE_RECORDS)?;
+                native::delete_records(i.raw(), &targets, i.timeout())
+            })
+            .await
+    }
+
     /// A producer on the same connection settings.
     pub fn producer(&self, acks: Acks) -> Result<Producer> {
         Producer::new(&self.access, &self.client.inner.settings, acks)

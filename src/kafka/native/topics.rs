@@ -405,3 +405,44 @@ pub fn create_partitions(
         )
     }
 }
+
+/// DeleteRecords: moves each partition's log start up to the offset given (records before it
+/// are deleted for every reader). Each partition comes back with its new log start or its own
+/// error.
+pub fn delete_records(
+    client: Handle<'_>,
+    targets: &[(String, i32, i64)],
+    timeout: Duration,
+) -> Result<Vec<TpResult>> {
+    let rk = client.native_ptr();
+    const API: &str = "DeleteRecords";
+    let mut tpl = TopicPartitionList::with_capacity(targets.len());
+    for (topic, partition, offset) in targets {
+        tpl.add_partition(topic, *partition)
+            .set_offset(rdkafka::Offset::Offset(*offset))
+            .map_err(|e| Error::kafka(format!("{API}: {e}")))?;
+    }
+    unsafe {
+        let mut del = rd::rd_kafka_DeleteRecords_new(tpl.ptr());
+        if del.is_null() {
+            return Err(Error::kafka(format!("{API}: cannot build the request")));
+        }
+        let ev = call(
+            rk,
+            rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETERECORDS,
+            timeout,
+            API,
+            |o, q| {
+                set_operation_timeout(o, timeout);
+                rd::rd_kafka_DeleteRecords(rk, &mut del, 1, o, q);
+            },
+        );
+        rd::rd_kafka_DeleteRecords_destroy(del);
+        let ev = ev?;
+        let result = rd::rd_kafka_event_DeleteRecords_result(ev.0);
+        if result.is_null() {
+            return Err(Error::kafka(format!("{API}: unexpected result event")));
+        }
+        Ok(read_partition_list(rd::rd_kafka_DeleteRecords_result_offsets(result)))
+    }
+}
