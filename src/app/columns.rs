@@ -373,12 +373,9 @@ pub const GROUP_PARTITIONS: TableDef<PartitionLag, GroupPartitions> = TableDef {
             cell: |p, _, x| {
                 let m = metrics_of(x, p);
                 Cell::plain(m.and_then(|m| m.lag_seconds).map_or("-".to_string(), |s| {
-                    // Estimated from before the sampled history.
-                    if m.is_some_and(|m| m.lag_seconds_extrapolated) {
-                        format!(">{}", seconds(s))
-                    } else {
-                        seconds(s)
-                    }
+                    // `~` an estimate, `>` a lower bound; exact ones unmarked.
+                    let mark = m.and_then(|m| m.time_lag_method).map_or("", |t| t.mark());
+                    format!("{mark}{}", seconds(s))
                 }))
             },
             sort: Some(|a, b, _, x| {

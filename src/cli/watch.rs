@@ -589,7 +589,13 @@ fn metrics_table(s: &Snapshot) -> String {
                         g.group.clone(),
                         opt(g.status),
                         opt(g.total_lag),
-                        g.lag_seconds.map_or("-".into(), format_secs),
+                        g.lag_seconds.map_or("-".into(), |s| {
+                            format!(
+                                "{}{}",
+                                g.time_lag_method.map_or("", |m| m.mark()),
+                                format_secs(s)
+                            )
+                        }),
                         rate(g.lag_growth),
                         rate(g.consume_rate),
                         g.eta_seconds.map_or("-".into(), format_secs),

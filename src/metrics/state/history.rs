@@ -108,6 +108,8 @@ pub(super) struct GroupPartitionState {
     pub(super) rewinds: u64,
     /// When the group last had an offset for it.
     pub(super) seen: Millis,
+    /// The record at the committed offset, as last read (for exact time lag).
+    pub(super) record_time: Option<crate::model::RecordTime>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -160,6 +162,12 @@ impl MetricsState {
 
     pub(super) fn ingest_groups(&mut self, sample: &Sample) {
         let at = sample.at;
+        let record_times: std::collections::HashMap<(&str, i32, i64), &crate::model::RecordTime> =
+            sample
+                .record_times
+                .iter()
+                .map(|r| ((r.topic.as_str(), r.partition, r.offset), r))
+                .collect();
         for gs in &sample.groups {
             if !self.groups.contains_key(&gs.group) {
                 self.groups.insert(gs.group.clone(), GroupState::default());
@@ -227,6 +235,11 @@ impl MetricsState {
                     lag,
                 });
                 gp.seen = at;
+                // A record read before at the same offset is still the one the group reads next.
+                match record_times.get(&(o.topic.as_str(), o.partition, o.offset)) {
+                    Some(r) => gp.record_time = Some((*r).clone()),
+                    None => gp.record_time = gp.record_time.take().filter(|r| r.offset == o.offset),
+                }
             }
             // Partitions whose offset the coordinator could not give keep their history (they
             // are not gone), without a new point.

@@ -13,7 +13,7 @@ use crate::metrics::rules::{Condition, Metric, Value};
 use crate::metrics::sample::has_members;
 use crate::metrics::status::{self, Status};
 use crate::metrics::time::Millis;
-use crate::metrics::timelag::time_lag;
+use crate::metrics::timelag::{self, time_lag};
 use crate::metrics::window::{Bucket, DeltaSeries, WindowSpec};
 use crate::model::PartitionRef;
 
@@ -192,7 +192,17 @@ impl MetricsState {
             committed: last.committed,
             log_end,
             lag: last.lag,
-            lag_seconds: part.and_then(|p| time_lag(&p.ends, last.committed, now)),
+            lag_seconds: if last.lag == Some(0) {
+                Some(timelag::caught_up())
+            } else if let Some(r) = gp
+                .record_time
+                .as_ref()
+                .filter(|r| r.offset == last.committed)
+            {
+                Some(timelag::exact(r, now))
+            } else {
+                part.and_then(|p| time_lag(&p.ends, last.committed, now))
+            },
             status: status::evaluate(&gp.points, self.config.status_window, now, members),
         })
     }
@@ -201,6 +211,7 @@ impl MetricsState {
         let members = has_members(g.state.as_deref());
         let mut status: Option<(Status, PartitionRef)> = None;
         let mut lag_seconds: Option<f64> = None;
+        let mut method: Option<crate::model::TimeLagMethod> = None;
         let mut partitions = 0;
         for (topic, parts) in &g.partitions {
             for (id, gp) in parts {
@@ -221,6 +232,9 @@ impl MetricsState {
                 }
                 if let Some(tl) = v.lag_seconds {
                     lag_seconds = Some(lag_seconds.map_or(tl.seconds, |m: f64| m.max(tl.seconds)));
+                    method = Some(method.map_or(tl.method, |m| {
+                        crate::model::TimeLagMethod::combine(m, tl.method)
+                    }));
                 }
             }
         }
@@ -243,6 +257,7 @@ impl MetricsState {
             partitions,
             total_lag: g.total_lag,
             lag_seconds,
+            time_lag_method: method,
             lag_growth,
             lag_growths: self
                 .config
@@ -298,7 +313,8 @@ impl MetricsState {
                     log_end: v.log_end,
                     lag: v.lag,
                     lag_seconds: v.lag_seconds.map(|t| t.seconds),
-                    lag_seconds_extrapolated: v.lag_seconds.is_some_and(|t| t.extrapolated),
+                    time_lag_method: v.lag_seconds.map(|t| t.method),
+                    time_lag_from_log_start: v.lag_seconds.is_some_and(|t| t.from_log_start),
                     status: v.status,
                     eta_seconds: status::eta(&gp.points, self.config.status_window, now),
                     rewinds: gp.rewinds,

@@ -74,6 +74,8 @@ pub struct GroupMetrics {
     pub total_lag: Option<i64>,
     /// The worst partition's time lag.
     pub lag_seconds: Option<f64>,
+    /// How it was found: `exact` only when every partition's is (see `TimeLagMethod`).
+    pub time_lag_method: Option<crate::model::TimeLagMethod>,
     /// Lag growth per second over the rate window (negative: catching up).
     pub lag_growth: Option<f64>,
     pub lag_growths: Vec<WindowValue>,
@@ -101,8 +103,11 @@ pub struct GroupPartitionMetrics {
     pub log_end: Option<i64>,
     pub lag: Option<i64>,
     pub lag_seconds: Option<f64>,
-    /// The time lag is an estimate from before the sampled history (see `TimeLag`).
-    pub lag_seconds_extrapolated: bool,
+    /// How the time lag was found: `exact` (from the record at the committed offset),
+    /// `estimate` (interpolated from sampled log ends) or `lower_bound`.
+    pub time_lag_method: Option<crate::model::TimeLagMethod>,
+    /// The committed offset is below the log start; the time lag is the first kept record's.
+    pub time_lag_from_log_start: bool,
     pub status: Option<Status>,
     pub eta_seconds: Option<f64>,
     pub rewinds: u64,

@@ -272,9 +272,100 @@ fn consume_rate_lag_growth_and_eta() {
     // Record 1350 was written when the end passed 1351: between 1300 at 20 s and 1400 at
     // 30 s, at 25.1 s.
     assert!((p.lag_seconds.unwrap() - 14.9).abs() < 1e-6, "{p:?}");
-    assert!(!p.lag_seconds_extrapolated);
+    assert_eq!(
+        p.time_lag_method,
+        Some(crate::model::TimeLagMethod::Estimate)
+    );
+    assert_eq!(
+        g.time_lag_method,
+        Some(crate::model::TimeLagMethod::Estimate)
+    );
     assert!(close(p.eta_seconds, 30.0));
     assert!((g.lag_seconds.unwrap() - 14.9).abs() < 1e-6);
+}
+
+fn record_time(offset: i64, timestamp: Millis, from_log_start: bool) -> crate::model::RecordTime {
+    crate::model::RecordTime {
+        topic: "t".into(),
+        partition: 0,
+        offset,
+        record_offset: offset,
+        timestamp,
+        from_log_start,
+    }
+}
+
+#[test]
+fn time_lag_is_exact_from_the_record_at_the_committed_offset() {
+    use crate::model::TimeLagMethod;
+    // A fresh engine (one sample, no history): a group stopped at a record written 50 min
+    // before kscope started is 50 min behind, not kscope's uptime.
+    let now = 3_600 * S;
+    let mut m = MetricsState::new(config(), default_rules());
+    let mut s = sample(
+        now,
+        vec![part("t", 0, 0, 1_000), part("t", 1, 0, 10)],
+        vec![group("g", "Empty", &[("t", 0, 400), ("t", 1, 10)])],
+    );
+    s.record_times = vec![record_time(400, now - 3_000 * S, false)];
+    m.ingest(&s, now);
+    let ps = m.group_partitions("g", now);
+    assert_eq!(ps[0].lag_seconds, Some(3_000.0));
+    assert_eq!(ps[0].time_lag_method, Some(TimeLagMethod::Exact));
+    // Lag 0: time lag 0, exactly, without reading anything.
+    assert_eq!(ps[1].lag_seconds, Some(0.0));
+    assert_eq!(ps[1].time_lag_method, Some(TimeLagMethod::Exact));
+    let g = m.group("g", now).unwrap();
+    assert_eq!(g.lag_seconds, Some(3_000.0));
+    assert_eq!(g.time_lag_method, Some(TimeLagMethod::Exact));
+    // The default lag-seconds rule sees the true age (its `for` aside).
+    let fired = m.check(now);
+    assert!(fired.iter().any(|e| e.rule == "lag-seconds"), "{fired:?}");
+
+    // The next sample lacks the record (read before, same offset): still exact, and it ages.
+    let later = now + 10 * S;
+    m.ingest(
+        &sample(
+            later,
+            vec![part("t", 0, 0, 1_000), part("t", 1, 0, 10)],
+            vec![group("g", "Empty", &[("t", 0, 400), ("t", 1, 10)])],
+        ),
+        later,
+    );
+    let p = &m.group_partitions("g", later)[0];
+    assert_eq!(p.lag_seconds, Some(3_010.0));
+    assert_eq!(p.time_lag_method, Some(TimeLagMethod::Exact));
+
+    // The group moved and its new record was not read: an estimate, marked as such.
+    let later = later + 10 * S;
+    m.ingest(
+        &sample(
+            later,
+            vec![part("t", 0, 0, 1_000), part("t", 1, 0, 10)],
+            vec![group("g", "Stable", &[("t", 0, 500), ("t", 1, 10)])],
+        ),
+        later,
+    );
+    let p = &m.group_partitions("g", later)[0];
+    assert_ne!(p.time_lag_method, Some(TimeLagMethod::Exact), "{p:?}");
+    assert_ne!(
+        m.group("g", later).unwrap().time_lag_method,
+        Some(TimeLagMethod::Exact)
+    );
+
+    // Committed below the log start: the first kept record's time, said so.
+    let later = later + 10 * S;
+    let mut s = sample(
+        later,
+        vec![part("t", 0, 600, 1_000), part("t", 1, 0, 10)],
+        vec![group("g", "Empty", &[("t", 0, 500), ("t", 1, 10)])],
+    );
+    s.record_times = vec![record_time(500, later - 60 * S, true)];
+    m.ingest(&s, later);
+    let p = &m.group_partitions("g", later)[0];
+    assert_eq!(p.lag_seconds, Some(60.0));
+    assert_eq!(p.time_lag_method, Some(TimeLagMethod::Exact));
+    assert!(p.time_lag_from_log_start);
 }
 
 #[test]

@@ -68,8 +68,10 @@ pub fn group(
                 ""
             },
             fmt::rate(m.lag_growth),
-            m.lag_seconds.map_or("-".to_string(), |s| fmt::duration(
-                std::time::Duration::from_secs_f64(s.max(0.0))
+            m.lag_seconds.map_or("-".to_string(), |s| format!(
+                "{}{}",
+                m.time_lag_method.map_or("", |t| t.mark()),
+                fmt::duration(std::time::Duration::from_secs_f64(s.max(0.0)))
             ))
         )
     });
