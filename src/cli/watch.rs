@@ -587,7 +587,10 @@ fn metrics_table(s: &Snapshot) -> String {
                 .map(|g| {
                     vec![
                         g.group.clone(),
-                        opt(g.status),
+                        match (g.status, g.measuring) {
+                            (None, Some(m)) => m.to_string(),
+                            (s, _) => opt(s),
+                        },
                         opt(g.total_lag),
                         g.lag_seconds.map_or("-".into(), |s| {
                             format!(

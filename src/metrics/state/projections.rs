@@ -24,6 +24,7 @@ struct PartView {
     lag: Option<i64>,
     lag_seconds: Option<crate::metrics::timelag::TimeLag>,
     status: Option<Status>,
+    measuring: Option<status::Measuring>,
 }
 
 impl MetricsState {
@@ -188,6 +189,7 @@ impl MetricsState {
             .get(topic)
             .and_then(|t| t.partitions.get(&partition));
         let log_end = part.and_then(|p| p.end_at(last.t));
+        let need = status::samples_needed(self.config.status_window, self.config.interval);
         Some(PartView {
             committed: last.committed,
             log_end,
@@ -203,7 +205,8 @@ impl MetricsState {
             } else {
                 part.and_then(|p| time_lag(&p.ends, last.committed, now))
             },
-            status: status::evaluate(&gp.points, self.config.status_window, now, members),
+            status: status::evaluate(&gp.points, self.config.status_window, need, now, members),
+            measuring: status::measuring(&gp.points, self.config.status_window, need, now, members),
         })
     }
 
@@ -212,6 +215,7 @@ impl MetricsState {
         let mut status: Option<(Status, PartitionRef)> = None;
         let mut lag_seconds: Option<f64> = None;
         let mut method: Option<crate::model::TimeLagMethod> = None;
+        let mut measuring: Option<status::Measuring> = None;
         let mut partitions = 0;
         for (topic, parts) in &g.partitions {
             for (id, gp) in parts {
@@ -219,6 +223,9 @@ impl MetricsState {
                     continue;
                 };
                 partitions += 1;
+                if let Some(m) = v.measuring {
+                    measuring = Some(measuring.map_or(m, |w| w.min(m)));
+                }
                 if let Some(s) = v.status {
                     if status.as_ref().is_none_or(|(worst, _)| s > *worst) {
                         status = Some((
@@ -247,12 +254,17 @@ impl MetricsState {
             (Some(l), Some(s)) if s < 0.0 => Some(l as f64 / -s),
             _ => None,
         };
-        // The worst of the partitions that answered is not the group's status.
-        let status = status.filter(|_| complete);
+        // The worst of the partitions that answered is not the group's status; nor is an OK
+        // while some partition is still being measured (a WARN or worse already is).
+        let status = status
+            .filter(|_| complete)
+            .filter(|(s, _)| measuring.is_none() || *s > Status::Ok);
+        let measuring = measuring.filter(|_| complete && status.is_none());
         GroupMetrics {
             group: name.to_string(),
             state: g.state.clone(),
             status: status.as_ref().map(|(s, _)| *s),
+            measuring,
             worst_partition: status.map(|(_, p)| p),
             partitions,
             total_lag: g.total_lag,
@@ -316,6 +328,7 @@ impl MetricsState {
                     time_lag_method: v.lag_seconds.map(|t| t.method),
                     time_lag_from_log_start: v.lag_seconds.is_some_and(|t| t.from_log_start),
                     status: v.status,
+                    measuring: v.measuring,
                     eta_seconds: status::eta(&gp.points, self.config.status_window, now),
                     rewinds: gp.rewinds,
                 });

@@ -68,6 +68,9 @@ pub struct GroupMetrics {
     pub state: Option<String>,
     /// The worst partition's status over the status window; `null` until it can be told.
     pub status: Option<Status>,
+    /// While `status` is `null` for want of samples: how many there are of how many it takes
+    /// (the least advanced partition's).
+    pub measuring: Option<crate::metrics::status::Measuring>,
     pub worst_partition: Option<PartitionRef>,
     /// Partitions with a committed offset (on sampled topics).
     pub partitions: usize,
@@ -109,6 +112,8 @@ pub struct GroupPartitionMetrics {
     /// The committed offset is below the log start; the time lag is the first kept record's.
     pub time_lag_from_log_start: bool,
     pub status: Option<Status>,
+    /// While `status` is `null` for want of samples: `have` of `need`.
+    pub measuring: Option<crate::metrics::status::Measuring>,
     pub eta_seconds: Option<f64>,
     pub rewinds: u64,
 }

@@ -369,6 +369,46 @@ fn time_lag_is_exact_from_the_record_at_the_committed_offset() {
 }
 
 #[test]
+fn too_few_samples_are_measuring_and_header_and_rows_agree() {
+    use crate::metrics::status::Measuring;
+    // Window 30 s at 10 s: a verdict on a live group takes 4 samples.
+    let mut m = MetricsState::new(config(), Vec::new());
+    let speeds = [(0, "Stable"); 4];
+    for n in 1..=3 {
+        run_group(&mut m, &speeds[..n]);
+        let now = (n as Millis - 1) * 10 * S;
+        let g = m.group("g", now).unwrap();
+        // Not moving (yet): measuring, never a STALL from too few samples.
+        assert_eq!(g.status, None, "{n} samples: {g:?}");
+        let want = Some(Measuring {
+            have: n.min(3),
+            need: 4,
+        });
+        assert_eq!(g.measuring, want, "{n} samples");
+        let rows = m.group_partitions("g", now);
+        assert_eq!(rows[0].status, None);
+        assert_eq!(rows[0].measuring, want);
+        m = MetricsState::new(config(), Vec::new());
+    }
+    run_group(&mut m, &speeds);
+    let now = 30 * S;
+    let g = m.group("g", now).unwrap();
+    assert_eq!((g.status, g.measuring), (Some(Status::Stall), None));
+    // Header and rows from one evaluation: the worst row is the header, same time lag.
+    let rows = m.group_partitions("g", now);
+    assert_eq!(rows[0].status, g.status);
+    assert_eq!(rows[0].lag_seconds, g.lag_seconds);
+    // With no members the same offsets are a STOP after two samples.
+    let mut m = MetricsState::new(config(), Vec::new());
+    run_group(&mut m, &[(0, "Empty"); 4]);
+    assert_eq!(m.group("g", 30 * S).unwrap().status, Some(Status::Stop));
+    let snap = m.latest().unwrap();
+    let json = serde_json::to_value(&snap.groups[0]).unwrap();
+    assert_eq!(json["status"], "STOP");
+    assert!(json["measuring"].is_null());
+}
+
+#[test]
 fn group_status_warn_stall_stop_and_rewind() {
     // Falling behind while moving.
     let mut m = MetricsState::new(config(), Vec::new());

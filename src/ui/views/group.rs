@@ -106,7 +106,7 @@ pub fn group(
             Span::styled("coordinator ", theme.muted()),
             Span::raw(coordinator),
             Span::styled("  status ", theme.muted()),
-            status_span(m.and_then(|m| m.status), theme),
+            status_span(m.and_then(|m| m.status), m.and_then(|m| m.measuring), theme),
         ]),
         Line::from(vec![
             Span::styled("lag ", theme.muted()),
