@@ -1052,6 +1052,16 @@ async fn time_lag_is_now_minus_the_timestamp_of_the_next_record() {
     let second = client.sample(&filter).await.expect("sample");
     assert_eq!(second.requests.fetch, 0, "{:?}", second.requests);
     assert_eq!(second.record_times, first.record_times);
+    // The group moves on: the same partition is read again, at its new offset.
+    commit_at(k, &stopped, &topic, 6).await;
+    let third = client.sample(&filter).await.expect("sample");
+    assert_eq!(third.requests.fetch, 1, "{:?}", third.requests);
+    let times: Vec<(i64, i64)> = third
+        .record_times
+        .iter()
+        .map(|r| (r.offset, r.timestamp))
+        .collect();
+    assert_eq!(times, [(6, stamps[6])]);
 }
 
 #[tokio::test]

@@ -4,8 +4,9 @@
 //! One consumer per client, assigned only to the partitions asked about, each at the offset
 //! asked for, reads one record per partition: librdkafka sends one Fetch per partition leader
 //! for all of them, with small `max.partition.fetch.bytes` and `fetch.max.bytes` (a batch
-//! larger than that is still read: librdkafka grows the size for that partition), and a
-//! partition is paused as soon as its record is in. Answers are
+//! larger than that is still read: librdkafka grows the size for that partition); what it
+//! prefetches beyond the first record is bounded by `queued.max.messages.kbytes` and dropped
+//! when the round ends. Answers are
 //! cached per partition and offset, so a group that does not move costs nothing on the next
 //! sample. A partition whose offset is wanted at several offsets (groups at different places)
 //! is read once per offset, in rounds.
@@ -205,8 +206,6 @@ fn read_round(
     consumer
         .assign(&tpl)
         .map_err(|e| Error::kafka(format!("cannot assign partitions: {e}")))?;
-    // Paused when read in an earlier round or call.
-    let _ = consumer.resume(&tpl);
     let mut times = Vec::new();
     while !pending.is_empty() {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -228,14 +227,6 @@ fn read_round(
                     _ => None,
                 };
                 pending.remove(&key);
-                // No more of this partition (what is queued already is dropped above).
-                let mut done = TopicPartitionList::with_capacity(1);
-                if done
-                    .add_partition_offset(&key.0, key.1, Offset::Offset(m.offset()))
-                    .is_ok()
-                {
-                    let _ = consumer.pause(&done);
-                }
                 if let Some(timestamp) = timestamp {
                     times.push(RecordTime {
                         topic: key.0,
