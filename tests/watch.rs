@@ -625,3 +625,64 @@ async fn a_healthy_group_is_never_stalled_by_too_few_samples() {
     producer.await.expect("producer");
     consumer.join().expect("consumer");
 }
+
+#[tokio::test]
+async fn inactive_and_ignored_groups_stay_out_of_the_check() {
+    let k = kafka();
+    let (topic, old, tmp) = (unique("inactive"), unique("g-old"), unique("tmp-g"));
+    create_topic(k, &topic, 1, 1).await;
+    // Records written two days ago (create time); a group left at the first of them and a
+    // scratch group, neither with members.
+    let two_days_ago = chrono::Utc::now().timestamp_millis() - 48 * 3_600_000;
+    let batch: Vec<TestRecord> = (0..5)
+        .map(|i| (0, None, &b"x"[..], Some(two_days_ago + i)))
+        .collect();
+    produce(k, &topic, &batch).await;
+    commit(k, &old, &topic, 0).await;
+    commit(k, &tmp, &topic, 0).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |metrics: &str| {
+        let cfg = write_config(&dir, &format!("[metrics]\n{metrics}\n"));
+        let out = kscope(k)
+            .args(["--config-file", &cfg, "watch", "--once", "--interval", "1s"])
+            .args([
+                "--group",
+                &old,
+                "--group",
+                &tmp,
+                "--topic",
+                &topic,
+                "--metrics",
+            ])
+            .output()
+            .unwrap();
+        let lines = json_lines(&out);
+        let m = lines
+            .iter()
+            .find(|l| l["type"] == "metrics")
+            .cloned()
+            .unwrap_or_else(|| panic!("no metrics line: {lines:?} {}", stderr(&out)));
+        (out.status.code(), m, lines)
+    };
+    let ignore = format!("ignore_groups = [\"{tmp}\"]");
+    // By default (24h) the old group is inactive: the default rules leave it alone.
+    let (code, m, lines) = run(&ignore);
+    let groups = m["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "the ignored group is not there: {m}");
+    assert_eq!(groups[0]["group"], old.as_str());
+    assert_eq!(groups[0]["inactive"], true, "{m}");
+    assert_eq!(groups[0]["time_lag_method"], "exact", "{m}");
+    assert!(m["leaderboards"]["groups_by_lag"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(code, Some(0), "{lines:?}");
+    // With a longer inactive_after it is only stopped, two days behind: critical.
+    let (code, m, lines) = run(&format!("{ignore}\ninactive_after = \"72h\""));
+    assert_eq!(m["groups"][0]["inactive"], false, "{m}");
+    assert_eq!(code, Some(2), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l["rule"] == "lag-seconds"),
+        "{lines:?}"
+    );
+}

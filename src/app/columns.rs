@@ -200,9 +200,14 @@ pub const GROUPS: TableDef<GroupSummary> = TableDef {
                 Cell::with(&g.state, role)
             },
             sort: Some(|a, b, _, _| a.state.cmp(&b.state)) },
-        Column { title: "STATUS", width: Fixed(7),
+        Column { title: "STATUS", width: Fixed(8),
             cell: |g, s, _| {
                 let m = s.metrics_view.group(&g.group);
+                if m.is_some_and(|m| m.inactive) {
+                    let mut c = Cell::with("inactive", Role::Muted);
+                    c.text_only = true;
+                    return c;
+                }
                 status_cell(m.and_then(|m| m.status), m.and_then(|m| m.measuring))
             },
             sort: Some(|a, b, s, _| group_status(s, a).cmp(&group_status(s, b))) },

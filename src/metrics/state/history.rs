@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::{shorten_list, MetricsState};
+use crate::metrics::glob;
 use crate::metrics::sample::Sample;
 use crate::metrics::status::StatusPoint;
 use crate::metrics::time::Millis;
@@ -126,6 +127,8 @@ pub(super) struct GroupState {
     pub(super) lag: GaugeSeries,
     pub(super) total_lag: Option<i64>,
     pub(super) rewinds: u64,
+    /// When a committed offset was last seen to change.
+    pub(super) moved_at: Option<Millis>,
 }
 
 impl MetricsState {
@@ -137,6 +140,9 @@ impl MetricsState {
             }
         }
         for ps in &sample.partitions {
+            if glob::matches_some(&self.config.ignore_topics, &ps.topic) {
+                continue;
+            }
             if !self.topics.contains_key(&ps.topic) {
                 self.topics.insert(ps.topic.clone(), TopicState::default());
             }
@@ -169,6 +175,9 @@ impl MetricsState {
                 .map(|r| ((r.topic.as_str(), r.partition, r.offset), r))
                 .collect();
         for gs in &sample.groups {
+            if glob::matches_some(&self.config.ignore_groups, &gs.group) {
+                continue;
+            }
             if !self.groups.contains_key(&gs.group) {
                 self.groups.insert(gs.group.clone(), GroupState::default());
             }
@@ -216,8 +225,12 @@ impl MetricsState {
                     Some(last) if o.offset < last.committed => {
                         gp.rewinds += 1;
                         g.rewinds += 1;
+                        g.moved_at = Some(at);
                     }
                     Some(last) => {
+                        if o.offset != last.committed {
+                            g.moved_at = Some(at);
+                        }
                         if Some(last.t) != previous {
                             consumed_known = false;
                         }

@@ -216,6 +216,8 @@ impl MetricsState {
         let mut lag_seconds: Option<f64> = None;
         let mut method: Option<crate::model::TimeLagMethod> = None;
         let mut measuring: Option<status::Measuring> = None;
+        let (mut lagging, mut all_old) = (false, true);
+        let old = self.config.inactive_after as f64 / 1000.0;
         let mut partitions = 0;
         for (topic, parts) in &g.partitions {
             for (id, gp) in parts {
@@ -223,6 +225,13 @@ impl MetricsState {
                     continue;
                 };
                 partitions += 1;
+                if v.lag != Some(0) {
+                    lagging = true;
+                    let is_old = v.lag_seconds.is_some_and(|t| {
+                        t.method == crate::model::TimeLagMethod::Exact && t.seconds >= old
+                    });
+                    all_old &= is_old;
+                }
                 if let Some(m) = v.measuring {
                     measuring = Some(measuring.map_or(m, |w| w.min(m)));
                 }
@@ -287,6 +296,11 @@ impl MetricsState {
             consume_rates: self.rates(&g.consumed, now),
             eta_seconds,
             rewinds: g.rewinds,
+            inactive: members == Some(false)
+                && lagging
+                && all_old
+                && g.moved_at
+                    .is_none_or(|t| now - t >= self.config.inactive_after),
             error: g.error.clone(),
             incomplete: g.incomplete.clone(),
         }
@@ -454,6 +468,7 @@ fn leaderboards(topics: &[TopicMetrics], groups: &[GroupMetrics], n: usize) -> L
         groups_by_lag: top_n(
             groups
                 .iter()
+                .filter(|g| !g.inactive)
                 .filter_map(|g| rank(&g.group, g.total_lag.map(|l| l as f64)))
                 .collect(),
             n,
@@ -461,6 +476,7 @@ fn leaderboards(topics: &[TopicMetrics], groups: &[GroupMetrics], n: usize) -> L
         groups_by_lag_growth: top_n(
             groups
                 .iter()
+                .filter(|g| !g.inactive)
                 .filter_map(|g| rank(&g.group, g.lag_growth))
                 .collect(),
             n,
@@ -495,6 +511,8 @@ pub(super) fn observe(
         groups
             .iter()
             .filter(|g| selected(&g.group))
+            // An inactive group only for a rule that names it.
+            .filter(|g| !g.inactive || c.selector.as_deref() == Some(g.group.as_str()))
             .map(|g| {
                 let v = match c.metric {
                     // What the sample could not read is not evaluated: the rule holds its

@@ -89,6 +89,10 @@ pub struct GroupMetrics {
     pub eta_seconds: Option<f64>,
     /// Times a committed offset went backwards.
     pub rewinds: u64,
+    /// No members, no commit movement seen, and every lagging partition's next record is older
+    /// than `inactive_after`: an abandoned group. Rules that do not name it and the
+    /// leaderboards leave it out.
+    pub inactive: bool,
     /// Why the last OffsetFetch for the group failed (the numbers are from before).
     pub error: Option<String>,
     /// What the last sample could not read for this group (its offsets, or the log end of some

@@ -20,6 +20,7 @@ fn config() -> MetricsConfig {
         status_window: 30 * S,
         history: 5 * MINUTE,
         top: 2,
+        ..MetricsConfig::default()
     }
 }
 
@@ -406,6 +407,81 @@ fn too_few_samples_are_measuring_and_header_and_rows_agree() {
     let json = serde_json::to_value(&snap.groups[0]).unwrap();
     assert_eq!(json["status"], "STOP");
     assert!(json["measuring"].is_null());
+}
+
+#[test]
+fn abandoned_groups_are_inactive_and_ignored_ones_are_not_seen() {
+    use crate::metrics::rules::AlertRule;
+    let now = 100 * 3_600 * S;
+    let cfg = MetricsConfig {
+        ignore_groups: vec!["tmp-*".into()],
+        ignore_topics: vec!["scratch".into()],
+        ..config()
+    };
+    let named = AlertRule::new("named", "lag(old) > 10", Severity::Warn).unwrap();
+    let any = AlertRule::new("any", "lag > 10", Severity::Warn).unwrap();
+    let mut m = MetricsState::new(cfg, vec![named, any]);
+    let mk = |at: Millis, old_state: &str| {
+        let mut s = sample(
+            at,
+            vec![
+                part("t", 0, 0, 1_000),
+                part("t", 1, 0, 1_000),
+                part("scratch", 0, 0, 50),
+            ],
+            vec![
+                // Empty, its next record 2 days old: inactive.
+                group("old", old_state, &[("t", 0, 100)]),
+                // Empty, next record an hour old: only stopped.
+                group("recent", "Empty", &[("t", 1, 900)]),
+                group("tmp-1", "Empty", &[("t", 0, 0)]),
+                group("scratcher", "Empty", &[("scratch", 0, 0)]),
+            ],
+        );
+        s.record_times = vec![
+            crate::model::RecordTime {
+                topic: "t".into(),
+                partition: 0,
+                offset: 100,
+                record_offset: 100,
+                timestamp: at - 48 * 3_600 * S,
+                from_log_start: false,
+            },
+            crate::model::RecordTime {
+                topic: "t".into(),
+                partition: 1,
+                offset: 900,
+                record_offset: 900,
+                timestamp: at - 3_600 * S,
+                from_log_start: false,
+            },
+        ];
+        s
+    };
+    m.ingest(&mk(now, "Empty"), now);
+    let groups = m.groups(now);
+    let names: Vec<&str> = groups.iter().map(|g| g.group.as_str()).collect();
+    // Ignored groups are not tracked; a group on an ignored topic has nothing sampled.
+    assert_eq!(names, ["old", "recent", "scratcher"]);
+    assert_eq!(groups[2].partitions, 0);
+    assert!(m.topics(now).iter().all(|t| t.topic != "scratch"));
+    let old = &groups[0];
+    assert!(old.inactive, "{old:?}");
+    assert!(!groups[1].inactive);
+    // Left out of the leaderboards and of rules that do not name it.
+    let lb = m.leaderboards(now);
+    assert!(lb.groups_by_lag.iter().all(|r| r.name != "old"), "{lb:?}");
+    let fired = m.check(now);
+    let hits: Vec<(&str, &str)> = fired
+        .iter()
+        .map(|e| (e.rule.as_str(), e.resource.as_str()))
+        .collect();
+    assert!(hits.contains(&("named", "old")), "{hits:?}");
+    assert!(hits.contains(&("any", "recent")), "{hits:?}");
+    assert!(!hits.contains(&("any", "old")), "{hits:?}");
+    // With a member it is not inactive, however old its next record.
+    m.ingest(&mk(now + 10 * S, "Stable"), now + 10 * S);
+    assert!(!m.group("old", now + 10 * S).unwrap().inactive);
 }
 
 #[test]

@@ -106,7 +106,11 @@ pub fn group(
             Span::styled("coordinator ", theme.muted()),
             Span::raw(coordinator),
             Span::styled("  status ", theme.muted()),
-            status_span(m.and_then(|m| m.status), m.and_then(|m| m.measuring), theme),
+            if m.is_some_and(|m| m.inactive) {
+                Span::styled("inactive", theme.muted())
+            } else {
+                status_span(m.and_then(|m| m.status), m.and_then(|m| m.measuring), theme)
+            },
         ]),
         Line::from(vec![
             Span::styled("lag ", theme.muted()),
