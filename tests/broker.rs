@@ -894,3 +894,217 @@ async fn tls_and_scram_listener() {
         started.elapsed()
     );
 }
+
+/// Commits `offset` on partition 0 of `topic` for `group`, from outside the group.
+async fn commit_at(k: &Kafka, group: &str, topic: &str, offset: i64) {
+    let client =
+        kscope::kafka::KafkaClient::new(kscope::config::ConnectionSettings::plain(&k.bootstrap))
+            .expect("client");
+    let res = client
+        .alter_group_offsets(group, vec![(topic.to_string(), 0, offset)])
+        .await
+        .unwrap_or_else(|e| panic!("commit for {group}: {e}"));
+    assert!(res.iter().all(|r| r.error.is_none()), "{res:?}");
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// What was between the two clock reads around a command: a time lag measured then lies
+/// between `before - ts` and `after - ts`.
+struct Timed {
+    v: Value,
+    before: i64,
+    after: i64,
+}
+
+fn timed_json(k: &Kafka, args: &[&str]) -> Timed {
+    let before = now_ms();
+    let out = kscope(k).args(args).output().unwrap();
+    let after = now_ms();
+    assert!(out.status.success(), "{}", stderr(&out));
+    Timed {
+        v: json(&out),
+        before,
+        after,
+    }
+}
+
+/// The group's detail and its row in `kscope groups`, as JSON.
+fn time_lag_json(k: &Kafka, group: &str) -> (Timed, Timed) {
+    let detail = timed_json(k, &["group", group, "-o", "json"]);
+    let mut list = timed_json(k, &["groups", "-o", "json"]);
+    list.v = list.v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == group)
+        .cloned()
+        .unwrap_or_else(|| panic!("{group} not listed"));
+    (detail, list)
+}
+
+/// `v`'s time lag is exact and is the age of a record stamped `ts` (`None`: 0) when measured.
+fn assert_age(t: &Timed, v: &Value, ts: Option<i64>, what: &str) {
+    let ms = v["time_lag_ms"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{what}: no time_lag_ms in {v}"));
+    let (lo, hi) = ts.map_or((0, 0), |ts| (t.before - ts, t.after - ts));
+    assert!(
+        (lo..=hi).contains(&ms),
+        "{what}: time lag {ms} ms, want {lo}..={hi} ms: {v}"
+    );
+    assert_eq!(v["time_lag_method"], "exact", "{what}: {v}");
+}
+
+#[tokio::test]
+async fn time_lag_is_now_minus_the_timestamp_of_the_next_record() {
+    let k = kafka();
+    let topic = unique("tl-create");
+    create_topic(k, &topic, 1, 1).await;
+    // Create time, chosen: record i was written (10 - i) minutes ago.
+    let base = now_ms();
+    let stamps: Vec<i64> = (0..10).map(|i| base - (10 - i) * 60_000).collect();
+    let recs: Vec<TestRecord<'_>> = stamps
+        .iter()
+        .map(|ts| (0, None, b"v".as_slice(), Some(*ts)))
+        .collect();
+    produce(k, &topic, &recs).await;
+
+    // A stopped group (never joined) at offset 5: its next record is 5 minutes old. No
+    // history, one process: `kscope group` and `kscope groups` say so in one pass.
+    let stopped = unique("g-tl-stopped");
+    commit_at(k, &stopped, &topic, 5).await;
+    let (d, row) = time_lag_json(k, &stopped);
+    assert_age(
+        &d,
+        &d.v["partitions"][0],
+        Some(stamps[5]),
+        "group partition",
+    );
+    assert_eq!(d.v["partitions"][0]["time_lag_from_log_start"], false);
+    assert_age(&d, &d.v, Some(stamps[5]), "group");
+    assert_age(&row, &row.v, Some(stamps[5]), "groups row");
+    let table = kscope(k).args(["group", &stopped]).output().unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("TIME-LAG") && text.contains("5m"), "{text}");
+
+    // Caught up: time lag 0, exactly.
+    let done = unique("g-tl-done");
+    commit_at(k, &done, &topic, 10).await;
+    let (d, row) = time_lag_json(k, &done);
+    assert_age(&d, &d.v["partitions"][0], None, "caught-up partition");
+    assert_age(&row, &row.v, None, "caught-up row");
+
+    // Committed below the log start: the first record kept, and said so.
+    let below = unique("g-tl-below");
+    commit_at(k, &below, &topic, 2).await;
+    {
+        use rdkafka::admin::{AdminClient, AdminOptions};
+        use rdkafka::client::DefaultClientContext;
+        let admin: AdminClient<DefaultClientContext> = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &k.bootstrap)
+            .create()
+            .expect("admin");
+        let mut tpl = rdkafka::TopicPartitionList::new();
+        tpl.add_partition_offset(&topic, 0, rdkafka::Offset::Offset(4))
+            .unwrap();
+        admin
+            .delete_records(&tpl, &AdminOptions::new())
+            .await
+            .expect("delete records");
+    }
+    let (d, row) = time_lag_json(k, &below);
+    let p = &d.v["partitions"][0];
+    assert_eq!(p["log_start"], 4, "{p}");
+    assert_age(&d, p, Some(stamps[4]), "below log start");
+    assert_eq!(p["time_lag_from_log_start"], true, "{p}");
+    assert_age(&row, &row.v, Some(stamps[4]), "below log start, listed");
+
+    // The sampler behind `watch` and the console: a fresh engine's first sample is exact,
+    // and a group that does not move costs no fetch on the next one.
+    let client =
+        kscope::kafka::KafkaClient::new(kscope::config::ConnectionSettings::plain(&k.bootstrap))
+            .expect("client");
+    let filter = kscope::kafka::SampleFilter {
+        topics: vec![topic.clone()],
+        groups: vec![stopped.clone()],
+        ..Default::default()
+    };
+    let mut m = kscope::metrics::MetricsState::new(Default::default(), Vec::new());
+    let first = client.sample(&filter).await.expect("sample");
+    assert_eq!(first.record_times.len(), 1, "{:?}", first.record_times);
+    assert!(first.requests.fetch >= 1, "{:?}", first.requests);
+    let now = now_ms();
+    m.ingest(&first, now);
+    let p = &m.group_partitions(&stopped, now)[0];
+    assert_eq!(
+        p.lag_seconds,
+        Some((now - stamps[5]) as f64 / 1000.0),
+        "{p:?}"
+    );
+    assert_eq!(
+        p.time_lag_method,
+        Some(kscope::model::TimeLagMethod::Exact),
+        "{p:?}"
+    );
+    let second = client.sample(&filter).await.expect("sample");
+    assert_eq!(second.requests.fetch, 0, "{:?}", second.requests);
+    assert_eq!(second.record_times, first.record_times);
+    // The group moves on: the same partition is read again, at its new offset.
+    commit_at(k, &stopped, &topic, 6).await;
+    let third = client.sample(&filter).await.expect("sample");
+    assert_eq!(third.requests.fetch, 1, "{:?}", third.requests);
+    let times: Vec<(i64, i64)> = third
+        .record_times
+        .iter()
+        .map(|r| (r.offset, r.timestamp))
+        .collect();
+    assert_eq!(times, [(6, stamps[6])]);
+}
+
+#[tokio::test]
+async fn time_lag_of_a_log_append_time_topic_is_the_broker_s_time() {
+    let k = kafka();
+    let topic = unique("tl-append");
+    let client =
+        kscope::kafka::KafkaClient::new(kscope::config::ConnectionSettings::plain(&k.bootstrap))
+            .expect("client");
+    client
+        .create_topic(
+            &topic,
+            1,
+            Some(1),
+            vec![(
+                "message.timestamp.type".to_string(),
+                "LogAppendTime".to_string(),
+            )],
+        )
+        .await
+        .expect("create topic");
+    // The producer claims a day ago; the broker stamps its own time.
+    let day_ago = now_ms() - 86_400_000;
+    let recs: Vec<TestRecord<'_>> = (0..3)
+        .map(|_| (0, None, b"v".as_slice(), Some(day_ago)))
+        .collect();
+    let before = now_ms();
+    produce(k, &topic, &recs).await;
+    let after = now_ms();
+    let group = unique("g-tl-append");
+    commit_at(k, &group, &topic, 1).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (d, row) = time_lag_json(k, &group);
+    for (t, v, what) in [
+        (&d, &d.v["partitions"][0], "log-append partition"),
+        (&row, &row.v, "log-append row"),
+    ] {
+        let ms = v["time_lag_ms"].as_i64().unwrap_or(-1);
+        // Stamped by the broker while it was produced: not the day the producer claimed.
+        assert!(
+            (t.before - after..=t.after - before).contains(&ms),
+            "{what}: {ms} ms: {v}"
+        );
+        assert_eq!(v["time_lag_method"], "exact", "{what}: {v}");
+    }
+}

@@ -115,6 +115,8 @@ fn group_summaries() -> Vec<GroupSummary> {
         kind: Some("classic".into()),
         members,
         total_lag: lag,
+        time_lag_ms: lag.map(|l| l * 10),
+        time_lag_method: lag.map(|_| kscope::model::TimeLagMethod::Exact),
         error: None,
         gaps: Default::default(),
     };
@@ -148,6 +150,9 @@ fn group_detail() -> GroupDetail {
                 log_start: Some(0),
                 log_end: end,
                 lag: lag(committed, end),
+                time_lag_ms: committed.map(|c| 60_000 + c),
+                time_lag_method: committed.map(|_| kscope::model::TimeLagMethod::Exact),
+                time_lag_from_log_start: false,
                 member_id: (p < 3).then(|| member.member_id.clone()),
                 client_id: (p < 3).then(|| member.client_id.clone()),
                 host: (p < 3).then(|| member.host.clone()),
@@ -164,6 +169,8 @@ fn group_detail() -> GroupDetail {
         members: vec![member],
         partitions,
         total_lag,
+        time_lag_ms: Some(62_000),
+        time_lag_method: Some(kscope::model::TimeLagMethod::Exact),
         describe_error: None,
         gaps: Default::default(),
     }
@@ -258,6 +265,7 @@ fn sample(secs: u64) -> kscope::metrics::Sample {
         took_ms: 12,
         errors: Vec::new(),
         missing: Vec::new(),
+        record_times: Vec::new(),
     }
 }
 
@@ -1279,6 +1287,7 @@ fn every_screen_in_every_state() {
                         took_ms: 1,
                         errors: vec![],
                         missing: vec![],
+                        record_times: vec![],
                     };
                     h.act(Action::Sampled {
                         req,

@@ -535,3 +535,154 @@ fn help_documents_the_check_exit_codes() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("watch") && text.contains("UNKNOWN"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_healthy_group_is_never_stalled_by_too_few_samples() {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let k = kafka();
+    let (topic, group) = (unique("healthy"), unique("g-healthy"));
+    create_topic(k, &topic, 1, 1).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    // 50 records/s, and a member that reads them all and commits every 5 s (the default).
+    let producer = {
+        let (k, topic, stop) = (k.clone(), topic.clone(), stop.clone());
+        tokio::spawn(async move {
+            let p = producer(&k);
+            while !stop.load(Ordering::Relaxed) {
+                let r = rdkafka::producer::FutureRecord::<(), [u8]>::to(&topic)
+                    .partition(0)
+                    .payload(&b"x"[..]);
+                p.send(r, Duration::from_secs(10)).await.expect("delivery");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let consumer = {
+        let (bootstrap, topic, group, stop) = (
+            k.bootstrap.clone(),
+            topic.clone(),
+            group.clone(),
+            stop.clone(),
+        );
+        std::thread::spawn(move || {
+            let c: BaseConsumer = rdkafka::ClientConfig::new()
+                .set("bootstrap.servers", &bootstrap)
+                .set("group.id", &group)
+                .set("auto.offset.reset", "earliest")
+                .create()
+                .expect("consumer");
+            c.subscribe(&[&topic]).expect("subscribe");
+            while !stop.load(Ordering::Relaxed) {
+                let _ = c.poll(Duration::from_millis(100));
+            }
+        })
+    };
+    // Wait until the group has members and a commit.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = kscope(k)
+            .args(["group", &group, "-o", "json"])
+            .output()
+            .unwrap();
+        let v = json(&out);
+        if v["state"] == "Stable" && v["partitions"][0]["committed"].is_i64() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "group never settled: {v}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(&dir, "");
+    for _ in 0..6 {
+        let out = kscope(k)
+            .args(["--config-file", &cfg, "watch", "--once", "--interval", "1s"])
+            .args(["--group", &group, "--topic", &topic, "--metrics"])
+            .output()
+            .unwrap();
+        let lines = json_lines(&out);
+        let m = lines
+            .iter()
+            .find(|l| l["type"] == "metrics")
+            .unwrap_or_else(|| panic!("no metrics line: {lines:?} {}", stderr(&out)));
+        let g = &m["groups"][0];
+        assert_ne!(g["status"], "STALL", "{g}");
+        assert_ne!(g["status"], "STOP", "{g}");
+        assert!(
+            lines
+                .iter()
+                .all(|l| l["type"] == "metrics" || l["rule"] != "group-status"),
+            "{lines:?}"
+        );
+        // Either a verdict it can stand by (OK: the lag was zero) or measuring, with progress.
+        if g["status"].is_null() {
+            assert_eq!(g["measuring"]["need"], 3, "{g}");
+            assert_eq!(g["measuring"]["have"], 2, "{g}");
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    producer.await.expect("producer");
+    consumer.join().expect("consumer");
+}
+
+#[tokio::test]
+async fn inactive_and_ignored_groups_stay_out_of_the_check() {
+    let k = kafka();
+    let (topic, old, tmp) = (unique("inactive"), unique("g-old"), unique("tmp-g"));
+    create_topic(k, &topic, 1, 1).await;
+    // Records written two days ago (create time); a group left at the first of them and a
+    // scratch group, neither with members.
+    let two_days_ago = chrono::Utc::now().timestamp_millis() - 48 * 3_600_000;
+    let batch: Vec<TestRecord> = (0..5)
+        .map(|i| (0, None, &b"x"[..], Some(two_days_ago + i)))
+        .collect();
+    produce(k, &topic, &batch).await;
+    commit(k, &old, &topic, 0).await;
+    commit(k, &tmp, &topic, 0).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |metrics: &str| {
+        let cfg = write_config(&dir, &format!("[metrics]\n{metrics}\n"));
+        let out = kscope(k)
+            .args(["--config-file", &cfg, "watch", "--once", "--interval", "1s"])
+            .args([
+                "--group",
+                &old,
+                "--group",
+                &tmp,
+                "--topic",
+                &topic,
+                "--metrics",
+            ])
+            .output()
+            .unwrap();
+        let lines = json_lines(&out);
+        let m = lines
+            .iter()
+            .find(|l| l["type"] == "metrics")
+            .cloned()
+            .unwrap_or_else(|| panic!("no metrics line: {lines:?} {}", stderr(&out)));
+        (out.status.code(), m, lines)
+    };
+    let ignore = format!("ignore_groups = [\"{tmp}\"]");
+    // By default (24h) the old group is inactive: the default rules leave it alone.
+    let (code, m, lines) = run(&ignore);
+    let groups = m["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 1, "the ignored group is not there: {m}");
+    assert_eq!(groups[0]["group"], old.as_str());
+    assert_eq!(groups[0]["inactive"], true, "{m}");
+    assert_eq!(groups[0]["time_lag_method"], "exact", "{m}");
+    assert!(m["leaderboards"]["groups_by_lag"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(code, Some(0), "{lines:?}");
+    // With a longer inactive_after it is only stopped, two days behind: critical.
+    let (code, m, lines) = run(&format!("{ignore}\ninactive_after = \"72h\""));
+    assert_eq!(m["groups"][0]["inactive"], false, "{m}");
+    assert_eq!(code, Some(2), "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l["rule"] == "lag-seconds"),
+        "{lines:?}"
+    );
+}

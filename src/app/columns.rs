@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use super::fmt::{self, num, opt_num};
 use super::state::{State, Table, TopicTab, View};
+use crate::metrics::status::Measuring;
 use crate::metrics::{GroupPartitionMetrics, Status};
 use crate::model::{
     Broker, ConfigValue, GroupDetail, GroupSummary, PartitionInfo, PartitionLag, PartitionRef,
@@ -125,10 +126,12 @@ fn opt_cmp<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Ordering {
     }
 }
 
-fn status_cell(s: Option<Status>) -> Cell {
-    let mut c = match s {
-        Some(s) => Cell::severity(s.to_string(), s.severity()),
-        None => Cell::with("-", Role::Muted),
+/// A status; while it is being measured, how far (`2/13`: samples in of samples needed).
+fn status_cell(s: Option<Status>, measuring: Option<Measuring>) -> Cell {
+    let mut c = match (s, measuring) {
+        (Some(s), _) => Cell::severity(s.to_string(), s.severity()),
+        (None, Some(m)) => Cell::with(format!("{}/{}", m.have, m.need), Role::Muted),
+        (None, None) => Cell::with("-", Role::Muted),
     };
     c.text_only = true;
     c
@@ -197,8 +200,16 @@ pub const GROUPS: TableDef<GroupSummary> = TableDef {
                 Cell::with(&g.state, role)
             },
             sort: Some(|a, b, _, _| a.state.cmp(&b.state)) },
-        Column { title: "STATUS", width: Fixed(7),
-            cell: |g, s, _| status_cell(group_status(s, g)),
+        Column { title: "STATUS", width: Fixed(8),
+            cell: |g, s, _| {
+                let m = s.metrics_view.group(&g.group);
+                if m.is_some_and(|m| m.inactive) {
+                    let mut c = Cell::with("inactive", Role::Muted);
+                    c.text_only = true;
+                    return c;
+                }
+                status_cell(m.and_then(|m| m.status), m.and_then(|m| m.measuring))
+            },
             sort: Some(|a, b, s, _| group_status(s, a).cmp(&group_status(s, b))) },
         Column { title: "MEMBERS", width: Fixed(8),
             cell: |g, _, _| Cell::plain(g.members.to_string()),
@@ -373,12 +384,9 @@ pub const GROUP_PARTITIONS: TableDef<PartitionLag, GroupPartitions> = TableDef {
             cell: |p, _, x| {
                 let m = metrics_of(x, p);
                 Cell::plain(m.and_then(|m| m.lag_seconds).map_or("-".to_string(), |s| {
-                    // Estimated from before the sampled history.
-                    if m.is_some_and(|m| m.lag_seconds_extrapolated) {
-                        format!(">{}", seconds(s))
-                    } else {
-                        seconds(s)
-                    }
+                    // `~` an estimate, `>` a lower bound; exact ones unmarked.
+                    let mark = m.and_then(|m| m.time_lag_method).map_or("", |t| t.mark());
+                    format!("{mark}{}", seconds(s))
                 }))
             },
             sort: Some(|a, b, _, x| {
@@ -388,7 +396,10 @@ pub const GROUP_PARTITIONS: TableDef<PartitionLag, GroupPartitions> = TableDef {
                 )
             }) },
         Column { title: "STATUS", width: Fixed(6),
-            cell: |p, _, x| status_cell(metrics_of(x, p).and_then(|m| m.status)),
+            cell: |p, _, x| {
+                let m = metrics_of(x, p);
+                status_cell(m.and_then(|m| m.status), m.and_then(|m| m.measuring))
+            },
             sort: Some(|a, b, _, x| {
                 metrics_of(x, a).and_then(|m| m.status).cmp(&metrics_of(x, b).and_then(|m| m.status))
             }) },
@@ -409,11 +420,16 @@ pub fn partition_rates(state: &State, topic: &str) -> PartitionRates {
     super::metrics::partition_rates(&state.metrics, topic, state.now_ms())
 }
 
-/// The metrics of each partition of a group.
+/// The metrics of each partition of a group, evaluated at the last sample's time: the same
+/// evaluation as the group's header (the snapshot), so rows and header never disagree.
 pub fn group_partitions(state: &State, group: &str) -> GroupPartitions {
+    let at = state
+        .metrics
+        .latest()
+        .map_or_else(|| state.now_ms(), |s| s.at);
     state
         .metrics
-        .group_partitions(group, state.now_ms())
+        .group_partitions(group, at)
         .into_iter()
         .map(|p| (PartitionRef::new(&p.topic, p.partition), p))
         .collect()

@@ -253,7 +253,7 @@ pub fn render(
     let p_lag_s = family(
         &mut r,
         "kscope_group_partition_lag_seconds",
-        "Time lag per partition; method=\"estimate\" while it is interpolated from sampled log ends",
+        "Time lag per partition; method=\"exact\" from the record at the committed offset, \"estimate\" interpolated from sampled log ends, \"lower_bound\" older than the sampled history",
     );
     for g in &snapshot.groups {
         let l = || vec![("group", g.group.clone())];
@@ -296,9 +296,9 @@ pub fn render(
                 if let Some(lag) = p.lag {
                     set(&p_lag, pl(), lag as f64);
                 }
-                if let Some(s) = p.lag_seconds {
+                if let (Some(s), Some(method)) = (p.lag_seconds, p.time_lag_method) {
                     let mut labels = pl();
-                    labels.push(("method", "estimate".to_string()));
+                    labels.push(("method", method.as_str().to_string()));
                     set(&p_lag_s, labels, s);
                 }
             }
@@ -548,6 +548,52 @@ mod tests {
         )
         .unwrap();
         assert!(!per_group.body.contains("kscope_group_partition_lag{"));
+    }
+
+    #[test]
+    fn partition_time_lag_says_how_it_was_found() {
+        // Partition 0's next record was read (written 30 s before the sample); partition 2's
+        // was not, so its time lag is interpolated; partition 1 has nothing to read.
+        let mut first = sample(
+            1_000,
+            vec![
+                part("orders", 0, Some(50)),
+                part("orders", 1, Some(30)),
+                part("orders", 2, Some(100)),
+            ],
+            vec![group(
+                "billing",
+                &[("orders", 0, 10), ("orders", 1, 30), ("orders", 2, 90)],
+            )],
+        );
+        first.record_times = vec![crate::model::RecordTime {
+            topic: "orders".into(),
+            partition: 0,
+            offset: 10,
+            record_offset: 10,
+            timestamp: -29_000,
+            from_log_start: false,
+        }];
+        let s = state_after(vec![first]);
+        let e = render(&s, 1_000, None, Totals::default(), OPTS).unwrap();
+        let line = |p: i32, m: &str| {
+            format!(
+                "kscope_group_partition_lag_seconds{{group=\"billing\",topic=\"orders\",partition=\"{p}\",method=\"{m}\"}}"
+            )
+        };
+        assert!(
+            e.body.contains(&format!("{} 30", line(0, "exact"))),
+            "{}",
+            e.body
+        );
+        assert!(
+            e.body.contains(&format!("{} 0", line(1, "exact"))),
+            "{}",
+            e.body
+        );
+        // One sample, no history before it: only a lower bound.
+        assert!(!e.body.contains(&line(2, "exact")), "{}", e.body);
+        assert!(e.body.contains(&line(2, "lower_bound")), "{}", e.body);
     }
 
     #[test]

@@ -5,7 +5,8 @@ use clap::Args;
 use super::output::{at_least, fields, opt, print_gapped, print_listing, table};
 use super::GlobalArgs;
 use crate::error::Result;
-use crate::model::GroupDetail;
+use crate::metrics::time::format_secs;
+use crate::model::{GroupDetail, TimeLagMethod};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -44,7 +45,7 @@ pub async fn run_list(g: &GlobalArgs) -> Result<i32> {
         |s| (format!("group {}", s.group), &s.gaps),
         || {
             table(
-                &["GROUP", "STATE", "PROTOCOL", "MEMBERS", "LAG"],
+                &["GROUP", "STATE", "PROTOCOL", "MEMBERS", "LAG", "TIME-LAG"],
                 groups
                     .items
                     .iter()
@@ -59,6 +60,7 @@ pub async fn run_list(g: &GlobalArgs) -> Result<i32> {
                             },
                             s.members.to_string(),
                             at_least(s.total_lag, s.gaps.is_complete()),
+                            time_lag(s.time_lag_ms, s.time_lag_method, false),
                         ]
                     })
                     .collect(),
@@ -109,7 +111,16 @@ fn describe_table(d: &GroupDetail) -> String {
         ),
         ("Members", d.members.len().to_string()),
         ("Total lag", at_least(d.total_lag, d.gaps.is_complete())),
+        (
+            "Time lag",
+            time_lag(d.time_lag_ms, d.time_lag_method, false),
+        ),
     ]);
+    if d.partitions.iter().any(|p| p.time_lag_from_log_start) {
+        s.push_str(
+            "Note:        * committed below the log start: time lag of the first record kept\n",
+        );
+    }
     if let Some(e) = &d.describe_error {
         s.push_str(&format!("Note:        members unavailable: {e}\n"));
     }
@@ -122,6 +133,7 @@ fn describe_table(d: &GroupDetail) -> String {
             "LOG-START",
             "LOG-END",
             "LAG",
+            "TIME-LAG",
             "CLIENT-ID",
             "HOST",
         ],
@@ -135,6 +147,7 @@ fn describe_table(d: &GroupDetail) -> String {
                     opt(p.log_start),
                     opt(p.log_end),
                     opt(p.lag),
+                    time_lag(p.time_lag_ms, p.time_lag_method, p.time_lag_from_log_start),
                     opt(p.client_id.as_ref()),
                     opt(p.host.as_ref()),
                 ]
@@ -167,4 +180,18 @@ fn describe_table(d: &GroupDetail) -> String {
         ));
     }
     s
+}
+
+/// A time lag as a table shows it: `>` before a lower bound, `*` after the first kept
+/// record's (the committed offset is below the log start), `-` when unknown.
+fn time_lag(ms: Option<i64>, method: Option<TimeLagMethod>, from_log_start: bool) -> String {
+    match ms {
+        Some(ms) => format!(
+            "{}{}{}",
+            method.map_or("", |m| m.mark()),
+            format_secs(ms as f64 / 1000.0),
+            if from_log_start { "*" } else { "" }
+        ),
+        None => "-".into(),
+    }
 }

@@ -315,22 +315,25 @@ fn not_evaluated(
             .iter()
             .any(|m| matches!(m.subject, crate::model::Subject::GroupListing { .. }))
     });
+    // What the cluster has, as sampled: a group or topic the config ignores (left out of the
+    // engine) was still found.
     for g in &filter.groups {
         if !listing_failed
-            && !snap
-                .groups
-                .iter()
-                .any(|m| crate::metrics::glob::matches(g, &m.group))
+            && !samples.iter().any(|s| {
+                s.groups
+                    .iter()
+                    .any(|m| crate::metrics::glob::matches(g, &m.group))
+            })
         {
             push(format!("--group '{g}' matches no group"));
         }
     }
     for t in &filter.topics {
-        if !snap
-            .topics
-            .iter()
-            .any(|m| crate::metrics::glob::matches(t, &m.topic))
-        {
+        if !samples.iter().any(|s| {
+            s.partitions
+                .iter()
+                .any(|m| crate::metrics::glob::matches(t, &m.topic))
+        }) {
             push(format!("--topic '{t}' matches no topic"));
         }
     }
@@ -587,9 +590,19 @@ fn metrics_table(s: &Snapshot) -> String {
                 .map(|g| {
                     vec![
                         g.group.clone(),
-                        opt(g.status),
+                        match (g.status, g.measuring) {
+                            _ if g.inactive => "inactive".to_string(),
+                            (None, Some(m)) => m.to_string(),
+                            (s, _) => opt(s),
+                        },
                         opt(g.total_lag),
-                        g.lag_seconds.map_or("-".into(), format_secs),
+                        g.lag_seconds.map_or("-".into(), |s| {
+                            format!(
+                                "{}{}",
+                                g.time_lag_method.map_or("", |m| m.mark()),
+                                format_secs(s)
+                            )
+                        }),
                         rate(g.lag_growth),
                         rate(g.consume_rate),
                         g.eta_seconds.map_or("-".into(), format_secs),

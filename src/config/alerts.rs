@@ -47,6 +47,13 @@ pub struct RawMetrics {
     pub top: Option<usize>,
     /// Whether the compiled-in rules apply (default true).
     pub default_alerts: Option<bool>,
+    /// A group with no members that has read nothing written for this long is inactive
+    /// (default 24h): left out of rules that do not name it and of the leaderboards.
+    pub inactive_after: Option<String>,
+    /// Group globs the metrics engine leaves out entirely (no status, rules or leaderboards).
+    pub ignore_groups: Option<Vec<String>>,
+    /// Topic globs the metrics engine leaves out entirely.
+    pub ignore_topics: Option<Vec<String>>,
 }
 
 impl RawMetrics {
@@ -66,6 +73,18 @@ impl RawMetrics {
             history: o.history.clone().or_else(|| self.history.clone()),
             top: o.top.or(self.top),
             default_alerts: o.default_alerts.or(self.default_alerts),
+            inactive_after: o
+                .inactive_after
+                .clone()
+                .or_else(|| self.inactive_after.clone()),
+            ignore_groups: o
+                .ignore_groups
+                .clone()
+                .or_else(|| self.ignore_groups.clone()),
+            ignore_topics: o
+                .ignore_topics
+                .clone()
+                .or_else(|| self.ignore_topics.clone()),
         }
     }
 }
@@ -110,6 +129,13 @@ pub fn metrics_config(
     out.rate_window = duration("rate_window", &raw.rate_window, out.rate_window)?;
     out.status_window = duration("status_window", &raw.status_window, out.status_window)?;
     out.history = duration("history", &raw.history, out.history)?;
+    out.inactive_after = duration("inactive_after", &raw.inactive_after, out.inactive_after)?;
+    if let Some(g) = &raw.ignore_groups {
+        out.ignore_groups = g.clone();
+    }
+    if let Some(t) = &raw.ignore_topics {
+        out.ignore_topics = t.clone();
+    }
     if let Some(top) = raw.top {
         out.top = top;
     }
@@ -395,12 +421,27 @@ interval = "5s"
 windows = ["10s tumbling", "1m sliding", "6 samples"]
 status_window = "1m"
 
+ignore_groups = ["tmp-*"]
+
 [contexts.fast]
 [contexts.fast.metrics]
 interval = "1s"
 top = 3
+inactive_after = "2h"
+ignore_topics = ["scratch*"]
 "#);
         let m = metrics_config(&c, None, None).unwrap();
+        assert_eq!(m.inactive_after, 24 * 3_600_000);
+        assert_eq!(m.ignore_groups, ["tmp-*"]);
+        let f = metrics_config(&c, Some("fast"), None).unwrap();
+        assert_eq!(f.inactive_after, 2 * 3_600_000);
+        assert_eq!((f.ignore_groups.len(), f.ignore_topics.len()), (1, 1));
+        assert!(
+            metrics_config(&cfg("[metrics]\ninactive_after = \"never\"\n"), None, None)
+                .unwrap_err()
+                .to_string()
+                .contains("invalid [metrics] inactive_after 'never'")
+        );
         assert_eq!(m.interval, 5_000);
         assert_eq!(m.status_window, 60_000);
         assert_eq!(m.windows[2], WindowSpec::Count(6));

@@ -38,6 +38,8 @@ pub(super) struct Inner {
     /// the caller waits: a caller that gives up on a dead broker does not free room for yet
     /// another stuck thread.
     permits: Arc<Semaphore>,
+    /// Reads the records at committed offsets, for exact time lag.
+    pub(super) record_reader: super::record_times::SharedReader,
 }
 
 /// At most this many blocking broker calls at once per client.
@@ -71,6 +73,7 @@ impl KafkaClient {
                 settings,
                 fatal,
                 permits: Arc::new(Semaphore::new(MAX_BLOCKING_CALLS)),
+                record_reader: Default::default(),
             }),
             deadline: None,
         })

@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::call::Call;
 use super::offsets::leaders_of;
+use super::record_times::Wanted;
 use super::{api, native, OffsetSpec};
 use crate::error::{Error, Result};
 use crate::model::{
     self, Broker, Failure, Gaps, GroupDetail, GroupSummary, Listing, Member, Missing, PartitionLag,
-    PartitionOffsets, PartitionRef, Subject, TopicPartitions,
+    PartitionOffsets, PartitionRef, RecordTime, Subject, TopicPartitions,
 };
 
 /// Committed offsets of a group, with the partitions whose offset could not be read.
@@ -218,6 +219,20 @@ impl Call<'_> {
                 .map(|md| leaders_of(&md));
             self.offsets_led(&all, OffsetSpec::Latest, leaders.as_ref())?
         };
+        // The records at the committed offsets of every lagging partition, in one round.
+        let mut wanted = Vec::new();
+        for m in committed.values().filter_map(|r| r.as_ref().ok()) {
+            for (tp, c) in &m.values {
+                if ends.values.get(tp).is_some_and(|end| c < end) {
+                    wanted.push(Wanted {
+                        tp: tp.clone(),
+                        committed: *c,
+                        log_start: None,
+                    });
+                }
+            }
+        }
+        let times = self.time_lags(&wanted);
         let items = names
             .iter()
             .map(|g| {
@@ -239,6 +254,7 @@ impl Call<'_> {
                         }
                     }
                 }
+                let mut part_lags = Vec::new();
                 let (total_lag, error) = match committed.get(g) {
                     Some(Ok(m)) => {
                         gaps.extend(m.missing.values().cloned());
@@ -246,7 +262,9 @@ impl Call<'_> {
                         for (tp, c) in &m.values {
                             match ends.values.get(tp) {
                                 Some(end) => {
-                                    if let Some(l) = model::lag(Some(*c), Some(*end)) {
+                                    let lag = model::lag(Some(*c), Some(*end));
+                                    part_lags.push((lag, time_lag_of(&times, tp, *c, lag).0));
+                                    if let Some(l) = lag {
                                         *total.get_or_insert(0) += l;
                                     }
                                 }
@@ -265,6 +283,7 @@ impl Call<'_> {
                     }
                     None => (None, None),
                 };
+                let (time_lag_ms, time_lag_method) = model::worst_time_lag(part_lags);
                 GroupSummary {
                     group: g.clone(),
                     state: desc.map_or("Unknown".into(), |d| d.state.clone()),
@@ -272,6 +291,8 @@ impl Call<'_> {
                     kind: desc.and_then(|d| d.kind.clone()),
                     members: desc.map_or(0, |d| d.members.len()),
                     total_lag,
+                    time_lag_ms,
+                    time_lag_method,
                     error: error.or_else(|| desc.and_then(|d| d.error.clone())),
                     gaps,
                 }
@@ -426,6 +447,19 @@ impl Call<'_> {
             .map(|md| leaders_of(&md));
             self.watermarks(&all, leaders.as_ref())?
         };
+        let wanted: Vec<Wanted> = all
+            .iter()
+            .filter_map(|tp| {
+                let c = *committed.values.get(tp)?;
+                let w = wm.values.get(tp)?;
+                (c < w.high?).then(|| Wanted {
+                    tp: tp.clone(),
+                    committed: c,
+                    log_start: w.low,
+                })
+            })
+            .collect();
+        let times = self.time_lags(&wanted);
         let partitions: Vec<PartitionLag> = all
             .iter()
             .map(|tp| {
@@ -435,13 +469,21 @@ impl Call<'_> {
                 }
                 let c = committed.values.get(tp).copied();
                 let m = owner.get(tp);
+                let lag = model::lag(c, w.high);
+                let (time_lag_ms, from_log_start) = match c {
+                    Some(c) => time_lag_of(&times, tp, c, lag),
+                    None => (None, false),
+                };
                 PartitionLag {
                     topic: tp.topic.clone(),
                     partition: tp.partition,
                     committed: c,
                     log_start: w.low,
                     log_end: w.high,
-                    lag: model::lag(c, w.high),
+                    lag,
+                    time_lag_ms,
+                    time_lag_method: time_lag_ms.map(|_| model::TimeLagMethod::Exact),
+                    time_lag_from_log_start: from_log_start,
                     member_id: m.map(|m| m.member_id.clone()),
                     client_id: m.map(|m| m.client_id.clone()),
                     host: m.map(|m| m.host.clone()),
@@ -449,6 +491,8 @@ impl Call<'_> {
             })
             .collect();
         let total_lag = model::total_lag(&partitions);
+        let (time_lag_ms, time_lag_method) =
+            model::worst_time_lag(partitions.iter().map(|p| (p.lag, p.time_lag_ms)));
         Ok(GroupDetail {
             group: group.to_string(),
             state,
@@ -466,9 +510,58 @@ impl Call<'_> {
             members,
             partitions,
             total_lag,
+            time_lag_ms,
+            time_lag_method,
             describe_error,
             gaps,
         })
+    }
+}
+
+impl Call<'_> {
+    /// The records at the wanted offsets, with at most half of what is left of the budget;
+    /// what cannot be read in time has no time lag (never a guess).
+    fn time_lags(&self, wanted: &[Wanted]) -> HashMap<(PartitionRef, i64), RecordTime> {
+        if wanted.is_empty() {
+            return HashMap::new();
+        }
+        let found = self
+            .part("Fetch", 0.5)
+            .and_then(|budget| self.record_times(wanted, budget));
+        match found {
+            Ok(found) => found
+                .times
+                .into_iter()
+                .map(|t| ((PartitionRef::new(&t.topic, t.partition), t.offset), t))
+                .collect(),
+            Err(e) => {
+                tracing::warn!("time lag: records not read: {e}");
+                HashMap::new()
+            }
+        }
+    }
+}
+
+/// One partition's exact time lag in milliseconds at this moment (0 with nothing to read),
+/// and whether it is the first kept record's.
+fn time_lag_of(
+    times: &HashMap<(PartitionRef, i64), RecordTime>,
+    tp: &PartitionRef,
+    committed: i64,
+    lag: Option<i64>,
+) -> (Option<i64>, bool) {
+    if lag == Some(0) {
+        return (Some(0), false);
+    }
+    match times.get(&(tp.clone(), committed)) {
+        Some(t) => (
+            Some(model::time_lag_ms(
+                chrono::Utc::now().timestamp_millis(),
+                t.timestamp,
+            )),
+            t.from_log_start,
+        ),
+        None => (None, false),
     }
 }
 

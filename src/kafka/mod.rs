@@ -17,6 +17,7 @@ mod groups;
 pub mod native;
 mod offsets;
 pub mod produce;
+pub mod record_times;
 pub mod safety;
 pub mod sampler;
 pub mod tail;

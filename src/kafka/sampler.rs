@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use super::call::Call;
 use super::offsets::leaders_of;
+use super::record_times::Wanted;
 use super::{api, native, KafkaClient, PartitionRef};
 use crate::error::{Error, Result};
 use crate::metrics::glob;
@@ -209,6 +210,7 @@ impl Call<'_> {
             }
         }
 
+        let record_times = self.sample_record_times(&partitions, &group_samples, &mut requests);
         Ok(Sample {
             at,
             partitions,
@@ -217,7 +219,56 @@ impl Call<'_> {
             took_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
             errors,
             missing,
+            record_times,
         })
+    }
+
+    /// The records at the committed offsets of lagging partitions, with what is left of the
+    /// budget (at most half of it: the sample must still be delivered in time).
+    fn sample_record_times(
+        &self,
+        partitions: &[PartitionSample],
+        groups: &[GroupSample],
+        requests: &mut Requests,
+    ) -> Vec<crate::model::RecordTime> {
+        let ends: HashMap<(&str, i32), &PartitionSample> = partitions
+            .iter()
+            .map(|p| ((p.topic.as_str(), p.partition), p))
+            .collect();
+        let wanted: Vec<Wanted> = groups
+            .iter()
+            .flat_map(|g| g.offsets.iter())
+            .filter_map(|o| {
+                let p = ends.get(&(o.topic.as_str(), o.partition))?;
+                (o.offset < p.log_end?).then(|| Wanted {
+                    tp: PartitionRef::new(&o.topic, o.partition),
+                    committed: o.offset,
+                    log_start: p.log_start,
+                })
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let Ok(budget) = self.part("Fetch", 0.5) else {
+            return Vec::new();
+        };
+        match self.record_times(&wanted, budget) {
+            Ok(found) => {
+                requests.fetch = found.fetches;
+                if !found.unread.is_empty() {
+                    tracing::info!(
+                        "time lag: {} records not read in time; estimated instead",
+                        found.unread.len()
+                    );
+                }
+                found.times
+            }
+            Err(e) => {
+                tracing::warn!("time lag: records not read ({e}); estimated instead");
+                Vec::new()
+            }
+        }
     }
 
     /// The groups to sample with their states: ListGroups, or the context's `groups` where the

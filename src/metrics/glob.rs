@@ -30,6 +30,11 @@ pub fn matches_any(patterns: &[String], name: &str) -> bool {
     patterns.is_empty() || patterns.iter().any(|p| matches(p, name))
 }
 
+/// Whether `name` matches one of `patterns`; an empty list matches nothing.
+pub fn matches_some(patterns: &[String], name: &str) -> bool {
+    patterns.iter().any(|p| matches(p, name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

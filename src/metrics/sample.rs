@@ -22,6 +22,10 @@ pub struct Sample {
     /// leader did not answer), groups whose offsets could not be fetched, listings that
     /// failed. The engine never treats what is missing as zero or as unchanged.
     pub missing: Vec<crate::model::Missing>,
+    /// Timestamps of the records at the sampled groups' committed offsets (lagging
+    /// partitions only), for exact time lag. A lagging partition without one gets an
+    /// estimate from the log-end history.
+    pub record_times: Vec<crate::model::RecordTime>,
 }
 
 /// One partition: its offsets and its replication health.
@@ -75,11 +79,13 @@ pub struct Requests {
     pub list_groups: u32,
     pub list_offsets: u32,
     pub offset_fetch: u32,
+    /// Fetches for the records at committed offsets (one per leader and round).
+    pub fetch: u32,
 }
 
 impl Requests {
     pub fn total(&self) -> u32 {
-        self.metadata + self.list_groups + self.list_offsets + self.offset_fetch
+        self.metadata + self.list_groups + self.list_offsets + self.offset_fetch + self.fetch
     }
 }
 

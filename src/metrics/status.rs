@@ -5,13 +5,17 @@
 //!
 //! 1. REWIND: the committed offset went backwards.
 //! 2. OK: the lag was zero at some point.
-//! 3. Not yet known (`None`) until the points span the whole window.
+//! 3. Measuring (`None`, with [`Measuring`] progress) until the points span the whole window.
 //! 4. STOP or STALL: the committed offset did not move while the lag stayed above zero. kscope
 //!    samples committed offsets instead of reading every commit, so it cannot see a commit of the
 //!    same offset; it tells the two apart by the group's state instead: a group with no members
-//!    (Empty) has STOPped, one with members (or of unknown state) has STALLed.
-//! 5. WARN: the offset moved but the lag grew at every step (two steps at least).
-//! 6. OK otherwise.
+//!    (Empty) has STOPped (two points spanning the window are enough: nobody can commit), one
+//!    with members (or of unknown state) has STALLed, which takes the window's worth of samples
+//!    ([`samples_needed`], three at least): a live consumer commits every few seconds, so two
+//!    samples a second apart would call a healthy group stalled.
+//! 5. Measuring until the window's worth of samples is in, for the verdicts below.
+//! 6. WARN: the offset moved but the lag grew at every step.
+//! 7. OK otherwise.
 //!
 //! A group's status is its worst partition's: OK < WARN < REWIND < STALL < STOP.
 
@@ -90,6 +94,53 @@ pub struct StatusPoint {
     pub lag: Option<i64>,
 }
 
+/// Points a STALL, WARN or moving-OK verdict needs: one per interval across the window plus
+/// the one before it, three at least.
+pub fn samples_needed(window: Millis, interval: Millis) -> usize {
+    let steps = if interval > 0 {
+        (window + interval - 1) / interval
+    } else {
+        1
+    };
+    (usize::try_from(steps)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1))
+    .max(3)
+}
+
+/// How far a partition (or group) is from its first verdict: `have` of `need` samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Measuring {
+    pub have: usize,
+    pub need: usize,
+}
+
+impl fmt::Display for Measuring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "measuring ({} of {})", self.have, self.need)
+    }
+}
+
+/// The progress of a partition whose status is not told yet (`None` when it is, or when its
+/// lag is unknown: then no number of samples would tell).
+pub fn measuring(
+    points: &[StatusPoint],
+    window: Millis,
+    need: usize,
+    now: Millis,
+    has_members: Option<bool>,
+) -> Option<Measuring> {
+    if evaluate(points, window, need, now, has_members).is_some() {
+        return None;
+    }
+    let pts = window_points(points, window, now);
+    pts.last()?.lag?;
+    Some(Measuring {
+        have: pts.len().min(need.saturating_sub(1)),
+        need,
+    })
+}
+
 /// The points that make up the window ending at `now`: those inside it and the last one at or
 /// before its start.
 pub fn window_points(points: &[StatusPoint], window: Millis, now: Millis) -> &[StatusPoint] {
@@ -98,10 +149,12 @@ pub fn window_points(points: &[StatusPoint], window: Millis, now: Millis) -> &[S
     &points[first_inside.saturating_sub(1).min(end)..end]
 }
 
-/// The status of one partition; `None` until it can be told.
+/// The status of one partition; `None` until it can be told (see [`measuring`]). `need` is
+/// what [`samples_needed`] says for the window and the sampling interval.
 pub fn evaluate(
     points: &[StatusPoint],
     window: Millis,
+    need: usize,
     now: Millis,
     has_members: Option<bool>,
 ) -> Option<Status> {
@@ -117,12 +170,14 @@ pub fn evaluate(
     if now - first.t < window {
         return None;
     }
+    if first.committed == last.committed && has_members == Some(false) {
+        return Some(Status::Stop);
+    }
+    if pts.len() < need {
+        return None;
+    }
     if first.committed == last.committed {
-        return Some(if has_members == Some(false) {
-            Status::Stop
-        } else {
-            Status::Stall
-        });
+        return Some(Status::Stall);
     }
     // Growing: never down from one known lag to the next, up overall, over two steps at least
     // (one step up is not a trend).
@@ -185,7 +240,7 @@ mod tests {
             (40, Some(1)),
             (50, Some(4)),
         ]);
-        assert_eq!(evaluate(&p, W, now, Some(true)), Some(Status::Ok));
+        assert_eq!(evaluate(&p, W, 3, now, Some(true)), Some(Status::Ok));
         // Moves but falls behind at every step.
         let p = pts(&[
             (0, Some(5)),
@@ -195,7 +250,7 @@ mod tests {
             (40, Some(12)),
             (50, Some(15)),
         ]);
-        assert_eq!(evaluate(&p, W, now, Some(true)), Some(Status::Warn));
+        assert_eq!(evaluate(&p, W, 3, now, Some(true)), Some(Status::Warn));
         // Moves, lag up and down: OK.
         let p = pts(&[
             (0, Some(5)),
@@ -205,7 +260,7 @@ mod tests {
             (40, Some(12)),
             (50, Some(15)),
         ]);
-        assert_eq!(evaluate(&p, W, now, Some(true)), Some(Status::Ok));
+        assert_eq!(evaluate(&p, W, 3, now, Some(true)), Some(Status::Ok));
         // Does not move, lag above zero: STALL with members, STOP without.
         let p = pts(&[
             (0, Some(5)),
@@ -215,15 +270,15 @@ mod tests {
             (20, Some(12)),
             (20, Some(15)),
         ]);
-        assert_eq!(evaluate(&p, W, now, Some(true)), Some(Status::Stall));
-        assert_eq!(evaluate(&p, W, now, None), Some(Status::Stall));
-        assert_eq!(evaluate(&p, W, now, Some(false)), Some(Status::Stop));
+        assert_eq!(evaluate(&p, W, 3, now, Some(true)), Some(Status::Stall));
+        assert_eq!(evaluate(&p, W, 3, now, None), Some(Status::Stall));
+        assert_eq!(evaluate(&p, W, 3, now, Some(false)), Some(Status::Stop));
         // Not moving with lag constant (nothing new produced) is still stuck.
         let p = pts(&[(20, Some(3)), (20, Some(3)), (20, Some(3)), (20, Some(3))]);
-        assert_eq!(evaluate(&p, W, 30_000, Some(false)), Some(Status::Stop));
+        assert_eq!(evaluate(&p, W, 3, 30_000, Some(false)), Some(Status::Stop));
         // Idle with no lag: OK.
         let p = pts(&[(20, Some(0)), (20, Some(0)), (20, Some(0)), (20, Some(0))]);
-        assert_eq!(evaluate(&p, W, 30_000, Some(false)), Some(Status::Ok));
+        assert_eq!(evaluate(&p, W, 3, 30_000, Some(false)), Some(Status::Ok));
     }
 
     #[test]
@@ -237,23 +292,23 @@ mod tests {
             (40, Some(20)),
             (50, Some(10)),
         ]);
-        assert_eq!(evaluate(&p, W, 30_000, Some(true)), Some(Status::Rewind));
-        assert_eq!(evaluate(&p, W, 40_000, Some(true)), Some(Status::Rewind));
+        assert_eq!(evaluate(&p, W, 3, 30_000, Some(true)), Some(Status::Rewind));
+        assert_eq!(evaluate(&p, W, 3, 40_000, Some(true)), Some(Status::Rewind));
         // At 60 s the window holds 30-60 s: no rewind, moving, lag shrinking.
-        assert_eq!(evaluate(&p, W, 60_000, Some(true)), Some(Status::Ok));
+        assert_eq!(evaluate(&p, W, 3, 60_000, Some(true)), Some(Status::Ok));
     }
 
     #[test]
     fn unknown_until_the_window_is_covered() {
         let p = pts(&[(10, Some(5)), (10, Some(6))]);
-        assert_eq!(evaluate(&p, W, 10_000, Some(false)), None);
-        assert_eq!(evaluate(&[], W, 10_000, None), None);
+        assert_eq!(evaluate(&p, W, 3, 10_000, Some(false)), None);
+        assert_eq!(evaluate(&[], W, 3, 10_000, None), None);
         // Zero lag is certain at once.
         let p = pts(&[(10, Some(0))]);
-        assert_eq!(evaluate(&p, W, 0, None), Some(Status::Ok));
+        assert_eq!(evaluate(&p, W, 3, 0, None), Some(Status::Ok));
         // Unknown lag: unknown status.
         let p = pts(&[(10, Some(5)), (10, None), (10, None), (10, None)]);
-        assert_eq!(evaluate(&p, W, 30_000, None), None);
+        assert_eq!(evaluate(&p, W, 3, 30_000, None), None);
     }
 
     #[test]
@@ -265,16 +320,70 @@ mod tests {
             (10, Some(5)),
             (10, Some(0)),
         ]);
-        assert_eq!(evaluate(&p, W, 30_000, Some(false)), Some(Status::Stop));
-        assert_eq!(evaluate(&p, W, 40_000, Some(false)), Some(Status::Ok));
+        assert_eq!(evaluate(&p, W, 3, 30_000, Some(false)), Some(Status::Stop));
+        assert_eq!(evaluate(&p, W, 3, 40_000, Some(false)), Some(Status::Ok));
+    }
+
+    #[test]
+    fn too_few_samples_measure_instead_of_judging() {
+        assert_eq!(samples_needed(120_000, 10_000), 13);
+        assert_eq!(samples_needed(1_000, 1_000), 3);
+        assert_eq!(samples_needed(1_000, 0), 3);
+        // Two samples a second apart of a live group whose commits did not move (it commits
+        // every few seconds): not a STALL, measuring.
+        let p = pts(&[(10, Some(5)), (10, Some(4))]);
+        assert_eq!(evaluate(&p, 10_000, 3, 10_000, Some(true)), None);
+        assert_eq!(
+            measuring(&p, 10_000, 3, 10_000, Some(true)),
+            Some(Measuring { have: 2, need: 3 })
+        );
+        assert_eq!(
+            Measuring { have: 2, need: 3 }.to_string(),
+            "measuring (2 of 3)"
+        );
+        // The same with no members is a STOP at once: nobody can commit.
+        assert_eq!(
+            evaluate(&p, 10_000, 3, 10_000, Some(false)),
+            Some(Status::Stop)
+        );
+        assert_eq!(measuring(&p, 10_000, 3, 10_000, Some(false)), None);
+        // A third sample tells.
+        let p = pts(&[(10, Some(5)), (10, Some(4)), (10, Some(6))]);
+        assert_eq!(
+            evaluate(&p, 20_000, 3, 20_000, Some(true)),
+            Some(Status::Stall)
+        );
+        // Zero lag and rewinds are certain at once.
+        let p = pts(&[(10, Some(3)), (12, Some(0))]);
+        assert_eq!(
+            evaluate(&p, 10_000, 13, 10_000, Some(true)),
+            Some(Status::Ok)
+        );
+        let p = pts(&[(10, Some(3)), (5, Some(8))]);
+        assert_eq!(
+            evaluate(&p, 10_000, 13, 10_000, Some(true)),
+            Some(Status::Rewind)
+        );
+        // Unknown lag: no number of samples would tell.
+        let p = pts(&[(10, Some(3)), (10, None)]);
+        assert_eq!(measuring(&p, 10_000, 3, 10_000, Some(true)), None);
     }
 
     #[test]
     fn one_step_up_is_not_a_trend() {
+        // One step up is measuring, not a trend; then up and down again is OK.
         let p = pts(&[(0, Some(5)), (10, Some(8))]);
-        assert_eq!(evaluate(&p, 10_000, 10_000, Some(true)), Some(Status::Ok));
+        assert_eq!(evaluate(&p, 10_000, 3, 10_000, Some(true)), None);
+        let p = pts(&[(0, Some(5)), (10, Some(8)), (20, Some(7))]);
+        assert_eq!(
+            evaluate(&p, 20_000, 3, 20_000, Some(true)),
+            Some(Status::Ok)
+        );
         let p = pts(&[(0, Some(5)), (10, Some(8)), (20, Some(9))]);
-        assert_eq!(evaluate(&p, 20_000, 20_000, Some(true)), Some(Status::Warn));
+        assert_eq!(
+            evaluate(&p, 20_000, 3, 20_000, Some(true)),
+            Some(Status::Warn)
+        );
     }
 
     #[test]

@@ -1,30 +1,58 @@
-//! Offset to time: when was the record at an offset written, judged from the sampled history of
-//! a partition's log-end offset. Between two samples the log is assumed to have grown evenly.
+//! Offset to time. Exact: from the timestamp of the record at the committed offset, as the
+//! sampler read it ([`exact`]). The fallback, when that record could not be read: judged from
+//! the sampled history of a partition's log-end offset, assuming the log grew evenly between
+//! two samples ([`time_lag`], an estimate, or a lower bound before the history).
 
 use std::collections::VecDeque;
 
 use serde::Serialize;
 
 use super::time::Millis;
+use crate::model::{RecordTime, TimeLagMethod};
 
 /// How far behind in time a consumer is on one partition.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TimeLag {
     pub seconds: f64,
-    /// The offset is older than the sampled history: the time is extrapolated at the history's
-    /// average rate, or (with no rate to go by) the age of the history, a lower bound.
-    pub extrapolated: bool,
+    pub method: TimeLagMethod,
+    /// The committed offset is below the log start: the time is the first kept record's.
+    pub from_log_start: bool,
 }
 
-/// The time lag of a consumer whose next record is `committed`, given `(time, log end)`
-/// points, oldest first, with log ends that never decrease.
+impl TimeLag {
+    fn new(seconds: f64, method: TimeLagMethod) -> Self {
+        TimeLag {
+            seconds: seconds.max(0.0),
+            method,
+            from_log_start: false,
+        }
+    }
+}
+
+/// The exact time lag at `now` from the record the consumer reads next (0 for a timestamp in
+/// the future: a producer's clock ahead of ours).
+pub fn exact(record: &RecordTime, now: Millis) -> TimeLag {
+    TimeLag {
+        seconds: crate::model::time_lag_ms(now, record.timestamp) as f64 / 1000.0,
+        method: TimeLagMethod::Exact,
+        from_log_start: record.from_log_start,
+    }
+}
+
+/// Nothing left to read: no time lag, exactly.
+pub fn caught_up() -> TimeLag {
+    TimeLag::new(0.0, TimeLagMethod::Exact)
+}
+
+/// The estimated time lag of a consumer whose next record is `committed`, given
+/// `(time, log end)` points, oldest first, with log ends that never decrease: interpolated
+/// within the history, extrapolated at its average rate before it (both estimates), or, with
+/// no rate to go by, the age of the history (a lower bound: the log end had passed the record
+/// when it was first sampled).
 pub fn time_lag(ends: &VecDeque<(Millis, i64)>, committed: i64, now: Millis) -> Option<TimeLag> {
     let &(t_last, e_last) = ends.back()?;
     if committed >= e_last {
-        return Some(TimeLag {
-            seconds: 0.0,
-            extrapolated: false,
-        });
+        return Some(TimeLag::new(0.0, TimeLagMethod::Estimate));
     }
     // The record at `committed` was written when the log end went past it.
     let target = committed + 1;
@@ -33,10 +61,10 @@ pub fn time_lag(ends: &VecDeque<(Millis, i64)>, committed: i64, now: Millis) -> 
         let ((t0, e0), (t1, e1)) = (ends[i - 1], ends[i]);
         let frac = (target - e0) as f64 / (e1 - e0).max(1) as f64;
         let written = t0 as f64 + (t1 - t0) as f64 * frac;
-        return Some(TimeLag {
-            seconds: ((now as f64 - written) / 1000.0).max(0.0),
-            extrapolated: false,
-        });
+        return Some(TimeLag::new(
+            (now as f64 - written) / 1000.0,
+            TimeLagMethod::Estimate,
+        ));
     }
     let (t0, e0) = ends[0];
     let rate = if t_last > t0 && e_last > e0 {
@@ -44,15 +72,18 @@ pub fn time_lag(ends: &VecDeque<(Millis, i64)>, committed: i64, now: Millis) -> 
     } else {
         0.0
     };
-    let written = if rate > 0.0 {
-        t0 as f64 - (e0 - target) as f64 / rate
+    if rate > 0.0 {
+        let written = t0 as f64 - (e0 - target) as f64 / rate;
+        Some(TimeLag::new(
+            (now as f64 - written) / 1000.0,
+            TimeLagMethod::Estimate,
+        ))
     } else {
-        t0 as f64
-    };
-    Some(TimeLag {
-        seconds: ((now as f64 - written) / 1000.0).max(0.0),
-        extrapolated: true,
-    })
+        Some(TimeLag::new(
+            (now - t0) as f64 / 1000.0,
+            TimeLagMethod::LowerBound,
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -70,7 +101,7 @@ mod tests {
         let lag = time_lag(&ends, 249, 30_000).unwrap();
         // Record 249 was written when the end passed 250: at 15 s.
         assert!((lag.seconds - 15.0).abs() < 1e-9, "{lag:?}");
-        assert!(!lag.extrapolated);
+        assert_eq!(lag.method, TimeLagMethod::Estimate);
         assert_eq!(time_lag(&ends, 400, 30_000).unwrap().seconds, 0.0);
         assert_eq!(time_lag(&ends, 500, 30_000).unwrap().seconds, 0.0);
     }
@@ -89,12 +120,31 @@ mod tests {
         let lag = time_lag(&ends, 899, 20_000).unwrap();
         // 10/s: record 899 (end 900) was written 10 s before the first point.
         assert!((lag.seconds - 20.0).abs() < 1e-9, "{lag:?}");
-        assert!(lag.extrapolated);
+        assert_eq!(lag.method, TimeLagMethod::Estimate);
         // No rate to go by: the age of the history is a lower bound.
         let ends = h(&[(10_000, 1000)]);
         let lag = time_lag(&ends, 5, 25_000).unwrap();
         assert_eq!(lag.seconds, 15.0);
-        assert!(lag.extrapolated);
+        assert_eq!(lag.method, TimeLagMethod::LowerBound);
         assert_eq!(time_lag(&VecDeque::new(), 5, 0), None);
+    }
+
+    #[test]
+    fn exact_is_now_minus_the_record_timestamp() {
+        let r = RecordTime {
+            topic: "t".into(),
+            partition: 0,
+            offset: 7,
+            record_offset: 7,
+            timestamp: 40_000,
+            from_log_start: false,
+        };
+        let lag = exact(&r, 100_000);
+        assert_eq!(lag.seconds, 60.0);
+        assert_eq!(lag.method, TimeLagMethod::Exact);
+        // A producer clock ahead of ours is not a negative lag.
+        assert_eq!(exact(&r, 10_000).seconds, 0.0);
+        assert_eq!(caught_up().seconds, 0.0);
+        assert_eq!(caught_up().method, TimeLagMethod::Exact);
     }
 }

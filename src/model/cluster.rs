@@ -112,6 +112,11 @@ pub struct GroupSummary {
     /// Sum of lag over partitions with a committed offset and a known log end; `None` if
     /// unknown. When the group is not complete (`complete: false`) this is a lower bound.
     pub total_lag: Option<i64>,
+    /// The worst partition's time lag: now minus the timestamp of the record at its committed
+    /// offset (0 with nothing to read).
+    pub time_lag_ms: Option<i64>,
+    /// `exact`, or `lower_bound` when some lagging partition's record could not be read.
+    pub time_lag_method: Option<super::TimeLagMethod>,
     pub error: Option<String>,
     #[serde(flatten)]
     pub gaps: Gaps,
@@ -142,6 +147,13 @@ pub struct PartitionLag {
     pub log_end: Option<i64>,
     /// `log_end - committed`; `None` when either is unknown or the difference would be negative.
     pub lag: Option<i64>,
+    /// Now minus the timestamp of the record at the committed offset (0 when `lag` is 0);
+    /// `None` when the record could not be read.
+    pub time_lag_ms: Option<i64>,
+    /// `exact` whenever `time_lag_ms` is set.
+    pub time_lag_method: Option<super::TimeLagMethod>,
+    /// The committed offset is below the log start: the time lag is the first kept record's.
+    pub time_lag_from_log_start: bool,
     /// The member the partition is assigned to, if the group is active.
     pub member_id: Option<String>,
     pub client_id: Option<String>,
@@ -158,6 +170,9 @@ pub struct GroupDetail {
     pub members: Vec<Member>,
     pub partitions: Vec<PartitionLag>,
     pub total_lag: Option<i64>,
+    /// The worst partition's time lag, `exact` or `lower_bound` (see `GroupSummary`).
+    pub time_lag_ms: Option<i64>,
+    pub time_lag_method: Option<super::TimeLagMethod>,
     /// Why the group description is missing (for example DescribeGroups unsupported).
     pub describe_error: Option<Failure>,
     /// What could not be read: partitions whose log end is unknown (their leader is named),

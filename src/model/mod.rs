@@ -10,6 +10,7 @@ mod failure;
 mod gaps;
 mod partition;
 mod severity;
+mod timelag;
 
 pub use crate::error::ErrorKind;
 pub use cluster::{
@@ -20,6 +21,7 @@ pub use failure::Failure;
 pub use gaps::{summarize, Gaps, Listing, Missing, Subject};
 pub use partition::{PartitionOffsets, PartitionRef, Watermarks};
 pub use severity::Severity;
+pub use timelag::{time_lag_ms, worst_time_lag, RecordTime, TimeLagMethod};
 
 /// Lag of one partition: `None` rather than a negative number when the broker's numbers disagree.
 pub fn lag(committed: Option<i64>, log_end: Option<i64>) -> Option<i64> {

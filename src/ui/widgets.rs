@@ -301,11 +301,17 @@ pub fn data_table<T, X>(
     );
 }
 
-/// A status (OK, WARN, STALL, ...) in its severity's colour; `-` when not known yet.
-pub fn status_span(s: Option<Status>, theme: &Theme) -> Span<'static> {
-    match s {
-        Some(s) => Span::styled(s.to_string(), theme.severity(s.severity())),
-        None => Span::styled("-", theme.muted()),
+/// A status (OK, WARN, STALL, ...) in its severity's colour; `measuring (2 of 13)` while too
+/// few samples are in; `-` when it cannot be told.
+pub fn status_span(
+    s: Option<Status>,
+    measuring: Option<crate::metrics::status::Measuring>,
+    theme: &Theme,
+) -> Span<'static> {
+    match (s, measuring) {
+        (Some(s), _) => Span::styled(s.to_string(), theme.severity(s.severity())),
+        (None, Some(m)) => Span::styled(m.to_string(), theme.muted()),
+        (None, None) => Span::styled("-", theme.muted()),
     }
 }
 

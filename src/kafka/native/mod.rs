@@ -42,8 +42,8 @@ pub use offsets::{
 };
 pub use pump::{MainQueuePump, SharedClient};
 pub use topics::{
-    alter_topic_config, create_partitions, create_topic, delete_records, delete_topic, describe_topic_configs,
-    ConfigChange, ConfigEntry,
+    alter_topic_config, create_partitions, create_topic, delete_records, delete_topic,
+    describe_topic_configs, ConfigChange, ConfigEntry,
 };
 
 /// A live librdkafka handle; the borrow keeps it alive for the whole call.
@@ -312,7 +312,9 @@ pub struct TpResult {
     pub error: Option<(RDKafkaErrorCode, String)>,
 }
 
-pub(super) unsafe fn read_partition_list(list: *const rd::rd_kafka_topic_partition_list_t) -> Vec<TpResult> {
+pub(super) unsafe fn read_partition_list(
+    list: *const rd::rd_kafka_topic_partition_list_t,
+) -> Vec<TpResult> {
     if list.is_null() {
         return Vec::new();
     }

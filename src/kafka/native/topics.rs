@@ -443,6 +443,8 @@ pub fn delete_records(
         if result.is_null() {
             return Err(Error::kafka(format!("{API}: unexpected result event")));
         }
-        Ok(read_partition_list(rd::rd_kafka_DeleteRecords_result_offsets(result)))
+        Ok(read_partition_list(
+            rd::rd_kafka_DeleteRecords_result_offsets(result),
+        ))
     }
 }

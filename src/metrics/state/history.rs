@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::{shorten_list, MetricsState};
+use crate::metrics::glob;
 use crate::metrics::sample::Sample;
 use crate::metrics::status::StatusPoint;
 use crate::metrics::time::Millis;
@@ -108,6 +109,8 @@ pub(super) struct GroupPartitionState {
     pub(super) rewinds: u64,
     /// When the group last had an offset for it.
     pub(super) seen: Millis,
+    /// The record at the committed offset, as last read (for exact time lag).
+    pub(super) record_time: Option<crate::model::RecordTime>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -124,6 +127,8 @@ pub(super) struct GroupState {
     pub(super) lag: GaugeSeries,
     pub(super) total_lag: Option<i64>,
     pub(super) rewinds: u64,
+    /// When a committed offset was last seen to change.
+    pub(super) moved_at: Option<Millis>,
 }
 
 impl MetricsState {
@@ -135,6 +140,9 @@ impl MetricsState {
             }
         }
         for ps in &sample.partitions {
+            if glob::matches_some(&self.config.ignore_topics, &ps.topic) {
+                continue;
+            }
             if !self.topics.contains_key(&ps.topic) {
                 self.topics.insert(ps.topic.clone(), TopicState::default());
             }
@@ -160,7 +168,16 @@ impl MetricsState {
 
     pub(super) fn ingest_groups(&mut self, sample: &Sample) {
         let at = sample.at;
+        let record_times: std::collections::HashMap<(&str, i32, i64), &crate::model::RecordTime> =
+            sample
+                .record_times
+                .iter()
+                .map(|r| ((r.topic.as_str(), r.partition, r.offset), r))
+                .collect();
         for gs in &sample.groups {
+            if glob::matches_some(&self.config.ignore_groups, &gs.group) {
+                continue;
+            }
             if !self.groups.contains_key(&gs.group) {
                 self.groups.insert(gs.group.clone(), GroupState::default());
             }
@@ -208,8 +225,12 @@ impl MetricsState {
                     Some(last) if o.offset < last.committed => {
                         gp.rewinds += 1;
                         g.rewinds += 1;
+                        g.moved_at = Some(at);
                     }
                     Some(last) => {
+                        if o.offset != last.committed {
+                            g.moved_at = Some(at);
+                        }
                         if Some(last.t) != previous {
                             consumed_known = false;
                         }
@@ -227,6 +248,11 @@ impl MetricsState {
                     lag,
                 });
                 gp.seen = at;
+                // A record read before at the same offset is still the one the group reads next.
+                match record_times.get(&(o.topic.as_str(), o.partition, o.offset)) {
+                    Some(r) => gp.record_time = Some((*r).clone()),
+                    None => gp.record_time = gp.record_time.take().filter(|r| r.offset == o.offset),
+                }
             }
             // Partitions whose offset the coordinator could not give keep their history (they
             // are not gone), without a new point.

@@ -38,6 +38,13 @@ pub struct MetricsConfig {
     pub history: Millis,
     /// Entries per leaderboard.
     pub top: usize,
+    /// A group with no members whose next records were all written longer ago than this is
+    /// inactive (it has read nothing written since): rules that do not name it and the
+    /// leaderboards leave it out.
+    pub inactive_after: Millis,
+    /// Group and topic globs left out entirely: not tracked, judged or ranked.
+    pub ignore_groups: Vec<String>,
+    pub ignore_topics: Vec<String>,
 }
 
 impl Default for MetricsConfig {
@@ -53,6 +60,9 @@ impl Default for MetricsConfig {
             status_window: 2 * MINUTE,
             history: 15 * MINUTE,
             top: 10,
+            inactive_after: 24 * 60 * MINUTE,
+            ignore_groups: Vec::new(),
+            ignore_topics: Vec::new(),
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::metrics::rules::{Condition, Metric, Value};
 use crate::metrics::sample::has_members;
 use crate::metrics::status::{self, Status};
 use crate::metrics::time::Millis;
-use crate::metrics::timelag::time_lag;
+use crate::metrics::timelag::{self, time_lag};
 use crate::metrics::window::{Bucket, DeltaSeries, WindowSpec};
 use crate::model::PartitionRef;
 
@@ -24,6 +24,7 @@ struct PartView {
     lag: Option<i64>,
     lag_seconds: Option<crate::metrics::timelag::TimeLag>,
     status: Option<Status>,
+    measuring: Option<status::Measuring>,
 }
 
 impl MetricsState {
@@ -188,12 +189,24 @@ impl MetricsState {
             .get(topic)
             .and_then(|t| t.partitions.get(&partition));
         let log_end = part.and_then(|p| p.end_at(last.t));
+        let need = status::samples_needed(self.config.status_window, self.config.interval);
         Some(PartView {
             committed: last.committed,
             log_end,
             lag: last.lag,
-            lag_seconds: part.and_then(|p| time_lag(&p.ends, last.committed, now)),
-            status: status::evaluate(&gp.points, self.config.status_window, now, members),
+            lag_seconds: if last.lag == Some(0) {
+                Some(timelag::caught_up())
+            } else if let Some(r) = gp
+                .record_time
+                .as_ref()
+                .filter(|r| r.offset == last.committed)
+            {
+                Some(timelag::exact(r, now))
+            } else {
+                part.and_then(|p| time_lag(&p.ends, last.committed, now))
+            },
+            status: status::evaluate(&gp.points, self.config.status_window, need, now, members),
+            measuring: status::measuring(&gp.points, self.config.status_window, need, now, members),
         })
     }
 
@@ -201,6 +214,10 @@ impl MetricsState {
         let members = has_members(g.state.as_deref());
         let mut status: Option<(Status, PartitionRef)> = None;
         let mut lag_seconds: Option<f64> = None;
+        let mut method: Option<crate::model::TimeLagMethod> = None;
+        let mut measuring: Option<status::Measuring> = None;
+        let (mut lagging, mut all_old) = (false, true);
+        let old = self.config.inactive_after as f64 / 1000.0;
         let mut partitions = 0;
         for (topic, parts) in &g.partitions {
             for (id, gp) in parts {
@@ -208,6 +225,16 @@ impl MetricsState {
                     continue;
                 };
                 partitions += 1;
+                if v.lag != Some(0) {
+                    lagging = true;
+                    let is_old = v.lag_seconds.is_some_and(|t| {
+                        t.method == crate::model::TimeLagMethod::Exact && t.seconds >= old
+                    });
+                    all_old &= is_old;
+                }
+                if let Some(m) = v.measuring {
+                    measuring = Some(measuring.map_or(m, |w| w.min(m)));
+                }
                 if let Some(s) = v.status {
                     if status.as_ref().is_none_or(|(worst, _)| s > *worst) {
                         status = Some((
@@ -221,6 +248,9 @@ impl MetricsState {
                 }
                 if let Some(tl) = v.lag_seconds {
                     lag_seconds = Some(lag_seconds.map_or(tl.seconds, |m: f64| m.max(tl.seconds)));
+                    method = Some(method.map_or(tl.method, |m| {
+                        crate::model::TimeLagMethod::combine(m, tl.method)
+                    }));
                 }
             }
         }
@@ -233,16 +263,22 @@ impl MetricsState {
             (Some(l), Some(s)) if s < 0.0 => Some(l as f64 / -s),
             _ => None,
         };
-        // The worst of the partitions that answered is not the group's status.
-        let status = status.filter(|_| complete);
+        // The worst of the partitions that answered is not the group's status; nor is an OK
+        // while some partition is still being measured (a WARN or worse already is).
+        let status = status
+            .filter(|_| complete)
+            .filter(|(s, _)| measuring.is_none() || *s > Status::Ok);
+        let measuring = measuring.filter(|_| complete && status.is_none());
         GroupMetrics {
             group: name.to_string(),
             state: g.state.clone(),
             status: status.as_ref().map(|(s, _)| *s),
+            measuring,
             worst_partition: status.map(|(_, p)| p),
             partitions,
             total_lag: g.total_lag,
             lag_seconds,
+            time_lag_method: method,
             lag_growth,
             lag_growths: self
                 .config
@@ -260,6 +296,11 @@ impl MetricsState {
             consume_rates: self.rates(&g.consumed, now),
             eta_seconds,
             rewinds: g.rewinds,
+            inactive: members == Some(false)
+                && lagging
+                && all_old
+                && g.moved_at
+                    .is_none_or(|t| now - t >= self.config.inactive_after),
             error: g.error.clone(),
             incomplete: g.incomplete.clone(),
         }
@@ -298,8 +339,10 @@ impl MetricsState {
                     log_end: v.log_end,
                     lag: v.lag,
                     lag_seconds: v.lag_seconds.map(|t| t.seconds),
-                    lag_seconds_extrapolated: v.lag_seconds.is_some_and(|t| t.extrapolated),
+                    time_lag_method: v.lag_seconds.map(|t| t.method),
+                    time_lag_from_log_start: v.lag_seconds.is_some_and(|t| t.from_log_start),
                     status: v.status,
+                    measuring: v.measuring,
                     eta_seconds: status::eta(&gp.points, self.config.status_window, now),
                     rewinds: gp.rewinds,
                 });
@@ -425,6 +468,7 @@ fn leaderboards(topics: &[TopicMetrics], groups: &[GroupMetrics], n: usize) -> L
         groups_by_lag: top_n(
             groups
                 .iter()
+                .filter(|g| !g.inactive)
                 .filter_map(|g| rank(&g.group, g.total_lag.map(|l| l as f64)))
                 .collect(),
             n,
@@ -432,6 +476,7 @@ fn leaderboards(topics: &[TopicMetrics], groups: &[GroupMetrics], n: usize) -> L
         groups_by_lag_growth: top_n(
             groups
                 .iter()
+                .filter(|g| !g.inactive)
                 .filter_map(|g| rank(&g.group, g.lag_growth))
                 .collect(),
             n,
@@ -466,6 +511,8 @@ pub(super) fn observe(
         groups
             .iter()
             .filter(|g| selected(&g.group))
+            // An inactive group only for a rule that names it.
+            .filter(|g| !g.inactive || c.selector.as_deref() == Some(g.group.as_str()))
             .map(|g| {
                 let v = match c.metric {
                     // What the sample could not read is not evaluated: the rule holds its

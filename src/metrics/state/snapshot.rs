@@ -68,12 +68,17 @@ pub struct GroupMetrics {
     pub state: Option<String>,
     /// The worst partition's status over the status window; `null` until it can be told.
     pub status: Option<Status>,
+    /// While `status` is `null` for want of samples: how many there are of how many it takes
+    /// (the least advanced partition's).
+    pub measuring: Option<crate::metrics::status::Measuring>,
     pub worst_partition: Option<PartitionRef>,
     /// Partitions with a committed offset (on sampled topics).
     pub partitions: usize,
     pub total_lag: Option<i64>,
     /// The worst partition's time lag.
     pub lag_seconds: Option<f64>,
+    /// How it was found: `exact` only when every partition's is (see `TimeLagMethod`).
+    pub time_lag_method: Option<crate::model::TimeLagMethod>,
     /// Lag growth per second over the rate window (negative: catching up).
     pub lag_growth: Option<f64>,
     pub lag_growths: Vec<WindowValue>,
@@ -84,6 +89,10 @@ pub struct GroupMetrics {
     pub eta_seconds: Option<f64>,
     /// Times a committed offset went backwards.
     pub rewinds: u64,
+    /// No members, no commit movement seen, and every lagging partition's next record is older
+    /// than `inactive_after`: an abandoned group. Rules that do not name it and the
+    /// leaderboards leave it out.
+    pub inactive: bool,
     /// Why the last OffsetFetch for the group failed (the numbers are from before).
     pub error: Option<String>,
     /// What the last sample could not read for this group (its offsets, or the log end of some
@@ -101,9 +110,14 @@ pub struct GroupPartitionMetrics {
     pub log_end: Option<i64>,
     pub lag: Option<i64>,
     pub lag_seconds: Option<f64>,
-    /// The time lag is an estimate from before the sampled history (see `TimeLag`).
-    pub lag_seconds_extrapolated: bool,
+    /// How the time lag was found: `exact` (from the record at the committed offset),
+    /// `estimate` (interpolated from sampled log ends) or `lower_bound`.
+    pub time_lag_method: Option<crate::model::TimeLagMethod>,
+    /// The committed offset is below the log start; the time lag is the first kept record's.
+    pub time_lag_from_log_start: bool,
     pub status: Option<Status>,
+    /// While `status` is `null` for want of samples: `have` of `need`.
+    pub measuring: Option<crate::metrics::status::Measuring>,
     pub eta_seconds: Option<f64>,
     pub rewinds: u64,
 }

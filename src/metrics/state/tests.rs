@@ -20,6 +20,7 @@ fn config() -> MetricsConfig {
         status_window: 30 * S,
         history: 5 * MINUTE,
         top: 2,
+        ..MetricsConfig::default()
     }
 }
 
@@ -272,9 +273,215 @@ fn consume_rate_lag_growth_and_eta() {
     // Record 1350 was written when the end passed 1351: between 1300 at 20 s and 1400 at
     // 30 s, at 25.1 s.
     assert!((p.lag_seconds.unwrap() - 14.9).abs() < 1e-6, "{p:?}");
-    assert!(!p.lag_seconds_extrapolated);
+    assert_eq!(
+        p.time_lag_method,
+        Some(crate::model::TimeLagMethod::Estimate)
+    );
+    assert_eq!(
+        g.time_lag_method,
+        Some(crate::model::TimeLagMethod::Estimate)
+    );
     assert!(close(p.eta_seconds, 30.0));
     assert!((g.lag_seconds.unwrap() - 14.9).abs() < 1e-6);
+}
+
+fn record_time(offset: i64, timestamp: Millis, from_log_start: bool) -> crate::model::RecordTime {
+    crate::model::RecordTime {
+        topic: "t".into(),
+        partition: 0,
+        offset,
+        record_offset: offset,
+        timestamp,
+        from_log_start,
+    }
+}
+
+#[test]
+fn time_lag_is_exact_from_the_record_at_the_committed_offset() {
+    use crate::model::TimeLagMethod;
+    // A fresh engine (one sample, no history): a group stopped at a record written 50 min
+    // before kscope started is 50 min behind, not kscope's uptime.
+    let now = 3_600 * S;
+    let mut m = MetricsState::new(config(), default_rules());
+    let mut s = sample(
+        now,
+        vec![part("t", 0, 0, 1_000), part("t", 1, 0, 10)],
+        vec![group("g", "Empty", &[("t", 0, 400), ("t", 1, 10)])],
+    );
+    s.record_times = vec![record_time(400, now - 3_000 * S, false)];
+    m.ingest(&s, now);
+    let ps = m.group_partitions("g", now);
+    assert_eq!(ps[0].lag_seconds, Some(3_000.0));
+    assert_eq!(ps[0].time_lag_method, Some(TimeLagMethod::Exact));
+    // Lag 0: time lag 0, exactly, without reading anything.
+    assert_eq!(ps[1].lag_seconds, Some(0.0));
+    assert_eq!(ps[1].time_lag_method, Some(TimeLagMethod::Exact));
+    let g = m.group("g", now).unwrap();
+    assert_eq!(g.lag_seconds, Some(3_000.0));
+    assert_eq!(g.time_lag_method, Some(TimeLagMethod::Exact));
+    // The default lag-seconds rule sees the true age (its `for` aside).
+    let fired = m.check(now);
+    assert!(fired.iter().any(|e| e.rule == "lag-seconds"), "{fired:?}");
+
+    // The next sample lacks the record (read before, same offset): still exact, and it ages.
+    let later = now + 10 * S;
+    m.ingest(
+        &sample(
+            later,
+            vec![part("t", 0, 0, 1_000), part("t", 1, 0, 10)],
+            vec![group("g", "Empty", &[("t", 0, 400), ("t", 1, 10)])],
+        ),
+        later,
+    );
+    let p = &m.group_partitions("g", later)[0];
+    assert_eq!(p.lag_seconds, Some(3_010.0));
+    assert_eq!(p.time_lag_method, Some(TimeLagMethod::Exact));
+
+    // The group moved and its new record was not read: an estimate, marked as such.
+    let later = later + 10 * S;
+    m.ingest(
+        &sample(
+            later,
+            vec![part("t", 0, 0, 1_000), part("t", 1, 0, 10)],
+            vec![group("g", "Stable", &[("t", 0, 500), ("t", 1, 10)])],
+        ),
+        later,
+    );
+    let p = &m.group_partitions("g", later)[0];
+    assert_ne!(p.time_lag_method, Some(TimeLagMethod::Exact), "{p:?}");
+    assert_ne!(
+        m.group("g", later).unwrap().time_lag_method,
+        Some(TimeLagMethod::Exact)
+    );
+
+    // Committed below the log start: the first kept record's time, said so.
+    let later = later + 10 * S;
+    let mut s = sample(
+        later,
+        vec![part("t", 0, 600, 1_000), part("t", 1, 0, 10)],
+        vec![group("g", "Empty", &[("t", 0, 500), ("t", 1, 10)])],
+    );
+    s.record_times = vec![record_time(500, later - 60 * S, true)];
+    m.ingest(&s, later);
+    let p = &m.group_partitions("g", later)[0];
+    assert_eq!(p.lag_seconds, Some(60.0));
+    assert_eq!(p.time_lag_method, Some(TimeLagMethod::Exact));
+    assert!(p.time_lag_from_log_start);
+}
+
+#[test]
+fn too_few_samples_are_measuring_and_header_and_rows_agree() {
+    use crate::metrics::status::Measuring;
+    // Window 30 s at 10 s: a verdict on a live group takes 4 samples.
+    let mut m = MetricsState::new(config(), Vec::new());
+    let speeds = [(0, "Stable"); 4];
+    for n in 1..=3 {
+        run_group(&mut m, &speeds[..n]);
+        let now = (n as Millis - 1) * 10 * S;
+        let g = m.group("g", now).unwrap();
+        // Not moving (yet): measuring, never a STALL from too few samples.
+        assert_eq!(g.status, None, "{n} samples: {g:?}");
+        let want = Some(Measuring {
+            have: n.min(3),
+            need: 4,
+        });
+        assert_eq!(g.measuring, want, "{n} samples");
+        let rows = m.group_partitions("g", now);
+        assert_eq!(rows[0].status, None);
+        assert_eq!(rows[0].measuring, want);
+        m = MetricsState::new(config(), Vec::new());
+    }
+    run_group(&mut m, &speeds);
+    let now = 30 * S;
+    let g = m.group("g", now).unwrap();
+    assert_eq!((g.status, g.measuring), (Some(Status::Stall), None));
+    // Header and rows from one evaluation: the worst row is the header, same time lag.
+    let rows = m.group_partitions("g", now);
+    assert_eq!(rows[0].status, g.status);
+    assert_eq!(rows[0].lag_seconds, g.lag_seconds);
+    // With no members the same offsets are a STOP after two samples.
+    let mut m = MetricsState::new(config(), Vec::new());
+    run_group(&mut m, &[(0, "Empty"); 4]);
+    assert_eq!(m.group("g", 30 * S).unwrap().status, Some(Status::Stop));
+    let snap = m.latest().unwrap();
+    let json = serde_json::to_value(&snap.groups[0]).unwrap();
+    assert_eq!(json["status"], "STOP");
+    assert!(json["measuring"].is_null());
+}
+
+#[test]
+fn abandoned_groups_are_inactive_and_ignored_ones_are_not_seen() {
+    use crate::metrics::rules::AlertRule;
+    let now = 100 * 3_600 * S;
+    let cfg = MetricsConfig {
+        ignore_groups: vec!["tmp-*".into()],
+        ignore_topics: vec!["scratch".into()],
+        ..config()
+    };
+    let named = AlertRule::new("named", "lag(old) > 10", Severity::Warn).unwrap();
+    let any = AlertRule::new("any", "lag > 10", Severity::Warn).unwrap();
+    let mut m = MetricsState::new(cfg, vec![named, any]);
+    let mk = |at: Millis, old_state: &str| {
+        let mut s = sample(
+            at,
+            vec![
+                part("t", 0, 0, 1_000),
+                part("t", 1, 0, 1_000),
+                part("scratch", 0, 0, 50),
+            ],
+            vec![
+                // Empty, its next record 2 days old: inactive.
+                group("old", old_state, &[("t", 0, 100)]),
+                // Empty, next record an hour old: only stopped.
+                group("recent", "Empty", &[("t", 1, 900)]),
+                group("tmp-1", "Empty", &[("t", 0, 0)]),
+                group("scratcher", "Empty", &[("scratch", 0, 0)]),
+            ],
+        );
+        s.record_times = vec![
+            crate::model::RecordTime {
+                topic: "t".into(),
+                partition: 0,
+                offset: 100,
+                record_offset: 100,
+                timestamp: at - 48 * 3_600 * S,
+                from_log_start: false,
+            },
+            crate::model::RecordTime {
+                topic: "t".into(),
+                partition: 1,
+                offset: 900,
+                record_offset: 900,
+                timestamp: at - 3_600 * S,
+                from_log_start: false,
+            },
+        ];
+        s
+    };
+    m.ingest(&mk(now, "Empty"), now);
+    let groups = m.groups(now);
+    let names: Vec<&str> = groups.iter().map(|g| g.group.as_str()).collect();
+    // Ignored groups are not tracked; a group on an ignored topic has nothing sampled.
+    assert_eq!(names, ["old", "recent", "scratcher"]);
+    assert_eq!(groups[2].partitions, 0);
+    assert!(m.topics(now).iter().all(|t| t.topic != "scratch"));
+    let old = &groups[0];
+    assert!(old.inactive, "{old:?}");
+    assert!(!groups[1].inactive);
+    // Left out of the leaderboards and of rules that do not name it.
+    let lb = m.leaderboards(now);
+    assert!(lb.groups_by_lag.iter().all(|r| r.name != "old"), "{lb:?}");
+    let fired = m.check(now);
+    let hits: Vec<(&str, &str)> = fired
+        .iter()
+        .map(|e| (e.rule.as_str(), e.resource.as_str()))
+        .collect();
+    assert!(hits.contains(&("named", "old")), "{hits:?}");
+    assert!(hits.contains(&("any", "recent")), "{hits:?}");
+    assert!(!hits.contains(&("any", "old")), "{hits:?}");
+    // With a member it is not inactive, however old its next record.
+    m.ingest(&mk(now + 10 * S, "Stable"), now + 10 * S);
+    assert!(!m.group("old", now + 10 * S).unwrap().inactive);
 }
 
 #[test]

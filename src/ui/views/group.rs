@@ -68,8 +68,10 @@ pub fn group(
                 ""
             },
             fmt::rate(m.lag_growth),
-            m.lag_seconds.map_or("-".to_string(), |s| fmt::duration(
-                std::time::Duration::from_secs_f64(s.max(0.0))
+            m.lag_seconds.map_or("-".to_string(), |s| format!(
+                "{}{}",
+                m.time_lag_method.map_or("", |t| t.mark()),
+                fmt::duration(std::time::Duration::from_secs_f64(s.max(0.0)))
             ))
         )
     });
@@ -104,7 +106,11 @@ pub fn group(
             Span::styled("coordinator ", theme.muted()),
             Span::raw(coordinator),
             Span::styled("  status ", theme.muted()),
-            status_span(m.and_then(|m| m.status), theme),
+            if m.is_some_and(|m| m.inactive) {
+                Span::styled("inactive", theme.muted())
+            } else {
+                status_span(m.and_then(|m| m.status), m.and_then(|m| m.measuring), theme)
+            },
         ]),
         Line::from(vec![
             Span::styled("lag ", theme.muted()),
