@@ -278,3 +278,96 @@ fn a_group_is_deleted_only_without_members_and_can_be_restored() {
         .sum();
     assert_eq!(committed, 20);
 }
+
+#[test]
+fn records_are_truncated_only_when_confirmed_and_lagging_groups_are_named() {
+    let k = kafka();
+    let topic = unique("trunc");
+    let group = unique("trunc-g");
+    let data = tempfile::tempdir().unwrap();
+    kscope(k)
+        .args(["topic", "create", &topic, "-p", "2", "-r", "1"])
+        .assert()
+        .success();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let records: Vec<TestRecord<'_>> = (0..100).map(|i| (i % 2, None, &b"v"[..], None)).collect();
+    rt.block_on(produce(k, &topic, &records));
+    // A group that has read 10 of each partition's 50.
+    kscope(k)
+        .args([
+            "offsets",
+            "reset",
+            &group,
+            "--topic",
+            &topic,
+            "--to-offset",
+            "10",
+            "--execute",
+        ])
+        .assert()
+        .success();
+    let run = |args: &[&str]| {
+        let mut c = kscope(k);
+        c.env("KSCOPE_DATA_DIR", data.path())
+            .args(["topic", "truncate", &topic])
+            .args(args);
+        c.output().unwrap()
+    };
+    let low = |p: usize| {
+        let out = kscope(k)
+            .args(["topic", &topic, "-o", "json"])
+            .output()
+            .unwrap();
+        json(&out)["partitions"][p]["low_watermark"]
+            .as_i64()
+            .unwrap()
+    };
+
+    // The plan: 30 records per partition, the group named; nothing deleted.
+    let out = run(&["--before", "30", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan = json(&out);
+    assert_eq!(plan["records_deleted"], 60, "{plan}");
+    assert_eq!(plan["groups_behind"][0]["group"], group.as_str(), "{plan}");
+    assert_eq!(low(0), 0);
+    // Irreversible: --execute alone is refused, and so is read-only.
+    assert_eq!(run(&["--before", "30", "--execute"]).status.code(), Some(2));
+    let mut ro = kscope(k);
+    ro.env("KSCOPE_DATA_DIR", data.path()).args([
+        "--read-only",
+        "topic",
+        "truncate",
+        &topic,
+        "--before",
+        "30",
+        "--execute",
+        "--yes",
+    ]);
+    assert_eq!(ro.output().unwrap().status.code(), Some(4));
+    assert_eq!(low(0), 0);
+    // Confirmed, one partition: exactly that, audited.
+    let out = run(&[
+        "--before",
+        "30",
+        "--partition",
+        "0",
+        "--execute",
+        "--yes",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["partitions"][0]["result_log_start"], 30);
+    assert_eq!((low(0), low(1)), (30, 0));
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "topic-truncate");
+    assert_eq!(last["result"], "applied");
+    // Up to the group's committed offsets: partition 1 only (partition 0 already starts past it).
+    let out = run(&["--group", &group, "-o", "json"]);
+    let plan = json(&out);
+    assert_eq!(plan["records_deleted"], 10, "{plan}");
+    assert_eq!(plan["groups_behind"], serde_json::json!([]), "{plan}");
+    // A named position is not a point to truncate at.
+    assert_eq!(run(&["--before", "beginning"]).status.code(), Some(2));
+}

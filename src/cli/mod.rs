@@ -16,6 +16,7 @@ pub mod shell;
 mod tail;
 mod topic_config;
 mod topic_partitions;
+mod topic_truncate;
 mod topics;
 pub mod watch;
 

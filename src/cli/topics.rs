@@ -58,6 +58,9 @@ pub enum TopicAction {
     /// Add partitions to a topic: plan and broker validation first; --execute --yes applies
     /// (irreversible)
     Partitions(super::topic_partitions::PartitionsArgs),
+    /// Delete records before an offset, a time or a group's committed offsets, for every
+    /// reader: plan first; --execute --yes applies (irreversible)
+    Truncate(super::topic_truncate::TruncateArgs),
 }
 
 /// `*` and `?` wildcards when present, otherwise a substring.
@@ -173,6 +176,7 @@ pub async fn run(g: &GlobalArgs, a: TopicArgs) -> Result<i32> {
         }
         (Some(TopicAction::Config(c)), _) => super::topic_config::run(g, c).await,
         (Some(TopicAction::Partitions(p)), _) => super::topic_partitions::run(g, p).await,
+        (Some(TopicAction::Truncate(t)), _) => super::topic_truncate::run(g, t).await,
         (Some(TopicAction::Delete { name, yes }), _) => {
             let settings = g.settings()?;
             ensure_writable(&settings, &format!("delete topic '{name}'"))?;
