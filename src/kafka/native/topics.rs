@@ -152,6 +152,17 @@ unsafe fn set_operation_timeout(opts: *const rd::rd_kafka_AdminOptions_t, timeou
     );
 }
 
+/// The broker checks the request and applies nothing (CreatePartitions, AlterConfigs).
+unsafe fn set_validate_only(opts: *const rd::rd_kafka_AdminOptions_t) {
+    let mut errbuf = [0 as c_char; 256];
+    rd::rd_kafka_AdminOptions_set_validate_only(
+        opts as *mut _,
+        1,
+        errbuf.as_mut_ptr(),
+        errbuf.len(),
+    );
+}
+
 #[derive(Debug, Clone)]
 pub struct ConfigEntry {
     pub name: String,
@@ -302,13 +313,7 @@ pub fn alter_topic_config(
             API,
             |o, q| {
                 if validate_only {
-                    let mut errbuf = [0 as c_char; 256];
-                    rd::rd_kafka_AdminOptions_set_validate_only(
-                        o as *mut _,
-                        1,
-                        errbuf.as_mut_ptr(),
-                        errbuf.len(),
-                    );
+                    set_validate_only(o);
                 }
                 rd::rd_kafka_IncrementalAlterConfigs(rk, &mut res, 1, o, q)
             },
@@ -380,13 +385,7 @@ pub fn create_partitions(
             |o, q| {
                 set_operation_timeout(o, timeout);
                 if validate_only {
-                    let mut errbuf = [0 as c_char; 256];
-                    rd::rd_kafka_AdminOptions_set_validate_only(
-                        o as *mut _,
-                        1,
-                        errbuf.as_mut_ptr(),
-                        errbuf.len(),
-                    );
+                    set_validate_only(o);
                 }
                 rd::rd_kafka_CreatePartitions(rk, &mut parts, 1, o, q);
             },
