@@ -738,11 +738,38 @@ fn tail_states() {
 }
 
 #[test]
+fn tail_detail_keeps_the_json_key_order() {
+    let (mut h, session) = tail_harness(110, 20);
+    h.act(Action::TailRecords {
+        session,
+        records: vec![record(
+            0,
+            7,
+            "k",
+            br#"{"zeta":1,"alpha":{"b":2,"a":3},"mid":null}"#,
+        )],
+    });
+    h.key(Key::plain(KeyCode::Enter));
+    let screen = h.render();
+    let at = |s: &str| {
+        screen
+            .find(s)
+            .unwrap_or_else(|| panic!("{s} not in {screen}"))
+    };
+    assert!(
+        at("\"zeta\"") < at("\"alpha\"") && at("\"alpha\"") < at("\"mid\""),
+        "{screen}"
+    );
+    assert!(at("\"b\"") < at("\"a\""), "{screen}");
+    insta::assert_snapshot!("tail_detail_key_order", screen);
+}
+
+#[test]
 fn tail_buffer_is_bounded_and_counts_drops() {
     let (mut h, session) = tail_harness(100, 16);
     h.state.options.tail_capacity = 50;
-    // The tail made before the option changed keeps its capacity; start another.
-    h.command("from beginning");
+    // The tail made before the option changed keeps its capacity; start another, following.
+    h.command("from end");
     let session2 = h.state.tail.as_ref().unwrap().session;
     assert_ne!(session, session2);
     let recs: Vec<OwnedRecord> = (0..120).map(|i| record(0, i, "k", b"v")).collect();
@@ -761,6 +788,207 @@ fn tail_buffer_is_bounded_and_counts_drops() {
     assert_eq!(t.buffer.dropped, 70);
     assert_eq!(t.selected, 49, "following keeps the newest selected");
     insta::assert_snapshot!("tail_dropped", h.render());
+}
+
+/// Records of `partitions` partitions as a reader gets them after a jump into the past: one
+/// partition's run after another, each in its own timestamp order, with the partitions'
+/// timestamps interleaved (record `i` of the whole stream at `WALL0 - 600 s + i * 100 ms`).
+fn refill(partitions: i32, per_partition: i64) -> Vec<OwnedRecord> {
+    let mut out = Vec::new();
+    for p in 0..partitions {
+        for o in 0..per_partition {
+            let i = o * partitions as i64 + p as i64;
+            out.push(OwnedRecord {
+                partition: p,
+                offset: 500 + o,
+                timestamp: Some((WALL0 - 600_000 + i * 100, TimestampKind::Create)),
+                key: Some(format!("cust-{:04}", i % 7).into_bytes()),
+                value: Some(format!("{{\"seq\":{i}}}").into_bytes()),
+                headers: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+/// What the console's reader does to such records (kafka/tail.rs): merged in timestamp order.
+fn merged(records: Vec<OwnedRecord>, partitions: i32) -> Vec<OwnedRecord> {
+    use kscope::record::merge::TimeMerge;
+    let mut m = TimeMerge::new(
+        (0..partitions).map(|p| (p, false)),
+        Duration::from_secs(1),
+        100_000,
+    );
+    for r in records {
+        m.push(r);
+    }
+    for p in 0..partitions {
+        m.at_end(p);
+    }
+    std::iter::from_fn(|| m.pop(Instant::now())).collect()
+}
+
+fn limits(fx: &[Effect]) -> Vec<Option<u64>> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::LimitTail { limit, .. } => Some(*limit),
+            Effect::StartTail { limit, .. } => Some(*limit),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn tail_after_a_jump_holds_the_target() {
+    let (mut h, _) = tail_harness(100, 16);
+    h.state.options.tail_capacity = 50;
+    let fx = h.command("from @-5m");
+    let t = h.state.tail.as_ref().unwrap();
+    let session = t.session;
+    assert!(!t.follow, "a jump holds the view at its target");
+    assert_eq!(
+        limits(&fx),
+        [Some(50)],
+        "the reader stops when the buffer is full"
+    );
+    let recs = merged(refill(3, 30), 3);
+    let (first, rest) = recs.split_at(40);
+    let fx = h.act(Action::TailRecords {
+        session,
+        records: first.to_vec(),
+    });
+    assert!(limits(&fx).is_empty());
+    // More than the buffer holds came (already on their way when it filled): held, not dropped.
+    h.act(Action::TailRecords {
+        session,
+        records: rest.to_vec(),
+    });
+    h.tick(190);
+    let t = h.state.tail.as_ref().unwrap();
+    assert_eq!(
+        (t.buffer.len(), t.held.len(), t.buffer.dropped),
+        (50, 40, 0)
+    );
+    assert_eq!(
+        (t.selected, t.offset),
+        (0, 0),
+        "the view stays at the target"
+    );
+    assert_eq!(
+        t.buffer.get(0).unwrap().timestamp.unwrap().0,
+        WALL0 - 600_000
+    );
+    assert!(t.reading_stopped());
+    // Merged by timestamp: partitions interleaved, so no record is late for the windows.
+    let parts: Vec<i32> = t.buffer.iter().take(6).map(|r| r.partition).collect();
+    assert_eq!(parts, [0, 1, 2, 0, 1, 2]);
+    assert_eq!(t.windows.stats().late, 0);
+    assert_eq!(t.windows.stats().too_late, 0);
+    insta::assert_snapshot!("tail_from_held", h.render());
+    // Scrolling within the buffer keeps it.
+    let fx = h.keys("jjj");
+    assert!(limits(&fx).is_empty());
+    assert_eq!(h.state.tail.as_ref().unwrap().selected, 3);
+    // Following again takes in what was held and reads on.
+    let fx = h.keys("F");
+    assert_eq!(limits(&fx), [None]);
+    let t = h.state.tail.as_ref().unwrap();
+    assert_eq!(
+        (t.buffer.len(), t.held.len(), t.buffer.dropped),
+        (50, 0, 40)
+    );
+    assert_eq!(t.selected, 49);
+    assert_eq!(
+        t.buffer.get(49).unwrap().value.as_deref(),
+        Some(&b"{\"seq\":89}"[..])
+    );
+}
+
+#[test]
+fn tail_from_keeps_pause_and_filter() {
+    let (mut h, session) = tail_harness(100, 16);
+    h.state.options.tail_capacity = 40;
+    h.act(Action::TailRecords {
+        session,
+        records: merged(refill(3, 4), 3),
+    });
+    h.keys("/cust-0003");
+    h.key(Key::plain(KeyCode::Enter));
+    let fx = h.keys(" ");
+    assert_eq!(limits(&fx), [Some(12)], "paused: nothing beyond what came");
+    let fx = h.command("from @-10m");
+    let t = h.state.tail.as_ref().unwrap();
+    let session = t.session;
+    assert!(t.paused, ":from keeps the pause");
+    assert_eq!(t.filter.text, "cust-0003", ":from keeps the filter");
+    assert_eq!(
+        limits(&fx),
+        [Some(40)],
+        "a jump while paused reads one buffer from its target"
+    );
+    h.act(Action::TailRecords {
+        session,
+        records: merged(refill(3, 20), 3),
+    });
+    h.tick(190);
+    let t = h.state.tail.as_ref().unwrap();
+    assert_eq!(t.buffer.len(), 40);
+    assert_eq!(t.visible_len(), 6);
+    assert_eq!(t.selected, 0, "the first match from the target");
+    insta::assert_snapshot!("tail_from_paused_filtered", h.render());
+    // Resuming while the view holds still reads no further than the buffer holds.
+    let fx = h.keys(" ");
+    assert!(limits(&fx).is_empty());
+    let t = h.state.tail.as_ref().unwrap();
+    assert!(!t.paused && t.reading_stopped());
+    // Following reads on.
+    let fx = h.keys("F");
+    assert_eq!(limits(&fx), [None]);
+}
+
+#[test]
+fn tail_merged_order_in_the_view() {
+    let (mut h, _) = tail_harness(100, 16);
+    h.command("from beginning");
+    let session = h.state.tail.as_ref().unwrap().session;
+    h.act(Action::TailRecords {
+        session,
+        records: merged(refill(4, 5), 4),
+    });
+    h.tick(190);
+    let t = h.state.tail.as_ref().unwrap();
+    let ts: Vec<i64> = t.buffer.iter().map(|r| r.timestamp.unwrap().0).collect();
+    assert!(ts.windows(2).all(|w| w[0] <= w[1]), "in timestamp order");
+    insta::assert_snapshot!("tail_from_merged", h.render());
+}
+
+#[test]
+fn repeated_jumps_keep_the_trail_short() {
+    let mut h = Harness::new(100, 20);
+    h.loaded();
+    for _ in 0..10 {
+        h.command("group billing");
+        h.command("topic orders");
+    }
+    let titles: Vec<String> = h.state.stack.iter().map(View::title).collect();
+    assert_eq!(titles, ["overview", "group billing", "topic orders"]);
+    // Many different screens: the trail keeps the first and the newest.
+    for i in 0..20 {
+        h.command(&format!("topic t{i}"));
+    }
+    assert_eq!(h.state.stack.len(), app::nav::MAX_DEPTH);
+    assert_eq!(h.state.stack[0], View::Overview);
+    assert_eq!(h.state.view().title(), "topic t19");
+    // A tail dropped off the trail stops.
+    let fx = h.command("tail orders");
+    assert!(fx.iter().any(|e| matches!(e, Effect::StartTail { .. })));
+    let mut stopped = false;
+    for i in 0..10 {
+        let fx = h.command(&format!("group g{i}"));
+        stopped |= fx.iter().any(|e| matches!(e, Effect::StopTail { .. }));
+    }
+    assert!(stopped && h.state.tail.is_none());
+    insta::assert_snapshot!("trail_bounded", h.render());
 }
 
 #[test]
@@ -788,6 +1016,21 @@ fn help_and_command_mode() {
         },
         "page_views and payments share 'pa'"
     );
+    // An ambiguous tab shows the candidates.
+    assert_eq!(
+        app::suggestions(&h.state, "tail pa"),
+        ["tail page_views", "tail payments"]
+    );
+    let screen = h.render();
+    assert!(
+        screen.contains("tail page_views") && screen.contains("tail payments"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("command_tab_candidates", screen);
+    // ctrl-u clears the line, and the line stays open.
+    h.key(Key::ctrl('u'));
+    assert_eq!(h.state.mode, app::Mode::Command { input: "".into() });
+    h.keys("tail pa");
     h.keys("y");
     h.key(Key::plain(KeyCode::Tab));
     assert_eq!(
@@ -805,6 +1048,53 @@ fn small_terminal_80x24() {
     insta::assert_snapshot!("overview_80x24", h.render());
     h.keys("2");
     insta::assert_snapshot!("topics_80x24", h.render());
+    h.keys("j");
+    h.key(Key::plain(KeyCode::Enter));
+    h.respond(181, None);
+    insta::assert_snapshot!("topic_partitions_80x24", h.render());
+    h.key(Key::plain(KeyCode::Tab));
+    insta::assert_snapshot!("topic_configs_80x24", h.render());
+    h.key(Key::plain(KeyCode::Tab));
+    insta::assert_snapshot!("topic_groups_80x24", h.render());
+    h.keys("3");
+    insta::assert_snapshot!("groups_80x24", h.render());
+    h.command("group analytics");
+    h.respond(182, None);
+    let screen = h.render();
+    insta::assert_snapshot!("group_80x24", screen);
+    assert!(
+        screen.contains("hidden: HOST CLIENT-ID LOG-END"),
+        "low-priority columns are hidden, not names cut: {screen}"
+    );
+    h.keys("R");
+    insta::assert_snapshot!("reset_80x24", h.render());
+    h.key(Key::plain(KeyCode::Esc));
+    h.keys("4");
+    insta::assert_snapshot!("brokers_80x24", h.render());
+    h.keys("?");
+    insta::assert_snapshot!("help_80x24", h.render());
+    h.key(Key::plain(KeyCode::Esc));
+    h.keys(":t");
+    insta::assert_snapshot!("command_line_80x24", h.render());
+    h.key(Key::plain(KeyCode::Esc));
+    let fx = h.command("tail orders");
+    let session = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::StartTail { session, .. } => Some(*session),
+            _ => None,
+        })
+        .expect("a tail");
+    h.act(Action::TailRecords {
+        session,
+        records: merged(refill(3, 10), 3),
+    });
+    insta::assert_snapshot!("tail_80x24", h.render());
+    h.key(Key::plain(KeyCode::Enter));
+    insta::assert_snapshot!("tail_detail_80x24", h.render());
+    h.key(Key::plain(KeyCode::Esc));
+    h.keys("w");
+    insta::assert_snapshot!("tail_windows_80x24", h.render());
     h.act(Action::Resize(60, 12));
     let small = h.render();
     assert_eq!(small.lines().count(), 12);
@@ -1111,9 +1401,12 @@ fn offset_reset_flow() {
         .error
         .as_ref()
         .unwrap()
-        .contains("type the group's name"));
-    h.key(Key::plain(KeyCode::Backspace));
-    h.keys("cs");
+        .contains("'analytiq' is not the group's name; type 'analytics'"));
+    insta::assert_snapshot!("reset_wrong_name", h.render());
+    // The wrong name was cleared: typing again starts afresh (ctrl-u clears too).
+    h.keys("xyz");
+    h.key(Key::ctrl('u'));
+    h.keys("analytics");
     let fx = h.key(Key::plain(KeyCode::Enter));
     let req = match &fx[..] {
         [Effect::ApplyReset { req, plan }] => {

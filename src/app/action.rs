@@ -179,19 +179,23 @@ pub enum Effect {
         req: u64,
     },
     /// Start reading a topic; answer with `TailStarted`, `TailRecords`, `TailFailed`.
+    /// The reader sends at most `limit` records in all (see `LimitTail`).
     StartTail {
         session: u64,
         topic: String,
         from: StartPosition,
         partitions: Vec<i32>,
+        limit: Option<u64>,
     },
     StopTail {
         session: u64,
     },
-    /// Stop or resume reading (the consumer stops fetching while paused).
-    PauseTail {
+    /// How many records the reader of `session` may send in all, counted from its start
+    /// (`None`: no limit). The console stops reading while paused and before records on
+    /// screen would be pushed out of the buffer; the broker keeps the rest.
+    LimitTail {
         session: u64,
-        paused: bool,
+        limit: Option<u64>,
     },
     /// Reconnect to another context from the config.
     SwitchContext(String),

@@ -336,6 +336,8 @@ pub enum Input {
     Complete,
     /// Erase the last character.
     Erase,
+    /// Erase the whole text.
+    Clear,
     Up,
     Down,
     PageUp,
@@ -393,11 +395,13 @@ pub const INPUT_KEYS: &[InputKey] = &[
     input(L::Line, &["enter"], I::Accept, "run the command"),
     input(L::Line, &["tab"], I::Complete, "complete the command or its argument"),
     input(L::Line, &["backspace"], I::Erase, "erase (on an empty line: leave)"),
+    input(L::Line, &["ctrl-u"], I::Clear, "clear the line"),
     input(L::Line, &["esc", "ctrl-c"], I::Cancel, "leave without running"),
     other(L::Line, "other keys", I::Other, "typed into the line"),
 
     input(L::Filter, &["enter"], I::Accept, "keep the filter"),
     input(L::Filter, &["backspace"], I::Erase, "erase"),
+    input(L::Filter, &["ctrl-u"], I::Clear, "clear the filter text"),
     input(L::Filter, &["esc", "ctrl-c"], I::Cancel, "clear the filter"),
     other(L::Filter, "other keys", I::Other, "typed into the filter; a leading ! inverts it"),
 
@@ -407,6 +411,7 @@ pub const INPUT_KEYS: &[InputKey] = &[
 
     input(L::ResetText, &["enter"], I::Accept, "continue"),
     input(L::ResetText, &["backspace"], I::Erase, "erase"),
+    input(L::ResetText, &["ctrl-u"], I::Clear, "clear"),
     input(L::ResetText, &["esc"], I::Cancel, "back to the modes"),
     other(L::ResetText, "other keys", I::Other, "typed"),
 
@@ -416,6 +421,7 @@ pub const INPUT_KEYS: &[InputKey] = &[
     input(L::ResetPreview, &["pgdown"], I::PageDown, "scroll a page down"),
     input(L::ResetPreview, &["enter"], I::Accept, "apply, once the group's name is typed"),
     input(L::ResetPreview, &["backspace"], I::Erase, "erase"),
+    input(L::ResetPreview, &["ctrl-u"], I::Clear, "clear the typed name"),
     input(L::ResetPreview, &["esc"], I::Cancel, "back to the modes"),
     other(L::ResetPreview, "other keys", I::Other, "typed: the group's name confirms"),
 

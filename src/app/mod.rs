@@ -80,6 +80,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             format!("internal error: {task} panicked: {message} (details in kscope.log)"),
         ),
     }
+    tail::settle(state, &mut fx);
     fx
 }
 

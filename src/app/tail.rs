@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::action::Effect;
 use super::nav::scroll_into_view;
-use super::state::{Level, State, View};
+use super::state::{Level, State};
 use crate::metrics::{EventTimeConfig, EventTimeWindows, Millis};
 use crate::model::Failure;
 pub use crate::record::OwnedRecord;
@@ -154,6 +154,18 @@ pub struct TailState {
     pub show_windows: bool,
     /// Arrival counts per second for the live rate.
     arrivals: VecDeque<(Instant, u64)>,
+    /// Records of this session that arrived (in the buffer, dropped from it, or held).
+    pub arrived: u64,
+    /// Records that arrived while the buffer was full and the view held still (not
+    /// following): kept in order, and moved into the buffer when following resumes, so the
+    /// records on screen are never pushed out under the reader.
+    pub held: VecDeque<OwnedRecord>,
+    /// How many records the reader may send in all, as last told (`None`: no limit).
+    pub limit: Option<u64>,
+    /// `arrived` when the tail was paused: the reader stops there.
+    pause_mark: u64,
+    /// A jump while paused still reads this many records from its target.
+    fill: u64,
 }
 
 impl TailState {
@@ -180,20 +192,50 @@ impl TailState {
             windows: EventTimeWindows::new(windows),
             show_windows: false,
             arrivals: VecDeque::new(),
+            arrived: 0,
+            held: VecDeque::new(),
+            limit: None,
+            pause_mark: 0,
+            fill: 0,
         }
+    }
+
+    /// How many records the reader may send in all: no limit while following; while the view
+    /// holds still, no more than fit the buffer without pushing out what is on screen; while
+    /// paused, none beyond what had come (or, after a jump, one buffer from the target).
+    pub fn wanted_limit(&self) -> Option<u64> {
+        let room = self.buffer.capacity() as u64 + self.buffer.dropped;
+        match (self.paused, self.follow) {
+            (false, true) => None,
+            (false, false) => Some(room),
+            (true, true) => Some(self.pause_mark.max(self.fill)),
+            (true, false) => Some(self.pause_mark.max(self.fill).min(room)),
+        }
+    }
+
+    /// The reader stopped at its limit: nothing more is read until the view follows again
+    /// or the tail resumes.
+    pub fn reading_stopped(&self) -> bool {
+        self.limit.is_some_and(|l| self.arrived >= l)
     }
 
     /// Takes records in at `now` (`now_ms` on the wall clock, for event-time windows).
     pub fn ingest(&mut self, records: Vec<OwnedRecord>, now: Instant, now_ms: Millis) {
         let n = records.len() as u64;
         for r in records {
+            self.arrived += 1;
             let key = r
                 .key
                 .as_deref()
                 .map(|k| String::from_utf8_lossy(k).into_owned());
             self.windows
                 .ingest(r.timestamp.map(|(ms, _)| ms), key.as_deref(), now_ms);
-            self.buffer.push(r);
+            let full = self.buffer.len() >= self.buffer.capacity();
+            if !self.follow && (full || !self.held.is_empty()) {
+                self.held.push_back(r);
+            } else {
+                self.buffer.push(r);
+            }
         }
         self.arrivals.push_back((now, n));
         self.prune(now);
@@ -255,26 +297,70 @@ pub fn stop_tail(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
+/// Whether a tail from `from` follows the newest records; a jump into the log (the
+/// beginning, an offset, a time) holds the view at its target instead.
+pub fn follows(from: StartPosition) -> bool {
+    matches!(from, StartPosition::End | StartPosition::Last(_))
+}
+
 /// Starts reading `topic` from `from` (stopping any other tail) and shows it.
 pub fn start_tail(state: &mut State, topic: String, from: StartPosition, fx: &mut Vec<Effect>) {
-    stop_tail(state, fx);
+    let old = state.tail.take();
+    if let Some(t) = &old {
+        fx.push(Effect::StopTail { session: t.session });
+    }
     let session = state.next_session;
     state.next_session += 1;
-    state.tail = Some(TailState::new(
+    let mut t = TailState::new(
         topic.clone(),
         session,
         from,
         state.options.tail_capacity,
         state.options.tail_windows.clone(),
-    ));
+    );
+    t.follow = follows(from);
+    // The same topic from elsewhere (`:from`) keeps how it is looked at.
+    if let Some(old) = old.filter(|o| o.topic == topic) {
+        t.paused = old.paused;
+        t.filter = old.filter;
+        t.detail = old.detail;
+        t.show_windows = old.show_windows;
+        if t.paused {
+            t.fill = t.buffer.capacity() as u64;
+        }
+    }
+    t.limit = t.wanted_limit();
     fx.push(Effect::StartTail {
         session,
         topic,
         from,
         partitions: Vec::new(),
+        limit: t.limit,
     });
-    if *state.view() != View::Tail {
-        state.stack.push(View::Tail);
+    state.tail = Some(t);
+    super::nav::push_tail(state, fx);
+}
+
+/// After every action: held records go into the buffer once the view follows, and the
+/// reader is told its limit when it changed.
+pub fn settle(state: &mut State, fx: &mut Vec<Effect>) {
+    let page = state.page_rows();
+    let Some(t) = state.tail.as_mut() else { return };
+    if t.follow && !t.held.is_empty() {
+        while let Some(r) = t.held.pop_front() {
+            t.buffer.push(r);
+        }
+        let n = t.visible_len();
+        t.selected = n.saturating_sub(1);
+        t.offset = n.saturating_sub(page);
+    }
+    let wanted = t.wanted_limit();
+    if wanted != t.limit {
+        t.limit = wanted;
+        fx.push(Effect::LimitTail {
+            session: t.session,
+            limit: wanted,
+        });
     }
 }
 
@@ -340,15 +426,17 @@ pub fn on_started(state: &mut State, session: u64, notes: Vec<String>) {
     }
 }
 
-/// Stops or resumes reading (the consumer fetches nothing while paused).
+/// Stops or resumes reading (the reader reads nothing more while paused).
 pub fn pause(state: &mut State, paused: Option<bool>, fx: &mut Vec<Effect>) {
     if let Some(t) = state.tail.as_mut() {
-        t.paused = paused.unwrap_or(!t.paused);
-        fx.push(Effect::PauseTail {
-            session: t.session,
-            paused: t.paused,
-        });
+        let paused = paused.unwrap_or(!t.paused);
+        if paused && !t.paused {
+            t.pause_mark = t.arrived;
+        }
+        t.paused = paused;
+        t.fill = 0;
     }
+    settle(state, fx);
 }
 
 /// Follows the newest record, or stops following.

@@ -18,6 +18,7 @@ mod topic_config;
 mod topic_partitions;
 mod topic_truncate;
 mod topics;
+mod undo_files;
 pub mod watch;
 
 use std::path::PathBuf;

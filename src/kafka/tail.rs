@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -17,7 +17,8 @@ use super::{create_client, ClientRole, KafkaClient, KscopeContext, OffsetSpec};
 use crate::config::ConnectionSettings;
 use crate::error::{Error, Result};
 use crate::model::PartitionRef;
-use crate::record::{RecordRef, StartPosition, TimestampKind};
+use crate::record::merge::TimeMerge;
+use crate::record::{OwnedRecord, RecordRef, StartPosition, TimestampKind};
 
 /// Where each partition starts and where the log ended when the tail began.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,7 +170,14 @@ pub struct Tail {
     consumer: BaseConsumer<KscopeContext>,
     plan: TailPlan,
     bootstrap: String,
+    /// The console's reader: records of all partitions merged in timestamp order.
+    merge: Option<TimeMerge>,
 }
+
+/// How long a partition that neither sends nor reports its end may hold back the others.
+const MERGE_WAIT: Duration = Duration::from_millis(300);
+/// Most records the merge holds (then it lets them out whatever holds them back).
+const MERGE_HELD: usize = 50_000;
 
 /// What a tail did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +187,25 @@ pub struct TailSummary {
 
 impl Tail {
     pub fn start(settings: &ConnectionSettings, plan: TailPlan, until_end: bool) -> Result<Tail> {
+        Tail::open(settings, plan, until_end)
+    }
+
+    /// The console's reader: [`Tail::next_merged`] hands out the records of all partitions
+    /// merged in timestamp order, as they are read (each partition's order kept).
+    pub fn start_merged(settings: &ConnectionSettings, plan: TailPlan) -> Result<Tail> {
+        let mut tail = Tail::open(settings, plan, true)?;
+        let at_end: Vec<(i32, bool)> = tail
+            .plan
+            .starts
+            .iter()
+            .map(|(p, start)| (*p, tail.plan.ends.get(p).is_some_and(|end| start >= end)))
+            .collect();
+        tail.merge = Some(TimeMerge::new(at_end, MERGE_WAIT, MERGE_HELD));
+        Ok(tail)
+    }
+
+    /// `eof`: librdkafka reports each partition reaching its end.
+    fn open(settings: &ConnectionSettings, plan: TailPlan, eof: bool) -> Result<Tail> {
         // The group settings are kscope's whatever the user's properties say (see `safety`).
         let consumer: BaseConsumer<KscopeContext> = create_client(
             settings,
@@ -188,10 +215,7 @@ impl Tail {
                 ("group.id", "kscope-tail"),
                 ("enable.auto.commit", "false"),
                 ("enable.auto.offset.store", "false"),
-                (
-                    "enable.partition.eof",
-                    if until_end { "true" } else { "false" },
-                ),
+                ("enable.partition.eof", if eof { "true" } else { "false" }),
                 // A clamped or expired start offset falls back to the oldest record kept.
                 ("auto.offset.reset", "earliest"),
                 ("fetch.wait.max.ms", "100"),
@@ -213,6 +237,7 @@ impl Tail {
             consumer,
             plan,
             bootstrap: settings.bootstrap.clone(),
+            merge: None,
         })
     }
 
@@ -332,46 +357,103 @@ impl Tail {
 impl Tail {
     /// Up to `max` records, waiting at most `wait` for the first ones: for the console, which
     /// reads in batches and must be able to stop or pause between them.
-    pub fn next_batch(
-        &mut self,
-        max: usize,
-        wait: Duration,
-    ) -> Result<Vec<crate::record::OwnedRecord>> {
-        let deadline = std::time::Instant::now() + wait;
+    pub fn next_batch(&mut self, max: usize, wait: Duration) -> Result<Vec<OwnedRecord>> {
+        let deadline = Instant::now() + wait;
         let mut out = Vec::new();
         while out.len() < max {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let left = deadline.saturating_duration_since(Instant::now());
             let timeout = if out.is_empty() { left } else { Duration::ZERO };
             match self.consumer.poll(timeout) {
                 None => break,
-                Some(Ok(m)) => out.push(crate::record::OwnedRecord::from_ref(&record_of(&m, true))),
+                Some(Ok(m)) => out.push(OwnedRecord::from_ref(&record_of(&m, true))),
                 Some(Err(KafkaError::PartitionEOF(_))) => {}
-                Some(Err(e)) => {
-                    if let Some(fatal) = self.consumer.context().fatal_error() {
-                        return Err(Error::Connect(format!(
-                            "cannot connect to {}: {fatal}",
-                            self.bootstrap
-                        )));
-                    }
-                    match e.rdkafka_error_code() {
-                        Some(
-                            RDKafkaErrorCode::UnknownTopicOrPartition
-                            | RDKafkaErrorCode::UnknownTopic,
-                        ) => {
-                            return Err(Error::NotFound(format!(
-                                "topic '{}' no longer exists",
-                                self.plan.topic
-                            )))
-                        }
-                        _ => tracing::warn!("tail: {e}"),
-                    }
-                }
+                Some(Err(e)) => self.read_error(e)?,
             }
-            if std::time::Instant::now() >= deadline {
+            if Instant::now() >= deadline {
                 break;
             }
         }
         Ok(out)
+    }
+
+    /// Up to `max` records of all partitions in timestamp order (see [`TimeMerge`]), waiting at
+    /// most `wait` for the first ones. Records read beyond `max` stay held for the next call.
+    /// Without a merge (a tail not started with [`Tail::start_merged`]), as `next_batch`.
+    pub fn next_merged(&mut self, max: usize, wait: Duration) -> Result<Vec<OwnedRecord>> {
+        if self.merge.is_none() {
+            return self.next_batch(max, wait);
+        }
+        let deadline = Instant::now() + wait;
+        let mut out = Vec::new();
+        loop {
+            let now = Instant::now();
+            if let Some(merge) = self.merge.as_mut() {
+                while out.len() < max {
+                    match merge.pop(now) {
+                        Some(r) => out.push(r),
+                        None => break,
+                    }
+                }
+            }
+            if out.len() >= max {
+                break;
+            }
+            // (A full merge lets records out above, so here it has room to read into.)
+            let due = self.merge.as_ref().and_then(TimeMerge::due);
+            // Nothing to let out yet: wait for a record, an end, or a partition's wait to
+            // run out, but not past the deadline.
+            let timeout = if out.is_empty() {
+                let until = due.map_or(deadline, |d| d.min(deadline));
+                until
+                    .saturating_duration_since(now)
+                    .min(Duration::from_millis(50))
+            } else {
+                Duration::ZERO
+            };
+            match self.consumer.poll(timeout) {
+                None => {
+                    if !out.is_empty() || Instant::now() >= deadline {
+                        break;
+                    }
+                }
+                Some(Ok(m)) => {
+                    let r = OwnedRecord::from_ref(&record_of(&m, true));
+                    if let Some(merge) = self.merge.as_mut() {
+                        merge.push(r);
+                    }
+                }
+                Some(Err(KafkaError::PartitionEOF(p))) => {
+                    if let Some(merge) = self.merge.as_mut() {
+                        merge.at_end(p);
+                    }
+                }
+                Some(Err(e)) => self.read_error(e)?,
+            }
+        }
+        Ok(out)
+    }
+
+    /// A read error: the end of the tail when the cluster is gone for good or the topic was
+    /// deleted, else logged (librdkafka retries).
+    fn read_error(&self, e: KafkaError) -> Result<()> {
+        if let Some(fatal) = self.consumer.context().fatal_error() {
+            return Err(Error::Connect(format!(
+                "cannot connect to {}: {fatal}",
+                self.bootstrap
+            )));
+        }
+        match e.rdkafka_error_code() {
+            Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) => {
+                Err(Error::NotFound(format!(
+                    "topic '{}' no longer exists",
+                    self.plan.topic
+                )))
+            }
+            _ => {
+                tracing::warn!("tail: {e}");
+                Ok(())
+            }
+        }
     }
 }
 

@@ -89,7 +89,16 @@ pub async fn plan(
     let (all_committed, other_all) = (all_committed.values, other_all.values);
     let topics = topics_needed(req, &all_committed, &other_all);
     let known = known_partitions(client, topics.into_iter().collect()).await?;
-    let scope = resolve_scope(req, &known, &all_committed, &other_all)?;
+    let scope = match resolve_scope(req, &known, &all_committed, &other_all) {
+        Ok(s) => s,
+        // No committed offsets can also mean a broker that cannot say: one whose group API
+        // is missing says so first (exit 5), as it does when the topics are named.
+        Err(Error::NotFound(why)) if all_committed.is_empty() && other_all.is_empty() => {
+            group_status(client, &req.group).await?;
+            return Err(Error::NotFound(why));
+        }
+        Err(e) => return Err(e),
+    };
     let parts = scope.partitions.clone();
 
     let timestamp = req.mode.timestamp_ms(now);

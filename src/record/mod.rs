@@ -4,6 +4,7 @@
 mod decoded;
 mod filter;
 mod json_line;
+pub mod merge;
 pub mod position;
 pub mod sanitize;
 mod template;

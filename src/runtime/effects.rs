@@ -7,7 +7,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -73,7 +73,12 @@ fn report_panic(
 
 struct TailHandle {
     stop: Arc<AtomicBool>,
-    paused: Arc<AtomicBool>,
+    /// Records the reader may send in all; `u64::MAX`: no limit.
+    limit: Arc<AtomicU64>,
+}
+
+fn limit_value(limit: Option<u64>) -> u64 {
+    limit.unwrap_or(u64::MAX)
 }
 
 pub struct Runner {
@@ -160,15 +165,16 @@ impl Runner {
                 topic,
                 from,
                 partitions,
-            } => self.start_tail(session, topic, from, partitions),
+                limit,
+            } => self.start_tail(session, topic, from, partitions, limit),
             Effect::StopTail { session } => {
                 if let Some(t) = self.tails.remove(&session) {
                     t.stop.store(true, Ordering::Relaxed);
                 }
             }
-            Effect::PauseTail { session, paused } => {
+            Effect::LimitTail { session, limit } => {
                 if let Some(t) = self.tails.get(&session) {
-                    t.paused.store(paused, Ordering::Relaxed);
+                    t.limit.store(limit_value(limit), Ordering::Relaxed);
                 }
             }
             // The event loop handles these.
@@ -271,14 +277,15 @@ impl Runner {
         topic: String,
         from: StartPosition,
         partitions: Vec<i32>,
+        limit: Option<u64>,
     ) {
         let stop = Arc::new(AtomicBool::new(false));
-        let paused = Arc::new(AtomicBool::new(false));
+        let limit = Arc::new(AtomicU64::new(limit_value(limit)));
         self.tails.insert(
             session,
             TailHandle {
                 stop: stop.clone(),
-                paused: paused.clone(),
+                limit: limit.clone(),
             },
         );
         let client = self.client.clone();
@@ -290,7 +297,7 @@ impl Runner {
             let started = async {
                 let planned = plan(&client, &topic, &partitions, from, chrono::Utc::now()).await?;
                 let notes = planned.warnings.clone();
-                Ok::<_, crate::Error>((Tail::start(&settings, planned, false)?, notes))
+                Ok::<_, crate::Error>((Tail::start_merged(&settings, planned)?, notes))
             };
             let (mut tail, notes) = match started.await {
                 Ok(t) => t,
@@ -303,15 +310,21 @@ impl Runner {
             let _ = tail_tx.send(Action::TailStarted { session, notes }).await;
             // Reading blocks: a thread of its own, stopped by the flag.
             let reader = tokio::task::spawn_blocking(move || {
+                let mut sent: u64 = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    if paused.load(Ordering::Relaxed) {
-                        // Not polling means not fetching: the broker keeps the records.
-                        std::thread::sleep(Duration::from_millis(100));
+                    let allowed = limit.load(Ordering::Relaxed).saturating_sub(sent);
+                    if allowed == 0 {
+                        // Not polling means reading no further: the broker keeps the records.
+                        std::thread::sleep(Duration::from_millis(50));
                         continue;
                     }
-                    match tail.next_batch(TAIL_BATCH, Duration::from_millis(100)) {
+                    let max = usize::try_from(allowed)
+                        .unwrap_or(usize::MAX)
+                        .min(TAIL_BATCH);
+                    match tail.next_merged(max, Duration::from_millis(100)) {
                         Ok(records) if records.is_empty() => {}
                         Ok(records) => {
+                            sent += records.len() as u64;
                             if tail_tx
                                 .blocking_send(Action::TailRecords { session, records })
                                 .is_err()

@@ -13,6 +13,7 @@ use crate::app::fmt::{self, num};
 use crate::app::tail::{DetailTab, OwnedRecord, TailState};
 use crate::app::State;
 use crate::record::sanitize::{escape_bytes, escape_text};
+use crate::record::StartPosition;
 use crate::ui::{safe, Severity, Theme};
 
 /// Most bytes the hex view shows.
@@ -57,7 +58,17 @@ fn title(state: &State, theme: &Theme, t: &TailState) -> Line<'static> {
     } else if t.follow {
         Span::styled(" following ", Style::new().fg(theme.severity_ok))
     } else {
-        Span::styled(" scrolled ", theme.muted())
+        Span::styled(" held ", theme.muted())
+    };
+    // The view holds still and the buffer is full: the reader waits (the broker keeps the
+    // records) rather than push out what is on screen.
+    let stopped = if t.reading_stopped() && !t.paused && !t.follow {
+        Span::styled(
+            " buffer full: reading stopped (F follows) ",
+            Style::new().fg(theme.stale),
+        )
+    } else {
+        Span::raw("")
     };
     let dropped = if t.buffer.dropped > 0 {
         Span::styled(
@@ -69,6 +80,7 @@ fn title(state: &State, theme: &Theme, t: &TailState) -> Line<'static> {
     };
     Line::from(vec![
         Span::styled(format!(" tail {} ", safe(&t.topic)), theme.title()),
+        Span::styled(format!(" from {} ", position(t.from)), theme.muted()),
         Span::raw(format!(" {}/s ", fmt::rate(Some(t.rate(state.now))))),
         Span::raw(format!(
             " {}/{} ",
@@ -77,7 +89,23 @@ fn title(state: &State, theme: &Theme, t: &TailState) -> Line<'static> {
         )),
         dropped,
         mode,
+        stopped,
     ])
+}
+
+/// Where the tail started, as `:from` takes it.
+fn position(from: StartPosition) -> String {
+    match from {
+        StartPosition::Beginning => "beginning".into(),
+        StartPosition::End => "end".into(),
+        StartPosition::Offset(o) => o.to_string(),
+        StartPosition::Last(n) => format!("-{n}"),
+        StartPosition::Time(ms) => Utc.timestamp_millis_opt(ms).single().map_or_else(
+            || format!("@{ms}"),
+            |d| format!("@{}", d.format("%H:%M:%S")),
+        ),
+        StartPosition::Ago(d) => format!("@-{}", humantime::format_duration(d)),
+    }
 }
 
 fn records(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, t: &TailState) {
