@@ -187,6 +187,8 @@ impl Drop for DemoProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Killed, the demo cannot remove its config file.
+        let _ = std::fs::remove_file(&self.config);
     }
 }
 
@@ -250,17 +252,42 @@ fn demo_headless_config_lets_other_commands_see_its_groups() {
         assert!(names.contains(&g), "{g} missing from {v}");
     }
     // The mock has no committed offsets for "every partition of the group", and no
-    // DescribeGroups: --all-topics says the latter, exit 5, as --topic does.
-    for scope in [&["--all-topics"][..], &["--topic", "page_views"][..]] {
+    // DescribeGroups: --all-topics says the latter, exit 5, as --topic --execute does.
+    for args in [
+        &["--all-topics"][..],
+        &["--all-topics", "--execute"][..],
+        &["--topic", "page_views", "--execute"][..],
+    ] {
         let out = with_config(
             &[
                 &["offsets", "reset", "analytics", "--to-earliest"][..],
-                scope,
+                args,
             ]
             .concat(),
         );
-        assert_eq!(out.status.code(), Some(5), "{scope:?}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(5), "{args:?}: {}", stderr(&out));
         assert!(stderr(&out).contains("DescribeGroups"), "{}", stderr(&out));
+    }
+    // watch --once sees the groups: the stalled one's time lag is soon over the demo's
+    // threshold.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = with_config(&["watch", "--once", "--interval", "1s", "-o", "json"]);
+        let v = json(&out);
+        let fired = v.as_array().is_some_and(|lines| {
+            lines
+                .iter()
+                .any(|l| l["rule"] == "lag-seconds" && l["resource"] == "fraud-detector")
+        });
+        if fired {
+            assert_eq!(out.status.code(), Some(2), "{v}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stalled group never fired: {v}"
+        );
+        std::thread::sleep(Duration::from_secs(2));
     }
     // Stopped with Ctrl-C, the demo removes its config.
     let status = Command::new("kill")

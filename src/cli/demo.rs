@@ -83,7 +83,12 @@ impl DemoConfig {
              bootstrap = {bootstrap:?}\n\
              # The demo cluster cannot list groups: these are its groups.\n\
              groups = [{}]\n\
-             timeout = \"5s\"\n",
+             timeout = \"5s\"\n\n\
+             # The demo's groups are minutes old: the default time-lag threshold (5 minutes)\n\
+             # would not see the stalled one for a while.\n\
+             [[contexts.demo.alerts]]\n\
+             name = \"lag-seconds\"\n\
+             rule = \"lag_seconds > 30s\"\n",
             std::process::id(),
             groups.join(", ")
         );

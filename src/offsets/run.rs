@@ -91,10 +91,20 @@ pub async fn plan(
     let known = known_partitions(client, topics.into_iter().collect()).await?;
     let scope = match resolve_scope(req, &known, &all_committed, &other_all) {
         Ok(s) => s,
-        // No committed offsets can also mean a broker that cannot say: one whose group API
-        // is missing says so first (exit 5), as it does when the topics are named.
+        // No committed offsets can also mean a broker that cannot say (the librdkafka mock
+        // answers an OffsetFetch for all of a group's partitions with none): one that cannot
+        // describe the group either says so (exit 5), as `--execute` with named topics does.
         Err(Error::NotFound(why)) if all_committed.is_empty() && other_all.is_empty() => {
-            group_status(client, &req.group).await?;
+            let status = group_status(client, &req.group).await?;
+            if status.error.is_some() {
+                return Err(Error::unsupported(
+                    "DescribeGroups",
+                    Some(format!(
+                        "kscope cannot check group '{}', and the broker lists no committed                          offsets for it, so --all-topics names nothing; name the topics with                          --topic (a dry run shows the plan; --execute is refused on this broker)",
+                        req.group
+                    )),
+                ));
+            }
             return Err(Error::NotFound(why));
         }
         Err(e) => return Err(e),
