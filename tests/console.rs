@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use kscope::app::{self, Action, Effect, Key, KeyCode, Options, PanelKey, Payload, State, View};
 use kscope::model::*;
-use kscope::record::{OwnedRecord, TimestampKind};
+use kscope::record::{
+    FieldDecoding, OwnedRecord, RecordDecoding, SchemaKind, SchemaMeta, TimestampKind,
+};
 use kscope::ui::{self, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -176,6 +178,69 @@ fn group_detail() -> GroupDetail {
     }
 }
 
+/// A registry with three subjects: Avro with two versions, Protobuf with a reference, and
+/// JSON Schema.
+fn subjects() -> SubjectListing {
+    let subject =
+        |name: &str, kind: &str, versions: Vec<i32>, id: u32, text: &str, refs| RegistrySubject {
+            subject: name.into(),
+            latest: Some(SubjectSchema {
+                version: *versions.last().unwrap(),
+                id,
+                kind: kind.into(),
+                text: text.into(),
+                references: refs,
+            }),
+            versions,
+            error: None,
+        };
+    SubjectListing {
+        registry: "http://registry.example:8081".into(),
+        subjects: vec![
+            subject(
+                "orders-value",
+                "AVRO",
+                vec![1, 2],
+                12,
+                r#"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"string"},{"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":9,"scale":2}},{"name":"channel","type":["null","string"],"default":null}]}"#,
+                vec![],
+            ),
+            subject(
+                "payments-value",
+                "PROTOBUF",
+                vec![1],
+                14,
+                "syntax = \"proto3\";\npackage pay;\nimport \"money.proto\";\n\nmessage Payment {\n  string id = 1;\n  Money amount = 2;\n}\n",
+                vec!["money.proto -> money-value:1".into()],
+            ),
+            subject(
+                "alerts-value",
+                "JSON",
+                vec![3],
+                21,
+                r#"{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"level":{"type":"string"}}}"#,
+                vec![],
+            ),
+        ],
+        not_loaded: 0,
+    }
+}
+
+/// Decoded through a registry schema (as the console's reader thread leaves it).
+fn decoded(json: &str, subject: &str, version: i32, id: u32, kind: SchemaKind) -> FieldDecoding {
+    FieldDecoding::Json {
+        text: json.into(),
+        schema: std::sync::Arc::new(SchemaMeta {
+            id: Some(id),
+            subject: Some(subject.into()),
+            version: Some(version),
+            kind,
+            message: None,
+            file: None,
+        }),
+    }
+}
+
 fn record(partition: i32, offset: i64, key: &str, value: &[u8]) -> OwnedRecord {
     OwnedRecord {
         partition,
@@ -187,6 +252,7 @@ fn record(partition: i32, offset: i64, key: &str, value: &[u8]) -> OwnedRecord {
             ("source".into(), Some(b"web".to_vec())),
             ("trace-id".into(), Some(b"abc123".to_vec())),
         ],
+        decoded: None,
     }
 }
 
@@ -435,6 +501,7 @@ impl Harness {
                         PanelKey::Topic(_) => Payload::Topic(Box::new(topic_detail())),
                         PanelKey::Groups => Payload::Groups(group_summaries().into()),
                         PanelKey::Group(_) => Payload::Group(Box::new(group_detail())),
+                        PanelKey::Subjects => Payload::Subjects(Box::new(subjects())),
                     }),
                 };
                 let result = match result {
@@ -737,6 +804,199 @@ fn tail_states() {
     insta::assert_snapshot!("tail_error", h.render());
 }
 
+/// Records read through a registry schema: the list shows their decoded JSON, the detail pane
+/// the value pretty (in the schema's field order), the schema tab subject, version, id and
+/// type, the hex tab the raw bytes; a record that could not be decoded is shown raw, its
+/// problem on the status line once, and counted.
+#[test]
+fn tail_decoded_through_a_schema() {
+    let (mut h, session) = tail_harness(120, 22);
+    let avro = |i: i64, v: i32, id: u32| {
+        let mut r = record(
+            0,
+            500 + i,
+            "",
+            &[0, 0, 0, 0, id as u8, 2 * i as u8, 0x31, 0x32],
+        );
+        r.key = Some(format!("cust-{i:04}").into_bytes());
+        let json = format!(
+            r#"{{"id":"ord-{i}","amount":"{}.50","channel":{}}}"#,
+            i * 10,
+            if v == 2 { r#""app""# } else { "null" }
+        );
+        r.decoded = Some(Box::new(RecordDecoding {
+            key: None,
+            value: Some(decoded(&json, "orders-value", v, id, SchemaKind::Avro)),
+        }));
+        r
+    };
+    let mut recs: Vec<OwnedRecord> = (0..4).map(|i| avro(i, 1, 12)).collect();
+    recs.extend((4..6).map(|i| avro(i, 2, 13)));
+    // An id the registry does not know: shown raw, the reason kept.
+    let mut unknown = record(1, 77, "cust-0099", &[0, 0, 0, 0, 99, 1, 2, 3]);
+    unknown.decoded = Some(Box::new(RecordDecoding {
+        key: None,
+        value: Some(FieldDecoding::Failed(
+            "schema id 99 is not in the registry http://registry.example:8081".into(),
+        )),
+    }));
+    recs.push(unknown.clone());
+    h.act(Action::TailRecords {
+        session,
+        records: recs,
+    });
+    let t = h.state.tail.as_ref().unwrap();
+    assert_eq!(t.problems.count, 1);
+    let flash = h
+        .state
+        .flash
+        .clone()
+        .expect("the problem is on the status line");
+    assert!(
+        flash
+            .text
+            .contains("value of orders/1 offset 77 cannot be decoded")
+            && flash.text.contains("schema id 99"),
+        "{}",
+        flash.text
+    );
+    h.tick(12);
+    insta::assert_snapshot!("tail_decoded_list", h.render());
+
+    // The same problem again is counted, not reported again.
+    h.state.flash = None;
+    let mut again = unknown.clone();
+    again.offset = 78;
+    h.act(Action::TailRecords {
+        session,
+        records: vec![again],
+    });
+    assert!(h.state.flash.is_none(), "reported twice");
+    assert_eq!(h.state.tail.as_ref().unwrap().problems.count, 2);
+
+    // The newest Avro record, version 2.
+    h.key(Key::char('k'));
+    h.key(Key::char('k'));
+    h.key(Key::plain(KeyCode::Enter));
+    insta::assert_snapshot!("tail_decoded_value", h.render());
+    h.key(Key::plain(KeyCode::Tab));
+    let schema = h.render();
+    assert!(
+        schema.contains("orders-value") && schema.contains("AVRO"),
+        "{schema}"
+    );
+    insta::assert_snapshot!("tail_decoded_schema", schema);
+    h.key(Key::plain(KeyCode::Tab));
+    h.key(Key::plain(KeyCode::Tab));
+    insta::assert_snapshot!("tail_decoded_hex", h.render());
+    h.key(Key::plain(KeyCode::Tab));
+    // The record that failed: the value tab says why, above the raw bytes.
+    h.key(Key::char('j'));
+    insta::assert_snapshot!("tail_decoded_failed", h.render());
+
+    // Filters read the decoded JSON, by field and as text.
+    h.keys("/");
+    h.keys("value.amount>35");
+    h.key(Key::plain(KeyCode::Enter));
+    let t = h.state.tail.as_ref().unwrap();
+    let shown: Vec<i64> = t
+        .visible()
+        .iter()
+        .map(|i| t.buffer.get(*i).unwrap().offset)
+        .collect();
+    assert_eq!(shown, vec![504, 505]);
+    h.key(Key::plain(KeyCode::Esc));
+    h.keys("/");
+    h.keys("\"app\"");
+    h.key(Key::plain(KeyCode::Enter));
+    let t = h.state.tail.as_ref().unwrap();
+    assert_eq!(t.visible_len(), 2);
+}
+
+/// `:subjects`: every subject with its type, latest version, id and versions, and the
+/// selected one's schema text; without a registry, the screen says how to configure one.
+#[test]
+fn subjects_screen() {
+    let mut h = Harness::new(130, 24);
+    h.loaded();
+    let fx = h.command("subjects");
+    assert!(fetched(&fx).contains(&PanelKey::Subjects), "{fx:?}");
+    insta::assert_snapshot!("subjects_loading", h.render());
+    h.respond(181, None);
+    let screen = h.render();
+    assert!(screen.contains("subjects (3)"), "{screen}");
+    // Sorted by name: alerts, orders, payments; the Avro schema indented in its field order.
+    h.key(Key::char('j'));
+    insta::assert_snapshot!("subjects_avro", h.render());
+    h.key(Key::char('j'));
+    insta::assert_snapshot!("subjects_protobuf", h.render());
+    // On a narrow terminal the schema is below the list.
+    h.act(Action::Resize(90, 30));
+    insta::assert_snapshot!("subjects_narrow", h.render());
+    // The filter keeps the matching subjects.
+    h.keys("/");
+    h.keys("proto");
+    h.key(Key::plain(KeyCode::Enter));
+    assert_eq!(h.state.view().table().unwrap().order.len(), 1);
+
+    // Some subjects not read: the title and the status line say how many and why.
+    let mut h = Harness::new(130, 24);
+    h.loaded();
+    let fx = h.command("subjects");
+    let mut partial = subjects();
+    partial.subjects[1].error =
+        Some("schema registry http://registry.example:8081 refused the request (HTTP 403)".into());
+    partial.subjects[1].latest = None;
+    partial.subjects[1].versions = vec![];
+    partial.subjects[2].latest = None;
+    partial.subjects[2].versions = vec![];
+    partial.not_loaded = 1;
+    for e in fx {
+        if let Effect::Fetch {
+            key: PanelKey::Subjects,
+            req,
+        } = e
+        {
+            let at = h.at(181);
+            h.act(Action::Loaded {
+                key: PanelKey::Subjects,
+                req,
+                at,
+                result: Ok(Payload::Subjects(Box::new(partial.clone()))),
+            });
+        }
+    }
+    h.key(Key::char('j'));
+    h.key(Key::char('j'));
+    let screen = h.render();
+    assert!(screen.contains("incomplete: 2 of 3 subjects"), "{screen}");
+    insta::assert_snapshot!("subjects_incomplete", screen);
+
+    // No registry in the context: the runtime answers with how to add one.
+    let mut h = Harness::new(130, 24);
+    h.loaded();
+    let fx = h.command("subjects");
+    for e in fx {
+        if let Effect::Fetch {
+            key: PanelKey::Subjects,
+            req,
+        } = e
+        {
+            let at = h.at(181);
+            h.act(Action::Loaded {
+                key: PanelKey::Subjects,
+                req,
+                at,
+                result: Err(Failure::new(
+                    ErrorKind::Usage,
+                    "no schema registry in this context: add schema_registry = { url = \"http://HOST:PORT\" } to it in config.toml",
+                )),
+            });
+        }
+    }
+    insta::assert_snapshot!("subjects_no_registry", h.render());
+}
+
 #[test]
 fn tail_detail_keeps_the_json_key_order() {
     let (mut h, session) = tail_harness(110, 20);
@@ -805,6 +1065,7 @@ fn refill(partitions: i32, per_partition: i64) -> Vec<OwnedRecord> {
                 key: Some(format!("cust-{:04}", i % 7).into_bytes()),
                 value: Some(format!("{{\"seq\":{i}}}").into_bytes()),
                 headers: Vec::new(),
+                decoded: None,
             });
         }
     }
@@ -1561,6 +1822,10 @@ fn every_screen_in_every_state() {
                             total_lag: None,
                             ..group_detail()
                         })),
+                        PanelKey::Subjects => Payload::Subjects(Box::new(SubjectListing {
+                            subjects: vec![],
+                            ..subjects()
+                        })),
                     };
                     let at = h.at(0);
                     h.act(Action::Loaded {
@@ -1621,7 +1886,7 @@ fn every_screen_in_every_state() {
 #[test]
 fn help_lists_every_key() {
     use kscope::app::commands::{lines, Layer, COMMANDS, INPUT_KEYS};
-    let mut h = Harness::new(100, 104);
+    let mut h = Harness::new(100, 110);
     h.loaded();
     h.keys("?");
     let screen = h.render();

@@ -152,3 +152,83 @@ fn an_abort_restores_the_terminal_and_is_logged() {
         "kscope.log does not say what happened:\n{log}"
     );
 }
+
+/// The console against a real broker and a real Schema Registry: records written by
+/// confluent-kafka's `AvroSerializer` are shown decoded in the tail, the detail pane shows the
+/// value pretty and, on `tab`, its schema; `:subjects` lists the topic's subject with its
+/// versions and schema text.
+#[tokio::test]
+async fn console_decodes_records_through_a_real_registry() {
+    let bin =
+        std::env::var("KSCOPE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kscope").to_string());
+    let (k, r) = (common::kafka(), common::registry());
+    let topic = common::unique("tmux-sr");
+    common::create_topic(k, &topic, 1, 1).await;
+    let expected = common::fixture(r, k, &["produce", "avro"], &topic);
+    assert_eq!(expected.len(), 6, "{expected:?}");
+    let dir = common::scratch().join("tmux-registry");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "default_context = \"sr\"\n[contexts.sr]\nbootstrap = \"{}\"\n[contexts.sr.schema_registry]\nurl = \"{}\"\n",
+            k.bootstrap, r.url
+        ),
+    )
+    .unwrap();
+    let t = Tmux::new(160, 40);
+    t.send(&[
+        &format!(
+            "KSCOPE_DATA_DIR={} {bin} --config-file {}; echo KSCOPE_EXIT=$?",
+            dir.join("data").display(),
+            config.display()
+        ),
+        "Enter",
+    ]);
+    t.wait_for("the overview", &["● connected"]);
+    t.send(&[":", &format!("tail {topic} beginning"), "Enter"]);
+    // The list shows each value as the JSON its schema reads, not the wire format's bytes.
+    let s = t.wait_for(
+        "the decoded tail",
+        &[
+            &format!("tail {topic}"),
+            "{\"id\":0,\"customer\":{\"name\":",
+        ],
+    );
+    assert!(!s.contains("\\x00"), "raw bytes on screen:\n{s}");
+    // The newest record (version 2 of the subject), pretty in the schema's field order, then
+    // its schema.
+    t.send(&["Enter"]);
+    t.wait_for(
+        "the pretty value",
+        &[
+            "value  schema  headers  hex",
+            "\"id\": 5,",
+            "\"tier\": \"SILVER\"",
+        ],
+    );
+    t.send(&["Tab"]);
+    t.wait_for(
+        "the schema tab",
+        &["subject", &format!("{topic}-value"), "AVRO", "version", "2"],
+    );
+    t.send(&["Tab", "Tab"]);
+    // The raw bytes: the magic byte and the schema id first.
+    t.wait_for("the raw bytes", &["00000000  00 00 00 00"]);
+
+    t.send(&["Escape", ":", "subjects", "Enter"]);
+    t.send(&["/"]);
+    t.send(&[&topic, "Enter"]);
+    t.wait_for(
+        "the subjects",
+        &[
+            &format!("{topic}-value"),
+            "AVRO",
+            "1,2",
+            "\"name\": \"Order\"",
+        ],
+    );
+    t.send(&["Escape", "Escape", "q"]);
+    t.wait_for("the exit", &["KSCOPE_EXIT=0"]);
+}

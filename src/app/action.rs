@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use crate::metrics::Sample;
 use crate::model::{
-    ClusterInfo, Failure, GroupDetail, GroupSummary, Listing, TopicDetail, TopicSummary,
+    ClusterInfo, Failure, GroupDetail, GroupSummary, Listing, SubjectListing, TopicDetail,
+    TopicSummary,
 };
 use crate::offsets::engine::{ApplyReport, ResetPlan, ResetRequest};
 use crate::record::StartPosition;
@@ -79,6 +80,8 @@ pub enum PanelKey {
     Topic(String),
     Groups,
     Group(String),
+    /// The Schema Registry's subjects (`:subjects`).
+    Subjects,
 }
 
 impl PanelKey {
@@ -90,6 +93,7 @@ impl PanelKey {
             PanelKey::Topic(_) => "topic",
             PanelKey::Groups => "groups",
             PanelKey::Group(_) => "group",
+            PanelKey::Subjects => "subjects",
         }
     }
 }
@@ -102,6 +106,7 @@ pub enum Payload {
     Topic(Box<TopicDetail>),
     Groups(Listing<GroupSummary>),
     Group(Box<GroupDetail>),
+    Subjects(Box<SubjectListing>),
 }
 
 #[derive(Debug, Clone)]

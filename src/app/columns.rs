@@ -13,7 +13,7 @@ use crate::metrics::status::Measuring;
 use crate::metrics::{GroupPartitionMetrics, Status};
 use crate::model::{
     Broker, ConfigValue, GroupDetail, GroupSummary, PartitionInfo, PartitionLag, PartitionRef,
-    Severity, TopicDetail, TopicSummary,
+    RegistrySubject, Severity, TopicDetail, TopicSummary,
 };
 
 /// How wide a column is: a fixed number of cells, or a share of what is left.
@@ -303,6 +303,46 @@ pub const BROKERS: TableDef<Broker, Option<i32>> = TableDef {
     min_fill: MIN_FILL,
 };
 
+/// The registry's subjects: versions, and the latest one's id and type.
+#[rustfmt::skip]
+pub const SUBJECTS: TableDef<RegistrySubject> = TableDef {
+    columns: &[
+        Column { title: "SUBJECT", width: Fill(3),
+            cell: |s, _, _| Cell::plain(&s.subject),
+            sort: Some(|a, b, _, _| a.subject.cmp(&b.subject)) },
+        Column { title: "TYPE", width: Fixed(9),
+            cell: |s, _, _| match &s.latest {
+                Some(l) => Cell::plain(&l.kind),
+                None => Cell::with("-", Role::Muted),
+            },
+            sort: Some(|a, b, _, _| {
+                a.latest.as_ref().map(|l| &l.kind).cmp(&b.latest.as_ref().map(|l| &l.kind))
+            }) },
+        Column { title: "LATEST", width: Fixed(7),
+            cell: |s, _, _| Cell::plain(s.latest.as_ref().map_or("-".into(), |l| l.version.to_string())),
+            sort: Some(|a, b, _, _| {
+                a.latest.as_ref().map(|l| l.version).cmp(&b.latest.as_ref().map(|l| l.version))
+            }) },
+        Column { title: "ID", width: Fixed(7),
+            cell: |s, _, _| Cell::plain(s.latest.as_ref().map_or("-".into(), |l| l.id.to_string())),
+            sort: Some(|a, b, _, _| {
+                a.latest.as_ref().map(|l| l.id).cmp(&b.latest.as_ref().map(|l| l.id))
+            }) },
+        Column { title: "VERSIONS", width: Fill(1),
+            cell: |s, _, _| match (&s.error, s.versions.is_empty()) {
+                (Some(_), _) => Cell::severity("failed", Severity::Warn),
+                (None, true) => Cell::with("not read", Role::Muted),
+                (None, false) => Cell::plain(ids(&s.versions)),
+            },
+            sort: None },
+    ],
+    filter_text: |s| format!("{} {}", s.subject, s.latest.as_ref().map_or("", |l| l.kind.as_str())),
+    empty: "no subjects in the registry",
+    row: None,
+    hide_first: &["ID", "LATEST"],
+    min_fill: MIN_FILL,
+};
+
 /// Produce rate per partition of the topic on screen.
 pub type PartitionRates = HashMap<i32, f64>;
 
@@ -485,6 +525,10 @@ pub fn group_partitions(state: &State, group: &str) -> GroupPartitions {
         .collect()
 }
 
+pub fn subjects_table() -> Table {
+    Table::sorted_by(0, false)
+}
+
 pub fn topics_table() -> Table {
     Table::sorted_by(0, false)
 }
@@ -510,6 +554,7 @@ pub fn sortable_columns(view: &View) -> usize {
             TopicTab::Groups => TOPIC_GROUPS.sortable(),
         },
         View::Group { .. } => GROUP_PARTITIONS.sortable(),
+        View::Subjects(_) => SUBJECTS.sortable(),
         _ => 0,
     }
 }
@@ -538,6 +583,10 @@ pub fn order(state: &State) -> Option<Vec<usize>> {
             let d: &GroupDetail = state.group.data.as_ref()?;
             let x = group_partitions(state, &d.group);
             Some(GROUP_PARTITIONS.order(&d.partitions, table, state, &x))
+        }
+        View::Subjects(t) => {
+            let d = state.subjects.data.as_ref()?;
+            Some(SUBJECTS.order(&d.subjects, t, state, &()))
         }
         _ => None,
     }

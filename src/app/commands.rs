@@ -48,6 +48,8 @@ pub enum Command {
     Detail,
     Windows,
     NextTab,
+    /// The Schema Registry's subjects.
+    Subjects,
 }
 
 /// What a `:` command takes after its word; completion offers names of that kind.
@@ -168,7 +170,7 @@ use Command as C;
 #[rustfmt::skip]
 pub const COMMANDS: &[Spec] = &[
     with_line(key(C::Quit, "quit", &["q", "ctrl-c"], "quit kscope", "quit"),
-        13, &["quit", "q", "q!", "exit"], "quit"),
+        14, &["quit", "q", "q!", "exit"], "quit"),
     key(C::Back, "back", &["esc"], "back / close", "back"),
     key(C::Up, "up", &["k", "up"], "move up", "up"),
     key(C::Down, "down", &["j", "down"], "move down", "down"),
@@ -180,11 +182,11 @@ pub const COMMANDS: &[Spec] = &[
     key(C::CommandMode, "command_mode", &[":"], "command mode (:topics, :tail T, ...)", "cmd"),
     key(C::Filter, "filter", &["/"], "filter rows (!text inverts)", "filter"),
     with_line(key(C::Help, "help", &["?"], "this help", "help"),
-        12, &["help", "h", "?"], "keys and commands"),
+        13, &["help", "h", "?"], "keys and commands"),
     with_line(key(C::Refresh, "refresh", &["ctrl-r"], "refresh now", "refresh"),
-        10, &["refresh", "r"], "refresh now"),
+        11, &["refresh", "r"], "refresh now"),
     with_line(key(C::Freeze, "freeze", &["f"], "freeze / unfreeze live panels", "freeze"),
-        11, &["freeze"], "freeze / unfreeze live panels"),
+        12, &["freeze"], "freeze / unfreeze live panels"),
     key(C::SortNext, "sort_next", &["s"], "sort by the next column", "sort"),
     key(C::SortReverse, "sort_reverse", &["S"], "reverse the sort", "sort_reverse"),
     with_line(key(C::Overview, "overview", &["1"], "overview", "overview"),
@@ -200,8 +202,10 @@ pub const COMMANDS: &[Spec] = &[
     typed(C::ShowGroup, 6, &["group"], Arg::Group, "group NAME: one consumer group"),
     with_line(key(C::Brokers, "brokers", &["4"], "brokers", "brokers"),
         7, &["brokers", "b", "nodes"], "brokers"),
-    mutating(typed(C::Reset, 8, &["reset"], Arg::Group, "reset GROUP: reset a group's offsets")),
-    typed(C::SwitchContext, 9, &["ctx", "context"], Arg::Context,
+    with_line(key(C::Subjects, "subjects", &["5"], "schema registry subjects", "subjects"),
+        8, &["subjects", "schemas", "sr"], "schema registry subjects, versions and schemas"),
+    mutating(typed(C::Reset, 9, &["reset"], Arg::Group, "reset GROUP: reset a group's offsets")),
+    typed(C::SwitchContext, 10, &["ctx", "context"], Arg::Context,
         "ctx NAME: switch to another context"),
     key(C::TailSelected, "tail_selected", &["t"], "tail the selected topic", "tail"),
     mutating(key(C::ResetSelected, "reset_selected", &["R"],
@@ -476,6 +480,7 @@ mod tests {
             C::Detail,
             C::Windows,
             C::NextTab,
+            C::Subjects,
         ];
         assert_eq!(all.len(), COMMANDS.len());
         for c in all {

@@ -3,7 +3,9 @@
 
 use std::time::Instant;
 
-use crate::model::{ClusterInfo, GroupDetail, GroupSummary, TopicDetail, TopicSummary};
+use crate::model::{
+    ClusterInfo, GroupDetail, GroupSummary, SubjectListing, TopicDetail, TopicSummary,
+};
 
 use super::commands::Command;
 use super::keymap::Keymap;
@@ -80,6 +82,8 @@ pub enum View {
     Reset {
         group: String,
     },
+    /// The Schema Registry's subjects, with the selected one's schema.
+    Subjects(Table),
 }
 
 impl View {
@@ -93,6 +97,7 @@ impl View {
             View::Groups(_) => "groups".into(),
             View::Group { name, .. } => format!("group {name}"),
             View::Reset { group } => format!("reset {group}"),
+            View::Subjects(_) => "subjects".into(),
         }
     }
 
@@ -106,6 +111,7 @@ impl View {
             View::Group { .. } => &[C::ResetSelected, C::Back],
             View::Tail => &[C::Pause, C::Follow, C::Detail, C::Windows, C::Back],
             View::Overview => &[C::Topics, C::Groups, C::Brokers],
+            View::Subjects(_) => &[C::SortNext, C::Refresh, C::Back],
             View::Brokers(_) | View::Reset { .. } => &[C::Back],
         };
         [C::CommandMode, C::Filter, C::Help]
@@ -117,7 +123,7 @@ impl View {
 
     pub fn table(&self) -> Option<&Table> {
         match self {
-            View::Brokers(t) | View::Topics(t) | View::Groups(t) => Some(t),
+            View::Brokers(t) | View::Topics(t) | View::Groups(t) | View::Subjects(t) => Some(t),
             View::Topic { table, .. } | View::Group { table, .. } => Some(table),
             _ => None,
         }
@@ -125,7 +131,7 @@ impl View {
 
     pub fn table_mut(&mut self) -> Option<&mut Table> {
         match self {
-            View::Brokers(t) | View::Topics(t) | View::Groups(t) => Some(t),
+            View::Brokers(t) | View::Topics(t) | View::Groups(t) | View::Subjects(t) => Some(t),
             View::Topic { table, .. } | View::Group { table, .. } => Some(table),
             _ => None,
         }
@@ -186,6 +192,8 @@ pub struct State {
     pub topic: Panel<TopicDetail>,
     pub groups: Panel<Vec<GroupSummary>>,
     pub group: Panel<GroupDetail>,
+    /// The Schema Registry's subjects, while `:subjects` is open.
+    pub subjects: Panel<SubjectListing>,
     pub tail: Option<TailState>,
     /// The offset reset in progress (the Reset view).
     pub reset: Option<super::reset::ResetFlow>,
@@ -230,6 +238,7 @@ impl State {
             topic: Panel::default(),
             groups: Panel::default(),
             group: Panel::default(),
+            subjects: Panel::default(),
             tail: None,
             reset: None,
             metrics: MetricsState::new(

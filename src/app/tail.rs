@@ -10,7 +10,7 @@ use super::state::{Level, State};
 use crate::metrics::{EventTimeConfig, EventTimeWindows, Millis};
 use crate::model::Failure;
 pub use crate::record::OwnedRecord;
-use crate::record::{FilterSet, StartPosition};
+use crate::record::{problem_class, FieldDecoding, FilterSet, StartPosition};
 
 /// A ring buffer: the newest `capacity` records; older ones are dropped and counted.
 #[derive(Debug, Clone)]
@@ -97,15 +97,24 @@ impl TailFilter {
         if self.text.is_empty() {
             return true;
         }
-        let hit = match &self.expr {
-            Some(f) => f.matches(&r.as_ref(topic)),
-            None => {
+        // A decoded key or value is matched as the JSON shown, as in `kscope tail --filter`.
+        let hit = match (&self.expr, &r.decoded) {
+            (Some(f), Some(d)) => f.matches_decoded(&r.as_ref(topic), &d.as_decoded()),
+            (Some(f), None) => f.matches(&r.as_ref(topic)),
+            (None, decoded) => {
                 let needle = self.text.as_bytes();
-                let contains = |b: &Option<Vec<u8>>| {
-                    b.as_ref()
-                        .is_some_and(|b| b.windows(needle.len()).any(|w| w == needle))
+                let contains = |b: Option<&[u8]>| {
+                    b.is_some_and(|b| b.windows(needle.len()).any(|w| w == needle))
                 };
-                contains(&r.key) || contains(&r.value)
+                let shown = |d: Option<&FieldDecoding>, raw: &Option<Vec<u8>>| match d
+                    .and_then(FieldDecoding::json)
+                {
+                    Some(json) => contains(Some(json.as_bytes())),
+                    None => contains(raw.as_deref()),
+                };
+                let d = decoded.as_deref();
+                shown(d.and_then(|d| d.key.as_ref()), &r.key)
+                    || shown(d.and_then(|d| d.value.as_ref()), &r.value)
             }
         };
         hit != self.invert
@@ -115,19 +124,58 @@ impl TailFilter {
 /// Which part of a record the detail pane shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DetailTab {
+    /// The value: decoded through its schema (pretty JSON), or as text.
     #[default]
     Value,
+    /// The key's and value's schemas (subject, version, id, type), or why they failed.
+    Schema,
     Headers,
+    /// The raw bytes.
     Hex,
 }
 
 impl DetailTab {
-    pub fn next(self) -> Self {
+    /// The tab after this one; the schema tab is there for a record read through a schema.
+    pub fn next(self, schema: bool) -> Self {
         match self {
-            DetailTab::Value => DetailTab::Headers,
+            DetailTab::Value if schema => DetailTab::Schema,
+            DetailTab::Value | DetailTab::Schema => DetailTab::Headers,
             DetailTab::Headers => DetailTab::Hex,
             DetailTab::Hex => DetailTab::Value,
         }
+    }
+}
+
+/// Keys and values that could not be decoded: each class of problem is reported once on the
+/// status line; all are counted.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeProblems {
+    seen: std::collections::HashSet<String>,
+    /// Keys and values shown raw because they could not be decoded.
+    pub count: u64,
+}
+
+/// At most this many different problems are reported one by one.
+const MAX_REPORTED: usize = 20;
+
+impl DecodeProblems {
+    /// Counts the record's failures; the message for the first of a new class.
+    fn note(&mut self, topic: &str, r: &OwnedRecord) -> Option<String> {
+        let d = r.decoded.as_deref()?;
+        let mut first = None;
+        for (part, f) in [("key", &d.key), ("value", &d.value)] {
+            if let Some(FieldDecoding::Failed(why)) = f {
+                self.count += 1;
+                let class = format!("{part}:{}", problem_class(why));
+                if self.seen.len() < MAX_REPORTED && self.seen.insert(class) && first.is_none() {
+                    first = Some(format!(
+                        "{part} of {topic}/{} offset {} cannot be decoded: {why}; shown raw",
+                        r.partition, r.offset
+                    ));
+                }
+            }
+        }
+        first
     }
 }
 
@@ -166,6 +214,8 @@ pub struct TailState {
     pause_mark: u64,
     /// A jump while paused still reads this many records from its target.
     fill: u64,
+    /// Keys and values that could not be read through their schema.
+    pub problems: DecodeProblems,
 }
 
 impl TailState {
@@ -197,6 +247,7 @@ impl TailState {
             limit: None,
             pause_mark: 0,
             fill: 0,
+            problems: DecodeProblems::default(),
         }
     }
 
@@ -399,13 +450,22 @@ pub fn on_records(state: &mut State, session: u64, records: Vec<OwnedRecord>) {
     let now = state.now;
     let page = state.page_rows();
     let now_ms = state.now_ms();
+    let mut problem = None;
     if let Some(t) = state.tail.as_mut().filter(|t| t.session == session) {
+        for r in &records {
+            if let Some(p) = t.problems.note(&t.topic, r) {
+                problem.get_or_insert(p);
+            }
+        }
         t.ingest(records, now, now_ms);
         if t.follow {
             let n = t.visible_len();
             t.selected = n.saturating_sub(1);
             t.offset = n.saturating_sub(page);
         }
+    }
+    if let Some(p) = problem {
+        super::flash(state, Level::Warn, p);
     }
 }
 
@@ -471,11 +531,22 @@ pub fn toggle_windows(state: &mut State) {
     }
 }
 
-/// The detail pane's next tab (opening it on the value).
+/// The detail pane's next tab (opening it on the value); the schema tab when the selected
+/// record was read through a schema.
 pub fn next_detail_tab(state: &mut State) {
     if let Some(t) = state.tail.as_mut() {
-        t.detail = Some(t.detail.map_or(DetailTab::Value, DetailTab::next));
+        let schema = selected_record(t).is_some_and(|r| r.decoded.is_some());
+        t.detail = Some(t.detail.map_or(DetailTab::Value, |d| d.next(schema)));
     }
+}
+
+/// The record under the selection (after the filter).
+pub fn selected_record(t: &TailState) -> Option<&OwnedRecord> {
+    if t.filter.is_empty() {
+        return t.buffer.get(t.selected);
+    }
+    let i = *t.visible().get(t.selected)?;
+    t.buffer.get(i)
 }
 
 #[cfg(test)]
@@ -490,6 +561,7 @@ mod tests {
             key: Some(b"k".to_vec()),
             value: Some(value.as_bytes().to_vec()),
             headers: Vec::new(),
+            decoded: None,
         }
     }
 

@@ -13,6 +13,7 @@ use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, Timestamp, TopicPartitionList};
 
+use super::native::batch::MessageQueue;
 use super::{create_client, ClientRole, KafkaClient, KscopeContext, OffsetSpec};
 use crate::config::ConnectionSettings;
 use crate::error::{Error, Result};
@@ -165,8 +166,10 @@ pub struct StopAt {
     pub max: Option<u64>,
 }
 
-/// An assigned consumer over one topic's partitions.
+/// An assigned consumer over one topic's partitions, its records read in batches.
 pub struct Tail {
+    // Declared before the consumer: its messages are freed before the consumer goes.
+    queue: MessageQueue,
     consumer: BaseConsumer<KscopeContext>,
     plan: TailPlan,
     bootstrap: String,
@@ -184,6 +187,11 @@ const MERGE_HELD: usize = 50_000;
 pub struct TailSummary {
     pub consumed: u64,
 }
+
+/// Records read per batch.
+const BATCH: usize = 1024;
+/// How often the consumer's own queue (errors, logs) is served while records flow.
+const EVENTS_EVERY: Duration = Duration::from_millis(100);
 
 impl Tail {
     pub fn start(settings: &ConnectionSettings, plan: TailPlan, until_end: bool) -> Result<Tail> {
@@ -225,6 +233,8 @@ impl Tail {
                 ("check.crcs", "false"),
             ],
         )?;
+        // Before the assignment, so that every record goes to the tail's queue.
+        let queue = MessageQueue::new(&consumer, &plan.topic, plan.starts.keys().copied(), BATCH)?;
         let mut tpl = TopicPartitionList::with_capacity(plan.starts.len());
         for (p, o) in &plan.starts {
             tpl.add_partition_offset(&plan.topic, *p, Offset::Offset(*o))
@@ -234,6 +244,7 @@ impl Tail {
             .assign(&tpl)
             .map_err(|e| Error::kafka(format!("cannot assign partitions: {e}")))?;
         Ok(Tail {
+            queue,
             consumer,
             plan,
             bootstrap: settings.bootstrap.clone(),
@@ -245,19 +256,63 @@ impl Tail {
         &self.plan
     }
 
+    /// An error of the tail's partitions or of the client: the end of the tail when the
+    /// topic is gone or the client cannot go on, a warning otherwise.
+    fn check(&self, code: Option<RDKafkaErrorCode>, text: &str) -> Result<()> {
+        if let Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) =
+            code
+        {
+            return Err(Error::NotFound(format!(
+                "topic '{}' no longer exists",
+                self.plan.topic
+            )));
+        }
+        if let Some(fatal) = self.consumer.context().fatal_error() {
+            return Err(Error::Connect(format!(
+                "cannot connect to {}: {fatal}",
+                self.bootstrap
+            )));
+        }
+        tracing::warn!("tail: {text}");
+        Ok(())
+    }
+
+    /// Serves the consumer's own queue: errors (and log lines) reach the context. Returns the
+    /// partitions that reported their end there.
+    fn serve_events(&self) -> Result<Vec<i32>> {
+        let mut ends = Vec::new();
+        while let Some(r) = self.consumer.poll(Duration::ZERO) {
+            match r {
+                Ok(m) => {
+                    // Every assigned partition is forwarded to the tail's queue.
+                    return Err(Error::kafka(format!(
+                        "internal error: record {}/{} offset {} arrived outside the tail's queue",
+                        self.plan.topic,
+                        m.partition(),
+                        m.offset()
+                    )));
+                }
+                Err(KafkaError::PartitionEOF(p)) => ends.push(p),
+                Err(e) => self.check(e.rdkafka_error_code(), &e.to_string())?,
+            }
+        }
+        Ok(ends)
+    }
+
     /// Reads until `stop` is set, `on_record` breaks, or `stop_at` is reached. Blocking: run it
-    /// on a thread of its own. `on_record` gets each record (`Some`), returning whether it
-    /// counted towards `max`, and `None` each time the reader has caught up (nothing more to
-    /// read right now): the moment to flush buffered output, so a follower sees records as
-    /// they arrive rather than a buffer at a time.
+    /// on a thread of its own. `on_record` gets each record (`Some`; with its headers when
+    /// `with_headers`), returning whether it counted towards `max`, and `None` each time the
+    /// reader has caught up (nothing more to read right now): the moment to flush buffered
+    /// output, so a follower sees records as they arrive rather than a buffer at a time.
     pub fn run<F>(
         &mut self,
         stop: &AtomicBool,
         stop_at: StopAt,
+        with_headers: bool,
         mut on_record: F,
     ) -> Result<TailSummary>
     where
-        F: FnMut(Option<&BorrowedMessage<'_>>) -> ControlFlow<Result<()>, bool>,
+        F: FnMut(Option<&RecordRef<'_>>) -> ControlFlow<Result<()>, bool>,
     {
         let mut summary = TailSummary::default();
         let mut counted = 0u64;
@@ -273,9 +328,19 @@ impl Tail {
             return Ok(summary);
         }
         let mut caught_up = true;
+        let mut served = Instant::now();
         while !stop.load(Ordering::Relaxed) {
-            let mut polled = self.consumer.poll(Duration::ZERO);
-            if polled.is_none() {
+            if served.elapsed() >= EVENTS_EVERY {
+                served = Instant::now();
+                for p in self.serve_events()? {
+                    open.remove(&p);
+                }
+                if stop_at.until_end && open.is_empty() {
+                    break;
+                }
+            }
+            let mut n = self.queue.fill(Duration::ZERO, BATCH);
+            if n == 0 {
                 if !caught_up {
                     caught_up = true;
                     if let ControlFlow::Break(r) = on_record(None) {
@@ -283,91 +348,80 @@ impl Tail {
                         break;
                     }
                 }
-                polled = self.consumer.poll(Duration::from_millis(100));
+                n = self.queue.fill(Duration::from_millis(100), BATCH);
             }
-            let Some(result) = polled else {
+            if n == 0 {
                 continue;
-            };
+            }
             caught_up = false;
-            match result {
-                Ok(m) => {
-                    let p = m.partition();
-                    if stop_at.until_end {
-                        let end = self.plan.ends.get(&p).copied().unwrap_or(i64::MAX);
-                        if m.offset() >= end {
+            let topic = self.plan.topic.as_str();
+            for m in self.queue.messages() {
+                let p = m.partition();
+                if let Some((code, text)) = m.error() {
+                    // Transaction markers or compaction can leave the last offsets unseen.
+                    if code == RDKafkaErrorCode::PartitionEOF {
+                        if stop_at.until_end {
                             open.remove(&p);
                             if open.is_empty() {
-                                break;
+                                return Ok(summary);
                             }
-                            continue;
                         }
-                        if m.offset() + 1 >= end {
-                            open.remove(&p);
-                        }
+                    } else {
+                        self.check(Some(code), &text)?;
                     }
-                    summary.consumed += 1;
-                    match on_record(Some(&m)) {
-                        ControlFlow::Continue(true) => counted += 1,
-                        ControlFlow::Continue(false) => {}
-                        ControlFlow::Break(r) => {
-                            r?;
-                            break;
-                        }
-                    }
-                    if stop_at.max.is_some_and(|max| counted >= max)
-                        || (stop_at.until_end && open.is_empty())
-                    {
-                        break;
-                    }
+                    continue;
                 }
-                Err(KafkaError::PartitionEOF(p)) => {
-                    // Transaction markers or compaction can leave the last offsets unseen.
-                    if stop_at.until_end {
+                if stop_at.until_end {
+                    let end = self.plan.ends.get(&p).copied().unwrap_or(i64::MAX);
+                    if m.offset() >= end {
                         open.remove(&p);
                         if open.is_empty() {
-                            break;
+                            return Ok(summary);
                         }
+                        continue;
+                    }
+                    if m.offset() + 1 >= end {
+                        open.remove(&p);
                     }
                 }
-                Err(e) => match e.rdkafka_error_code() {
-                    Some(
-                        RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic,
-                    ) => {
-                        return Err(Error::NotFound(format!(
-                            "topic '{}' no longer exists",
-                            self.plan.topic
-                        )))
+                summary.consumed += 1;
+                match on_record(Some(&m.record(topic, with_headers))) {
+                    ControlFlow::Continue(true) => counted += 1,
+                    ControlFlow::Continue(false) => {}
+                    ControlFlow::Break(r) => {
+                        r?;
+                        return Ok(summary);
                     }
-                    _ => {
-                        if let Some(fatal) = self.consumer.context().fatal_error() {
-                            return Err(Error::Connect(format!(
-                                "cannot connect to {}: {fatal}",
-                                self.bootstrap
-                            )));
-                        }
-                        tracing::warn!("tail: {e}");
-                    }
-                },
+                }
+                if stop_at.max.is_some_and(|max| counted >= max)
+                    || (stop_at.until_end && open.is_empty())
+                {
+                    return Ok(summary);
+                }
             }
         }
         Ok(summary)
     }
-}
 
-impl Tail {
     /// Up to `max` records, waiting at most `wait` for the first ones: for the console, which
     /// reads in batches and must be able to stop or pause between them.
     pub fn next_batch(&mut self, max: usize, wait: Duration) -> Result<Vec<OwnedRecord>> {
+        self.serve_events()?;
         let deadline = Instant::now() + wait;
         let mut out = Vec::new();
         while out.len() < max {
             let left = deadline.saturating_duration_since(Instant::now());
             let timeout = if out.is_empty() { left } else { Duration::ZERO };
-            match self.consumer.poll(timeout) {
-                None => break,
-                Some(Ok(m)) => out.push(OwnedRecord::from_ref(&record_of(&m, true))),
-                Some(Err(KafkaError::PartitionEOF(_))) => {}
-                Some(Err(e)) => self.read_error(e)?,
+            if self.queue.fill(timeout, max - out.len()) == 0 {
+                break;
+            }
+            let topic = self.plan.topic.as_str();
+            for m in self.queue.messages() {
+                match m.error() {
+                    None => out.push(OwnedRecord::from_ref(&m.record(topic, true))),
+                    Some((RDKafkaErrorCode::PartitionEOF, _)) => {}
+                    Some((code, text)) => self.check(Some(code), &text)?,
+                }
             }
             if Instant::now() >= deadline {
                 break;
@@ -410,50 +464,39 @@ impl Tail {
             } else {
                 Duration::ZERO
             };
-            match self.consumer.poll(timeout) {
-                None => {
-                    if !out.is_empty() || Instant::now() >= deadline {
-                        break;
-                    }
+            for p in self.serve_events()? {
+                if let Some(merge) = self.merge.as_mut() {
+                    merge.at_end(p);
                 }
-                Some(Ok(m)) => {
-                    let r = OwnedRecord::from_ref(&record_of(&m, true));
-                    if let Some(merge) = self.merge.as_mut() {
-                        merge.push(r);
-                    }
+            }
+            if self.queue.fill(timeout, BATCH) == 0 {
+                if !out.is_empty() || Instant::now() >= deadline {
+                    break;
                 }
-                Some(Err(KafkaError::PartitionEOF(p))) => {
-                    if let Some(merge) = self.merge.as_mut() {
-                        merge.at_end(p);
+                continue;
+            }
+            let topic = self.plan.topic.as_str();
+            let mut failure = None;
+            for m in self.queue.messages() {
+                match m.error() {
+                    None => {
+                        if let Some(merge) = self.merge.as_mut() {
+                            merge.push(OwnedRecord::from_ref(&m.record(topic, true)));
+                        }
                     }
+                    Some((RDKafkaErrorCode::PartitionEOF, _)) => {
+                        if let Some(merge) = self.merge.as_mut() {
+                            merge.at_end(m.partition());
+                        }
+                    }
+                    Some((code, text)) => failure = failure.or(Some((code, text))),
                 }
-                Some(Err(e)) => self.read_error(e)?,
+            }
+            if let Some((code, text)) = failure {
+                self.check(Some(code), &text)?;
             }
         }
         Ok(out)
-    }
-
-    /// A read error: the end of the tail when the cluster is gone for good or the topic was
-    /// deleted, else logged (librdkafka retries).
-    fn read_error(&self, e: KafkaError) -> Result<()> {
-        if let Some(fatal) = self.consumer.context().fatal_error() {
-            return Err(Error::Connect(format!(
-                "cannot connect to {}: {fatal}",
-                self.bootstrap
-            )));
-        }
-        match e.rdkafka_error_code() {
-            Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) => {
-                Err(Error::NotFound(format!(
-                    "topic '{}' no longer exists",
-                    self.plan.topic
-                )))
-            }
-            _ => {
-                tracing::warn!("tail: {e}");
-                Ok(())
-            }
-        }
     }
 }
 
@@ -488,12 +531,24 @@ pub fn record_of<'a>(m: &'a BorrowedMessage<'a>, with_headers: bool) -> RecordRe
 /// librdkafka hands out the name as a C string: a name is read up to its first NUL byte.
 #[allow(unsafe_code)]
 pub fn headers_of<'a>(m: &'a BorrowedMessage<'a>) -> Vec<(&'a [u8], Option<&'a [u8]>)> {
+    // SAFETY: `m.ptr()` is the live message `m` borrows.
+    unsafe { raw_headers(&*m.ptr()) }
+}
+
+/// The headers of a raw message (see [`headers_of`]).
+///
+/// # Safety
+/// `m` must be a live librdkafka message; the slices borrow from it.
+#[allow(unsafe_code)]
+pub unsafe fn raw_headers(
+    m: &rdkafka::bindings::rd_kafka_message_t,
+) -> Vec<(&[u8], Option<&[u8]>)> {
     use rdkafka::bindings as rd;
     let mut hdrs: *mut rd::rd_kafka_headers_t = std::ptr::null_mut();
-    // SAFETY: `m.ptr()` is the live message `m` borrows; the headers belong to the message and
-    // live as long as it does, so every slice below borrows from `m`.
+    // SAFETY: the headers belong to the message and live as long as it does, so every slice
+    // below borrows from `m`.
     unsafe {
-        if rd::rd_kafka_message_headers(m.ptr(), &mut hdrs)
+        if rd::rd_kafka_message_headers(m, &mut hdrs)
             != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR
             || hdrs.is_null()
         {
@@ -511,8 +566,8 @@ pub fn headers_of<'a>(m: &'a BorrowedMessage<'a>) -> Vec<(&'a [u8], Option<&'a [
             {
                 continue;
             }
-            let name: &'a [u8] = std::ffi::CStr::from_ptr(name).to_bytes();
-            let value: Option<&'a [u8]> = if value.is_null() {
+            let name: &[u8] = std::ffi::CStr::from_ptr(name).to_bytes();
+            let value: Option<&[u8]> = if value.is_null() {
                 None
             } else if size == 0 {
                 Some(&[])

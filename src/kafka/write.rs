@@ -386,6 +386,7 @@ mod tests {
                     until_end: true,
                     max: None,
                 },
+                false,
                 |_| ControlFlow::Continue(true),
             );
             // Longer than the auto-commit interval the user asked for.

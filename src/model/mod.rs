@@ -10,6 +10,7 @@ mod failure;
 mod gaps;
 mod partition;
 mod severity;
+mod subjects;
 mod timelag;
 
 pub use crate::error::ErrorKind;
@@ -21,6 +22,7 @@ pub use failure::Failure;
 pub use gaps::{summarize, Gaps, Listing, Missing, Subject};
 pub use partition::{PartitionOffsets, PartitionRef, Watermarks};
 pub use severity::Severity;
+pub use subjects::{RegistrySubject, SubjectListing, SubjectSchema, SUBJECTS_READ};
 pub use timelag::{time_lag_ms, worst_time_lag, RecordTime, TimeLagMethod};
 
 /// Lag of one partition: `None` rather than a negative number when the broker's numbers disagree.

@@ -157,6 +157,7 @@ mod tests {
             key: None,
             value: None,
             headers: Vec::new(),
+            decoded: None,
         }
     }
 

@@ -20,11 +20,16 @@ use crate::kafka::tail::{plan, Tail};
 use crate::kafka::KafkaClient;
 use crate::model::{ErrorKind, Failure};
 use crate::record::StartPosition;
+use crate::schema::records::RecordDecoder;
+use crate::schema::registry::Registry;
+use crate::schema::{Decoder, FieldDecoder, Schemas};
 
 /// At most this many broker requests at once, whatever the screen asks for.
 const MAX_CONCURRENT: usize = 4;
 /// Records per batch sent to the screen.
 const TAIL_BATCH: usize = 500;
+/// Longest wait for one Schema Registry request.
+const REGISTRY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a panic said, for the screen.
 pub fn panic_message(p: &(dyn Any + Send)) -> String {
@@ -84,6 +89,9 @@ fn limit_value(limit: Option<u64>) -> u64 {
 pub struct Runner {
     client: KafkaClient,
     settings: ConnectionSettings,
+    /// The context's Schema Registry: tails decode through it, `:subjects` lists it. An
+    /// error (a bad URL or CA file) is shown where the registry would be used.
+    registry: std::result::Result<Option<Registry>, Failure>,
     tx: mpsc::UnboundedSender<Action>,
     tail_tx: mpsc::Sender<Action>,
     permits: Arc<Semaphore>,
@@ -97,8 +105,18 @@ impl Runner {
         tx: mpsc::UnboundedSender<Action>,
         tail_tx: mpsc::Sender<Action>,
     ) -> Self {
+        let registry = settings
+            .schema_registry
+            .as_ref()
+            .map(|s| Registry::new(s, settings.timeout.min(REGISTRY_TIMEOUT)))
+            .transpose()
+            .map_err(|e| {
+                tracing::warn!("schema registry: {e}");
+                Failure::from(e)
+            });
         Runner {
             client,
+            registry,
             settings,
             tx,
             tail_tx,
@@ -198,25 +216,41 @@ impl Runner {
         let limit = self.settings.timeout + Duration::from_secs(1);
         let task = format!("the {} request", key.name());
         let failed_key = key.clone();
+        let registry = self.registry.clone();
         let work = async move {
             let _permit = permits.acquire().await;
             let work = async {
                 match &key {
-                    PanelKey::Cluster => client.cluster().await.map(Payload::Cluster),
-                    PanelKey::Topics => client.topics(false).await.map(Payload::Topics),
+                    PanelKey::Cluster => client
+                        .cluster()
+                        .await
+                        .map(Payload::Cluster)
+                        .map_err(Failure::from),
+                    PanelKey::Topics => client
+                        .topics(false)
+                        .await
+                        .map(Payload::Topics)
+                        .map_err(Failure::from),
                     PanelKey::Topic(name) => client
                         .topic(name)
                         .await
-                        .map(|t| Payload::Topic(Box::new(t))),
-                    PanelKey::Groups => client.groups().await.map(Payload::Groups),
+                        .map(|t| Payload::Topic(Box::new(t)))
+                        .map_err(Failure::from),
+                    PanelKey::Groups => client
+                        .groups()
+                        .await
+                        .map(Payload::Groups)
+                        .map_err(Failure::from),
                     PanelKey::Group(name) => client
                         .group(name, None)
                         .await
-                        .map(|g| Payload::Group(Box::new(g))),
+                        .map(|g| Payload::Group(Box::new(g)))
+                        .map_err(Failure::from),
+                    PanelKey::Subjects => subjects(registry, limit).await,
                 }
             };
             let result = match tokio::time::timeout(limit, work).await {
-                Ok(r) => r.map_err(Failure::from),
+                Ok(r) => r,
                 Err(_) => Err(Failure::new(
                     ErrorKind::TimedOut,
                     format!("no answer within {}", humantime::format_duration(limit)),
@@ -293,6 +327,21 @@ impl Runner {
         let tail_tx = self.tail_tx.clone();
         let tx = self.tx.clone();
         let failed = move |error| Some(Action::TailFailed { session, error });
+        // With a registry, keys and values in its wire format are decoded (`auto`); anything
+        // else is shown as it is.
+        let mut decoder = match &self.registry {
+            Ok(Some(r)) => Some(RecordDecoder::new(Decoder::new(
+                Schemas::new(Some(r.clone())).with_disk_cache(
+                    crate::config::data_dir()
+                        .ok()
+                        .map(|d| d.join(crate::schema::cache::FOLDER)),
+                ),
+                &topic,
+                FieldDecoder::Registry(None),
+                FieldDecoder::Registry(None),
+            ))),
+            _ => None,
+        };
         let work = async move {
             let started = async {
                 let planned = plan(&client, &topic, &partitions, from, chrono::Utc::now()).await?;
@@ -323,8 +372,11 @@ impl Runner {
                         .min(TAIL_BATCH);
                     match tail.next_merged(max, Duration::from_millis(100)) {
                         Ok(records) if records.is_empty() => {}
-                        Ok(records) => {
+                        Ok(mut records) => {
                             sent += records.len() as u64;
+                            if let Some(d) = decoder.as_mut() {
+                                records.iter_mut().for_each(|r| d.decode(r));
+                            }
                             if tail_tx
                                 .blocking_send(Action::TailRecords { session, records })
                                 .is_err()
@@ -352,6 +404,26 @@ impl Runner {
         };
         spawn_guarded(&self.tx, "the tail".into(), work, failed);
     }
+}
+
+/// The registry's subjects, read on the blocking pool (the client blocks) within `limit`.
+async fn subjects(
+    registry: std::result::Result<Option<Registry>, Failure>,
+    limit: Duration,
+) -> std::result::Result<Payload, Failure> {
+    let Some(registry) = registry? else {
+        return Err(Failure::new(
+            ErrorKind::Usage,
+            "no schema registry in this context: add schema_registry = { url = \"http://HOST:PORT\" } to it in config.toml",
+        ));
+    };
+    // Subjects not read a second before the limit are listed by name.
+    let deadline = Instant::now() + limit.saturating_sub(Duration::from_secs(1));
+    tokio::task::spawn_blocking(move || registry.subject_listing(deadline))
+        .await
+        .map_err(|e| Failure::new(ErrorKind::Internal, format!("the subjects request: {e}")))?
+        .map(|l| Payload::Subjects(Box::new(l)))
+        .map_err(|e| Failure::from(e.into_error()))
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use rdkafka::TopicPartitionList;
 use crate::error::{Error, Result};
 use crate::model::PartitionRef;
 
+pub mod batch;
 mod cluster;
 mod groups;
 mod offsets;
