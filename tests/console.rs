@@ -1897,6 +1897,13 @@ fn help_lists_every_key() {
     }
     for (_, line) in lines() {
         assert!(shown(line.help), "{} missing:\n{screen}", line.help);
+        // The words and the help are apart, however long the words.
+        let words = line.words.join(" ");
+        let glued = format!("{}{}", words, line.help.chars().next().unwrap_or(' '));
+        assert!(
+            !screen.contains(&glued),
+            "'{glued}' has no space:\n{screen}"
+        );
     }
     for layer in Layer::ALL {
         assert!(shown(layer.title()), "{layer:?} missing:\n{screen}");

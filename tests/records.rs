@@ -485,7 +485,6 @@ async fn console_jump_to_a_time_shows_the_target_merged_by_timestamp() {
         |s| s.tail.as_ref().is_some_and(|t| t.buffer.len() >= CAPACITY),
     )
     .await;
-    runner.shutdown();
 
     let t = state.tail.as_ref().expect("the tail");
     assert!(t.error.is_none(), "{:?}", t.error);
@@ -518,4 +517,61 @@ async fn console_jump_to_a_time_shows_the_target_merged_by_timestamp() {
     );
     let stats = t.windows.stats();
     assert_eq!((stats.late, stats.too_late), (0, 0), "{stats:?}");
+
+    // Following again reads on: the rest of the log, then records produced now, promptly.
+    let fx = app::update(&mut state, Action::Key(kscope::app::Key::char('F')));
+    runner.run_all(fx);
+    let live: Vec<String> = (0..30).map(|i| format!("live-{i}")).collect();
+    let mut deliveries = Vec::new();
+    let sent = Instant::now();
+    for (i, v) in live.iter().enumerate() {
+        let r: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&topic)
+            .partition((i % 3) as i32)
+            .payload(v.as_bytes());
+        deliveries.push(p.send_result(r).map_err(|(e, _)| e).expect("enqueued"));
+    }
+    for d in deliveries {
+        d.await.expect("delivered").expect("delivery");
+    }
+    let live_seen = |s: &State| {
+        s.tail.as_ref().map_or(0, |t| {
+            t.buffer
+                .iter()
+                .filter(|r| r.value.as_deref().is_some_and(|v| v.starts_with(b"live-")))
+                .count()
+        })
+    };
+    drive(
+        &mut state,
+        &mut runner,
+        &mut rx,
+        &mut tail_rx,
+        Duration::from_millis(500),
+        |s| live_seen(s) == 30,
+    )
+    .await;
+    runner.shutdown();
+    assert_eq!(live_seen(&state), 30, "the live records came");
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "live records took {:?}",
+        sent.elapsed()
+    );
+    let t = state.tail.as_ref().unwrap();
+    assert!(t.follow);
+    assert_eq!(
+        t.arrived,
+        (N - 300 + 30) as u64,
+        "every record after the target, once"
+    );
+    // Each partition's order is kept.
+    for part in 0..3 {
+        let offsets: Vec<i64> = t
+            .buffer
+            .iter()
+            .filter(|r| r.partition == part)
+            .map(|r| r.offset)
+            .collect();
+        assert!(offsets.windows(2).all(|w| w[0] + 1 == w[1]), "{offsets:?}");
+    }
 }

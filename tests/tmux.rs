@@ -50,6 +50,14 @@ fn console_in_a_real_terminal() {
     t.wait_for("the tail", &["tail orders", "following", "cust-"]);
     t.send(&["Enter"]);
     t.wait_for("the detail pane", &["\"order_id\"", "value  headers  hex"]);
+    // A jump holds the view at its target, with the detail pane still open; F follows again.
+    t.send(&[":", "from @-10m", "Enter"]);
+    t.wait_for(
+        "the tail after a jump",
+        &["tail orders", "from @-10m", " held ", "value  headers  hex"],
+    );
+    t.send(&["F"]);
+    t.wait_for("the tail following again", &["from @-10m", "following"]);
 
     t.send(&["Escape", "Escape", "Escape", "3"]);
     t.wait_for(

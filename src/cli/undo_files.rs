@@ -79,7 +79,7 @@ fn connection(audit: Option<&Value>) -> String {
 /// Splits `NAME-<UTC time>` off a file's stem: the name as written (made file-safe).
 fn name_of(stem: &str) -> String {
     // The time is `YYYYMMDDTHHMMSS.mmmZ`, maybe followed by `-N` for a second file.
-    match stem.rfind(|c: char| c == '-').and_then(|i| {
+    match stem.rfind('-').and_then(|i| {
         let (head, tail) = stem.split_at(i);
         let tail = &tail[1..];
         if tail.len() >= 16 && tail.as_bytes()[8] == b'T' {
@@ -248,6 +248,56 @@ pub fn run(output: Output) -> Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_are_described_from_the_audit_log_or_their_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let undo = dir.path().join("undo");
+        std::fs::create_dir_all(&undo).unwrap();
+        let reset = undo.join("billing-20261202T050102.123Z.csv");
+        std::fs::write(&reset, "orders,0,5\norders,1,7\npayments,0,1\n").unwrap();
+        let applied = undo.join("billing-20261202T050102.123Z.applied.csv");
+        std::fs::write(&applied, "orders,0,5\n").unwrap();
+        let config = undo.join("topic-config-orders-20261202T060000.000Z.json");
+        std::fs::write(&config, "{}\n").unwrap();
+        let deleted = undo.join("group-old-app-20261201T000000.000Z.csv");
+        std::fs::write(&deleted, "orders,2,9\n").unwrap();
+        let line = serde_json::json!({
+            "id": "x", "phase": "outcome", "time": "2026-12-02T05:01:02.123Z",
+            "context": "prod", "bootstrap": "k:9092", "group": "billing",
+            "mode": "to-earliest", "result": "partial",
+            "undo_file": reset.display().to_string(),
+        });
+        std::fs::write(
+            dir.path().join("audit.jsonl"),
+            format!("not json\n{line}\n"),
+        )
+        .unwrap();
+        let files = list(dir.path()).unwrap();
+        let by_kind = |k: &str| files.iter().find(|f| f.kind == k).unwrap();
+        let r = by_kind("offsets-reset");
+        assert_eq!((r.name.as_str(), r.partitions), ("billing", Some(3)));
+        assert_eq!(r.topics, ["orders", "payments"]);
+        assert_eq!(r.result.as_deref(), Some("partial"));
+        assert_eq!(r.source, "audit");
+        assert!(r
+            .undo_command
+            .starts_with("kscope --context prod offsets reset billing --from-file "));
+        let a = by_kind("offsets-reset-applied");
+        assert_eq!((a.name.as_str(), a.partitions), ("billing", Some(1)));
+        assert_eq!(a.mode.as_deref(), Some("to-earliest"));
+        let c = by_kind("topic-config");
+        assert_eq!((c.name.as_str(), c.source), ("orders", "file-name"));
+        assert!(c.undo_command.contains("topic config orders --from-file"));
+        let d = by_kind("group-delete");
+        assert_eq!(d.name, "old-app");
+        assert!(d
+            .undo_command
+            .starts_with("kscope -b BOOTSTRAP offsets reset old-app"));
+        assert!(undoes(r)
+            .contains("offsets reset of billing to-earliest, 3 partition(s) of orders payments"));
+        assert!(list(&dir.path().join("nothing")).unwrap().is_empty());
+    }
 
     #[test]
     fn names_come_off_the_time_stamp() {
