@@ -8,6 +8,7 @@ mod demo;
 pub mod exporter;
 mod group_delete;
 mod groups;
+pub mod notify;
 mod offsets;
 pub mod output;
 mod produce;
@@ -19,6 +20,7 @@ mod topic_partitions;
 mod topic_truncate;
 mod topics;
 pub mod watch;
+mod watch_text;
 
 use std::path::PathBuf;
 use std::time::Duration;
