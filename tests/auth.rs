@@ -2,7 +2,9 @@
 //! Logging in with OAUTHBEARER against a real broker that validates JWTs against the JWKS of a
 //! token issuer on loopback (`scripts/kafka.sh start --oauth`, `tests/auth/issuer.py`): OIDC
 //! client credentials from a context and from Java properties, a wrong client secret, a token
-//! the broker refuses (signed with a key its JWKS lacks), and `token_command`.
+//! the broker refuses (signed with a key its JWKS lacks), and `token_command`; AWS MSK IAM tokens
+//! against Amazon's reference signer (`aws-msk-iam-sasl-signer-python`), and from the AWS
+//! credential chain through the refresh callback to the broker.
 
 mod common;
 
@@ -248,5 +250,178 @@ async fn a_token_command_logs_in_and_its_failures_are_clear_and_quiet() {
         stderr(&out).contains("SASL authentication error"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// A python with Amazon's reference signer (`scripts/kafka.sh auth-pyenv`).
+fn auth_python() -> String {
+    let out = std::process::Command::new(repo().join("scripts/kafka.sh"))
+        .arg("auth-pyenv")
+        .output()
+        .expect("run kafka.sh auth-pyenv");
+    assert!(
+        out.status.success(),
+        "no python with the reference signer: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn decode(token: &str) -> String {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .unwrap_or_else(|e| panic!("not unpadded base64url ({e}): {token}"));
+    String::from_utf8(bytes).expect("a URL")
+}
+
+#[test]
+fn msk_iam_tokens_are_byte_identical_to_the_reference_signers() {
+    use kscope::kafka::msk_iam::{sign_token, USER_AGENT};
+    use std::time::SystemTime;
+    let python = auth_python();
+    let reference_agent = "aws-msk-iam-sasl-signer-python/1.0.2";
+    for (region, access, secret, session, at) in [
+        (
+            "us-east-1",
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            None,
+            1_700_000_000u64,
+        ),
+        (
+            "eu-west-1",
+            "ASIAEXAMPLE2",
+            "secret/with+plus=",
+            Some("FwoGZXIvYXdzEJr//////////wEaDOtoken+with/slashes=="),
+            1_735_689_599,
+        ),
+    ] {
+        let out = std::process::Command::new(&python)
+            .arg(repo().join("tests/auth/msk_sign.py"))
+            .args([
+                region,
+                access,
+                secret,
+                session.unwrap_or("-"),
+                &at.to_string(),
+            ])
+            .output()
+            .expect("run the reference signer");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let reference: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let creds = aws_credential_types::Credentials::new(
+            access,
+            secret,
+            session.map(str::to_string),
+            None,
+            "test",
+        );
+        let time = SystemTime::UNIX_EPOCH + Duration::from_secs(at);
+        // Signed with the reference's user agent, the two tokens are the same bytes.
+        let (ours, expiry) = sign_token(&creds, region, time, reference_agent).unwrap();
+        let theirs = reference["token"].as_str().unwrap();
+        assert_eq!(decode(&ours), decode(theirs));
+        assert_eq!(ours, theirs);
+        assert_eq!(expiry, reference["expiry_ms"].as_i64().unwrap());
+        // kscope's own tokens name kscope; the user agent is not signed, so nothing else changes.
+        let (own, _) = sign_token(&creds, region, time, USER_AGENT).unwrap();
+        let own = decode(&own);
+        let (signed, agent) = own.rsplit_once("&User-Agent=").unwrap();
+        assert_eq!(agent, USER_AGENT.replace('/', "%2F"));
+        assert!(decode(theirs).starts_with(&format!("{signed}&User-Agent=")));
+    }
+}
+
+/// `kscope topics` in an AWS_MSK_IAM context on the OAUTHBEARER test listener, with `env`
+/// as the only AWS settings (no instance metadata, no files but the ones given).
+fn msk_topics(o: &OAuth, extra: &str, env: &[(&str, String)]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        &dir,
+        "config.toml",
+        &format!(
+            "[contexts.msk]\nbootstrap = \"{}\"\ntimeout = \"10s\"\n\
+             sasl_mechanism = \"AWS_MSK_IAM\"\naws_region = \"eu-west-1\"\n{extra}\
+             [contexts.msk.properties]\n\"security.protocol\" = \"SASL_PLAINTEXT\"\n",
+            o.bootstrap
+        ),
+    );
+    let mut cmd = kscope_bare();
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.path().join("no-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.path().join("no-credentials"),
+        )
+        .env("KSCOPE_LOG", "debug");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args(["--config-file", &cfg, "--context", "msk", "topics"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn msk_iam_takes_credentials_from_the_chain_and_hands_the_token_to_the_broker() {
+    let (_, o) = kafka_oauth();
+    // From the environment: the token reaches the broker, which (not being MSK) refuses it.
+    let out = msk_topics(
+        o,
+        "",
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIAFROMENV".into()),
+            ("AWS_SECRET_ACCESS_KEY", "env-secret-key".into()),
+        ],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("OAUTHBEARER token for 'AKIAFROMENV'"), "{err}");
+    assert!(err.contains("SASL authentication error"), "{err}");
+    assert!(!err.contains("env-secret-key"), "{err}");
+
+    // From a profile of the shared credentials file.
+    let dir = tempfile::tempdir().unwrap();
+    let creds = write(
+        &dir,
+        "credentials",
+        "[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = d\n\
+         [ops]\naws_access_key_id = AKIAFROMPROFILE\naws_secret_access_key = profile-secret\n",
+    );
+    let out = msk_topics(
+        o,
+        "aws_profile = \"ops\"\n",
+        &[("AWS_SHARED_CREDENTIALS_FILE", creds)],
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("OAUTHBEARER token for 'AKIAFROMPROFILE'"),
+        "{err}"
+    );
+    assert!(!err.contains("profile-secret"), "{err}");
+
+    // None anywhere: a clear error, at once.
+    let started = Instant::now();
+    let out = msk_topics(o, "", &[]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("Failed to acquire SASL OAUTHBEARER token: no AWS credentials"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
     );
 }

@@ -14,7 +14,7 @@ mod cluster;
 mod config;
 mod context;
 mod groups;
-mod msk_iam;
+pub mod msk_iam;
 pub mod native;
 pub mod oauth;
 mod offsets;
