@@ -4,7 +4,7 @@
 //! retried, a Slack-compatible target, a dead target whose failures are logged and counted, and
 //! a slow target whose bounded queue drops what does not fit. Also `watch` as a service: SIGHUP
 //! reloads rules and targets (a bad file keeps the old ones), SIGTERM stops cleanly after
-//! delivering what is in flight.
+//! delivering what is in flight, also while the cluster cannot be reached.
 
 mod common;
 
@@ -124,8 +124,12 @@ impl Watch {
     }
 
     fn start_with_timeout(k: &Kafka, timeout: &str, args: &[&str]) -> Watch {
+        Self::start_at(&k.bootstrap, timeout, args)
+    }
+
+    fn start_at(bootstrap: &str, timeout: &str, args: &[&str]) -> Watch {
         let mut child = kscope_std()
-            .args(["-b", &k.bootstrap, "--timeout", timeout])
+            .args(["-b", bootstrap, "--timeout", timeout])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -602,5 +606,35 @@ async fn sigterm_gives_up_on_a_receiver_that_hangs_after_the_timeout() {
     assert!(
         err.contains("notify 'stuck': 1 notification(s) not delivered within 2s"),
         "{err}"
+    );
+}
+
+#[test]
+fn sigterm_stops_a_watch_whose_cluster_cannot_be_reached() {
+    // With --listen, watch keeps running while samples fail; SIGTERM still ends it at once.
+    let bootstrap = format!("127.0.0.1:{}", closed_port());
+    let mut watch = Watch::start_at(
+        &bootstrap,
+        "2s",
+        &["watch", "--interval", "1s", "--listen", "127.0.0.1:0"],
+    );
+    watch.wait_stderr("sample failed", Duration::from_secs(20));
+    let asked = Instant::now();
+    watch.signal(libc::SIGTERM);
+    assert_eq!(
+        watch.wait_exit(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        watch.stderr()
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert!(
+        watch.stderr().contains("SIGTERM: stopping"),
+        "{}",
+        watch.stderr()
     );
 }

@@ -142,6 +142,9 @@ struct Watch {
 }
 
 async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
+    // Listening from the start: a SIGTERM or SIGHUP while connecting is not a kill. (A
+    // `--once` check keeps the default: a signal ends it.)
+    let signals = (!a.once).then(ServiceSignals::listen).transpose()?;
     let opts = g.connect_options();
     let (file, path) = config::load_config(opts.config_file.as_deref())?;
     let settings = super::resolve(&opts, &file)?;
@@ -214,7 +217,7 @@ async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
     let result = if a.once {
         check_once(&w, &client, &filter, &mut state, interval).await
     } else {
-        watch_forever(&mut w, &client, &filter, &mut state, interval).await
+        watch_forever(&mut w, &client, &filter, &mut state, interval, signals).await
     };
     w.flush_notifications().await;
     result
@@ -375,12 +378,31 @@ fn not_evaluated(
     out
 }
 
+/// SIGTERM and SIGHUP, listened for as long as `watch` runs.
+struct ServiceSignals {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl ServiceSignals {
+    fn listen() -> Result<Self> {
+        let listen = |kind: SignalKind, name: &str| {
+            signal(kind).map_err(|e| Error::Io(format!("cannot listen for {name}: {e}")))
+        };
+        Ok(ServiceSignals {
+            term: listen(SignalKind::terminate(), "SIGTERM")?,
+            hup: listen(SignalKind::hangup(), "SIGHUP")?,
+        })
+    }
+}
+
 async fn watch_forever(
     w: &mut Watch,
     client: &KafkaClient,
     filter: &SampleFilter,
     state: &mut MetricsState,
     interval: Duration,
+    signals: Option<ServiceSignals>,
 ) -> Result<i32> {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -391,11 +413,10 @@ async fn watch_forever(
     // notification targets.
     let stop = tokio::signal::ctrl_c();
     tokio::pin!(stop);
-    let listen = |kind: SignalKind, name: &str| {
-        signal(kind).map_err(|e| Error::Io(format!("cannot listen for {name}: {e}")))
+    let ServiceSignals { mut term, mut hup } = match signals {
+        Some(s) => s,
+        None => ServiceSignals::listen()?,
     };
-    let mut term = listen(SignalKind::terminate(), "SIGTERM")?;
-    let mut hup = listen(SignalKind::hangup(), "SIGHUP")?;
     let stopped = |r: std::io::Result<()>| -> Result<i32> {
         r.map_err(|e| Error::Io(format!("cannot wait for Ctrl-C: {e}")))?;
         Ok(crate::error::exit::OK)
