@@ -607,6 +607,7 @@ async fn sigterm_gives_up_on_a_receiver_that_hangs_after_the_timeout() {
         err.contains("notify 'stuck': 1 notification(s) not delivered within 2s"),
         "{err}"
     );
+    assert!(!err.contains("delivered 1 queued"), "{err}");
 }
 
 #[test]

@@ -92,11 +92,13 @@ pub struct Notifier {
     context: Option<String>,
 }
 
-/// What a shutdown left undelivered.
+/// What a shutdown delivered, and what it did not.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Flushed {
     /// Targets that still had events queued or in flight at the deadline, with how many.
     pub undelivered: Vec<(String, u64)>,
+    /// Events delivered during the shutdown, over all targets.
+    pub delivered: u64,
 }
 
 /// The webhook body: the alert line `watch` prints.
@@ -281,6 +283,11 @@ impl Notifier {
     /// Stops taking events and delivers what is queued until `deadline`; what is still queued
     /// or in flight then is given up (counted as failed when its thread gets to it).
     pub fn shutdown(mut self, deadline: Instant) -> Flushed {
+        let before: Vec<NotifyCounts> = self
+            .workers
+            .iter()
+            .map(|w| w.shared.counters.snapshot())
+            .collect();
         for w in &mut self.workers {
             if let Ok(mut d) = w.shared.deadline.lock() {
                 *d = Some(deadline);
@@ -299,7 +306,7 @@ impl Notifier {
             std::thread::sleep(Duration::from_millis(20));
         }
         let mut out = Flushed::default();
-        for w in &mut self.workers {
+        for (w, before) in self.workers.iter_mut().zip(before) {
             match w.thread.take() {
                 Some(t) if t.is_finished() => {
                     let _ = t.join();
@@ -307,9 +314,12 @@ impl Notifier {
                 // Stuck in a request past the deadline: left to end with the process.
                 Some(_) | None => {}
             }
+            // Still waiting or in flight, or given up on since the shutdown began.
             let c = w.shared.counters.snapshot();
-            if c.queued > 0 {
-                out.undelivered.push((w.target.name.clone(), c.queued));
+            out.delivered += c.sent.saturating_sub(before.sent);
+            let left = c.queued + c.failed.saturating_sub(before.failed);
+            if left > 0 {
+                out.undelivered.push((w.target.name.clone(), left));
             }
         }
         out

@@ -547,22 +547,21 @@ impl Watch {
         let Some(n) = self.notifier.take() else {
             return;
         };
-        let queued: u64 = n.counts().iter().map(|(_, c)| c.queued).sum();
         let deadline = std::time::Instant::now() + self.flush_timeout;
         let left = tokio::task::spawn_blocking(move || n.shutdown(deadline))
             .await
             .unwrap_or_default();
-        if left.undelivered.is_empty() {
-            if queued > 0 {
-                report(format_args!("delivered {queued} queued notification(s)"));
-            }
-        } else {
-            for (name, count) in left.undelivered {
-                warn(format_args!(
-                    "notify '{name}': {count} notification(s) not delivered within {}",
-                    humantime::format_duration(self.flush_timeout)
-                ));
-            }
+        if left.delivered > 0 {
+            report(format_args!(
+                "delivered {} queued notification(s)",
+                left.delivered
+            ));
+        }
+        for (name, count) in left.undelivered {
+            warn(format_args!(
+                "notify '{name}': {count} notification(s) not delivered within {}",
+                humantime::format_duration(self.flush_timeout)
+            ));
         }
     }
 
