@@ -86,6 +86,20 @@ async fn oidc_client_credentials_from_a_context_log_in_to_a_validating_broker() 
         "the secret is never logged"
     );
     assert!(!log.contains("eyJ"), "no token is logged: {log}");
+
+    // A consumer (rust-rdkafka's own refresh path, not the admin handle's) reads the records
+    // produced in plaintext, over the same login.
+    produce(k, &topic, &[(0, None, &b"over-oauth"[..], None)]).await;
+    let out = kscope_bare()
+        .env("KSCOPE_TEST_CLIENT_SECRET", &o.client_secret)
+        .args(["--config-file", &cfg, "--context", "oauth", "tail", &topic])
+        .args(["--from", "beginning", "-n", "1", "-o", "jsonl"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].to_string().contains("over-oauth"), "{lines:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
