@@ -8,6 +8,7 @@ mod demo;
 pub mod exporter;
 mod group_delete;
 mod groups;
+pub mod notify;
 mod offsets;
 pub mod output;
 mod produce;
@@ -20,6 +21,7 @@ mod topic_truncate;
 mod topics;
 mod undo_files;
 pub mod watch;
+mod watch_text;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -108,6 +108,56 @@ pub fn read_cluster(name: &str, brokers: usize) -> Kafka {
     }
 }
 
+/// The OAuth side of a cluster started with `--oauth` (`scripts/kafka.sh`): the OAUTHBEARER
+/// listener and its issuer's token endpoint and clients.
+#[derive(Debug, Clone)]
+pub struct OAuth {
+    pub bootstrap: String,
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// A client whose tokens are signed with a key the broker's JWKS lacks.
+    pub rogue_id: String,
+    pub rogue_secret: String,
+}
+
+/// The cluster with an OAUTHBEARER listener whose broker validates JWTs against the JWKS of
+/// a token issuer on loopback (started on first use; `kafka.sh start` is idempotent).
+pub fn kafka_oauth() -> &'static (Kafka, OAuth) {
+    static K: OnceLock<(Kafka, OAuth)> = OnceLock::new();
+    K.get_or_init(|| {
+        let name = "oauth";
+        let script = repo().join("scripts/kafka.sh");
+        let out = Command::new(&script)
+            .args(["start", "--brokers", "1", "--name", name, "--oauth"])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        if !out.status.success() {
+            panic!(
+                "Kafka with an OAuth listener could not be started, so this test cannot run.\n\
+                 scripts/kafka.sh said:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let env = parse_env(&state_root().join(name).join("env"));
+        let get = |k: &str| {
+            env.get(k)
+                .cloned()
+                .unwrap_or_else(|| panic!("{k} missing from the env file of cluster {name}"))
+        };
+        let oauth = OAuth {
+            bootstrap: get("KSCOPE_TEST_OAUTH_BOOTSTRAP"),
+            token_url: get("KSCOPE_TEST_OAUTH_TOKEN_URL"),
+            client_id: get("KSCOPE_TEST_OAUTH_CLIENT_ID"),
+            client_secret: get("KSCOPE_TEST_OAUTH_CLIENT_SECRET"),
+            rogue_id: get("KSCOPE_TEST_OAUTH_ROGUE_ID"),
+            rogue_secret: get("KSCOPE_TEST_OAUTH_ROGUE_SECRET"),
+        };
+        (read_cluster(name, 1), oauth)
+    })
+}
+
 /// Stops a cluster started with `start`/`start_with` and deletes its data.
 pub fn stop(name: &str) {
     let _ = Command::new(repo().join("scripts/kafka.sh"))
