@@ -138,6 +138,7 @@ fn group_detail() -> GroupDetail {
             topic: "page_views".into(),
             partitions: vec![0, 1, 2],
         }],
+        target_assignment: None,
     };
     let partitions = (0..4)
         .map(|p| {
