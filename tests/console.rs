@@ -128,6 +128,26 @@ fn group_summaries() -> Vec<GroupSummary> {
     ]
 }
 
+fn acls() -> Vec<kscope::model::Acl> {
+    let acl =
+        |principal: &str, op: &str, kind: &str, pattern: &str, name: &str| kscope::model::Acl {
+            resource_type: kind.into(),
+            resource_name: name.into(),
+            pattern_type: pattern.into(),
+            principal: principal.into(),
+            host: "*".into(),
+            operation: op.into(),
+            permission: "allow".into(),
+        };
+    vec![
+        acl("User:analytics", "read", "topic", "prefixed", "page_"),
+        acl("User:analytics", "read", "group", "literal", "analytics"),
+        acl("User:payments", "write", "topic", "literal", "payments"),
+        // A hostile principal name is shown escaped.
+        acl("User:evil\u{1b}[2J", "describe", "topic", "literal", "*"),
+    ]
+}
+
 fn group_detail() -> GroupDetail {
     let member = Member {
         member_id: "analytics-worker-1-0b5e".into(),
@@ -436,6 +456,7 @@ impl Harness {
                         PanelKey::Topic(_) => Payload::Topic(Box::new(topic_detail())),
                         PanelKey::Groups => Payload::Groups(group_summaries().into()),
                         PanelKey::Group(_) => Payload::Group(Box::new(group_detail())),
+                        PanelKey::Acls => Payload::Acls(acls()),
                     }),
                 };
                 let result = match result {
@@ -1196,6 +1217,7 @@ fn every_screen_in_every_state() {
         ("topic", ":topic orders"),
         ("groups", "3"),
         ("group", ":group analytics"),
+        ("acls", ":acls"),
     ];
     let open = |h: &mut Harness, how: &str| {
         if let Some(cmd) = how.strip_prefix(':') {
@@ -1269,6 +1291,7 @@ fn every_screen_in_every_state() {
                             total_lag: None,
                             ..group_detail()
                         })),
+                        PanelKey::Acls => Payload::Acls(vec![]),
                     };
                     let at = h.at(0);
                     h.act(Action::Loaded {

@@ -79,6 +79,7 @@ pub enum PanelKey {
     Topic(String),
     Groups,
     Group(String),
+    Acls,
 }
 
 impl PanelKey {
@@ -90,6 +91,7 @@ impl PanelKey {
             PanelKey::Topic(_) => "topic",
             PanelKey::Groups => "groups",
             PanelKey::Group(_) => "group",
+            PanelKey::Acls => "acls",
         }
     }
 }
@@ -102,6 +104,7 @@ pub enum Payload {
     Topic(Box<TopicDetail>),
     Groups(Listing<GroupSummary>),
     Group(Box<GroupDetail>),
+    Acls(Vec<crate::model::Acl>),
 }
 
 #[derive(Debug, Clone)]

@@ -37,6 +37,8 @@ pub enum Command {
     /// `:group NAME`
     ShowGroup,
     Brokers,
+    /// `:acls`
+    Acls,
     /// `:reset GROUP`
     Reset,
     /// `:ctx NAME`
@@ -200,6 +202,7 @@ pub const COMMANDS: &[Spec] = &[
     typed(C::ShowGroup, 6, &["group"], Arg::Group, "group NAME: one consumer group"),
     with_line(key(C::Brokers, "brokers", &["4"], "brokers", "brokers"),
         7, &["brokers", "b", "nodes"], "brokers"),
+    typed(C::Acls, 7, &["acls", "acl"], Arg::None, "acls: the cluster's ACLs (with an authorizer)"),
     mutating(typed(C::Reset, 8, &["reset"], Arg::Group, "reset GROUP: reset a group's offsets")),
     typed(C::SwitchContext, 9, &["ctx", "context"], Arg::Context,
         "ctx NAME: switch to another context"),
@@ -461,6 +464,7 @@ mod tests {
             C::Groups,
             C::ShowGroup,
             C::Brokers,
+            C::Acls,
             C::Reset,
             C::SwitchContext,
             C::TailSelected,

@@ -166,6 +166,7 @@ pub fn run_command(state: &mut State, cmd: Command, args: &[&str], fx: &mut Vec<
         Command::Topics => nav::go_to(state, View::Topics(columns::topics_table()), fx),
         Command::Groups => nav::go_to(state, View::Groups(columns::groups_table()), fx),
         Command::Brokers => nav::go_to(state, View::Brokers(Table::default()), fx),
+        Command::Acls => nav::go_to(state, View::Acls(Table::default()), fx),
         Command::ShowTopic => {
             if let Some(name) = arg {
                 nav::push_view(state, nav::topic_view(name), fx);

@@ -136,6 +136,7 @@ panel_data! {
     TopicDetail: Topic(t) => (incomplete::topic(&t), *t);
     Vec<GroupSummary>: Groups(g) => (incomplete::groups(&g), g.items);
     GroupDetail: Group(g) => (incomplete::group(&g), *g);
+    Vec<crate::model::Acl>: Acls(a) => (None, a);
 }
 
 /// A panel's bookkeeping, whatever its data: what scheduling, refreshing and answers touch.
@@ -211,17 +212,19 @@ impl State {
             PanelKey::Topic(_) => &mut self.topic,
             PanelKey::Groups => &mut self.groups,
             PanelKey::Group(_) => &mut self.group,
+            PanelKey::Acls => &mut self.acls,
         }
     }
 
     /// Every panel with its name, for the status line.
-    pub fn panels(&self) -> [(&'static str, &dyn PanelSlot); 5] {
+    pub fn panels(&self) -> [(&'static str, &dyn PanelSlot); 6] {
         [
             ("cluster", &self.cluster),
             ("topics", &self.topics),
             ("topic", &self.topic),
             ("groups", &self.groups),
             ("group", &self.group),
+            ("acls", &self.acls),
         ]
     }
 
@@ -232,6 +235,7 @@ impl State {
             View::Topics(_) => &self.topics,
             View::Group { .. } => &self.group,
             View::Groups(_) => &self.groups,
+            View::Acls(_) => &self.acls,
             _ => &self.cluster,
         }
     }
@@ -245,6 +249,7 @@ fn wanted(state: &State) -> Vec<PanelKey> {
         View::Group { name, .. } | View::Reset { group: name } => {
             keys.push(PanelKey::Group(name.clone()))
         }
+        View::Acls(_) => keys.push(PanelKey::Acls),
         _ => {}
     }
     keys

@@ -80,6 +80,8 @@ pub enum View {
     Reset {
         group: String,
     },
+    /// The cluster's ACLs (read-only).
+    Acls(Table),
 }
 
 impl View {
@@ -93,6 +95,7 @@ impl View {
             View::Groups(_) => "groups".into(),
             View::Group { name, .. } => format!("group {name}"),
             View::Reset { group } => format!("reset {group}"),
+            View::Acls(_) => "acls".into(),
         }
     }
 
@@ -106,6 +109,7 @@ impl View {
             View::Group { .. } => &[C::ResetSelected, C::Back],
             View::Tail => &[C::Pause, C::Follow, C::Detail, C::Windows, C::Back],
             View::Overview => &[C::Topics, C::Groups, C::Brokers],
+            View::Acls(_) => &[C::SortNext, C::Back],
             View::Brokers(_) | View::Reset { .. } => &[C::Back],
         };
         [C::CommandMode, C::Filter, C::Help]
@@ -117,7 +121,7 @@ impl View {
 
     pub fn table(&self) -> Option<&Table> {
         match self {
-            View::Brokers(t) | View::Topics(t) | View::Groups(t) => Some(t),
+            View::Brokers(t) | View::Topics(t) | View::Groups(t) | View::Acls(t) => Some(t),
             View::Topic { table, .. } | View::Group { table, .. } => Some(table),
             _ => None,
         }
@@ -125,7 +129,7 @@ impl View {
 
     pub fn table_mut(&mut self) -> Option<&mut Table> {
         match self {
-            View::Brokers(t) | View::Topics(t) | View::Groups(t) => Some(t),
+            View::Brokers(t) | View::Topics(t) | View::Groups(t) | View::Acls(t) => Some(t),
             View::Topic { table, .. } | View::Group { table, .. } => Some(table),
             _ => None,
         }
@@ -186,6 +190,8 @@ pub struct State {
     pub topic: Panel<TopicDetail>,
     pub groups: Panel<Vec<GroupSummary>>,
     pub group: Panel<GroupDetail>,
+    /// The ACLs, asked only while the `:acls` screen is shown.
+    pub acls: Panel<Vec<crate::model::Acl>>,
     pub tail: Option<TailState>,
     /// The offset reset in progress (the Reset view).
     pub reset: Option<super::reset::ResetFlow>,
@@ -230,6 +236,7 @@ impl State {
             topic: Panel::default(),
             groups: Panel::default(),
             group: Panel::default(),
+            acls: Panel::default(),
             tail: None,
             reset: None,
             metrics: MetricsState::new(

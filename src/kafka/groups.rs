@@ -34,9 +34,7 @@ impl Call<'_> {
 
     /// [`group_names`](Self::group_names), and apart from them the KIP-932 share groups
     /// (name and state): this client cannot describe them or read their offsets.
-    pub(super) fn group_names_and_shares(
-        &self,
-    ) -> Result<(Vec<String>, Vec<ShareGroup>, Gaps)> {
+    pub(super) fn group_names_and_shares(&self) -> Result<(Vec<String>, Vec<ShareGroup>, Gaps)> {
         self.connected()?;
         // Every broker is asked; one that does not answer must leave time for the offsets.
         let listed = self

@@ -207,6 +207,10 @@ impl Runner {
                         .group(name, None)
                         .await
                         .map(|g| Payload::Group(Box::new(g))),
+                    PanelKey::Acls => client
+                        .acls(crate::model::AclFilter::default())
+                        .await
+                        .map(Payload::Acls),
                 }
             };
             let result = match tokio::time::timeout(limit, work).await {

@@ -47,6 +47,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Groups(t) => views::groups(frame, body, state, theme, t),
         View::Group { name, table } => views::group(frame, body, state, theme, name, table),
         View::Reset { group } => views::reset(frame, body, state, theme, group),
+        View::Acls(t) => views::acls(frame, body, state, theme, t),
     }
     status_line(frame, status, state, theme);
     key_hints(frame, hints, state, theme);

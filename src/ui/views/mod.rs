@@ -1,5 +1,6 @@
 //! One file per screen (and per popup).
 
+mod acls;
 mod brokers;
 mod command_line;
 mod group;
@@ -11,6 +12,7 @@ mod tail;
 mod topic;
 mod topics;
 
+pub use acls::acls;
 pub use brokers::brokers;
 pub use command_line::command_popup;
 pub use group::group;
