@@ -1395,3 +1395,105 @@ fn a_panicking_background_task_is_shown() {
         "{screen}"
     );
 }
+
+#[test]
+fn group_deletion_flow_confirms_by_name_and_shows_the_undo() {
+    let mut h = Harness::new(100, 24);
+    h.loaded();
+    h.command("group analytics");
+    h.tick(181);
+    h.respond(181, None);
+    // With a member: refused, nothing opened, nothing sent.
+    let fx = h.keys("D");
+    assert!(fx.iter().all(|e| !matches!(e, Effect::DeleteGroup { .. })));
+    assert!(matches!(h.state.view(), View::Group { .. }));
+    assert!(
+        h.state
+            .flash
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("active member"),
+        "{:?}",
+        h.state.flash
+    );
+    // Its consumers stopped: the group as loaded has no members.
+    let d = h.state.group.data.as_mut().unwrap();
+    d.members.clear();
+    for p in &mut d.partitions {
+        p.member_id = None;
+        p.client_id = None;
+        p.host = None;
+    }
+    h.keys("D");
+    assert!(matches!(h.state.view(), View::DeleteGroup { .. }));
+    insta::assert_snapshot!("group_delete_plan", h.render());
+    // The wrong name: nothing sent, the reason shown.
+    h.keys("analytic");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    assert!(fx.is_empty(), "{fx:?}");
+    insta::assert_snapshot!("group_delete_wrong_name", h.render());
+    // The right one: the deletion, with the committed offsets of the plan.
+    h.keys("s");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let (req, committed) = match &fx[..] {
+        [Effect::DeleteGroup {
+            req,
+            group,
+            committed,
+        }] if group == "analytics" => (*req, committed.clone()),
+        other => panic!("expected a deletion, got {other:?}"),
+    };
+    assert_eq!(committed.len(), 3, "{committed:?}");
+    insta::assert_snapshot!("group_delete_applying", h.render());
+    // The coordinator refused (a consumer came back): back to the confirmation, with why.
+    h.act(Action::GroupDeleted {
+        req,
+        result: Err(Failure::new(
+            ErrorKind::GroupActive,
+            "group 'analytics' has active members: stop its consumers first",
+        )),
+    });
+    assert!(h
+        .state
+        .delete_group
+        .as_ref()
+        .unwrap()
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("active members"));
+    h.keys("analytics");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let [Effect::DeleteGroup { req, .. }] = &fx[..] else {
+        panic!("expected a deletion, got {fx:?}");
+    };
+    h.act(Action::GroupDeleted {
+        req: *req,
+        result: Ok(app::DeletedGroup {
+            partitions: 3,
+            undo_file: "/home/op/.local/share/kscope/undo/group-analytics-20261202T050000.000Z.csv"
+                .into(),
+            undo_command: "kscope offsets reset analytics --from-file \
+                           /home/op/.local/share/kscope/undo/group-analytics-20261202T050000.000Z.csv --execute"
+                .into(),
+            verified: true,
+        }),
+    });
+    insta::assert_snapshot!("group_delete_done", h.render());
+    h.key(Key::plain(KeyCode::Enter));
+    assert!(matches!(h.state.view(), View::Group { .. }));
+    assert!(h.state.delete_group.is_none());
+
+    // Read-only: the key is not offered and is refused.
+    let mut h = Harness::with(100, 20, true);
+    h.loaded();
+    h.command("group analytics");
+    h.tick(181);
+    h.respond(181, None);
+    assert!(!h.render().contains("<D> delete"));
+    let fx = h.keys("D");
+    assert!(fx.iter().all(|e| !matches!(e, Effect::DeleteGroup { .. })));
+    assert!(matches!(h.state.view(), View::Group { .. }));
+    assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
+}

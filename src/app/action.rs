@@ -142,6 +142,11 @@ pub enum Action {
         result: Result<Box<ResetPlan>, Failure>,
     },
     /// An offset reset was applied (or refused, changing nothing).
+    /// A group deletion finished.
+    GroupDeleted {
+        req: u64,
+        result: Result<super::group_delete::DeletedGroup, Failure>,
+    },
     ResetApplied {
         req: u64,
         result: Result<Box<ApplyReport>, Failure>,
@@ -176,6 +181,13 @@ pub enum Effect {
     ApplyReset {
         req: u64,
         plan: Box<ResetPlan>,
+    },
+    /// Delete a group with no members, its committed offsets (as planned) kept in an undo
+    /// file; answer with `Action::GroupDeleted`.
+    DeleteGroup {
+        req: u64,
+        group: String,
+        committed: Vec<(String, i32, i64)>,
     },
     /// Take a metrics sample; answer with `Action::Sampled { req, .. }`.
     Sample {

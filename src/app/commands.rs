@@ -39,6 +39,8 @@ pub enum Command {
     Brokers,
     /// `:acls`
     Acls,
+    /// Delete the group on screen (no members; typed confirmation).
+    DeleteGroupSelected,
     /// `:reset GROUP`
     Reset,
     /// `:ctx NAME`
@@ -170,7 +172,7 @@ use Command as C;
 #[rustfmt::skip]
 pub const COMMANDS: &[Spec] = &[
     with_line(key(C::Quit, "quit", &["q", "ctrl-c"], "quit kscope", "quit"),
-        13, &["quit", "q", "q!", "exit"], "quit"),
+        14, &["quit", "q", "q!", "exit"], "quit"),
     key(C::Back, "back", &["esc"], "back / close", "back"),
     key(C::Up, "up", &["k", "up"], "move up", "up"),
     key(C::Down, "down", &["j", "down"], "move down", "down"),
@@ -182,11 +184,11 @@ pub const COMMANDS: &[Spec] = &[
     key(C::CommandMode, "command_mode", &[":"], "command mode (:topics, :tail T, ...)", "cmd"),
     key(C::Filter, "filter", &["/"], "filter rows (!text inverts)", "filter"),
     with_line(key(C::Help, "help", &["?"], "this help", "help"),
-        12, &["help", "h", "?"], "keys and commands"),
+        13, &["help", "h", "?"], "keys and commands"),
     with_line(key(C::Refresh, "refresh", &["ctrl-r"], "refresh now", "refresh"),
-        10, &["refresh", "r"], "refresh now"),
+        11, &["refresh", "r"], "refresh now"),
     with_line(key(C::Freeze, "freeze", &["f"], "freeze / unfreeze live panels", "freeze"),
-        11, &["freeze"], "freeze / unfreeze live panels"),
+        12, &["freeze"], "freeze / unfreeze live panels"),
     key(C::SortNext, "sort_next", &["s"], "sort by the next column", "sort"),
     key(C::SortReverse, "sort_reverse", &["S"], "reverse the sort", "sort_reverse"),
     with_line(key(C::Overview, "overview", &["1"], "overview", "overview"),
@@ -202,13 +204,15 @@ pub const COMMANDS: &[Spec] = &[
     typed(C::ShowGroup, 6, &["group"], Arg::Group, "group NAME: one consumer group"),
     with_line(key(C::Brokers, "brokers", &["4"], "brokers", "brokers"),
         7, &["brokers", "b", "nodes"], "brokers"),
-    typed(C::Acls, 7, &["acls", "acl"], Arg::None, "acls: the cluster's ACLs (with an authorizer)"),
-    mutating(typed(C::Reset, 8, &["reset"], Arg::Group, "reset GROUP: reset a group's offsets")),
-    typed(C::SwitchContext, 9, &["ctx", "context"], Arg::Context,
+    typed(C::Acls, 8, &["acls", "acl"], Arg::None, "acls: the cluster's ACLs (with an authorizer)"),
+    mutating(typed(C::Reset, 9, &["reset"], Arg::Group, "reset GROUP: reset a group's offsets")),
+    typed(C::SwitchContext, 10, &["ctx", "context"], Arg::Context,
         "ctx NAME: switch to another context"),
     key(C::TailSelected, "tail_selected", &["t"], "tail the selected topic", "tail"),
     mutating(key(C::ResetSelected, "reset_selected", &["R"],
         "reset offsets of the selected group", "reset")),
+    mutating(key(C::DeleteGroupSelected, "delete_group", &["D"],
+        "delete the group on screen (no members; undo file)", "delete")),
     key(C::Pause, "pause", &["space"], "pause / resume the tail", "pause"),
     key(C::Follow, "follow", &["F"], "follow the newest record", "follow"),
     key(C::Detail, "detail", &["d"], "record detail pane", "detail"),
@@ -469,6 +473,7 @@ mod tests {
             C::SwitchContext,
             C::TailSelected,
             C::ResetSelected,
+            C::DeleteGroupSelected,
             C::Pause,
             C::Follow,
             C::Detail,
@@ -513,13 +518,13 @@ mod tests {
     }
 
     #[test]
-    fn only_a_reset_changes_the_cluster_and_is_refused_read_only() {
+    fn only_a_reset_and_a_group_deletion_change_the_cluster_and_are_refused_read_only() {
         let mutating: Vec<&str> = COMMANDS
             .iter()
             .filter(|s| s.mutates)
             .map(|s| s.name)
             .collect();
-        assert_eq!(mutating, ["reset", "reset_selected"]);
+        assert_eq!(mutating, ["reset", "reset_selected", "delete_group"]);
         assert_eq!(
             refusal(C::Reset, true, "prod").as_deref(),
             Some("refused: context 'prod' is read-only")

@@ -82,6 +82,10 @@ pub enum View {
     },
     /// The cluster's ACLs (read-only).
     Acls(Table),
+    /// Deleting a group: the plan, the typed confirmation, the result.
+    DeleteGroup {
+        group: String,
+    },
 }
 
 impl View {
@@ -96,6 +100,7 @@ impl View {
             View::Group { name, .. } => format!("group {name}"),
             View::Reset { group } => format!("reset {group}"),
             View::Acls(_) => "acls".into(),
+            View::DeleteGroup { group } => format!("delete {group}"),
         }
     }
 
@@ -106,11 +111,11 @@ impl View {
             View::Topics(_) => &[C::Open, C::TailSelected, C::SortNext],
             View::Topic { .. } => &[C::NextTab, C::TailSelected, C::Back],
             View::Groups(_) => &[C::Open, C::ResetSelected, C::SortNext],
-            View::Group { .. } => &[C::ResetSelected, C::Back],
+            View::Group { .. } => &[C::ResetSelected, C::DeleteGroupSelected, C::Back],
             View::Tail => &[C::Pause, C::Follow, C::Detail, C::Windows, C::Back],
             View::Overview => &[C::Topics, C::Groups, C::Brokers],
             View::Acls(_) => &[C::SortNext, C::Back],
-            View::Brokers(_) | View::Reset { .. } => &[C::Back],
+            View::Brokers(_) | View::Reset { .. } | View::DeleteGroup { .. } => &[C::Back],
         };
         [C::CommandMode, C::Filter, C::Help]
             .into_iter()
@@ -193,6 +198,8 @@ pub struct State {
     /// The ACLs, asked only while the `:acls` screen is shown.
     pub acls: Panel<Vec<crate::model::Acl>>,
     pub tail: Option<TailState>,
+    /// The group deletion in progress (the DeleteGroup view).
+    pub delete_group: Option<super::group_delete::DeleteGroupFlow>,
     /// The offset reset in progress (the Reset view).
     pub reset: Option<super::reset::ResetFlow>,
     /// Rates, lag trends, group status and alerts, from periodic samples.
@@ -237,6 +244,7 @@ impl State {
             groups: Panel::default(),
             group: Panel::default(),
             acls: Panel::default(),
+            delete_group: None,
             tail: None,
             reset: None,
             metrics: MetricsState::new(

@@ -334,7 +334,7 @@ async fn create(g: &GlobalArgs, a: CreateArgs) -> Result<i32> {
     }
     let writer = client.writer("create ACLs")?;
     let undo = write_acl_undo("acls-create", &todo)?;
-    let audit = super::change::Audit::new(&settings, "acls-create")?;
+    let audit = crate::offsets::change::Audit::new(&settings, "acls-create")?;
     let fields = |r: &Report| serde_json::json!({"acls": r.acls, "undo_file": undo.to_str()});
     audit.intent(&fields(&report))?;
     let results = match writer.create_acls(todo.clone()).await {
@@ -379,7 +379,7 @@ fn write_acl_undo(kind: &str, acls: &[Acl]) -> Result<PathBuf> {
         acls: acls.to_vec(),
     })
     .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
-    super::change::write_undo(kind, "acls", "json", &(text + "\n"))
+    crate::offsets::change::write_undo(kind, "acls", "json", &(text + "\n"))
 }
 
 /// Reads the ACLs back until each applied one is there (`present`) or gone, for a few seconds;
@@ -422,7 +422,7 @@ async fn verify(client: &crate::kafka::KafkaClient, r: &mut Report, present: boo
 async fn finish(
     g: &GlobalArgs,
     mut report: Report,
-    audit: super::change::Audit,
+    audit: crate::offsets::change::Audit,
     fields: impl Fn(&Report) -> serde_json::Value,
     undo: &std::path::Path,
     verified: bool,
@@ -521,7 +521,7 @@ async fn delete(g: &GlobalArgs, a: DeleteArgs) -> Result<i32> {
     let writer = client.writer("delete ACLs")?;
     let planned: Vec<Acl> = report.acls.iter().map(|p| p.acl.clone()).collect();
     let undo = write_acl_undo("acls-delete", &planned)?;
-    let audit = super::change::Audit::new(&settings, "acls-delete")?;
+    let audit = crate::offsets::change::Audit::new(&settings, "acls-delete")?;
     let fields = |r: &Report| serde_json::json!({"acls": r.acls, "undo_file": undo.to_str()});
     audit.intent(&fields(&report))?;
     // Exactly the plan: one exact filter per ACL, not the user's filter again (it could match

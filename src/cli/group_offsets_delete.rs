@@ -140,8 +140,8 @@ pub async fn run(g: &GlobalArgs, a: DeleteOffsetsArgs) -> Result<i32> {
     for p in &report.partitions {
         csv.push_str(&format!("{},{},{}\n", p.topic, p.partition, p.committed));
     }
-    let undo_path = super::change::write_undo("group-offsets", &a.group, "csv", &csv)?;
-    let audit = super::change::Audit::new(&settings, "group-delete-offsets")?;
+    let undo_path = crate::offsets::change::write_undo("group-offsets", &a.group, "csv", &csv)?;
+    let audit = crate::offsets::change::Audit::new(&settings, "group-delete-offsets")?;
     let fields = |r: &Report<'_>| {
         serde_json::json!({
             "group": a.group,

@@ -219,7 +219,7 @@ pub async fn run_elect(g: &GlobalArgs, a: ElectArgs) -> Result<i32> {
         return Ok(exit::OK);
     }
     let writer = client.writer(&format!("elect preferred leaders of {scope}"))?;
-    let audit = super::change::Audit::new(&settings, "elect-leaders")?;
+    let audit = crate::offsets::change::Audit::new(&settings, "elect-leaders")?;
     let fields = |r: &Report| serde_json::json!({"scope": r.scope, "partitions": r.partitions});
     audit.intent(&fields(&report))?;
     let results = match writer.elect_preferred_leaders(targets).await {

@@ -2,7 +2,6 @@
 
 mod acls;
 mod broker;
-mod change;
 mod cluster;
 mod config_check;
 mod console;

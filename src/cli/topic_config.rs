@@ -360,9 +360,13 @@ pub(super) async fn change(g: &GlobalArgs, resource: ConfigResource, a: &Asked<'
     let undo = undo_of(&target, &plan)?;
     let undo_text = serde_json::to_string_pretty(&undo)
         .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
-    let undo_path =
-        super::change::write_undo(target.action(), &target.name(), "json", &(undo_text + "\n"))?;
-    let audit = super::change::Audit::new(&settings, target.action())?;
+    let undo_path = crate::offsets::change::write_undo(
+        target.action(),
+        &target.name(),
+        "json",
+        &(undo_text + "\n"),
+    )?;
+    let audit = crate::offsets::change::Audit::new(&settings, target.action())?;
     let fields = |mismatched: &[String]| {
         serde_json::json!({
             "topic": topic,

@@ -155,6 +155,38 @@ impl Runner {
                     })
                 });
             }
+            Effect::DeleteGroup {
+                req,
+                group,
+                committed,
+            } => {
+                let client = self.client.clone();
+                let settings = self.settings.clone();
+                let tx = self.tx.clone();
+                let work = async move {
+                    let result = crate::offsets::group_delete::delete_group(
+                        &client, &settings, &group, committed,
+                    )
+                    .await
+                    .map(|d| crate::app::DeletedGroup {
+                        partitions: d.committed.len(),
+                        undo_file: d.undo_file.to_string_lossy().into_owned(),
+                        undo_command: d.undo_command,
+                        verified: d.verified,
+                    })
+                    .map_err(Failure::from);
+                    let _ = tx.send(Action::GroupDeleted { req, result });
+                };
+                spawn_guarded(&self.tx, "the group deletion".into(), work, move |e| {
+                    Some(Action::GroupDeleted {
+                        req,
+                        result: Err(Failure::new(
+                            e.kind,
+                            format!("{e}: the group may be deleted; check it and the audit log"),
+                        )),
+                    })
+                });
+            }
             Effect::StartTail {
                 session,
                 topic,

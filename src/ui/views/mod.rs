@@ -3,6 +3,7 @@
 mod acls;
 mod brokers;
 mod command_line;
+mod delete_group;
 mod group;
 mod groups;
 mod help;
@@ -15,6 +16,7 @@ mod topics;
 pub use acls::acls;
 pub use brokers::brokers;
 pub use command_line::command_popup;
+pub use delete_group::delete_group;
 pub use group::group;
 pub use groups::groups;
 pub use help::help_popup;
