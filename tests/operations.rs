@@ -1059,3 +1059,19 @@ fn share_groups_are_listed_with_their_type() {
         stderr(&out)
     );
 }
+
+/// A broker id the cluster does not have is named (exit 3), not waited for.
+#[test]
+fn an_unknown_broker_is_not_found() {
+    let k = kafka();
+    let out = kscope(k)
+        .args(["broker", "99", "configs"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown broker 99"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -59,6 +59,16 @@ pub struct ConfigsArgs {
 
 pub async fn run(g: &GlobalArgs, a: BrokerArgs) -> Result<i32> {
     let BrokerAction::Configs(c) = a.action;
+    // A broker that is not in the cluster would only time out: name it instead.
+    let cluster = g.client()?.cluster().await?;
+    if !cluster.brokers.iter().any(|b| b.id == a.id) {
+        let ids: Vec<String> = cluster.brokers.iter().map(|b| b.id.to_string()).collect();
+        return Err(crate::error::Error::NotFound(format!(
+            "unknown broker {} (the cluster's brokers: {})",
+            a.id,
+            ids.join(", ")
+        )));
+    }
     let resource = ConfigResource::Broker(a.id);
     if !c.set.is_empty() || !c.delete.is_empty() || c.from_file.is_some() {
         return change(

@@ -224,7 +224,13 @@ fn acl_error(code: RDKafkaErrorCode, msg: &str, api: &str) -> Error {
             if api == "DescribeAcls" { "DESCRIBE" } else { "ALTER" }
         ))
         }
-        _ => map_code(code, msg, api),
+        // librdkafka words a request's own error as a failure to parse its response.
+        _ => map_code(
+            code,
+            msg.split_once("failed to parse response: ")
+                .map_or(msg, |(_, rest)| rest),
+            api,
+        ),
     }
 }
 
