@@ -1440,6 +1440,7 @@ fn group_deletion_flow_confirms_by_name_and_shows_the_undo() {
         [Effect::DeleteGroup {
             req,
             group,
+            topic: None,
             committed,
         }] if group == "analytics" => (*req, committed.clone()),
         other => panic!("expected a deletion, got {other:?}"),
@@ -1472,6 +1473,7 @@ fn group_deletion_flow_confirms_by_name_and_shows_the_undo() {
         req: *req,
         result: Ok(app::DeletedGroup {
             partitions: 3,
+            failed: vec![],
             undo_file: "/home/op/.local/share/kscope/undo/group-analytics-20261202T050000.000Z.csv"
                 .into(),
             undo_command: "kscope offsets reset analytics --from-file \
@@ -1484,6 +1486,38 @@ fn group_deletion_flow_confirms_by_name_and_shows_the_undo() {
     h.key(Key::plain(KeyCode::Enter));
     assert!(matches!(h.state.view(), View::Group { .. }));
     assert!(h.state.delete_group.is_none());
+
+    // The offsets of the selected row's topic only: `X`.
+    h.keys("X");
+    assert!(matches!(h.state.view(), View::DeleteGroup { .. }));
+    insta::assert_snapshot!("group_delete_offsets_plan", h.render());
+    h.keys("analytics");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let [Effect::DeleteGroup {
+        req,
+        topic: Some(topic),
+        committed,
+        ..
+    }] = &fx[..]
+    else {
+        panic!("expected an offsets deletion, got {fx:?}");
+    };
+    assert_eq!(topic, "page_views");
+    assert!(committed.iter().all(|(t, _, _)| t == "page_views"));
+    // The coordinator kept one partition: the result says which and why.
+    h.act(Action::GroupDeleted {
+        req: *req,
+        result: Ok(app::DeletedGroup {
+            partitions: 3,
+            failed: vec!["page_views/2: the group's members subscribe to this topic".into()],
+            undo_file: "/tmp/undo/group-offsets-analytics.csv".into(),
+            undo_command:
+                "kscope offsets reset analytics --from-file /tmp/undo/group-offsets-analytics.csv --execute"
+                    .into(),
+            verified: true,
+        }),
+    });
+    insta::assert_snapshot!("group_delete_offsets_partial", h.render());
 
     // Read-only: the key is not offered and is refused.
     let mut h = Harness::with(100, 20, true);

@@ -184,9 +184,11 @@ pub enum Effect {
     },
     /// Delete a group with no members, its committed offsets (as planned) kept in an undo
     /// file; answer with `Action::GroupDeleted`.
+    /// With `topic`, only the group's offsets of that topic go (OffsetDelete).
     DeleteGroup {
         req: u64,
         group: String,
+        topic: Option<String>,
         committed: Vec<(String, i32, i64)>,
     },
     /// Take a metrics sample; answer with `Action::Sampled { req, .. }`.

@@ -41,6 +41,8 @@ pub enum Command {
     Acls,
     /// Delete the group on screen (no members; typed confirmation).
     DeleteGroupSelected,
+    /// Delete the group's offsets of the selected row's topic.
+    DeleteOffsetsSelected,
     /// `:reset GROUP`
     Reset,
     /// `:ctx NAME`
@@ -213,6 +215,8 @@ pub const COMMANDS: &[Spec] = &[
         "reset offsets of the selected group", "reset")),
     mutating(key(C::DeleteGroupSelected, "delete_group", &["D"],
         "delete the group on screen (no members; undo file)", "delete")),
+    mutating(key(C::DeleteOffsetsSelected, "delete_offsets", &["X"],
+        "delete the group's offsets of the selected topic (undo file)", "delete-offsets")),
     key(C::Pause, "pause", &["space"], "pause / resume the tail", "pause"),
     key(C::Follow, "follow", &["F"], "follow the newest record", "follow"),
     key(C::Detail, "detail", &["d"], "record detail pane", "detail"),
@@ -474,6 +478,7 @@ mod tests {
             C::TailSelected,
             C::ResetSelected,
             C::DeleteGroupSelected,
+            C::DeleteOffsetsSelected,
             C::Pause,
             C::Follow,
             C::Detail,
@@ -524,7 +529,10 @@ mod tests {
             .filter(|s| s.mutates)
             .map(|s| s.name)
             .collect();
-        assert_eq!(mutating, ["reset", "reset_selected", "delete_group"]);
+        assert_eq!(
+            mutating,
+            ["reset", "reset_selected", "delete_group", "delete_offsets"]
+        );
         assert_eq!(
             refusal(C::Reset, true, "prod").as_deref(),
             Some("refused: context 'prod' is read-only")

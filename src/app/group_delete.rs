@@ -1,7 +1,8 @@
-//! The console's group deletion (`D` on a group's screen): the plan is the group as loaded (its
-//! state and the committed offsets that go with it); a group with members is refused; typing the
-//! group's name confirms; the result names the undo file and the command that restores the
-//! offsets. The broker side is `kscope group delete`'s (`offsets::group_delete`). The flow's
+//! The console's group deletion (`D` on a group's screen) and deletion of its offsets of one
+//! topic (`X`, the topic of the selected row): the plan is the group as loaded (its state and
+//! the committed offsets that go); a group with members is refused; typing the group's name
+//! confirms; the result names the undo file and the command that restores the offsets. The
+//! broker side is `kscope group delete`'s and `group delete-offsets`' (`offsets::group_delete`). The flow's
 //! keys are the reset's preview and result layers (type the name, Enter, Esc).
 
 use super::action::{Effect, Key};
@@ -14,6 +15,8 @@ use crate::model::Failure;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletedGroup {
     pub partitions: usize,
+    /// Partitions the coordinator refused (they kept their offsets), with why.
+    pub failed: Vec<String>,
     pub undo_file: String,
     pub undo_command: String,
     /// Reading back found no committed offset left.
@@ -37,6 +40,8 @@ pub enum DeleteStep {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeleteGroupFlow {
     pub group: String,
+    /// Only the group's offsets of this topic go (the group stays).
+    pub topic: Option<String>,
     pub state: String,
     /// The committed offsets that go (and are written to the undo file).
     pub committed: Vec<(String, i32, i64)>,
@@ -48,10 +53,19 @@ pub struct DeleteGroupFlow {
 /// Opens the deletion of the group on screen, from its loaded detail; refused (in the status
 /// line, nothing opened) while the group has members or its detail is not complete.
 pub fn open(state: &mut State, fx: &mut Vec<Effect>) -> Result<(), String> {
-    let View::Group { name, .. } = state.view() else {
+    open_for(state, false, fx)
+}
+
+/// Opens the deletion of the group's offsets of the selected row's topic.
+pub fn open_offsets(state: &mut State, fx: &mut Vec<Effect>) -> Result<(), String> {
+    open_for(state, true, fx)
+}
+
+fn open_for(state: &mut State, of_topic: bool, fx: &mut Vec<Effect>) -> Result<(), String> {
+    let View::Group { name, table } = state.view() else {
         return Err("open a group first (its screen shows what would be deleted)".into());
     };
-    let name = name.clone();
+    let (name, selected) = (name.clone(), table.selected_index());
     let Some(d) = state.group.data.as_ref().filter(|d| d.group == name) else {
         return Err(format!("group '{name}' is not loaded yet"));
     };
@@ -66,13 +80,32 @@ pub fn open(state: &mut State, fx: &mut Vec<Effect>) -> Result<(), String> {
             d.members.len()
         ));
     }
-    let committed = d
+    let topic = if of_topic {
+        let Some(p) = selected.and_then(|i| d.partitions.get(i)) else {
+            return Err("select a partition of the topic whose offsets should go".into());
+        };
+        Some(p.topic.clone())
+    } else {
+        None
+    };
+    let committed: Vec<(String, i32, i64)> = d
         .partitions
         .iter()
+        .filter(|p| topic.as_ref().is_none_or(|t| *t == p.topic))
         .filter_map(|p| p.committed.map(|c| (p.topic.clone(), p.partition, c)))
         .collect();
+    if committed.is_empty() && topic.is_some() {
+        return Err(format!(
+            "group '{name}' has no committed offsets{} to delete",
+            topic
+                .as_ref()
+                .map(|t| format!(" for topic '{t}'"))
+                .unwrap_or_default()
+        ));
+    }
     state.delete_group = Some(DeleteGroupFlow {
         group: name.clone(),
+        topic,
         state: d.state.clone(),
         committed,
         step: DeleteStep::Confirm {
@@ -111,11 +144,13 @@ pub fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
                 if *confirm == flow.group {
                     flow.error = None;
                     let (group, committed) = (flow.group.clone(), flow.committed.clone());
+                    let topic = flow.topic.clone();
                     flow.step = DeleteStep::Applying { req };
                     state.next_request += 1;
                     fx.push(Effect::DeleteGroup {
                         req,
                         group,
+                        topic,
                         committed,
                     });
                 } else {

@@ -206,6 +206,11 @@ pub fn run_command(state: &mut State, cmd: Command, args: &[&str], fx: &mut Vec<
                 flash(state, Level::Warn, why);
             }
         }
+        Command::DeleteOffsetsSelected => {
+            if let Err(why) = group_delete::open_offsets(state, fx) {
+                flash(state, Level::Warn, why);
+            }
+        }
         Command::SwitchContext => {
             if let Some(name) = arg {
                 switch_context(state, name, fx);

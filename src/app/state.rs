@@ -111,7 +111,12 @@ impl View {
             View::Topics(_) => &[C::Open, C::TailSelected, C::SortNext],
             View::Topic { .. } => &[C::NextTab, C::TailSelected, C::Back],
             View::Groups(_) => &[C::Open, C::ResetSelected, C::SortNext],
-            View::Group { .. } => &[C::ResetSelected, C::DeleteGroupSelected, C::Back],
+            View::Group { .. } => &[
+                C::ResetSelected,
+                C::DeleteGroupSelected,
+                C::DeleteOffsetsSelected,
+                C::Back,
+            ],
             View::Tail => &[C::Pause, C::Follow, C::Detail, C::Windows, C::Back],
             View::Overview => &[C::Topics, C::Groups, C::Brokers],
             View::Acls(_) => &[C::SortNext, C::Back],

@@ -12,8 +12,6 @@ use serde::Serialize;
 use super::output::{emit, emit_json, say, table, Stream};
 use super::{GlobalArgs, Output};
 use crate::error::{exit, Error, Result};
-use crate::model::PartitionRef;
-use crate::offsets::shell_quote;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -135,94 +133,29 @@ pub async fn run(g: &GlobalArgs, a: DeleteOffsetsArgs) -> Result<i32> {
         }
         return Ok(exit::OK);
     }
-    let writer = client.writer(&format!("delete offsets of group '{}'", a.group))?;
-    let mut csv = String::new();
-    for p in &report.partitions {
-        csv.push_str(&format!("{},{},{}\n", p.topic, p.partition, p.committed));
-    }
-    let undo_path = crate::offsets::change::write_undo("group-offsets", &a.group, "csv", &csv)?;
-    let audit = crate::offsets::change::Audit::new(&settings, "group-delete-offsets")?;
-    let fields = |r: &Report<'_>| {
-        serde_json::json!({
-            "group": a.group,
-            "before": r.partitions,
-            "still_committed": r.still_committed,
-            "undo_file": undo_path.to_str(),
-        })
-    };
-    audit.intent(&fields(&report))?;
-    let targets: Vec<(String, i32)> = report
+    let committed: Vec<(String, i32, i64)> = report
         .partitions
         .iter()
-        .map(|p| (p.topic.clone(), p.partition))
+        .map(|p| (p.topic.clone(), p.partition, p.committed))
         .collect();
-    let results = match writer.delete_group_offsets(&a.group, targets).await {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = audit.line("outcome", Some("failed"), &fields(&report));
-            return Err(e);
-        }
-    };
-    let mut failed = 0;
-    for p in report.partitions.iter_mut() {
-        match results
-            .iter()
-            .find(|r| r.topic == p.topic && r.partition == p.partition)
+    let done =
+        crate::offsets::group_delete::delete_offsets(&client, &settings, &a.group, committed)
+            .await?;
+    for (t, p, e) in &done.failed {
+        if let Some(plan) = report
+            .partitions
+            .iter_mut()
+            .find(|x| &x.topic == t && x.partition == *p)
         {
-            Some(r) => {
-                if let Some((code, msg)) = &r.error {
-                    failed += 1;
-                    p.error = Some(match code {
-                        rdkafka::types::RDKafkaErrorCode::GroupSubscribedToTopic => {
-                            "the group's members subscribe to this topic".to_string()
-                        }
-                        _ => msg.clone(),
-                    });
-                }
-            }
-            None => {
-                failed += 1;
-                p.error = Some("no answer for this partition".to_string());
-            }
+            plan.error = Some(e.clone());
         }
     }
-    // Verify: the deleted partitions have no committed offset left.
-    let refs: Vec<PartitionRef> = report
-        .partitions
-        .iter()
-        .filter(|p| p.error.is_none())
-        .map(|p| PartitionRef::new(&p.topic, p.partition))
-        .collect();
-    let verified = match client.committed_offsets(&a.group, Some(refs.clone())).await {
-        Ok(c) if c.missing.is_empty() => {
-            report.still_committed = refs
-                .iter()
-                .filter(|r| c.values.contains_key(*r))
-                .map(|r| format!("{}/{}", r.topic, r.partition))
-                .collect();
-            true
-        }
-        Err(Error::NotFound(_)) => true,
-        _ => false,
-    };
+    let failed = done.failed.len();
+    let verified = done.verified;
     report.executed = true;
-    let result = if failed > 0 {
-        "partial"
-    } else if !verified || !report.still_committed.is_empty() {
-        "unverified"
-    } else {
-        "applied"
-    };
-    audit
-        .line("outcome", Some(result), &fields(&report))
-        .map_err(|e| Error::Io(format!("deleted, but {e}")))?;
-    let undo_file = undo_path.to_string_lossy().into_owned();
-    report.undo_command = Some(format!(
-        "kscope offsets reset {} --from-file {} --execute",
-        shell_quote(&a.group),
-        shell_quote(&undo_file)
-    ));
-    report.undo_file = Some(undo_file);
+    report.still_committed = done.still_committed.clone();
+    report.undo_command = Some(done.undo_command.clone());
+    report.undo_file = Some(done.undo_file.to_string_lossy().into_owned());
     print(g.output, &report)?;
     if failed > 0 {
         return Err(Error::PartiallyApplied(format!(

@@ -20,18 +20,34 @@ pub fn delete_group(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
         .border_type(BorderType::Rounded)
         .border_style(Style::new().fg(theme.border_focused))
         .title(Span::styled(
-            format!(" delete group {} ", safe(&flow.group)),
+            match &flow.topic {
+                None => format!(" delete group {} ", safe(&flow.group)),
+                Some(t) => format!(
+                    " delete offsets of topic {} in group {} ",
+                    safe(t),
+                    safe(&flow.group)
+                ),
+            },
             theme.title(),
         ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [body, message] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(inner);
-    let mut lines = vec![Line::raw(format!(
-        "state {} · no members · {} committed offset(s) go with it",
-        safe(&flow.state),
-        flow.committed.len()
-    ))];
+    let mut lines = vec![Line::raw(match &flow.topic {
+        None => format!(
+            "state {} · no members · {} committed offset(s) go with it",
+            safe(&flow.state),
+            flow.committed.len()
+        ),
+        Some(t) => format!(
+            "state {} · no members · {} committed offset(s) of {} go; the group and its other \
+             offsets stay",
+            safe(&flow.state),
+            flow.committed.len(),
+            safe(t)
+        ),
+    })];
     match &flow.step {
         DeleteStep::Confirm { confirm } => {
             lines.push(Line::styled(
@@ -53,7 +69,7 @@ pub fn delete_group(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
             lines.push(Line::raw(""));
             lines.push(Line::from(vec![
                 Span::styled(
-                    "type the group's name to delete it (enter), esc cancels: ",
+                    "type the group's name to confirm (enter), esc cancels: ",
                     theme.severity(Severity::Warn),
                 ),
                 Span::raw(safe(confirm)),
@@ -66,8 +82,15 @@ pub fn delete_group(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
         )),
         DeleteStep::Done { result } => {
             lines.push(Line::raw(""));
+            let ok = result.verified && result.failed.is_empty();
             lines.push(Line::styled(
-                if result.verified {
+                if !result.failed.is_empty() {
+                    format!(
+                        "partly deleted: {} of {} partition(s) kept their offsets",
+                        result.failed.len(),
+                        result.partitions
+                    )
+                } else if result.verified {
                     format!(
                         "deleted; {} committed offset(s) kept in the undo file",
                         result.partitions
@@ -75,12 +98,14 @@ pub fn delete_group(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
                 } else {
                     "deleted, but reading back still shows committed offsets".to_string()
                 },
-                theme.severity(if result.verified {
-                    Severity::Ok
-                } else {
-                    Severity::Crit
-                }),
+                theme.severity(if ok { Severity::Ok } else { Severity::Crit }),
             ));
+            for f in &result.failed {
+                lines.push(Line::styled(
+                    format!("  kept: {}", safe(f)),
+                    theme.severity(Severity::Crit),
+                ));
+            }
             lines.push(Line::raw(format!("undo file: {}", safe(&result.undo_file))));
             lines.push(Line::raw(format!("undo: {}", safe(&result.undo_command))));
             lines.push(Line::raw(""));
