@@ -1058,6 +1058,18 @@ fn share_groups_are_listed_with_their_type() {
         "{}",
         stderr(&out)
     );
+    // Leave the shared cluster as it was.
+    let _ = std::process::Command::new(repo().join("scripts/kafka.sh"))
+        .args([
+            "tool",
+            "share-groups",
+            "--bootstrap-server",
+            &k.bootstrap,
+            "--delete",
+            "--group",
+            &group,
+        ])
+        .output();
 }
 
 /// A broker id the cluster does not have is named (exit 3), not waited for.
