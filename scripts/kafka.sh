@@ -5,7 +5,7 @@
 #
 # Usage:
 #   scripts/kafka.sh install                         resolve Kafka jars via Maven into the cache
-#   scripts/kafka.sh start [--brokers N] [--name NAME] [--set KEY=VALUE]... [--oauth]
+#   scripts/kafka.sh start [--brokers N] [--name NAME] [--set KEY=VALUE]... [--oauth] [--authorizer]
 #                                                    start (or reuse) a cluster; prints its env.
 #                                                    --set adds a broker property to every node
 #                                                    (after the defaults, so it wins), e.g.
@@ -13,6 +13,10 @@
 #                                                    --oauth adds a SASL_PLAINTEXT OAUTHBEARER
 #                                                    listener and its token issuer (see below)
 #   scripts/kafka.sh auth-pyenv                      print a python with tests/auth/requirements.txt
+#                                                    --authorizer enables ACLs (StandardAuthorizer;
+#                                                    the PLAINTEXT/controller principal ANONYMOUS
+#                                                    and the SCRAM user kscope are super users,
+#                                                    the second SCRAM user is not)
 #   scripts/kafka.sh stop  [--name NAME | --all]     stop it and delete its data
 #   scripts/kafka.sh status [--name NAME]            exit 0 if running, 3 if not
 #   scripts/kafka.sh kill-node N [--name NAME]       SIGKILL node N of a running cluster (a crash:
@@ -59,6 +63,7 @@
 # After `start`, <state>/NAME/env holds KEY=VALUE lines (no quotes, no export):
 #   KSCOPE_TEST_BOOTSTRAP, KSCOPE_TEST_SECURE_BOOTSTRAP, KSCOPE_TEST_CA,
 #   KSCOPE_TEST_SCRAM_USER, KSCOPE_TEST_SCRAM_PASSWORD, KSCOPE_TEST_SCRAM_MECHANISM,
+#   KSCOPE_TEST_SCRAM_USER2, KSCOPE_TEST_SCRAM_PASSWORD2 (a second SCRAM user, no super user),
 #   KSCOPE_TEST_BROKERS, KSCOPE_TEST_CLUSTER, KSCOPE_TEST_CLUSTER_ID,
 #   KSCOPE_TEST_CONTROLLERS, KSCOPE_TEST_CLIENT_PROPERTIES, KSCOPE_TEST_PIDS,
 #   KSCOPE_TEST_CLUSTER_DIR, KSCOPE_KAFKA_LIBS, KSCOPE_KAFKA_VERSION,
@@ -83,6 +88,8 @@ set -euo pipefail
 readonly KAFKA_VERSION=4.3.1
 readonly LOG4J_VERSION=2.25.4 # matches the log4j-core that Kafka 4.3.1 itself depends on
 readonly SCRAM_USER=kscope
+readonly SCRAM_USER2=reader
+readonly AUTHORIZER=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 readonly SCRIPT_NAME=kafka.sh
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -726,9 +733,10 @@ start_attempt() {
     fi
     write_node_configs "$dir" "$n" plain ctrl sec
 
-    local cluster_id password
+    local cluster_id password password2
     cluster_id=$(random_cluster_id)
     password=$(random_hex 12)
+    password2=$(random_hex 12)
     # Format all nodes in parallel (one JVM each). The SCRAM user goes into the bootstrap
     # metadata, so it exists from the first moment the SASL_SSL listener accepts.
     local pids=() node
@@ -737,6 +745,7 @@ start_attempt() {
         node=$dir/node-$i
         "${TOOL_CMD[@]}" kafka.tools.StorageTool format --config "$node/server.properties" \
             --cluster-id "$cluster_id" --add-scram "SCRAM-SHA-512=[name=$SCRAM_USER,password=$password]" \
+            --add-scram "SCRAM-SHA-512=[name=$SCRAM_USER2,password=$password2]" \
             >"$node/format.log" 2>&1 8>&- 9>&- &
         pids+=($!)
     done
@@ -805,6 +814,8 @@ KSCOPE_TEST_CA=$dir/tls/ca.pem
 KSCOPE_TEST_SCRAM_MECHANISM=SCRAM-SHA-512
 KSCOPE_TEST_SCRAM_USER=$SCRAM_USER
 KSCOPE_TEST_SCRAM_PASSWORD=$password
+KSCOPE_TEST_SCRAM_USER2=$SCRAM_USER2
+KSCOPE_TEST_SCRAM_PASSWORD2=$password2
 KSCOPE_TEST_CLIENT_PROPERTIES=$dir/client-secure.properties
 KSCOPE_TEST_CLUSTER_ID=$cluster_id
 KSCOPE_TEST_PIDS=$node_pids
@@ -867,7 +878,12 @@ cmd_start() {
         --set) add_broker_setting "${2:-}"; shift 2 || die "--set needs KEY=VALUE" ;;
         --set=*) add_broker_setting "${1#*=}"; shift ;;
         --oauth) OAUTH=1; shift ;;
-        *) die "start: unknown argument '$1' (usage: start [--brokers N] [--name NAME] [--set KEY=VALUE]... [--oauth])" ;;
+        --authorizer)
+            add_broker_setting "authorizer.class.name=$AUTHORIZER"
+            add_broker_setting "super.users=User:ANONYMOUS;User:$SCRAM_USER"
+            shift
+            ;;
+        *) die "start: unknown argument '$1' (usage: start [--brokers N] [--name NAME] [--set KEY=VALUE]... [--oauth] [--authorizer])" ;;
         esac
     done
     local settings="${BROKER_SETTINGS[*]}"

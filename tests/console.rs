@@ -130,6 +130,26 @@ fn group_summaries() -> Vec<GroupSummary> {
     ]
 }
 
+fn acls() -> Vec<kscope::model::Acl> {
+    let acl =
+        |principal: &str, op: &str, kind: &str, pattern: &str, name: &str| kscope::model::Acl {
+            resource_type: kind.into(),
+            resource_name: name.into(),
+            pattern_type: pattern.into(),
+            principal: principal.into(),
+            host: "*".into(),
+            operation: op.into(),
+            permission: "allow".into(),
+        };
+    vec![
+        acl("User:analytics", "read", "topic", "prefixed", "page_"),
+        acl("User:analytics", "read", "group", "literal", "analytics"),
+        acl("User:payments", "write", "topic", "literal", "payments"),
+        // A hostile principal name is shown escaped.
+        acl("User:evil\u{1b}[2J", "describe", "topic", "literal", "*"),
+    ]
+}
+
 fn group_detail() -> GroupDetail {
     let member = Member {
         member_id: "analytics-worker-1-0b5e".into(),
@@ -140,6 +160,7 @@ fn group_detail() -> GroupDetail {
             topic: "page_views".into(),
             partitions: vec![0, 1, 2],
         }],
+        target_assignment: None,
     };
     let partitions = (0..4)
         .map(|p| {
@@ -502,6 +523,7 @@ impl Harness {
                         PanelKey::Groups => Payload::Groups(group_summaries().into()),
                         PanelKey::Group(_) => Payload::Group(Box::new(group_detail())),
                         PanelKey::Subjects => Payload::Subjects(Box::new(subjects())),
+                        PanelKey::Acls => Payload::Acls(acls()),
                     }),
                 };
                 let result = match result {
@@ -1749,6 +1771,7 @@ fn every_screen_in_every_state() {
         ("topic", ":topic orders"),
         ("groups", "3"),
         ("group", ":group analytics"),
+        ("acls", ":acls"),
     ];
     let open = |h: &mut Harness, how: &str| {
         if let Some(cmd) = how.strip_prefix(':') {
@@ -1826,6 +1849,7 @@ fn every_screen_in_every_state() {
                             subjects: vec![],
                             ..subjects()
                         })),
+                        PanelKey::Acls => Payload::Acls(vec![]),
                     };
                     let at = h.at(0);
                     h.act(Action::Loaded {
@@ -1935,4 +1959,140 @@ fn a_panicking_background_task_is_shown() {
         screen.contains("internal error: the groups request panicked: index out of bounds"),
         "{screen}"
     );
+}
+
+#[test]
+fn group_deletion_flow_confirms_by_name_and_shows_the_undo() {
+    let mut h = Harness::new(100, 24);
+    h.loaded();
+    h.command("group analytics");
+    h.tick(181);
+    h.respond(181, None);
+    // With a member: refused, nothing opened, nothing sent.
+    let fx = h.keys("D");
+    assert!(fx.iter().all(|e| !matches!(e, Effect::DeleteGroup { .. })));
+    assert!(matches!(h.state.view(), View::Group { .. }));
+    assert!(
+        h.state
+            .flash
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("active member"),
+        "{:?}",
+        h.state.flash
+    );
+    // Its consumers stopped: the group as loaded has no members.
+    let d = h.state.group.data.as_mut().unwrap();
+    d.members.clear();
+    for p in &mut d.partitions {
+        p.member_id = None;
+        p.client_id = None;
+        p.host = None;
+    }
+    h.keys("D");
+    assert!(matches!(h.state.view(), View::DeleteGroup { .. }));
+    insta::assert_snapshot!("group_delete_plan", h.render());
+    // The wrong name: nothing sent, the reason shown.
+    h.keys("analytic");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    assert!(fx.is_empty(), "{fx:?}");
+    insta::assert_snapshot!("group_delete_wrong_name", h.render());
+    // The right one: the deletion, with the committed offsets of the plan.
+    h.keys("s");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let (req, committed) = match &fx[..] {
+        [Effect::DeleteGroup {
+            req,
+            group,
+            topic: None,
+            committed,
+        }] if group == "analytics" => (*req, committed.clone()),
+        other => panic!("expected a deletion, got {other:?}"),
+    };
+    assert_eq!(committed.len(), 3, "{committed:?}");
+    insta::assert_snapshot!("group_delete_applying", h.render());
+    // The coordinator refused (a consumer came back): back to the confirmation, with why.
+    h.act(Action::GroupDeleted {
+        req,
+        result: Err(Failure::new(
+            ErrorKind::GroupActive,
+            "group 'analytics' has active members: stop its consumers first",
+        )),
+    });
+    assert!(h
+        .state
+        .delete_group
+        .as_ref()
+        .unwrap()
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("active members"));
+    h.keys("analytics");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let [Effect::DeleteGroup { req, .. }] = &fx[..] else {
+        panic!("expected a deletion, got {fx:?}");
+    };
+    h.act(Action::GroupDeleted {
+        req: *req,
+        result: Ok(app::DeletedGroup {
+            partitions: 3,
+            failed: vec![],
+            undo_file: "/home/op/.local/share/kscope/undo/group-analytics-20261202T050000.000Z.csv"
+                .into(),
+            undo_command: "kscope offsets reset analytics --from-file \
+                           /home/op/.local/share/kscope/undo/group-analytics-20261202T050000.000Z.csv --execute"
+                .into(),
+            verified: true,
+        }),
+    });
+    insta::assert_snapshot!("group_delete_done", h.render());
+    h.key(Key::plain(KeyCode::Enter));
+    assert!(matches!(h.state.view(), View::Group { .. }));
+    assert!(h.state.delete_group.is_none());
+
+    // The offsets of the selected row's topic only: `X`.
+    h.keys("X");
+    assert!(matches!(h.state.view(), View::DeleteGroup { .. }));
+    insta::assert_snapshot!("group_delete_offsets_plan", h.render());
+    h.keys("analytics");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let [Effect::DeleteGroup {
+        req,
+        topic: Some(topic),
+        committed,
+        ..
+    }] = &fx[..]
+    else {
+        panic!("expected an offsets deletion, got {fx:?}");
+    };
+    assert_eq!(topic, "page_views");
+    assert!(committed.iter().all(|(t, _, _)| t == "page_views"));
+    // The coordinator kept one partition: the result says which and why.
+    h.act(Action::GroupDeleted {
+        req: *req,
+        result: Ok(app::DeletedGroup {
+            partitions: 3,
+            failed: vec!["page_views/2: the group's members subscribe to this topic".into()],
+            undo_file: "/tmp/undo/group-offsets-analytics.csv".into(),
+            undo_command:
+                "kscope offsets reset analytics --from-file /tmp/undo/group-offsets-analytics.csv --execute"
+                    .into(),
+            verified: true,
+        }),
+    });
+    insta::assert_snapshot!("group_delete_offsets_partial", h.render());
+
+    // Read-only: the key is not offered and is refused.
+    let mut h = Harness::with(100, 20, true);
+    h.loaded();
+    h.command("group analytics");
+    h.tick(181);
+    h.respond(181, None);
+    assert!(!h.render().contains("<D> delete"));
+    let fx = h.keys("D");
+    assert!(fx.iter().all(|e| !matches!(e, Effect::DeleteGroup { .. })));
+    assert!(matches!(h.state.view(), View::Group { .. }));
+    assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
 }

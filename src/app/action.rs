@@ -82,6 +82,7 @@ pub enum PanelKey {
     Group(String),
     /// The Schema Registry's subjects (`:subjects`).
     Subjects,
+    Acls,
 }
 
 impl PanelKey {
@@ -94,6 +95,7 @@ impl PanelKey {
             PanelKey::Groups => "groups",
             PanelKey::Group(_) => "group",
             PanelKey::Subjects => "subjects",
+            PanelKey::Acls => "acls",
         }
     }
 }
@@ -107,6 +109,7 @@ pub enum Payload {
     Groups(Listing<GroupSummary>),
     Group(Box<GroupDetail>),
     Subjects(Box<SubjectListing>),
+    Acls(Vec<crate::model::Acl>),
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +147,11 @@ pub enum Action {
         result: Result<Box<ResetPlan>, Failure>,
     },
     /// An offset reset was applied (or refused, changing nothing).
+    /// A group deletion finished.
+    GroupDeleted {
+        req: u64,
+        result: Result<super::group_delete::DeletedGroup, Failure>,
+    },
     ResetApplied {
         req: u64,
         result: Result<Box<ApplyReport>, Failure>,
@@ -178,6 +186,15 @@ pub enum Effect {
     ApplyReset {
         req: u64,
         plan: Box<ResetPlan>,
+    },
+    /// Delete a group with no members, its committed offsets (as planned) kept in an undo
+    /// file; answer with `Action::GroupDeleted`.
+    /// With `topic`, only the group's offsets of that topic go (OffsetDelete).
+    DeleteGroup {
+        req: u64,
+        group: String,
+        topic: Option<String>,
+        committed: Vec<(String, i32, i64)>,
     },
     /// Take a metrics sample; answer with `Action::Sampled { req, .. }`.
     Sample {

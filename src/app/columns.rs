@@ -343,6 +343,43 @@ pub const SUBJECTS: TableDef<RegistrySubject> = TableDef {
     min_fill: MIN_FILL,
 };
 
+/// The ACLs' table, sorted by principal first.
+#[rustfmt::skip]
+pub const ACLS: TableDef<crate::model::Acl, ()> = TableDef {
+    columns: &[
+        Column { title: "PRINCIPAL", width: Fill(3),
+            cell: |a, _, _| Cell::plain(&a.principal),
+            sort: Some(|a, b, _, _| a.principal.cmp(&b.principal)) },
+        Column { title: "PERMISSION", width: Fixed(10),
+            cell: |a, _, _| Cell::plain(&a.permission),
+            sort: Some(|a, b, _, _| a.permission.cmp(&b.permission)) },
+        Column { title: "OPERATION", width: Fixed(17),
+            cell: |a, _, _| Cell::plain(&a.operation),
+            sort: Some(|a, b, _, _| a.operation.cmp(&b.operation)) },
+        Column { title: "TYPE", width: Fixed(17),
+            cell: |a, _, _| Cell::plain(&a.resource_type),
+            sort: Some(|a, b, _, _| a.resource_type.cmp(&b.resource_type)) },
+        Column { title: "PATTERN", width: Fixed(9),
+            cell: |a, _, _| Cell::plain(&a.pattern_type),
+            sort: Some(|a, b, _, _| a.pattern_type.cmp(&b.pattern_type)) },
+        Column { title: "RESOURCE", width: Fill(3),
+            cell: |a, _, _| Cell::plain(&a.resource_name),
+            sort: Some(|a, b, _, _| a.resource_name.cmp(&b.resource_name)) },
+        Column { title: "HOST", width: Fill(1),
+            cell: |a, _, _| Cell::plain(&a.host),
+            sort: None },
+    ],
+    filter_text: |a| format!(
+        "{} {} {} {} {} {} {}",
+        a.principal, a.permission, a.operation, a.resource_type, a.pattern_type,
+        a.resource_name, a.host
+    ),
+    empty: "no ACLs",
+    row: None,
+    hide_first: &["HOST", "PATTERN"],
+    min_fill: MIN_FILL,
+};
+
 /// Produce rate per partition of the topic on screen.
 pub type PartitionRates = HashMap<i32, f64>;
 
@@ -548,6 +585,7 @@ pub fn sortable_columns(view: &View) -> usize {
         View::Topics(_) => TOPICS.sortable(),
         View::Groups(_) => GROUPS.sortable(),
         View::Brokers(_) => BROKERS.sortable(),
+        View::Acls(_) => ACLS.sortable(),
         View::Topic { tab, .. } => match tab {
             TopicTab::Partitions => PARTITIONS.sortable(),
             TopicTab::Configs => CONFIGS.sortable(),
@@ -564,6 +602,7 @@ pub fn order(state: &State) -> Option<Vec<usize>> {
     match state.view() {
         View::Topics(t) => Some(TOPICS.order(state.topics.data.as_ref()?, t, state, &())),
         View::Groups(t) => Some(GROUPS.order(state.groups.data.as_ref()?, t, state, &())),
+        View::Acls(t) => Some(ACLS.order(state.acls.data.as_ref()?, t, state, &())),
         View::Brokers(t) => {
             let c = state.cluster.data.as_ref()?;
             Some(BROKERS.order(&c.brokers, t, state, &c.controller_id))

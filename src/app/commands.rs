@@ -37,6 +37,12 @@ pub enum Command {
     /// `:group NAME`
     ShowGroup,
     Brokers,
+    /// `:acls`
+    Acls,
+    /// Delete the group on screen (no members; typed confirmation).
+    DeleteGroupSelected,
+    /// Delete the group's offsets of the selected row's topic.
+    DeleteOffsetsSelected,
     /// `:reset GROUP`
     Reset,
     /// `:ctx NAME`
@@ -170,7 +176,7 @@ use Command as C;
 #[rustfmt::skip]
 pub const COMMANDS: &[Spec] = &[
     with_line(key(C::Quit, "quit", &["q", "ctrl-c"], "quit kscope", "quit"),
-        14, &["quit", "q", "q!", "exit"], "quit"),
+        15, &["quit", "q", "q!", "exit"], "quit"),
     key(C::Back, "back", &["esc"], "back / close", "back"),
     key(C::Up, "up", &["k", "up"], "move up", "up"),
     key(C::Down, "down", &["j", "down"], "move down", "down"),
@@ -182,11 +188,11 @@ pub const COMMANDS: &[Spec] = &[
     key(C::CommandMode, "command_mode", &[":"], "command mode (:topics, :tail T, ...)", "cmd"),
     key(C::Filter, "filter", &["/"], "filter rows (!text inverts)", "filter"),
     with_line(key(C::Help, "help", &["?"], "this help", "help"),
-        13, &["help", "h", "?"], "keys and commands"),
+        14, &["help", "h", "?"], "keys and commands"),
     with_line(key(C::Refresh, "refresh", &["ctrl-r"], "refresh now", "refresh"),
-        11, &["refresh", "r"], "refresh now"),
+        12, &["refresh", "r"], "refresh now"),
     with_line(key(C::Freeze, "freeze", &["f"], "freeze / unfreeze live panels", "freeze"),
-        12, &["freeze"], "freeze / unfreeze live panels"),
+        13, &["freeze"], "freeze / unfreeze live panels"),
     key(C::SortNext, "sort_next", &["s"], "sort by the next column", "sort"),
     key(C::SortReverse, "sort_reverse", &["S"], "reverse the sort", "sort_reverse"),
     with_line(key(C::Overview, "overview", &["1"], "overview", "overview"),
@@ -204,12 +210,17 @@ pub const COMMANDS: &[Spec] = &[
         7, &["brokers", "b", "nodes"], "brokers"),
     with_line(key(C::Subjects, "subjects", &["5"], "schema registry subjects", "subjects"),
         8, &["subjects", "schemas", "sr"], "schema registry subjects, versions and schemas"),
-    mutating(typed(C::Reset, 9, &["reset"], Arg::Group, "reset GROUP: reset a group's offsets")),
-    typed(C::SwitchContext, 10, &["ctx", "context"], Arg::Context,
+    typed(C::Acls, 9, &["acls", "acl"], Arg::None, "acls: the cluster's ACLs (with an authorizer)"),
+    mutating(typed(C::Reset, 10, &["reset"], Arg::Group, "reset GROUP: reset a group's offsets")),
+    typed(C::SwitchContext, 11, &["ctx", "context"], Arg::Context,
         "ctx NAME: switch to another context"),
     key(C::TailSelected, "tail_selected", &["t"], "tail the selected topic", "tail"),
     mutating(key(C::ResetSelected, "reset_selected", &["R"],
         "reset offsets of the selected group", "reset")),
+    mutating(key(C::DeleteGroupSelected, "delete_group", &["D"],
+        "delete the group on screen (no members; undo file)", "delete")),
+    mutating(key(C::DeleteOffsetsSelected, "delete_offsets", &["X"],
+        "delete the group's offsets of the selected topic (undo file)", "delete-offsets")),
     key(C::Pause, "pause", &["space"], "pause / resume the tail", "pause"),
     key(C::Follow, "follow", &["F"], "follow the newest record", "follow"),
     key(C::Detail, "detail", &["d"], "record detail pane", "detail"),
@@ -471,10 +482,13 @@ mod tests {
             C::Groups,
             C::ShowGroup,
             C::Brokers,
+            C::Acls,
             C::Reset,
             C::SwitchContext,
             C::TailSelected,
             C::ResetSelected,
+            C::DeleteGroupSelected,
+            C::DeleteOffsetsSelected,
             C::Pause,
             C::Follow,
             C::Detail,
@@ -520,13 +534,16 @@ mod tests {
     }
 
     #[test]
-    fn only_a_reset_changes_the_cluster_and_is_refused_read_only() {
+    fn only_a_reset_and_a_group_deletion_change_the_cluster_and_are_refused_read_only() {
         let mutating: Vec<&str> = COMMANDS
             .iter()
             .filter(|s| s.mutates)
             .map(|s| s.name)
             .collect();
-        assert_eq!(mutating, ["reset", "reset_selected"]);
+        assert_eq!(
+            mutating,
+            ["reset", "reset_selected", "delete_group", "delete_offsets"]
+        );
         assert_eq!(
             refusal(C::Reset, true, "prod").as_deref(),
             Some("refused: context 'prod' is read-only")

@@ -13,6 +13,7 @@ pub mod command_line;
 pub mod commands;
 pub mod filter;
 pub mod fmt;
+pub mod group_delete;
 pub mod incomplete;
 pub mod keymap;
 pub mod metrics;
@@ -27,6 +28,7 @@ use std::time::Duration;
 pub use action::{Action, Effect, Key, KeyCode, PanelKey, Payload};
 pub use command_line::{complete, suggestions};
 pub use commands::Command;
+pub use group_delete::{DeleteGroupFlow, DeleteStep, DeletedGroup};
 pub use keymap::Keymap;
 pub use nav::refresh_order;
 pub use panels::{Freshness, Panel};
@@ -74,6 +76,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Sampled { req, at, result } => panels::on_sampled(state, req, at, result),
         Action::ResetPlanned { req, result } => reset::on_planned(state, req, result),
         Action::ResetApplied { req, result } => reset::on_applied(state, req, result),
+        Action::GroupDeleted { req, result } => group_delete::on_deleted(state, req, result),
         Action::TaskPanicked { task, message } => flash(
             state,
             Level::Error,
@@ -97,7 +100,11 @@ fn flash(state: &mut State, level: Level, text: impl Into<String>) {
 fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     match state.mode.clone() {
         Mode::Normal => {
-            let used = matches!(state.view(), View::Reset { .. }) && reset::on_key(state, key, fx);
+            let used = match state.view() {
+                View::Reset { .. } => reset::on_key(state, key, fx),
+                View::DeleteGroup { .. } => group_delete::on_key(state, key, fx),
+                _ => false,
+            };
             if !used {
                 if let Some(cmd) = state.keymap.resolve(key) {
                     run_command(state, cmd, &[], fx);
@@ -168,6 +175,7 @@ pub fn run_command(state: &mut State, cmd: Command, args: &[&str], fx: &mut Vec<
         Command::Groups => nav::go_to(state, View::Groups(columns::groups_table()), fx),
         Command::Brokers => nav::go_to(state, View::Brokers(Table::default()), fx),
         Command::Subjects => nav::go_to(state, View::Subjects(columns::subjects_table()), fx),
+        Command::Acls => nav::go_to(state, View::Acls(Table::default()), fx),
         Command::ShowTopic => {
             if let Some(name) = arg {
                 nav::push_view(state, nav::topic_view(name), fx);
@@ -193,6 +201,16 @@ pub fn run_command(state: &mut State, cmd: Command, args: &[&str], fx: &mut Vec<
         Command::ResetSelected => {
             if let Some(group) = nav::selected_group(state) {
                 reset::open(state, group, fx);
+            }
+        }
+        Command::DeleteGroupSelected => {
+            if let Err(why) = group_delete::open(state, fx) {
+                flash(state, Level::Warn, why);
+            }
+        }
+        Command::DeleteOffsetsSelected => {
+            if let Err(why) = group_delete::open_offsets(state, fx) {
+                flash(state, Level::Warn, why);
             }
         }
         Command::SwitchContext => {

@@ -152,6 +152,7 @@ pub fn back(state: &mut State, fx: &mut Vec<Effect>) {
         match state.stack.pop() {
             Some(View::Tail) => stop_tail(state, fx),
             Some(View::Reset { .. }) => state.reset = None,
+            Some(View::DeleteGroup { .. }) => state.delete_group = None,
             _ => {}
         }
         refresh_order(state);

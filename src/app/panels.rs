@@ -141,6 +141,7 @@ panel_data! {
     Vec<GroupSummary>: Groups(g) => (incomplete::groups(&g), g.items);
     GroupDetail: Group(g) => (incomplete::group(&g), *g);
     SubjectListing: Subjects(s) => (incomplete::subjects(&s), *s);
+    Vec<crate::model::Acl>: Acls(a) => (None, a);
 }
 
 /// A panel's bookkeeping, whatever its data: what scheduling, refreshing and answers touch.
@@ -217,18 +218,20 @@ impl State {
             PanelKey::Groups => &mut self.groups,
             PanelKey::Group(_) => &mut self.group,
             PanelKey::Subjects => &mut self.subjects,
+            PanelKey::Acls => &mut self.acls,
         }
     }
 
     /// Every panel with its name, for the status line.
     /// (The subjects are the registry's, not the cluster's: their screen shows its errors.)
-    pub fn panels(&self) -> [(&'static str, &dyn PanelSlot); 5] {
+    pub fn panels(&self) -> [(&'static str, &dyn PanelSlot); 6] {
         [
             ("cluster", &self.cluster),
             ("topics", &self.topics),
             ("topic", &self.topic),
             ("groups", &self.groups),
             ("group", &self.group),
+            ("acls", &self.acls),
         ]
     }
 
@@ -240,6 +243,7 @@ impl State {
             View::Group { .. } => &self.group,
             View::Groups(_) => &self.groups,
             View::Subjects(_) => &self.subjects,
+            View::Acls(_) => &self.acls,
             _ => &self.cluster,
         }
     }
@@ -254,6 +258,7 @@ fn wanted(state: &State) -> Vec<PanelKey> {
             keys.push(PanelKey::Group(name.clone()))
         }
         View::Subjects(_) => keys.push(PanelKey::Subjects),
+        View::Acls(_) => keys.push(PanelKey::Acls),
         _ => {}
     }
     keys

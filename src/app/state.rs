@@ -84,6 +84,12 @@ pub enum View {
     },
     /// The Schema Registry's subjects, with the selected one's schema.
     Subjects(Table),
+    /// The cluster's ACLs (read-only).
+    Acls(Table),
+    /// Deleting a group: the plan, the typed confirmation, the result.
+    DeleteGroup {
+        group: String,
+    },
 }
 
 impl View {
@@ -98,6 +104,8 @@ impl View {
             View::Group { name, .. } => format!("group {name}"),
             View::Reset { group } => format!("reset {group}"),
             View::Subjects(_) => "subjects".into(),
+            View::Acls(_) => "acls".into(),
+            View::DeleteGroup { group } => format!("delete {group}"),
         }
     }
 
@@ -108,11 +116,17 @@ impl View {
             View::Topics(_) => &[C::Open, C::TailSelected, C::SortNext],
             View::Topic { .. } => &[C::NextTab, C::TailSelected, C::Back],
             View::Groups(_) => &[C::Open, C::ResetSelected, C::SortNext],
-            View::Group { .. } => &[C::ResetSelected, C::Back],
+            View::Group { .. } => &[
+                C::ResetSelected,
+                C::DeleteGroupSelected,
+                C::DeleteOffsetsSelected,
+                C::Back,
+            ],
             View::Tail => &[C::Pause, C::Follow, C::Detail, C::Windows, C::Back],
             View::Overview => &[C::Topics, C::Groups, C::Brokers],
             View::Subjects(_) => &[C::SortNext, C::Refresh, C::Back],
-            View::Brokers(_) | View::Reset { .. } => &[C::Back],
+            View::Acls(_) => &[C::SortNext, C::Back],
+            View::Brokers(_) | View::Reset { .. } | View::DeleteGroup { .. } => &[C::Back],
         };
         [C::CommandMode, C::Filter, C::Help]
             .into_iter()
@@ -123,7 +137,11 @@ impl View {
 
     pub fn table(&self) -> Option<&Table> {
         match self {
-            View::Brokers(t) | View::Topics(t) | View::Groups(t) | View::Subjects(t) => Some(t),
+            View::Brokers(t)
+            | View::Topics(t)
+            | View::Groups(t)
+            | View::Subjects(t)
+            | View::Acls(t) => Some(t),
             View::Topic { table, .. } | View::Group { table, .. } => Some(table),
             _ => None,
         }
@@ -131,7 +149,11 @@ impl View {
 
     pub fn table_mut(&mut self) -> Option<&mut Table> {
         match self {
-            View::Brokers(t) | View::Topics(t) | View::Groups(t) | View::Subjects(t) => Some(t),
+            View::Brokers(t)
+            | View::Topics(t)
+            | View::Groups(t)
+            | View::Subjects(t)
+            | View::Acls(t) => Some(t),
             View::Topic { table, .. } | View::Group { table, .. } => Some(table),
             _ => None,
         }
@@ -194,7 +216,11 @@ pub struct State {
     pub group: Panel<GroupDetail>,
     /// The Schema Registry's subjects, while `:subjects` is open.
     pub subjects: Panel<SubjectListing>,
+    /// The ACLs, asked only while the `:acls` screen is shown.
+    pub acls: Panel<Vec<crate::model::Acl>>,
     pub tail: Option<TailState>,
+    /// The group deletion in progress (the DeleteGroup view).
+    pub delete_group: Option<super::group_delete::DeleteGroupFlow>,
     /// The offset reset in progress (the Reset view).
     pub reset: Option<super::reset::ResetFlow>,
     /// Rates, lag trends, group status and alerts, from periodic samples.
@@ -239,6 +265,8 @@ impl State {
             groups: Panel::default(),
             group: Panel::default(),
             subjects: Panel::default(),
+            acls: Panel::default(),
+            delete_group: None,
             tail: None,
             reset: None,
             metrics: MetricsState::new(

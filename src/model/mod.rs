@@ -5,6 +5,7 @@
 //! Numbers a broker did not give (or that would be wrong, like a negative lag) are `None`, printed
 //! as `-` in tables and `null` in JSON: never a made-up value that looks right.
 
+mod acl;
 mod cluster;
 mod failure;
 mod gaps;
@@ -14,9 +15,10 @@ mod subjects;
 mod timelag;
 
 pub use crate::error::ErrorKind;
+pub use acl::{Acl, AclFilter};
 pub use cluster::{
-    Broker, ClusterInfo, ConfigValue, GroupDetail, GroupSummary, Member, PartitionInfo,
-    PartitionLag, TopicDetail, TopicPartitions, TopicSummary,
+    Broker, ClusterInfo, ConfigValue, DescribedConfig, GroupDetail, GroupSummary, Member,
+    PartitionInfo, PartitionLag, PartitionLeader, TopicDetail, TopicPartitions, TopicSummary,
 };
 pub use failure::Failure;
 pub use gaps::{summarize, Gaps, Listing, Missing, Subject};

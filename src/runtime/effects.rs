@@ -178,6 +178,55 @@ impl Runner {
                     })
                 });
             }
+            Effect::DeleteGroup {
+                req,
+                group,
+                topic,
+                committed,
+            } => {
+                let client = self.client.clone();
+                let settings = self.settings.clone();
+                let tx = self.tx.clone();
+                let work = async move {
+                    use crate::offsets::group_delete::{delete_group, delete_offsets};
+                    let n = committed.len();
+                    let result = match topic {
+                        None => delete_group(&client, &settings, &group, committed)
+                            .await
+                            .map(|d| crate::app::DeletedGroup {
+                                partitions: n,
+                                failed: Vec::new(),
+                                undo_file: d.undo_file.to_string_lossy().into_owned(),
+                                undo_command: d.undo_command,
+                                verified: d.verified,
+                            }),
+                        Some(_) => delete_offsets(&client, &settings, &group, committed)
+                            .await
+                            .map(|d| crate::app::DeletedGroup {
+                                partitions: n,
+                                failed: d
+                                    .failed
+                                    .iter()
+                                    .map(|(t, p, e)| format!("{t}/{p}: {e}"))
+                                    .collect(),
+                                undo_file: d.undo_file.to_string_lossy().into_owned(),
+                                undo_command: d.undo_command,
+                                verified: d.verified && d.still_committed.is_empty(),
+                            }),
+                    }
+                    .map_err(Failure::from);
+                    let _ = tx.send(Action::GroupDeleted { req, result });
+                };
+                spawn_guarded(&self.tx, "the group deletion".into(), work, move |e| {
+                    Some(Action::GroupDeleted {
+                        req,
+                        result: Err(Failure::new(
+                            e.kind,
+                            format!("{e}: the group may be deleted; check it and the audit log"),
+                        )),
+                    })
+                });
+            }
             Effect::StartTail {
                 session,
                 topic,
@@ -247,6 +296,11 @@ impl Runner {
                         .map(|g| Payload::Group(Box::new(g)))
                         .map_err(Failure::from),
                     PanelKey::Subjects => subjects(registry, limit).await,
+                    PanelKey::Acls => client
+                        .acls(crate::model::AclFilter::default())
+                        .await
+                        .map(Payload::Acls)
+                        .map_err(Failure::from),
                 }
             };
             let result = match tokio::time::timeout(limit, work).await {

@@ -48,6 +48,8 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Group { name, table } => views::group(frame, body, state, theme, name, table),
         View::Reset { group } => views::reset(frame, body, state, theme, group),
         View::Subjects(t) => views::subjects(frame, body, state, theme, t),
+        View::Acls(t) => views::acls(frame, body, state, theme, t),
+        View::DeleteGroup { .. } => views::delete_group(frame, body, state, theme),
     }
     status_line(frame, status, state, theme);
     key_hints(frame, hints, state, theme);

@@ -20,6 +20,9 @@ pub struct Kafka {
     pub ca: String,
     pub user: String,
     pub password: String,
+    /// A second SCRAM user, no super user (clusters started before it existed have none).
+    pub user2: Option<String>,
+    pub password2: Option<String>,
     pub libs: String,
     pub brokers: usize,
     /// The broker processes, in node order.
@@ -50,6 +53,16 @@ pub fn start(name: &str, brokers: usize) -> Kafka {
 /// Starts (or reuses) a cluster of its own whose brokers also get `settings` (`KEY=VALUE`
 /// broker properties, e.g. `auto.create.topics.enable=true`).
 pub fn start_with(name: &str, brokers: usize, settings: &[&str]) -> Kafka {
+    start_cluster(name, brokers, settings, false)
+}
+
+/// Starts (or reuses) a cluster of its own with ACLs enabled (`kafka.sh start --authorizer`):
+/// PLAINTEXT clients and the SCRAM user `user` are super users, `user2` is not.
+pub fn start_authorized(name: &str) -> Kafka {
+    start_cluster(name, 1, &[], true)
+}
+
+fn start_cluster(name: &str, brokers: usize, settings: &[&str], authorizer: bool) -> Kafka {
     let script = repo().join("scripts/kafka.sh");
     let mut args = vec![
         "start".to_string(),
@@ -61,6 +74,9 @@ pub fn start_with(name: &str, brokers: usize, settings: &[&str]) -> Kafka {
     for s in settings {
         args.push("--set".into());
         args.push(s.to_string());
+    }
+    if authorizer {
+        args.push("--authorizer".into());
     }
     let out = Command::new(&script)
         .args(&args)
@@ -99,6 +115,8 @@ pub fn read_cluster(name: &str, brokers: usize) -> Kafka {
         ca: get("KSCOPE_TEST_CA"),
         user: get("KSCOPE_TEST_SCRAM_USER"),
         password: get("KSCOPE_TEST_SCRAM_PASSWORD"),
+        user2: env.get("KSCOPE_TEST_SCRAM_USER2").cloned(),
+        password2: env.get("KSCOPE_TEST_SCRAM_PASSWORD2").cloned(),
         libs: get("KSCOPE_KAFKA_LIBS"),
         brokers,
         pids: get("KSCOPE_TEST_PIDS")

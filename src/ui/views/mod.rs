@@ -1,7 +1,9 @@
 //! One file per screen (and per popup).
 
+mod acls;
 mod brokers;
 mod command_line;
+mod delete_group;
 mod group;
 mod groups;
 mod help;
@@ -12,8 +14,10 @@ mod tail;
 mod topic;
 mod topics;
 
+pub use acls::acls;
 pub use brokers::brokers;
 pub use command_line::command_popup;
+pub use delete_group::delete_group;
 pub use group::group;
 pub use groups::groups;
 pub use help::help_popup;
