@@ -6,6 +6,7 @@
 # the median of each command, as a Markdown table (also in target/bench/tail-cpu.md).
 #
 #   benches/tail_cpu.sh                  ROUNDS=4, K=target/release/kscope
+#   K_BEFORE=/path/to/older/kscope benches/tail_cpu.sh   also times an older build alike
 # Needs kcat (the Debian package, installed if missing) and the test broker (scripts/kafka.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -33,10 +34,14 @@ for cmd in "$K -b $B tail $topic --from beginning --until end --format %v" \
   [[ $n -eq $N ]] || { echo "$cmd read $n records, not $N" >&2; exit 1; }
 done
 
-python3 - "$ROUNDS" "$K" "$B" "$topic" <<'PY' | tee target/bench/tail-cpu.md
+python3 - "$ROUNDS" "$K" "$B" "$topic" "${K_BEFORE:-}" <<'PY' | tee target/bench/tail-cpu.md
 import os, resource, statistics, subprocess, sys, time
-rounds, k, b, t = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-cmds = [
+rounds, k, b, t, before = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+older = [] if not before else [
+    ("older build: kscope tail ... --format %v", [before, "-b", b, "tail", t, "--from", "beginning", "--until", "end", "--format", "%v"]),
+    ("older build: kscope tail ... -o jsonl", [before, "-b", b, "tail", t, "--from", "beginning", "--until", "end", "-o", "jsonl"]),
+]
+cmds = older + [
     ("kscope tail T --from beginning --until end --format %v", [k, "-b", b, "tail", t, "--from", "beginning", "--until", "end", "--format", "%v"]),
     ("kscope tail T --from beginning --until end -o jsonl", [k, "-b", b, "tail", t, "--from", "beginning", "--until", "end", "-o", "jsonl"]),
     ("kcat -C -e -q -o beginning -t T", ["kcat", "-b", b, "-C", "-e", "-q", "-o", "beginning", "-t", t]),

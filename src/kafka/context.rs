@@ -27,7 +27,14 @@ pub struct KscopeContext {
     requests: Mutex<RequestsSent>,
     /// Makes OAUTHBEARER tokens when librdkafka asks for one (`None`: kscope makes none).
     token: Option<std::sync::Arc<super::oauth::TokenProvider>>,
+    /// librdkafka's "ERROR" log lines, newest last (at most [`LOGGED_ERRORS`]): the errors it
+    /// served without an error callback, as a partition's errors are when the tail reads in
+    /// batches (`native::batch`). The tail takes them after each poll of the consumer.
+    logged_errors: Mutex<std::collections::VecDeque<String>>,
 }
+
+/// Error lines kept until the tail takes them.
+const LOGGED_ERRORS: usize = 64;
 
 /// ApiVersions as they arrive: each broker's list is collected line by line and counts only
 /// once it is complete. librdkafka logs every "ApiKey" line of an answer, then checks its
@@ -81,7 +88,16 @@ impl KscopeContext {
             api_versions: Mutex::new(ApiVersions::default()),
             api_versions_ready: Condvar::new(),
             requests: Mutex::new(RequestsSent::default()),
+            logged_errors: Mutex::new(std::collections::VecDeque::new()),
         }
+    }
+
+    /// The "ERROR" log lines since the last call.
+    pub fn take_logged_errors(&self) -> Vec<String> {
+        self.logged_errors
+            .lock()
+            .map(|mut q| q.drain(..).collect())
+            .unwrap_or_default()
     }
 
     /// Requests sent so far as of the latest statistics.
@@ -214,6 +230,14 @@ impl ClientContext for KscopeContext {
             }
             if self.fatal.borrow().is_none() {
                 self.fatal.send_replace(Some(reason));
+            }
+        }
+        if fac == "ERROR" {
+            if let Ok(mut q) = self.logged_errors.lock() {
+                if q.len() >= LOGGED_ERRORS {
+                    q.pop_front();
+                }
+                q.push_back(message.to_string());
             }
         }
         match level {

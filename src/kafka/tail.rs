@@ -13,7 +13,7 @@ use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, Timestamp, TopicPartitionList};
 
-use super::native::batch::MessageQueue;
+use super::native::batch::{error_text, MessageQueue};
 use super::{create_client, ClientRole, KafkaClient, KscopeContext, OffsetSpec};
 use crate::config::ConnectionSettings;
 use crate::error::{Error, Result};
@@ -190,6 +190,8 @@ pub struct TailSummary {
 
 /// Records read per batch.
 const BATCH: usize = 1024;
+/// Most events served at once from the consumer's own queue.
+const MAX_EVENTS: usize = 10_000;
 /// How often the consumer's own queue (errors, logs) is served while records flow.
 const EVENTS_EVERY: Duration = Duration::from_millis(100);
 
@@ -281,7 +283,15 @@ impl Tail {
     /// partitions that reported their end there.
     fn serve_events(&self) -> Result<Vec<i32>> {
         let mut ends = Vec::new();
-        while let Some(r) = self.consumer.poll(Duration::ZERO) {
+        // A poll that served a log line returns nothing, like one that found nothing: the
+        // queue's length says when it is empty (bounded, should events keep coming).
+        for _ in 0..MAX_EVENTS {
+            if self.queue.pending_events() == 0 {
+                break;
+            }
+            let Some(r) = self.consumer.poll(Duration::ZERO) else {
+                continue;
+            };
             match r {
                 Ok(m) => {
                     // Every assigned partition is forwarded to the tail's queue.
@@ -295,6 +305,24 @@ impl Tail {
                 Err(KafkaError::PartitionEOF(p)) => ends.push(p),
                 Err(e) => self.check(e.rdkafka_error_code(), &e.to_string())?,
             }
+        }
+        // A partition's errors (its topic deleted, say) come inside a batch, where librdkafka
+        // logs them instead of returning them: "TOPIC [P]: REASON (ERROR TEXT)".
+        for line in self.consumer.context().take_logged_errors() {
+            let gone = [
+                RDKafkaErrorCode::UnknownTopicOrPartition,
+                RDKafkaErrorCode::UnknownTopic,
+                RDKafkaErrorCode::UnknownPartition,
+            ]
+            .into_iter()
+            .find(|code| {
+                line.trim_end()
+                    .ends_with(&format!("({})", error_text(*code)))
+            });
+            self.check(
+                gone.map(|_| RDKafkaErrorCode::UnknownTopicOrPartition),
+                &line,
+            )?;
         }
         Ok(ends)
     }

@@ -22,6 +22,8 @@ use crate::record::{RecordRef, TimestampKind};
 /// The forwarded queue and the messages of the last batch.
 pub struct MessageQueue {
     queue: *mut rd::rd_kafka_queue_t,
+    /// The consumer's own queue, for how many events wait there.
+    events: *mut rd::rd_kafka_queue_t,
     batch: Vec<*mut rd::rd_kafka_message_t>,
     filled: usize,
 }
@@ -51,8 +53,14 @@ impl MessageQueue {
             if queue.is_null() {
                 return Err(Error::kafka("cannot create the tail's queue"));
             }
+            let events = rd::rd_kafka_queue_get_consumer(client);
+            if events.is_null() {
+                rd::rd_kafka_queue_destroy(queue);
+                return Err(Error::kafka("the tail's consumer has no queue"));
+            }
             let owner = MessageQueue {
                 queue,
+                events,
                 batch: vec![std::ptr::null_mut(); capacity.max(1)],
                 filled: 0,
             };
@@ -104,6 +112,12 @@ impl MessageQueue {
         usize::try_from(got).unwrap_or(0).min(size)
     }
 
+    /// Events (errors, log lines) waiting on the consumer's own queue.
+    pub fn pending_events(&self) -> usize {
+        // SAFETY: a queue handle this owner holds.
+        unsafe { rd::rd_kafka_queue_length(self.events) }
+    }
+
     /// The messages of the last batch.
     pub fn messages(&self) -> impl Iterator<Item = Message<'_>> {
         self.batch[..self.filled].iter().filter_map(|m| {
@@ -127,9 +141,24 @@ impl MessageQueue {
 impl Drop for MessageQueue {
     fn drop(&mut self) {
         self.release();
-        // SAFETY: the queue was created by `new` and is released once.
-        unsafe { rd::rd_kafka_queue_destroy(self.queue) };
+        // SAFETY: both handles were taken by `new` and are released once.
+        unsafe {
+            rd::rd_kafka_queue_destroy(self.queue);
+            rd::rd_kafka_queue_destroy(self.events);
+        }
     }
+}
+
+/// librdkafka's text for an error code, as its log lines end: `(Broker: Unknown topic or
+/// partition)`.
+pub fn error_text(code: RDKafkaErrorCode) -> String {
+    let Ok(err) = rd::rd_kafka_resp_err_t::try_from(code as i32) else {
+        return String::new();
+    };
+    // SAFETY: librdkafka returns a static NUL-terminated string for every code.
+    unsafe { CStr::from_ptr(rd::rd_kafka_err2str(err)) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// One message of a batch: a record, or a partition's error (end of partition included).
