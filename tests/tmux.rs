@@ -207,7 +207,8 @@ async fn console_decodes_records_through_a_real_registry() {
     );
     assert!(!s.contains("\\x00"), "raw bytes on screen:\n{s}");
     // The newest record (version 2 of the subject), pretty in the schema's field order, then
-    // its schema.
+    // its schema. `:tail T beginning` holds the view at the first record: `G` selects the last.
+    t.send(&["G"]);
     t.send(&["Enter"]);
     t.wait_for(
         "the pretty value",
