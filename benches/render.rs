@@ -77,6 +77,7 @@ pub fn record(i: usize) -> OwnedRecord {
             .into_bytes(),
         ),
         headers: vec![("source".into(), Some(b"web".to_vec())), ("trace-id".into(), Some(b"9f86d081884c7d65".to_vec()))],
+        decoded: None,
     }
 }
 

@@ -5,11 +5,18 @@
 #
 # Usage:
 #   scripts/kafka.sh install                         resolve Kafka jars via Maven into the cache
-#   scripts/kafka.sh start [--brokers N] [--name NAME] [--set KEY=VALUE]...
+#   scripts/kafka.sh start [--brokers N] [--name NAME] [--set KEY=VALUE]... [--oauth] [--authorizer]
 #                                                    start (or reuse) a cluster; prints its env.
 #                                                    --set adds a broker property to every node
 #                                                    (after the defaults, so it wins), e.g.
 #                                                    --set auto.create.topics.enable=true
+#                                                    --oauth adds a SASL_PLAINTEXT OAUTHBEARER
+#                                                    listener and its token issuer (see below)
+#   scripts/kafka.sh auth-pyenv                      print a python with tests/auth/requirements.txt
+#                                                    --authorizer enables ACLs (StandardAuthorizer;
+#                                                    the PLAINTEXT/controller principal ANONYMOUS
+#                                                    and the SCRAM user kscope are super users,
+#                                                    the second SCRAM user is not)
 #   scripts/kafka.sh stop  [--name NAME | --all]     stop it and delete its data
 #   scripts/kafka.sh status [--name NAME]            exit 0 if running, 3 if not
 #   scripts/kafka.sh kill-node N [--name NAME]       SIGKILL node N of a running cluster (a crash:
@@ -33,6 +40,15 @@
 # stays the same file across restarts. A failed start leaves the node logs in place
 # until the next start/stop.
 #
+# OAuth (`start --oauth`): each node also gets an OAUTH listener (SASL_PLAINTEXT,
+# OAUTHBEARER) whose broker validates JWTs for real (Kafka's OAuthBearerValidatorCallbackHandler
+# against a JWKS URL, allowed via the org.apache.kafka.sasl.oauthbearer.allowed.urls system
+# property), and the cluster gets a token issuer on loopback (tests/auth/issuer.py, in a
+# cached virtualenv): GET /jwks and the client credentials grant at POST /token. It knows two
+# clients: a good one, and a rogue one whose tokens are signed with a key the JWKS lacks (the
+# broker must refuse them). The issuer's keys and secrets live in NAME/oauth and survive node
+# restarts; `start` restarts a dead issuer on its port, `stop` ends it.
+#
 # Fault tests: `kill-node N` crashes one node (SIGKILL) and `restart-node N` brings it
 # back with the same node id, data and ports, so it rejoins the cluster (its pid in the
 # env file's KSCOPE_TEST_PIDS is updated). `start` never wipes a cluster that came up
@@ -47,10 +63,14 @@
 # After `start`, <state>/NAME/env holds KEY=VALUE lines (no quotes, no export):
 #   KSCOPE_TEST_BOOTSTRAP, KSCOPE_TEST_SECURE_BOOTSTRAP, KSCOPE_TEST_CA,
 #   KSCOPE_TEST_SCRAM_USER, KSCOPE_TEST_SCRAM_PASSWORD, KSCOPE_TEST_SCRAM_MECHANISM,
+#   KSCOPE_TEST_SCRAM_USER2, KSCOPE_TEST_SCRAM_PASSWORD2 (a second SCRAM user, no super user),
 #   KSCOPE_TEST_BROKERS, KSCOPE_TEST_CLUSTER, KSCOPE_TEST_CLUSTER_ID,
 #   KSCOPE_TEST_CONTROLLERS, KSCOPE_TEST_CLIENT_PROPERTIES, KSCOPE_TEST_PIDS,
 #   KSCOPE_TEST_CLUSTER_DIR, KSCOPE_KAFKA_LIBS, KSCOPE_KAFKA_VERSION,
 #   KSCOPE_TEST_BROKER_SETTINGS (the --set properties, space-separated; empty without any)
+#   KSCOPE_TEST_OAUTH (1 with --oauth, else 0), and with --oauth: KSCOPE_TEST_OAUTH_BOOTSTRAP,
+#   KSCOPE_TEST_OAUTH_TOKEN_URL, KSCOPE_TEST_OAUTH_JWKS_URL, KSCOPE_TEST_OAUTH_CLIENT_ID,
+#   KSCOPE_TEST_OAUTH_CLIENT_SECRET, KSCOPE_TEST_OAUTH_ROGUE_ID, KSCOPE_TEST_OAUTH_ROGUE_SECRET
 # The same lines are the only thing `start` prints on stdout (progress goes to stderr).
 #
 # Environment knobs:
@@ -68,6 +88,8 @@ set -euo pipefail
 readonly KAFKA_VERSION=4.3.1
 readonly LOG4J_VERSION=2.25.4 # matches the log4j-core that Kafka 4.3.1 itself depends on
 readonly SCRAM_USER=kscope
+readonly SCRAM_USER2=reader
+readonly AUTHORIZER=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 readonly SCRIPT_NAME=kafka.sh
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -347,6 +369,7 @@ cluster_healthy() {
     local dir=$1 envf=$1/env
     [[ -f $envf ]] || return 1
     all_nodes_alive "$dir" || return 1
+    [[ $(kv "$envf" KSCOPE_TEST_OAUTH) != 1 ]] || issuer_alive "$dir" || return 1
     [[ $(metadata_broker_count "$(kv "$envf" KSCOPE_TEST_BOOTSTRAP)") == "$(kv "$envf" KSCOPE_TEST_BROKERS)" ]]
 }
 
@@ -392,7 +415,74 @@ kill_nodes() {
 # ca.pem path handed to clients) stays the same across restarts.
 wipe_cluster() {
     local dir=$1
-    rm -rf "$dir"/node-* "$dir/env" "$dir/client-secure.properties"
+    kill_issuer "$dir"
+    rm -rf "$dir"/node-* "$dir/env" "$dir/client-secure.properties" "$dir/jvm-opts" "$dir/oauth"
+}
+
+# ---------------------------------------------------------------------------------
+# OAuth: the token issuer of `start --oauth` (tests/auth/issuer.py)
+# ---------------------------------------------------------------------------------
+
+# A python with tests/auth/requirements.txt, in a cached virtualenv; prints its path.
+cmd_auth_pyenv() {
+    local req=$REPO_ROOT/tests/auth/requirements.txt digest venv
+    digest=$(sha256sum "$req" | cut -c1-12)
+    venv=$CACHE_ROOT/py-auth-$digest
+    mkdir -p "$CACHE_ROOT"
+    exec 7>"$CACHE_ROOT/auth-pyenv.lock"
+    flock -w 900 7 || die "timed out waiting for another auth-pyenv install"
+    if [[ ! -f $venv/.complete ]]; then
+        command -v python3 >/dev/null 2>&1 || die "python3 not found"
+        say "installing $req into $venv ..."
+        rm -rf "$venv"
+        python3 -m venv "$venv" >&2 || die "python3 -m venv failed (apt-get install -y python3-venv)"
+        "$venv/bin/pip" install -q -r "$req" >&2 || die "pip could not install $req"
+        date -u +%FT%TZ >"$venv/.complete"
+    fi
+    flock -u 7
+    exec 7>&-
+    echo "$venv/bin/python"
+}
+
+issuer_alive() {
+    local pid
+    pid=$(cat "$1/oauth/pid" 2>/dev/null) || return 1
+    [[ $pid =~ ^[0-9]+$ ]] && pid_running "$pid" &&
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$1/oauth"
+}
+
+kill_issuer() {
+    local dir=$1 pid i
+    issuer_alive "$dir" || return 0
+    pid=$(cat "$dir/oauth/pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do pid_running "$pid" || return 0; sleep 0.05; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+# Starts the issuer of the cluster in DIR (again, on the port and with the secrets it had)
+# and waits until it answers.
+ensure_issuer() {
+    local dir=$1 o=$1/oauth
+    issuer_alive "$dir" && return 0
+    [[ -f $o/port && -f $o/clients ]] || die "cluster in $dir lost its OAuth issuer state ($o); stop it and start it again"
+    local python port client rogue i
+    python=$(cmd_auth_pyenv)
+    port=$(cat "$o/port")
+    read -r client rogue <"$o/clients"
+    port_open "$port" && die "cannot start the OAuth issuer: port $port is taken by another process"
+    rm -f "$o/pid"
+    # shellcheck disable=SC2016 # $$ and $0 are for the inner bash
+    nohup setsid bash -c 'echo $$ >"$0/pid"; exec "$@"' "$o" \
+        "$python" "$REPO_ROOT/tests/auth/issuer.py" --port "$port" --state "$o" \
+        --client "$client" --rogue "$rogue" </dev/null >"$o/issuer.log" 2>&1 7>&- 8>&- 9>&- &
+    for ((i = 0; i < 200; i++)); do
+        port_open "$port" && issuer_alive "$dir" && return 0
+        [[ -s $o/pid ]] && ! pid_running "$(cat "$o/pid")" && break
+        sleep 0.05
+    done
+    tail -n 20 "$o/issuer.log" >&2 2>/dev/null || true
+    die "the OAuth issuer did not start (log: $o/issuer.log)"
 }
 
 # ---------------------------------------------------------------------------------
@@ -439,6 +529,7 @@ ensure_tls() {
 write_node_configs() {
     local dir=$1 n=$2 i
     local -n _plain=$3 _ctrl=$4 _sec=$5
+    local oauth_listener=("${OAUTH_PORTS[@]}")
     local voters="" tls=$dir/tls pass
     pass=$(cat "$tls/store-password")
     for ((i = 1; i <= n; i++)); do voters+="${voters:+,}$i@127.0.0.1:${_ctrl[i - 1]}"; done
@@ -454,9 +545,9 @@ process.roles=broker,controller
 # Static quorum: every node is a voter, so no --standalone/--initial-controllers at format time.
 controller.quorum.voters=$voters
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:${_plain[i - 1]},CONTROLLER://127.0.0.1:${_ctrl[i - 1]},SASL_SSL://127.0.0.1:${_sec[i - 1]}
-advertised.listeners=PLAINTEXT://127.0.0.1:${_plain[i - 1]},SASL_SSL://127.0.0.1:${_sec[i - 1]}
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+listeners=PLAINTEXT://127.0.0.1:${_plain[i - 1]},CONTROLLER://127.0.0.1:${_ctrl[i - 1]},SASL_SSL://127.0.0.1:${_sec[i - 1]}${oauth_listener[i - 1]:+,OAUTH://127.0.0.1:${oauth_listener[i - 1]}}
+advertised.listeners=PLAINTEXT://127.0.0.1:${_plain[i - 1]},SASL_SSL://127.0.0.1:${_sec[i - 1]}${oauth_listener[i - 1]:+,OAUTH://127.0.0.1:${oauth_listener[i - 1]}}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL${OAUTH_JWKS:+,OAUTH:SASL_PLAINTEXT}
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$node/data
 
@@ -492,6 +583,18 @@ num.recovery.threads.per.data.dir=1
 log.cleaner.dedupe.buffer.size=16777216
 broker.heartbeat.interval.ms=500
 EOF
+        if [[ -n $OAUTH_JWKS ]]; then
+            cat >>"$node/server.properties" <<EOF
+
+# OAUTH: OAUTHBEARER over SASL_PLAINTEXT; JWTs are checked against the issuer's JWKS.
+listener.name.oauth.sasl.enabled.mechanisms=OAUTHBEARER
+listener.name.oauth.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;
+listener.name.oauth.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler
+sasl.oauthbearer.jwks.endpoint.url=$OAUTH_JWKS
+sasl.oauthbearer.expected.audience=kafka
+sasl.oauthbearer.expected.issuer=kscope-test-issuer
+EOF
+        fi
         if ((${#BROKER_SETTINGS[@]})); then
             # Java properties: the last occurrence of a key wins.
             { echo; echo "# start --set"; printf '%s\n' "${BROKER_SETTINGS[@]}"; } >>"$node/server.properties"
@@ -503,11 +606,12 @@ EOF
 launch_node() {
     local node=$1 heap=$2
     rm -f "$node/pid"
-    # shellcheck disable=SC2086,SC2016 # heap is a list of flags; $$ and $0 are for the inner bash
+    # shellcheck disable=SC2086,SC2016,SC2046 # heap and jvm-opts are lists of flags; $$ and $0 are for the inner bash
     nohup setsid bash -c 'echo $$ >"$0/pid"; exec java "$@"' "$node" \
         $heap -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
         -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
         -Dkafka.logs.dir="$node" -Dlog4j2.configurationFile="$KAFKA_HOME/config/broker-log4j2.xml" \
+        $(cat "$(dirname "$node")/jvm-opts" 2>/dev/null || true) \
         -cp "$LIBS/*" kafka.Kafka "$node/server.properties" \
         </dev/null >"$node/stdout.log" 2>&1 8>&- 9>&- &
     local i
@@ -557,6 +661,7 @@ node_plain_port() {
 restart_dead_nodes() {
     local dir=$1 name=$2 only=${3:-} n i node started=()
     n=$(kv "$dir/env" KSCOPE_TEST_BROKERS)
+    [[ $(kv "$dir/env" KSCOPE_TEST_OAUTH) != 1 ]] || ensure_issuer "$dir"
     for ((i = 1; i <= n; i++)); do
         [[ -z $only || $i == "$only" ]] || continue
         node=$dir/node-$i
@@ -605,19 +710,33 @@ restart_dead_nodes() {
 start_attempt() {
     local dir=$1 n=$2 name=$3 i
     PORT_RACE=0
-    local ports plain=() ctrl=() sec=()
-    read -ra ports <<<"$(free_ports $((3 * n)))"
-    ((${#ports[@]} == 3 * n)) || die "could not find $((3 * n)) free loopback ports"
+    local ports plain=() ctrl=() sec=() want=$((3 * n))
+    ((OAUTH)) && want=$((4 * n + 1))
+    read -ra ports <<<"$(free_ports "$want")"
+    ((${#ports[@]} == want)) || die "could not find $want free loopback ports"
+    OAUTH_PORTS=()
+    OAUTH_JWKS=""
     for ((i = 0; i < n; i++)); do
         plain+=("${ports[3 * i]}")
         ctrl+=("${ports[3 * i + 1]}")
         sec+=("${ports[3 * i + 2]}")
+        ((OAUTH)) && OAUTH_PORTS+=("${ports[3 * n + i]}")
     done
+    if ((OAUTH)); then
+        local issuer_port=${ports[4 * n]}
+        mkdir -p "$dir/oauth"
+        echo "$issuer_port" >"$dir/oauth/port"
+        echo "kscope:$(random_hex 12) rogue:$(random_hex 12)" >"$dir/oauth/clients"
+        OAUTH_JWKS=http://127.0.0.1:$issuer_port/jwks
+        echo "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=$OAUTH_JWKS" >"$dir/jvm-opts"
+        ensure_issuer "$dir"
+    fi
     write_node_configs "$dir" "$n" plain ctrl sec
 
-    local cluster_id password
+    local cluster_id password password2
     cluster_id=$(random_cluster_id)
     password=$(random_hex 12)
+    password2=$(random_hex 12)
     # Format all nodes in parallel (one JVM each). The SCRAM user goes into the bootstrap
     # metadata, so it exists from the first moment the SASL_SSL listener accepts.
     local pids=() node
@@ -626,6 +745,7 @@ start_attempt() {
         node=$dir/node-$i
         "${TOOL_CMD[@]}" kafka.tools.StorageTool format --config "$node/server.properties" \
             --cluster-id "$cluster_id" --add-scram "SCRAM-SHA-512=[name=$SCRAM_USER,password=$password]" \
+            --add-scram "SCRAM-SHA-512=[name=$SCRAM_USER2,password=$password2]" \
             >"$node/format.log" 2>&1 8>&- 9>&- &
         pids+=($!)
     done
@@ -694,6 +814,8 @@ KSCOPE_TEST_CA=$dir/tls/ca.pem
 KSCOPE_TEST_SCRAM_MECHANISM=SCRAM-SHA-512
 KSCOPE_TEST_SCRAM_USER=$SCRAM_USER
 KSCOPE_TEST_SCRAM_PASSWORD=$password
+KSCOPE_TEST_SCRAM_USER2=$SCRAM_USER2
+KSCOPE_TEST_SCRAM_PASSWORD2=$password2
 KSCOPE_TEST_CLIENT_PROPERTIES=$dir/client-secure.properties
 KSCOPE_TEST_CLUSTER_ID=$cluster_id
 KSCOPE_TEST_PIDS=$node_pids
@@ -701,7 +823,29 @@ KSCOPE_TEST_CLUSTER_DIR=$dir
 KSCOPE_KAFKA_LIBS=$LIBS
 KSCOPE_KAFKA_VERSION=$KAFKA_VERSION
 KSCOPE_TEST_BROKER_SETTINGS=${BROKER_SETTINGS[*]}
+KSCOPE_TEST_OAUTH=$OAUTH
 EOF
+    if ((OAUTH)); then
+        local oauth_bootstrap="" p client rogue
+        for p in "${OAUTH_PORTS[@]}"; do oauth_bootstrap+="${oauth_bootstrap:+,}127.0.0.1:$p"; done
+        read -r client rogue <"$dir/oauth/clients"
+        cat >>"$dir/env.tmp" <<EOF
+KSCOPE_TEST_OAUTH_BOOTSTRAP=$oauth_bootstrap
+KSCOPE_TEST_OAUTH_TOKEN_URL=http://127.0.0.1:$(cat "$dir/oauth/port")/token
+KSCOPE_TEST_OAUTH_JWKS_URL=$OAUTH_JWKS
+KSCOPE_TEST_OAUTH_CLIENT_ID=${client%%:*}
+KSCOPE_TEST_OAUTH_CLIENT_SECRET=${client#*:}
+KSCOPE_TEST_OAUTH_ROGUE_ID=${rogue%%:*}
+KSCOPE_TEST_OAUTH_ROGUE_SECRET=${rogue#*:}
+EOF
+        for p in "${OAUTH_PORTS[@]}"; do
+            if ! port_open "$p"; then
+                print_log_tails "$dir"
+                kill_nodes "$dir"
+                die "kafka cluster '$name' is up but its OAUTH listener on $p is not"
+            fi
+        done
+    fi
     if ! secure_listener_ok "$dir/env.tmp"; then
         print_log_tails "$dir"
         kill_nodes "$dir"
@@ -712,6 +856,10 @@ EOF
 
 # Broker properties from `start --set KEY=VALUE`, in the order given.
 BROKER_SETTINGS=()
+# `start --oauth`: the OAUTH listener's ports (one per node) and the issuer's JWKS URL.
+OAUTH=0
+OAUTH_PORTS=()
+OAUTH_JWKS=""
 
 add_broker_setting() {
     [[ $1 =~ ^[A-Za-z0-9._-]+=[^[:space:]]*$ ]] ||
@@ -729,7 +877,13 @@ cmd_start() {
         --name=*) name=${1#*=}; shift ;;
         --set) add_broker_setting "${2:-}"; shift 2 || die "--set needs KEY=VALUE" ;;
         --set=*) add_broker_setting "${1#*=}"; shift ;;
-        *) die "start: unknown argument '$1' (usage: start [--brokers N] [--name NAME] [--set KEY=VALUE]...)" ;;
+        --oauth) OAUTH=1; shift ;;
+        --authorizer)
+            add_broker_setting "authorizer.class.name=$AUTHORIZER"
+            add_broker_setting "super.users=User:ANONYMOUS;User:$SCRAM_USER"
+            shift
+            ;;
+        *) die "start: unknown argument '$1' (usage: start [--brokers N] [--name NAME] [--set KEY=VALUE]... [--oauth] [--authorizer])" ;;
         esac
     done
     local settings="${BROKER_SETTINGS[*]}"
@@ -753,6 +907,8 @@ cmd_start() {
         running_settings=$(kv "$dir/env" KSCOPE_TEST_BROKER_SETTINGS)
         [[ $running_settings == "$settings" ]] ||
             die "cluster '$name' is already running with broker settings '${running_settings}', not '${settings}'; stop it first"
+        [[ $(kv "$dir/env" KSCOPE_TEST_OAUTH) == "$OAUTH" || (-z $(kv "$dir/env" KSCOPE_TEST_OAUTH) && $OAUTH == 0) ]] ||
+            die "cluster '$name' is already running with a different --oauth setting; stop it first"
         say "cluster '$name' already running"
         cat "$dir/env"
         return 0
@@ -949,6 +1105,7 @@ main() {
     restart-node) cmd_restart_node "$@" ;;
     env) cmd_env "$@" ;;
     tool) cmd_tool "$@" ;;
+    auth-pyenv) (($# == 0)) || die "auth-pyenv takes no arguments"; cmd_auth_pyenv ;;
     -h | --help | help) sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" ;;
     "") die "missing command (install|start|stop|status|kill-node|restart-node|env|tool); see --help" ;;
     *) die "unknown command '$cmd' (install|start|stop|status|kill-node|restart-node|env|tool); see --help" ;;

@@ -21,6 +21,9 @@ pub mod exit {
     /// The answer is incomplete: some partitions, groups or brokers could not be read. What is
     /// missing is named on stderr and in the output (`"complete": false`, `"missing": [...]`).
     pub const INCOMPLETE: i32 = 8;
+    /// The broker refused the principal (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED,
+    /// CLUSTER_AUTHORIZATION_FAILED, ...): the message names what it may not do.
+    pub const NOT_AUTHORIZED: i32 = 9;
 }
 
 /// What kind of failure an error is, as plain data: the CLI, the console and the metrics
@@ -79,6 +82,9 @@ pub enum Error {
     /// The broker lacks an API (for example the librdkafka mock cluster has no ListGroups).
     #[error("{api} is not supported by this broker{}", hint.as_deref().map(|h| format!(": {h}")).unwrap_or_default())]
     Unsupported { api: String, hint: Option<String> },
+    /// kscope's client library cannot do what was asked (the broker may well support it).
+    #[error("{0}")]
+    ClientUnsupported(String),
     /// Could not reach or authenticate with the cluster in time.
     #[error("{0}")]
     Connect(String),
@@ -110,11 +116,11 @@ impl Error {
             Error::ReadOnly(_) => exit::READ_ONLY,
             Error::GroupActive(_) => exit::GROUP_ACTIVE,
             Error::PartiallyApplied(_) => exit::PARTIALLY_APPLIED,
-            Error::Unsupported { .. } => exit::UNSUPPORTED,
+            Error::Unsupported { .. } | Error::ClientUnsupported(_) => exit::UNSUPPORTED,
             Error::Incomplete(_) => exit::INCOMPLETE,
+            Error::NotAuthorized(_) => exit::NOT_AUTHORIZED,
             Error::Connect(_)
             | Error::Unavailable(_)
-            | Error::NotAuthorized(_)
             | Error::Timeout { .. }
             | Error::Kafka(_)
             | Error::Io(_) => exit::RUNTIME,
@@ -129,7 +135,7 @@ impl Error {
             Error::ReadOnly(_) => ErrorKind::ReadOnly,
             Error::GroupActive(_) => ErrorKind::GroupActive,
             Error::PartiallyApplied(_) => ErrorKind::PartiallyApplied,
-            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::Unsupported { .. } | Error::ClientUnsupported(_) => ErrorKind::Unsupported,
             Error::Connect(_) => ErrorKind::Connect,
             Error::Unavailable(_) => ErrorKind::Unavailable,
             Error::NotAuthorized(_) => ErrorKind::NotAuthorized,

@@ -487,6 +487,56 @@ async fn tail_follow_sees_new_records_and_stops_at_max() {
     assert_eq!(out, "one\ntwo\n");
 }
 
+/// A followed topic that is deleted ends the tail with "no longer exists" (exit 3), once
+/// librdkafka gives the deletion time to reach every broker (`topic.metadata.propagation.max.ms`,
+/// 30 s by default); records read in batches must not hide that error.
+#[tokio::test]
+async fn tail_follow_ends_when_its_topic_is_deleted() {
+    let k = kafka();
+    let topic = unique("deleted");
+    create_topic(k, &topic, 2, 1).await;
+    produce(k, &topic, &[(0, None, b"one", None)]).await;
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kscope"))
+        .args([
+            "-b",
+            &k.bootstrap,
+            "tail",
+            &topic,
+            "--follow",
+            "--from",
+            "beginning",
+            "--format",
+            "%v",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let client =
+        kscope::kafka::KafkaClient::new(kscope::config::ConnectionSettings::plain(&k.bootstrap))
+            .unwrap();
+    client.delete_topic(&topic).await.unwrap();
+    let pid = child.id();
+    let waiter = std::thread::spawn(move || child.wait_with_output().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !waiter.is_finished() {
+        if Instant::now() > deadline {
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("the tail did not end after its topic was deleted");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = waiter.join().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "one\n");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("topic '{topic}' no longer exists")),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[tokio::test]
 async fn group_lag_matches_what_was_produced_and_committed() {
     let k = kafka();

@@ -179,12 +179,16 @@ fn password_command_failure_hides_its_output() {
 struct DemoProcess {
     child: Child,
     bootstrap: String,
+    /// The config file it wrote, whose context names its groups.
+    config: String,
 }
 
 impl Drop for DemoProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Killed, the demo cannot remove its config file.
+        let _ = std::fs::remove_file(&self.config);
     }
 }
 
@@ -202,7 +206,100 @@ fn start_demo() -> DemoProcess {
         .strip_prefix("bootstrap: ")
         .expect("first line names the bootstrap")
         .to_string();
-    DemoProcess { child, bootstrap }
+    let mut config = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("config:") {
+            config = rest.trim().split(' ').next().map(str::to_string);
+        }
+        if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+    }
+    let config = config.expect("the demo prints its config file");
+    DemoProcess {
+        child,
+        bootstrap,
+        config,
+    }
+}
+
+#[test]
+fn demo_headless_config_lets_other_commands_see_its_groups() {
+    let demo = start_demo();
+    let config = demo.config.as_str();
+    let text = std::fs::read_to_string(config).unwrap();
+    assert!(
+        text.contains(&format!("bootstrap = \"{}\"", demo.bootstrap)),
+        "{text}"
+    );
+    let with_config = |args: &[&str]| {
+        kscope_bare()
+            .args(["--config-file", config])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = with_config(&["groups", "-o", "json"]);
+    let v = json(&out);
+    let names: Vec<&str> = v["groups"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .iter()
+        .filter_map(|g| g["group"].as_str())
+        .collect();
+    for g in ["billing", "analytics", "fraud-detector"] {
+        assert!(names.contains(&g), "{g} missing from {v}");
+    }
+    // The mock has no committed offsets for "every partition of the group", and no
+    // DescribeGroups: --all-topics says the latter, exit 5, as --topic --execute does.
+    for args in [
+        &["--all-topics"][..],
+        &["--all-topics", "--execute"][..],
+        &["--topic", "page_views", "--execute"][..],
+    ] {
+        let out = with_config(
+            &[
+                &["offsets", "reset", "analytics", "--to-earliest"][..],
+                args,
+            ]
+            .concat(),
+        );
+        assert_eq!(out.status.code(), Some(5), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("DescribeGroups"), "{}", stderr(&out));
+    }
+    // watch --once sees the groups: the stalled one's time lag is soon over the demo's
+    // threshold.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = with_config(&["watch", "--once", "--interval", "1s", "-o", "json"]);
+        let v = json(&out);
+        let fired = v.as_array().is_some_and(|lines| {
+            lines
+                .iter()
+                .any(|l| l["rule"] == "lag-seconds" && l["resource"] == "fraud-detector")
+        });
+        if fired {
+            assert_eq!(out.status.code(), Some(2), "{v}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stalled group never fired: {v}"
+        );
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    // Stopped with Ctrl-C, the demo removes its config.
+    let status = Command::new("kill")
+        .args(["-INT", &demo.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::path::Path::new(config).exists() {
+        assert!(Instant::now() < deadline, "the demo left {config} behind");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use kscope::app::{self, Action, Effect, Key, KeyCode, Options, PanelKey, Payload, State, View};
 use kscope::model::*;
-use kscope::record::{OwnedRecord, TimestampKind};
+use kscope::record::{
+    FieldDecoding, OwnedRecord, RecordDecoding, SchemaKind, SchemaMeta, TimestampKind,
+};
 use kscope::ui::{self, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -128,6 +130,26 @@ fn group_summaries() -> Vec<GroupSummary> {
     ]
 }
 
+fn acls() -> Vec<kscope::model::Acl> {
+    let acl =
+        |principal: &str, op: &str, kind: &str, pattern: &str, name: &str| kscope::model::Acl {
+            resource_type: kind.into(),
+            resource_name: name.into(),
+            pattern_type: pattern.into(),
+            principal: principal.into(),
+            host: "*".into(),
+            operation: op.into(),
+            permission: "allow".into(),
+        };
+    vec![
+        acl("User:analytics", "read", "topic", "prefixed", "page_"),
+        acl("User:analytics", "read", "group", "literal", "analytics"),
+        acl("User:payments", "write", "topic", "literal", "payments"),
+        // A hostile principal name is shown escaped.
+        acl("User:evil\u{1b}[2J", "describe", "topic", "literal", "*"),
+    ]
+}
+
 fn group_detail() -> GroupDetail {
     let member = Member {
         member_id: "analytics-worker-1-0b5e".into(),
@@ -138,6 +160,7 @@ fn group_detail() -> GroupDetail {
             topic: "page_views".into(),
             partitions: vec![0, 1, 2],
         }],
+        target_assignment: None,
     };
     let partitions = (0..4)
         .map(|p| {
@@ -176,6 +199,69 @@ fn group_detail() -> GroupDetail {
     }
 }
 
+/// A registry with three subjects: Avro with two versions, Protobuf with a reference, and
+/// JSON Schema.
+fn subjects() -> SubjectListing {
+    let subject =
+        |name: &str, kind: &str, versions: Vec<i32>, id: u32, text: &str, refs| RegistrySubject {
+            subject: name.into(),
+            latest: Some(SubjectSchema {
+                version: *versions.last().unwrap(),
+                id,
+                kind: kind.into(),
+                text: text.into(),
+                references: refs,
+            }),
+            versions,
+            error: None,
+        };
+    SubjectListing {
+        registry: "http://registry.example:8081".into(),
+        subjects: vec![
+            subject(
+                "orders-value",
+                "AVRO",
+                vec![1, 2],
+                12,
+                r#"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"string"},{"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":9,"scale":2}},{"name":"channel","type":["null","string"],"default":null}]}"#,
+                vec![],
+            ),
+            subject(
+                "payments-value",
+                "PROTOBUF",
+                vec![1],
+                14,
+                "syntax = \"proto3\";\npackage pay;\nimport \"money.proto\";\n\nmessage Payment {\n  string id = 1;\n  Money amount = 2;\n}\n",
+                vec!["money.proto -> money-value:1".into()],
+            ),
+            subject(
+                "alerts-value",
+                "JSON",
+                vec![3],
+                21,
+                r#"{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"level":{"type":"string"}}}"#,
+                vec![],
+            ),
+        ],
+        not_loaded: 0,
+    }
+}
+
+/// Decoded through a registry schema (as the console's reader thread leaves it).
+fn decoded(json: &str, subject: &str, version: i32, id: u32, kind: SchemaKind) -> FieldDecoding {
+    FieldDecoding::Json {
+        text: json.into(),
+        schema: std::sync::Arc::new(SchemaMeta {
+            id: Some(id),
+            subject: Some(subject.into()),
+            version: Some(version),
+            kind,
+            message: None,
+            file: None,
+        }),
+    }
+}
+
 fn record(partition: i32, offset: i64, key: &str, value: &[u8]) -> OwnedRecord {
     OwnedRecord {
         partition,
@@ -187,6 +273,7 @@ fn record(partition: i32, offset: i64, key: &str, value: &[u8]) -> OwnedRecord {
             ("source".into(), Some(b"web".to_vec())),
             ("trace-id".into(), Some(b"abc123".to_vec())),
         ],
+        decoded: None,
     }
 }
 
@@ -435,6 +522,8 @@ impl Harness {
                         PanelKey::Topic(_) => Payload::Topic(Box::new(topic_detail())),
                         PanelKey::Groups => Payload::Groups(group_summaries().into()),
                         PanelKey::Group(_) => Payload::Group(Box::new(group_detail())),
+                        PanelKey::Subjects => Payload::Subjects(Box::new(subjects())),
+                        PanelKey::Acls => Payload::Acls(acls()),
                     }),
                 };
                 let result = match result {
@@ -737,12 +826,232 @@ fn tail_states() {
     insta::assert_snapshot!("tail_error", h.render());
 }
 
+/// Records read through a registry schema: the list shows their decoded JSON, the detail pane
+/// the value pretty (in the schema's field order), the schema tab subject, version, id and
+/// type, the hex tab the raw bytes; a record that could not be decoded is shown raw, its
+/// problem on the status line once, and counted.
+#[test]
+fn tail_decoded_through_a_schema() {
+    let (mut h, session) = tail_harness(120, 22);
+    let avro = |i: i64, v: i32, id: u32| {
+        let mut r = record(
+            0,
+            500 + i,
+            "",
+            &[0, 0, 0, 0, id as u8, 2 * i as u8, 0x31, 0x32],
+        );
+        r.key = Some(format!("cust-{i:04}").into_bytes());
+        let json = format!(
+            r#"{{"id":"ord-{i}","amount":"{}.50","channel":{}}}"#,
+            i * 10,
+            if v == 2 { r#""app""# } else { "null" }
+        );
+        r.decoded = Some(Box::new(RecordDecoding {
+            key: None,
+            value: Some(decoded(&json, "orders-value", v, id, SchemaKind::Avro)),
+        }));
+        r
+    };
+    let mut recs: Vec<OwnedRecord> = (0..4).map(|i| avro(i, 1, 12)).collect();
+    recs.extend((4..6).map(|i| avro(i, 2, 13)));
+    // An id the registry does not know: shown raw, the reason kept.
+    let mut unknown = record(1, 77, "cust-0099", &[0, 0, 0, 0, 99, 1, 2, 3]);
+    unknown.decoded = Some(Box::new(RecordDecoding {
+        key: None,
+        value: Some(FieldDecoding::Failed(
+            "schema id 99 is not in the registry http://registry.example:8081".into(),
+        )),
+    }));
+    recs.push(unknown.clone());
+    h.act(Action::TailRecords {
+        session,
+        records: recs,
+    });
+    let t = h.state.tail.as_ref().unwrap();
+    assert_eq!(t.problems.count, 1);
+    let flash = h
+        .state
+        .flash
+        .clone()
+        .expect("the problem is on the status line");
+    assert!(
+        flash
+            .text
+            .contains("value of orders/1 offset 77 cannot be decoded")
+            && flash.text.contains("schema id 99"),
+        "{}",
+        flash.text
+    );
+    h.tick(12);
+    insta::assert_snapshot!("tail_decoded_list", h.render());
+
+    // The same problem again is counted, not reported again.
+    h.state.flash = None;
+    let mut again = unknown.clone();
+    again.offset = 78;
+    h.act(Action::TailRecords {
+        session,
+        records: vec![again],
+    });
+    assert!(h.state.flash.is_none(), "reported twice");
+    assert_eq!(h.state.tail.as_ref().unwrap().problems.count, 2);
+
+    // The newest Avro record, version 2.
+    h.key(Key::char('k'));
+    h.key(Key::char('k'));
+    h.key(Key::plain(KeyCode::Enter));
+    insta::assert_snapshot!("tail_decoded_value", h.render());
+    h.key(Key::plain(KeyCode::Tab));
+    let schema = h.render();
+    assert!(
+        schema.contains("orders-value") && schema.contains("AVRO"),
+        "{schema}"
+    );
+    insta::assert_snapshot!("tail_decoded_schema", schema);
+    h.key(Key::plain(KeyCode::Tab));
+    h.key(Key::plain(KeyCode::Tab));
+    insta::assert_snapshot!("tail_decoded_hex", h.render());
+    h.key(Key::plain(KeyCode::Tab));
+    // The record that failed: the value tab says why, above the raw bytes.
+    h.key(Key::char('j'));
+    insta::assert_snapshot!("tail_decoded_failed", h.render());
+
+    // Filters read the decoded JSON, by field and as text.
+    h.keys("/");
+    h.keys("value.amount>35");
+    h.key(Key::plain(KeyCode::Enter));
+    let t = h.state.tail.as_ref().unwrap();
+    let shown: Vec<i64> = t
+        .visible()
+        .iter()
+        .map(|i| t.buffer.get(*i).unwrap().offset)
+        .collect();
+    assert_eq!(shown, vec![504, 505]);
+    h.key(Key::plain(KeyCode::Esc));
+    h.keys("/");
+    h.keys("\"app\"");
+    h.key(Key::plain(KeyCode::Enter));
+    let t = h.state.tail.as_ref().unwrap();
+    assert_eq!(t.visible_len(), 2);
+}
+
+/// `:subjects`: every subject with its type, latest version, id and versions, and the
+/// selected one's schema text; without a registry, the screen says how to configure one.
+#[test]
+fn subjects_screen() {
+    let mut h = Harness::new(130, 24);
+    h.loaded();
+    let fx = h.command("subjects");
+    assert!(fetched(&fx).contains(&PanelKey::Subjects), "{fx:?}");
+    insta::assert_snapshot!("subjects_loading", h.render());
+    h.respond(181, None);
+    let screen = h.render();
+    assert!(screen.contains("subjects (3)"), "{screen}");
+    // Sorted by name: alerts, orders, payments; the Avro schema indented in its field order.
+    h.key(Key::char('j'));
+    insta::assert_snapshot!("subjects_avro", h.render());
+    h.key(Key::char('j'));
+    insta::assert_snapshot!("subjects_protobuf", h.render());
+    // On a narrow terminal the schema is below the list.
+    h.act(Action::Resize(90, 30));
+    insta::assert_snapshot!("subjects_narrow", h.render());
+    // The filter keeps the matching subjects.
+    h.keys("/");
+    h.keys("proto");
+    h.key(Key::plain(KeyCode::Enter));
+    assert_eq!(h.state.view().table().unwrap().order.len(), 1);
+
+    // Some subjects not read: the title and the status line say how many and why.
+    let mut h = Harness::new(130, 24);
+    h.loaded();
+    let fx = h.command("subjects");
+    let mut partial = subjects();
+    partial.subjects[1].error =
+        Some("schema registry http://registry.example:8081 refused the request (HTTP 403)".into());
+    partial.subjects[1].latest = None;
+    partial.subjects[1].versions = vec![];
+    partial.subjects[2].latest = None;
+    partial.subjects[2].versions = vec![];
+    partial.not_loaded = 1;
+    for e in fx {
+        if let Effect::Fetch {
+            key: PanelKey::Subjects,
+            req,
+        } = e
+        {
+            let at = h.at(181);
+            h.act(Action::Loaded {
+                key: PanelKey::Subjects,
+                req,
+                at,
+                result: Ok(Payload::Subjects(Box::new(partial.clone()))),
+            });
+        }
+    }
+    h.key(Key::char('j'));
+    h.key(Key::char('j'));
+    let screen = h.render();
+    assert!(screen.contains("incomplete: 2 of 3 subjects"), "{screen}");
+    insta::assert_snapshot!("subjects_incomplete", screen);
+
+    // No registry in the context: the runtime answers with how to add one.
+    let mut h = Harness::new(130, 24);
+    h.loaded();
+    let fx = h.command("subjects");
+    for e in fx {
+        if let Effect::Fetch {
+            key: PanelKey::Subjects,
+            req,
+        } = e
+        {
+            let at = h.at(181);
+            h.act(Action::Loaded {
+                key: PanelKey::Subjects,
+                req,
+                at,
+                result: Err(Failure::new(
+                    ErrorKind::Usage,
+                    "no schema registry in this context: add schema_registry = { url = \"http://HOST:PORT\" } to it in config.toml",
+                )),
+            });
+        }
+    }
+    insta::assert_snapshot!("subjects_no_registry", h.render());
+}
+
+#[test]
+fn tail_detail_keeps_the_json_key_order() {
+    let (mut h, session) = tail_harness(110, 20);
+    h.act(Action::TailRecords {
+        session,
+        records: vec![record(
+            0,
+            7,
+            "k",
+            br#"{"zeta":1,"alpha":{"b":2,"a":3},"mid":null}"#,
+        )],
+    });
+    h.key(Key::plain(KeyCode::Enter));
+    let screen = h.render();
+    let at = |s: &str| {
+        screen
+            .find(s)
+            .unwrap_or_else(|| panic!("{s} not in {screen}"))
+    };
+    assert!(
+        at("\"zeta\"") < at("\"alpha\"") && at("\"alpha\"") < at("\"mid\""),
+        "{screen}"
+    );
+    assert!(at("\"b\"") < at("\"a\""), "{screen}");
+    insta::assert_snapshot!("tail_detail_key_order", screen);
+}
+
 #[test]
 fn tail_buffer_is_bounded_and_counts_drops() {
     let (mut h, session) = tail_harness(100, 16);
     h.state.options.tail_capacity = 50;
-    // The tail made before the option changed keeps its capacity; start another.
-    h.command("from beginning");
+    // The tail made before the option changed keeps its capacity; start another, following.
+    h.command("from end");
     let session2 = h.state.tail.as_ref().unwrap().session;
     assert_ne!(session, session2);
     let recs: Vec<OwnedRecord> = (0..120).map(|i| record(0, i, "k", b"v")).collect();
@@ -761,6 +1070,208 @@ fn tail_buffer_is_bounded_and_counts_drops() {
     assert_eq!(t.buffer.dropped, 70);
     assert_eq!(t.selected, 49, "following keeps the newest selected");
     insta::assert_snapshot!("tail_dropped", h.render());
+}
+
+/// Records of `partitions` partitions as a reader gets them after a jump into the past: one
+/// partition's run after another, each in its own timestamp order, with the partitions'
+/// timestamps interleaved (record `i` of the whole stream at `WALL0 - 600 s + i * 100 ms`).
+fn refill(partitions: i32, per_partition: i64) -> Vec<OwnedRecord> {
+    let mut out = Vec::new();
+    for p in 0..partitions {
+        for o in 0..per_partition {
+            let i = o * partitions as i64 + p as i64;
+            out.push(OwnedRecord {
+                partition: p,
+                offset: 500 + o,
+                timestamp: Some((WALL0 - 600_000 + i * 100, TimestampKind::Create)),
+                key: Some(format!("cust-{:04}", i % 7).into_bytes()),
+                value: Some(format!("{{\"seq\":{i}}}").into_bytes()),
+                headers: Vec::new(),
+                decoded: None,
+            });
+        }
+    }
+    out
+}
+
+/// What the console's reader does to such records (kafka/tail.rs): merged in timestamp order.
+fn merged(records: Vec<OwnedRecord>, partitions: i32) -> Vec<OwnedRecord> {
+    use kscope::record::merge::TimeMerge;
+    let mut m = TimeMerge::new(
+        (0..partitions).map(|p| (p, false)),
+        Duration::from_secs(1),
+        100_000,
+    );
+    for r in records {
+        m.push(r);
+    }
+    for p in 0..partitions {
+        m.at_end(p);
+    }
+    std::iter::from_fn(|| m.pop(Instant::now())).collect()
+}
+
+fn limits(fx: &[Effect]) -> Vec<Option<u64>> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::LimitTail { limit, .. } => Some(*limit),
+            Effect::StartTail { limit, .. } => Some(*limit),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn tail_after_a_jump_holds_the_target() {
+    let (mut h, _) = tail_harness(100, 16);
+    h.state.options.tail_capacity = 50;
+    let fx = h.command("from @-5m");
+    let t = h.state.tail.as_ref().unwrap();
+    let session = t.session;
+    assert!(!t.follow, "a jump holds the view at its target");
+    assert_eq!(
+        limits(&fx),
+        [Some(50)],
+        "the reader stops when the buffer is full"
+    );
+    let recs = merged(refill(3, 30), 3);
+    let (first, rest) = recs.split_at(40);
+    let fx = h.act(Action::TailRecords {
+        session,
+        records: first.to_vec(),
+    });
+    assert!(limits(&fx).is_empty());
+    // More than the buffer holds came (already on their way when it filled): held, not dropped.
+    h.act(Action::TailRecords {
+        session,
+        records: rest.to_vec(),
+    });
+    h.tick(190);
+    let t = h.state.tail.as_ref().unwrap();
+    assert_eq!(
+        (t.buffer.len(), t.held.len(), t.buffer.dropped),
+        (50, 40, 0)
+    );
+    assert_eq!(
+        (t.selected, t.offset),
+        (0, 0),
+        "the view stays at the target"
+    );
+    assert_eq!(
+        t.buffer.get(0).unwrap().timestamp.unwrap().0,
+        WALL0 - 600_000
+    );
+    assert!(t.reading_stopped());
+    // Merged by timestamp: partitions interleaved, so no record is late for the windows.
+    let parts: Vec<i32> = t.buffer.iter().take(6).map(|r| r.partition).collect();
+    assert_eq!(parts, [0, 1, 2, 0, 1, 2]);
+    assert_eq!(t.windows.stats().late, 0);
+    assert_eq!(t.windows.stats().too_late, 0);
+    insta::assert_snapshot!("tail_from_held", h.render());
+    // Scrolling within the buffer keeps it.
+    let fx = h.keys("jjj");
+    assert!(limits(&fx).is_empty());
+    assert_eq!(h.state.tail.as_ref().unwrap().selected, 3);
+    // Following again takes in what was held and reads on.
+    let fx = h.keys("F");
+    assert_eq!(limits(&fx), [None]);
+    let t = h.state.tail.as_ref().unwrap();
+    assert_eq!(
+        (t.buffer.len(), t.held.len(), t.buffer.dropped),
+        (50, 0, 40)
+    );
+    assert_eq!(t.selected, 49);
+    assert_eq!(
+        t.buffer.get(49).unwrap().value.as_deref(),
+        Some(&b"{\"seq\":89}"[..])
+    );
+}
+
+#[test]
+fn tail_from_keeps_pause_and_filter() {
+    let (mut h, session) = tail_harness(100, 16);
+    h.state.options.tail_capacity = 40;
+    h.act(Action::TailRecords {
+        session,
+        records: merged(refill(3, 4), 3),
+    });
+    h.keys("/cust-0003");
+    h.key(Key::plain(KeyCode::Enter));
+    let fx = h.keys(" ");
+    assert_eq!(limits(&fx), [Some(12)], "paused: nothing beyond what came");
+    let fx = h.command("from @-10m");
+    let t = h.state.tail.as_ref().unwrap();
+    let session = t.session;
+    assert!(t.paused, ":from keeps the pause");
+    assert_eq!(t.filter.text, "cust-0003", ":from keeps the filter");
+    assert_eq!(
+        limits(&fx),
+        [Some(40)],
+        "a jump while paused reads one buffer from its target"
+    );
+    h.act(Action::TailRecords {
+        session,
+        records: merged(refill(3, 20), 3),
+    });
+    h.tick(190);
+    let t = h.state.tail.as_ref().unwrap();
+    assert_eq!(t.buffer.len(), 40);
+    assert_eq!(t.visible_len(), 6);
+    assert_eq!(t.selected, 0, "the first match from the target");
+    insta::assert_snapshot!("tail_from_paused_filtered", h.render());
+    // Resuming while the view holds still reads no further than the buffer holds.
+    let fx = h.keys(" ");
+    assert!(limits(&fx).is_empty());
+    let t = h.state.tail.as_ref().unwrap();
+    assert!(!t.paused && t.reading_stopped());
+    // Following reads on.
+    let fx = h.keys("F");
+    assert_eq!(limits(&fx), [None]);
+}
+
+#[test]
+fn tail_merged_order_in_the_view() {
+    let (mut h, _) = tail_harness(100, 16);
+    h.command("from beginning");
+    let session = h.state.tail.as_ref().unwrap().session;
+    h.act(Action::TailRecords {
+        session,
+        records: merged(refill(4, 5), 4),
+    });
+    h.tick(190);
+    let t = h.state.tail.as_ref().unwrap();
+    let ts: Vec<i64> = t.buffer.iter().map(|r| r.timestamp.unwrap().0).collect();
+    assert!(ts.windows(2).all(|w| w[0] <= w[1]), "in timestamp order");
+    insta::assert_snapshot!("tail_from_merged", h.render());
+}
+
+#[test]
+fn repeated_jumps_keep_the_trail_short() {
+    let mut h = Harness::new(100, 20);
+    h.loaded();
+    for _ in 0..10 {
+        h.command("group billing");
+        h.command("topic orders");
+    }
+    let titles: Vec<String> = h.state.stack.iter().map(View::title).collect();
+    assert_eq!(titles, ["overview", "group billing", "topic orders"]);
+    // Many different screens: the trail keeps the first and the newest.
+    for i in 0..20 {
+        h.command(&format!("topic t{i}"));
+    }
+    assert_eq!(h.state.stack.len(), app::nav::MAX_DEPTH);
+    assert!(matches!(h.state.stack[0], View::Overview(_)));
+    assert_eq!(h.state.view().title(), "topic t19");
+    // A tail dropped off the trail stops.
+    let fx = h.command("tail orders");
+    assert!(fx.iter().any(|e| matches!(e, Effect::StartTail { .. })));
+    let mut stopped = false;
+    for i in 0..10 {
+        let fx = h.command(&format!("group g{i}"));
+        stopped |= fx.iter().any(|e| matches!(e, Effect::StopTail { .. }));
+    }
+    assert!(stopped && h.state.tail.is_none());
+    insta::assert_snapshot!("trail_bounded", h.render());
 }
 
 #[test]
@@ -788,6 +1299,21 @@ fn help_and_command_mode() {
         },
         "page_views and payments share 'pa'"
     );
+    // An ambiguous tab shows the candidates.
+    assert_eq!(
+        app::suggestions(&h.state, "tail pa"),
+        ["tail page_views", "tail payments"]
+    );
+    let screen = h.render();
+    assert!(
+        screen.contains("tail page_views") && screen.contains("tail payments"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("command_tab_candidates", screen);
+    // ctrl-u clears the line, and the line stays open.
+    h.key(Key::ctrl('u'));
+    assert_eq!(h.state.mode, app::Mode::Command { input: "".into() });
+    h.keys("tail pa");
     h.keys("y");
     h.key(Key::plain(KeyCode::Tab));
     assert_eq!(
@@ -805,6 +1331,53 @@ fn small_terminal_80x24() {
     insta::assert_snapshot!("overview_80x24", h.render());
     h.keys("2");
     insta::assert_snapshot!("topics_80x24", h.render());
+    h.keys("j");
+    h.key(Key::plain(KeyCode::Enter));
+    h.respond(181, None);
+    insta::assert_snapshot!("topic_partitions_80x24", h.render());
+    h.key(Key::plain(KeyCode::Tab));
+    insta::assert_snapshot!("topic_configs_80x24", h.render());
+    h.key(Key::plain(KeyCode::Tab));
+    insta::assert_snapshot!("topic_groups_80x24", h.render());
+    h.keys("3");
+    insta::assert_snapshot!("groups_80x24", h.render());
+    h.command("group analytics");
+    h.respond(182, None);
+    let screen = h.render();
+    insta::assert_snapshot!("group_80x24", screen);
+    assert!(
+        screen.contains("hidden: HOST CLIENT-ID LOG-END"),
+        "low-priority columns are hidden, not names cut: {screen}"
+    );
+    h.keys("R");
+    insta::assert_snapshot!("reset_80x24", h.render());
+    h.key(Key::plain(KeyCode::Esc));
+    h.keys("4");
+    insta::assert_snapshot!("brokers_80x24", h.render());
+    h.keys("?");
+    insta::assert_snapshot!("help_80x24", h.render());
+    h.key(Key::plain(KeyCode::Esc));
+    h.keys(":t");
+    insta::assert_snapshot!("command_line_80x24", h.render());
+    h.key(Key::plain(KeyCode::Esc));
+    let fx = h.command("tail orders");
+    let session = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::StartTail { session, .. } => Some(*session),
+            _ => None,
+        })
+        .expect("a tail");
+    h.act(Action::TailRecords {
+        session,
+        records: merged(refill(3, 10), 3),
+    });
+    insta::assert_snapshot!("tail_80x24", h.render());
+    h.key(Key::plain(KeyCode::Enter));
+    insta::assert_snapshot!("tail_detail_80x24", h.render());
+    h.key(Key::plain(KeyCode::Esc));
+    h.keys("w");
+    insta::assert_snapshot!("tail_windows_80x24", h.render());
     h.act(Action::Resize(60, 12));
     let small = h.render();
     assert_eq!(small.lines().count(), 12);
@@ -1111,9 +1684,12 @@ fn offset_reset_flow() {
         .error
         .as_ref()
         .unwrap()
-        .contains("type the group's name"));
-    h.key(Key::plain(KeyCode::Backspace));
-    h.keys("cs");
+        .contains("'analytiq' is not the group's name; type 'analytics'"));
+    insta::assert_snapshot!("reset_wrong_name", h.render());
+    // The wrong name was cleared: typing again starts afresh (ctrl-u clears too).
+    h.keys("xyz");
+    h.key(Key::ctrl('u'));
+    h.keys("analytics");
     let fx = h.key(Key::plain(KeyCode::Enter));
     let req = match &fx[..] {
         [Effect::ApplyReset { req, plan }] => {
@@ -1195,6 +1771,7 @@ fn every_screen_in_every_state() {
         ("topic", ":topic orders"),
         ("groups", "3"),
         ("group", ":group analytics"),
+        ("acls", ":acls"),
     ];
     let open = |h: &mut Harness, how: &str| {
         if let Some(cmd) = how.strip_prefix(':') {
@@ -1268,6 +1845,11 @@ fn every_screen_in_every_state() {
                             total_lag: None,
                             ..group_detail()
                         })),
+                        PanelKey::Subjects => Payload::Subjects(Box::new(SubjectListing {
+                            subjects: vec![],
+                            ..subjects()
+                        })),
+                        PanelKey::Acls => Payload::Acls(vec![]),
                     };
                     let at = h.at(0);
                     h.act(Action::Loaded {
@@ -1328,7 +1910,7 @@ fn every_screen_in_every_state() {
 #[test]
 fn help_lists_every_key() {
     use kscope::app::commands::{lines, Layer, COMMANDS, INPUT_KEYS};
-    let mut h = Harness::new(100, 114);
+    let mut h = Harness::new(100, 118);
     h.loaded();
     h.keys("?");
     let screen = h.render();
@@ -1339,6 +1921,13 @@ fn help_lists_every_key() {
     }
     for (_, line) in lines() {
         assert!(shown(line.help), "{} missing:\n{screen}", line.help);
+        // The words and the help are apart, however long the words.
+        let words = line.words.join(" ");
+        let glued = format!("{}{}", words, line.help.chars().next().unwrap_or(' '));
+        assert!(
+            !screen.contains(&glued),
+            "'{glued}' has no space:\n{screen}"
+        );
     }
     for layer in Layer::ALL {
         assert!(shown(layer.title()), "{layer:?} missing:\n{screen}");
@@ -1510,4 +2099,140 @@ fn alert_list_sorts_drills_down_filters_and_silences() {
         empty.state.flash.as_ref().map(|f| f.text.as_str()),
         Some("no alert to silence")
     );
+}
+
+#[test]
+fn group_deletion_flow_confirms_by_name_and_shows_the_undo() {
+    let mut h = Harness::new(100, 24);
+    h.loaded();
+    h.command("group analytics");
+    h.tick(181);
+    h.respond(181, None);
+    // With a member: refused, nothing opened, nothing sent.
+    let fx = h.keys("D");
+    assert!(fx.iter().all(|e| !matches!(e, Effect::DeleteGroup { .. })));
+    assert!(matches!(h.state.view(), View::Group { .. }));
+    assert!(
+        h.state
+            .flash
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("active member"),
+        "{:?}",
+        h.state.flash
+    );
+    // Its consumers stopped: the group as loaded has no members.
+    let d = h.state.group.data.as_mut().unwrap();
+    d.members.clear();
+    for p in &mut d.partitions {
+        p.member_id = None;
+        p.client_id = None;
+        p.host = None;
+    }
+    h.keys("D");
+    assert!(matches!(h.state.view(), View::DeleteGroup { .. }));
+    insta::assert_snapshot!("group_delete_plan", h.render());
+    // The wrong name: nothing sent, the reason shown.
+    h.keys("analytic");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    assert!(fx.is_empty(), "{fx:?}");
+    insta::assert_snapshot!("group_delete_wrong_name", h.render());
+    // The right one: the deletion, with the committed offsets of the plan.
+    h.keys("s");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let (req, committed) = match &fx[..] {
+        [Effect::DeleteGroup {
+            req,
+            group,
+            topic: None,
+            committed,
+        }] if group == "analytics" => (*req, committed.clone()),
+        other => panic!("expected a deletion, got {other:?}"),
+    };
+    assert_eq!(committed.len(), 3, "{committed:?}");
+    insta::assert_snapshot!("group_delete_applying", h.render());
+    // The coordinator refused (a consumer came back): back to the confirmation, with why.
+    h.act(Action::GroupDeleted {
+        req,
+        result: Err(Failure::new(
+            ErrorKind::GroupActive,
+            "group 'analytics' has active members: stop its consumers first",
+        )),
+    });
+    assert!(h
+        .state
+        .delete_group
+        .as_ref()
+        .unwrap()
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("active members"));
+    h.keys("analytics");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let [Effect::DeleteGroup { req, .. }] = &fx[..] else {
+        panic!("expected a deletion, got {fx:?}");
+    };
+    h.act(Action::GroupDeleted {
+        req: *req,
+        result: Ok(app::DeletedGroup {
+            partitions: 3,
+            failed: vec![],
+            undo_file: "/home/op/.local/share/kscope/undo/group-analytics-20261202T050000.000Z.csv"
+                .into(),
+            undo_command: "kscope offsets reset analytics --from-file \
+                           /home/op/.local/share/kscope/undo/group-analytics-20261202T050000.000Z.csv --execute"
+                .into(),
+            verified: true,
+        }),
+    });
+    insta::assert_snapshot!("group_delete_done", h.render());
+    h.key(Key::plain(KeyCode::Enter));
+    assert!(matches!(h.state.view(), View::Group { .. }));
+    assert!(h.state.delete_group.is_none());
+
+    // The offsets of the selected row's topic only: `X`.
+    h.keys("X");
+    assert!(matches!(h.state.view(), View::DeleteGroup { .. }));
+    insta::assert_snapshot!("group_delete_offsets_plan", h.render());
+    h.keys("analytics");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let [Effect::DeleteGroup {
+        req,
+        topic: Some(topic),
+        committed,
+        ..
+    }] = &fx[..]
+    else {
+        panic!("expected an offsets deletion, got {fx:?}");
+    };
+    assert_eq!(topic, "page_views");
+    assert!(committed.iter().all(|(t, _, _)| t == "page_views"));
+    // The coordinator kept one partition: the result says which and why.
+    h.act(Action::GroupDeleted {
+        req: *req,
+        result: Ok(app::DeletedGroup {
+            partitions: 3,
+            failed: vec!["page_views/2: the group's members subscribe to this topic".into()],
+            undo_file: "/tmp/undo/group-offsets-analytics.csv".into(),
+            undo_command:
+                "kscope offsets reset analytics --from-file /tmp/undo/group-offsets-analytics.csv --execute"
+                    .into(),
+            verified: true,
+        }),
+    });
+    insta::assert_snapshot!("group_delete_offsets_partial", h.render());
+
+    // Read-only: the key is not offered and is refused.
+    let mut h = Harness::with(100, 20, true);
+    h.loaded();
+    h.command("group analytics");
+    h.tick(181);
+    h.respond(181, None);
+    assert!(!h.render().contains("<D> delete"));
+    let fx = h.keys("D");
+    assert!(fx.iter().all(|e| !matches!(e, Effect::DeleteGroup { .. })));
+    assert!(matches!(h.state.view(), View::Group { .. }));
+    assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
 }

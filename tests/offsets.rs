@@ -759,6 +759,39 @@ async fn undo_restores_exactly_and_every_reset_is_audited() {
     assert_eq!(parts[2]["after"], 10);
     assert_eq!(lines[2]["mode"], format!("from-file {}", undo.display()));
 
+    // `offsets undo-files` lists both undo files, newest first, with what each undoes.
+    let out = ks(k, data.path())
+        .args(["offsets", "undo-files", "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files = json(&out);
+    let files = files.as_array().unwrap();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let second = &files[1];
+    assert_eq!(second["file"], undo.display().to_string());
+    assert_eq!(second["kind"], "offsets-reset");
+    assert_eq!(second["name"], group.as_str());
+    assert_eq!(second["mode"], "to-latest");
+    assert_eq!(second["result"], "applied");
+    assert_eq!(second["context"], k.bootstrap.as_str());
+    assert_eq!(second["partitions"], 2);
+    assert_eq!(second["topics"][0], topic.as_str());
+    assert_eq!(second["undo_command"], r["undo_command"]);
+    assert_eq!(second["source"], "audit");
+    assert!(files[0]["mode"].as_str().unwrap().starts_with("from-file"));
+    let out = ks(k, data.path())
+        .args(["offsets", "undo-files"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "offsets reset of {group} to-latest, 2 partition(s) of {topic}"
+        )),
+        "{text}"
+    );
+
     // The table prints the undo file and command.
     let out = ks(k, data.path())
         .args([

@@ -371,3 +371,719 @@ fn records_are_truncated_only_when_confirmed_and_lagging_groups_are_named() {
     // A named position is not a point to truncate at.
     assert_eq!(run(&["--before", "beginning"]).status.code(), Some(2));
 }
+
+#[test]
+fn a_groups_offsets_of_one_topic_are_deleted_only_without_members_and_restored() {
+    let k = kafka();
+    let (a, b) = (unique("delo-a"), unique("delo-b"));
+    let group = unique("delo");
+    let data = tempfile::tempdir().unwrap();
+    for t in [&a, &b] {
+        kscope(k)
+            .args(["topic", "create", t, "-p", "2", "-r", "1"])
+            .assert()
+            .success();
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let records: Vec<TestRecord<'_>> = (0..20).map(|i| (i % 2, None, &b"v"[..], None)).collect();
+    rt.block_on(produce(k, &a, &records));
+    rt.block_on(produce(k, &b, &records));
+    let run = |args: &[&str]| {
+        let mut c = kscope(k);
+        c.env("KSCOPE_DATA_DIR", data.path()).args(args);
+        c.output().unwrap()
+    };
+    let committed = |topic: &str| -> Vec<i64> {
+        let out = run(&["group", &group, "-o", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        json(&out)["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["topic"] == topic)
+            .filter_map(|p| p["committed"].as_i64())
+            .collect()
+    };
+
+    // With a member reading `a`: refused (exit 6), nothing deleted.
+    let consumer = consume_and_commit(k, &group, &a, 20);
+    let out = run(&[
+        "group",
+        "delete-offsets",
+        &group,
+        "--topic",
+        &a,
+        "--execute",
+    ]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    drop(consumer);
+    // Offsets for `b` too (from outside, once the group is empty).
+    let wait_empty = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let out = run(&[
+            "offsets",
+            "reset",
+            &group,
+            "--topic",
+            &b,
+            "--to-offset",
+            "5",
+            "--execute",
+        ]);
+        if out.status.code() == Some(0) {
+            break;
+        }
+        assert!(std::time::Instant::now() < wait_empty, "{}", stderr(&out));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert_eq!(committed(&a), vec![10, 10]);
+    assert_eq!(committed(&b), vec![5, 5]);
+
+    // The dry run names the two partitions of `a`, changes nothing.
+    let out = run(&[
+        "group",
+        "delete-offsets",
+        &group,
+        "--topic",
+        &a,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan = json(&out);
+    assert_eq!(plan["executed"], false);
+    assert_eq!(plan["partitions"].as_array().unwrap().len(), 2, "{plan}");
+    assert_eq!(committed(&a), vec![10, 10]);
+    // A topic the group never committed: not found (exit 3).
+    let out = run(&[
+        "group",
+        "delete-offsets",
+        &group,
+        "--topic",
+        "no-such-topic",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    // Read-only: refused in the client layer (exit 4).
+    let out = run(&[
+        "--read-only",
+        "group",
+        "delete-offsets",
+        &group,
+        "--topic",
+        &a,
+        "--execute",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(committed(&a), vec![10, 10]);
+
+    // Execute: exactly `a`'s offsets go, `b`'s stay; audited.
+    let out = run(&[
+        "group",
+        "delete-offsets",
+        &group,
+        "--topic",
+        &a,
+        "--execute",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["still_committed"], serde_json::json!([]), "{report}");
+    let undo = report["undo_file"].as_str().unwrap().to_string();
+    assert_eq!(committed(&a), Vec::<i64>::new());
+    assert_eq!(committed(&b), vec![5, 5]);
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "group-delete-offsets");
+    assert_eq!(last["result"], "applied");
+    assert_eq!(last["before"].as_array().unwrap().len(), 2);
+
+    // The undo file restores them.
+    let out = run(&[
+        "offsets",
+        "reset",
+        &group,
+        "--from-file",
+        &undo,
+        "--execute",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(committed(&a), vec![10, 10]);
+    assert_eq!(committed(&b), vec![5, 5]);
+}
+
+/// After a broker comes back, the partitions it led are led by others: `kscope leaders` names
+/// them, the dry run moves nothing, read-only refuses, and --execute moves exactly them back and
+/// verifies. On a cluster of its own (a broker is killed), without the broker's own periodic
+/// rebalance (which would move them back by itself).
+#[test]
+fn preferred_leaders_are_shown_and_elected_after_a_broker_returns() {
+    use common::faults::{kill_node, restart_node, StopOnDrop};
+    let _stop = StopOnDrop::new("ops3");
+    let mut k = start_with("ops3", 3, &["auto.leader.rebalance.enable=false"]);
+    let topic = unique("lead");
+    let data = tempfile::tempdir().unwrap();
+    kscope(&k)
+        .args(["topic", "create", &topic, "-p", "6", "-r", "3"])
+        .assert()
+        .success();
+    let leaders = |k: &Kafka| {
+        let out = kscope(k)
+            .args(["leaders", "--topic", &topic, "--all", "-o", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        json(&out)
+    };
+    let before = leaders(&k);
+    assert_eq!(before["not_preferred"], 0, "{before}");
+    let led_by_1: Vec<i64> = before["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["leader"] == 1)
+        .map(|p| p["partition"].as_i64().unwrap())
+        .collect();
+    assert!(!led_by_1.is_empty(), "{before}");
+
+    kill_node(&k, 1);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while leaders(&k)["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["leader"] == 1)
+    {
+        assert!(
+            std::time::Instant::now() < until,
+            "leaders never moved off broker 1"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    restart_node(&mut k, 1);
+    // Broker 1 is back in sync for its partitions, but leads none of them.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let shown = loop {
+        let now = leaders(&k);
+        let not: Vec<&serde_json::Value> = now["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["not_preferred"] == true)
+            .collect();
+        if not.len() == led_by_1.len() && not.iter().all(|p| p["electable"] == true) {
+            break now;
+        }
+        assert!(std::time::Instant::now() < until, "{now}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert_eq!(shown["not_preferred"], led_by_1.len(), "{shown}");
+    // Without --all only those are listed; the topic view names them too.
+    let out = kscope(&k)
+        .args(["leaders", "--topic", &topic])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains(&format!("{} of 6 partition(s) not led", led_by_1.len())),
+        "{text}"
+    );
+    let out = kscope(&k).args(["topic", &topic]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Not led by their preferred replica"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let run = |args: &[&str]| {
+        let mut c = kscope(&k);
+        c.env("KSCOPE_DATA_DIR", data.path()).args(args);
+        c.output().unwrap()
+    };
+    // Dry run: the plan is exactly those partitions, nothing moves.
+    let out = run(&["topic", "elect-leaders", &topic, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan = json(&out);
+    let planned: Vec<i64> = plan["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["partition"].as_i64().unwrap())
+        .collect();
+    assert_eq!(planned, led_by_1, "{plan}");
+    assert_eq!(leaders(&k)["not_preferred"], led_by_1.len());
+    // Read-only: refused (exit 4), nothing moves.
+    let out = run(&["--read-only", "topic", "elect-leaders", &topic, "--execute"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(leaders(&k)["not_preferred"], led_by_1.len());
+
+    // Execute: moved back, verified, audited.
+    let out = run(&["topic", "elect-leaders", &topic, "--execute", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["moved"], led_by_1.len(), "{report}");
+    assert!(report["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["leader_after"] == 1));
+    let after = leaders(&k);
+    assert_eq!(after["not_preferred"], 0, "{after}");
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "elect-leaders");
+    assert_eq!(last["result"], "applied");
+    // Nothing left to elect: a dry run says so, exit 0.
+    let out = run(&["topic", "elect-leaders", &topic]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing to elect"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A broker's configs with their source and whether they are dynamic; a dynamic one changed,
+/// verified and undone; a static one refused in the broker's words; read-only refused.
+#[test]
+fn broker_configs_are_shown_and_dynamic_ones_changed_and_undone() {
+    let k = kafka();
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut c = kscope(k);
+        c.env("KSCOPE_DATA_DIR", data.path()).args(args);
+        c.output().unwrap()
+    };
+    let configs = |all: bool| {
+        let mut args = vec!["broker", "1", "configs", "-o", "json"];
+        if all {
+            args.push("--all");
+        }
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        json(&out)["configs"].clone()
+    };
+    let shown = configs(false);
+    // scripts/kafka.sh sets num.io.threads=4 in the properties file.
+    let io = config(&shown, "num.io.threads");
+    assert_eq!(io["value"], "4");
+    assert_eq!(io["source"], "static-broker");
+    assert_eq!(io["read_only"], false);
+    assert_eq!(config(&configs(true), "log.dirs")["read_only"], true);
+    let key = "log.cleaner.backoff.ms";
+    let before = config(&configs(true), key).clone();
+    assert_eq!(before["source"], "default", "{before}");
+
+    // A static-only config: the broker's refusal, exit 2.
+    let out = run(&["broker", "1", "configs", "--set", "log.dirs=/tmp/x"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("log.dirs"), "{}", stderr(&out));
+    // Dry run: validated, nothing changed. Read-only: refused.
+    let out = run(&[
+        "broker",
+        "1",
+        "configs",
+        "--set",
+        &format!("{key}=16000"),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["changes"][0]["before_source"], "default");
+    let out = run(&[
+        "--read-only",
+        "broker",
+        "1",
+        "configs",
+        "--set",
+        &format!("{key}=16000"),
+        "--execute",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(config(&configs(true), key)["source"], "default");
+
+    // Execute: this broker's dynamic value, read back; audited.
+    let out = run(&[
+        "broker",
+        "1",
+        "configs",
+        "--set",
+        &format!("{key}=16000"),
+        "--execute",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["broker"], 1);
+    let undo = report["undo_file"].as_str().unwrap().to_string();
+    let now = config(&configs(false), key).clone();
+    assert_eq!(
+        (&now["value"], &now["source"]),
+        (&"16000".into(), &"broker".into())
+    );
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "broker-config");
+    assert_eq!(last["result"], "applied");
+    // The undo file is for broker 1 only, and restores the default.
+    let out = run(&["topic", "config", "x", "--from-file", &undo]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = run(&["broker", "1", "configs", "--from-file", &undo, "--execute"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(config(&configs(true), key)["source"], "default");
+}
+
+/// On a cluster with StandardAuthorizer: a user without ACLs is told plainly what it may not
+/// do (exit 9), never shown an empty answer as if there were nothing; a user allowed some topics
+/// gets a list that says it is limited by authorization; ACLs are listed with filters, created
+/// and deleted with a plan, verified, audited and undone.
+#[test]
+fn acls_are_planned_applied_and_undone_and_authorization_is_named() {
+    let _stop = common::faults::StopOnDrop::new("ops-acl");
+    let k = start_authorized("ops-acl");
+    let data = tempfile::tempdir().unwrap();
+    let (visible, hidden) = (unique("visible-t"), unique("hidden-t"));
+    for t in [&visible, &hidden] {
+        kscope(&k)
+            .args(["topic", "create", t, "-p", "1", "-r", "1"])
+            .assert()
+            .success();
+    }
+    let admin = |args: &[&str]| {
+        let mut c = kscope(&k);
+        c.env("KSCOPE_DATA_DIR", data.path()).args(args);
+        c.output().unwrap()
+    };
+    let (user2, password2) = (k.user2.clone().unwrap(), k.password2.clone().unwrap());
+    let reader = |args: &[&str]| {
+        let mut c = kscope_bare();
+        c.args([
+            "-b",
+            &k.secure_bootstrap,
+            "--timeout",
+            "10s",
+            "-X",
+            "security.protocol=SASL_SSL",
+            "-X",
+            "sasl.mechanisms=SCRAM-SHA-512",
+            "-X",
+            &format!("sasl.username={user2}"),
+            "-X",
+            &format!("sasl.password={password2}"),
+            "-X",
+            &format!("ssl.ca.location={}", k.ca),
+        ])
+        .args(args);
+        c.output().unwrap()
+    };
+    let principal = format!("User:{user2}");
+
+    // No ACLs: the topic is named as not describable, exit 9; ACLs likewise.
+    let out = reader(&["topic", &hidden]);
+    assert_eq!(out.status.code(), Some(9), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("not authorized to describe topic '{hidden}'"))
+            && err.contains("TOPIC_AUTHORIZATION_FAILED"),
+        "{err}"
+    );
+    let out = reader(&["acls"]);
+    assert_eq!(out.status.code(), Some(9), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("CLUSTER_AUTHORIZATION_FAILED"),
+        "{}",
+        stderr(&out)
+    );
+    // The empty topics list says why it may be empty.
+    let out = reader(&["topics", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let list = json(&out);
+    assert_eq!(list["limited_by_authorization"], true, "{list}");
+    assert_eq!(list["topics"], serde_json::json!([]), "{list}");
+    assert!(stderr(&out).contains("only the topics this principal may describe"));
+    let out = reader(&["topics"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("note: the cluster has an authorizer"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Create: the plan (2 ACLs), nothing created; read-only refused; then executed.
+    let create = [
+        "acls",
+        "create",
+        "--principal",
+        &principal,
+        "--resource-type",
+        "topic",
+        "--resource",
+        "visible-",
+        "--pattern",
+        "prefixed",
+        "--operation",
+        "describe",
+        "--operation",
+        "read",
+    ];
+    let out = admin(&[&create[..], &["-o", "json"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["acls"].as_array().unwrap().len(), 2);
+    let listed = |args: &[&str]| {
+        let out = admin(&[&["acls", "-o", "json"][..], args].concat());
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        json(&out)["acls"].as_array().unwrap().len()
+    };
+    assert_eq!(listed(&[]), 0);
+    let out = admin(&[&["--read-only"][..], &create[..], &["--execute"]].concat());
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(listed(&[]), 0);
+    let out = admin(&[&create[..], &["--execute", "-o", "json"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let created_undo = json(&out)["undo_file"].as_str().unwrap().to_string();
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "acls-create");
+    assert_eq!(last["result"], "applied");
+    // Filters.
+    assert_eq!(listed(&["--principal", &principal]), 2);
+    assert_eq!(listed(&["--operation", "read"]), 1);
+    assert_eq!(listed(&["--pattern", "literal"]), 0);
+    assert_eq!(
+        listed(&[
+            "--resource-type",
+            "topic",
+            "--resource",
+            &visible,
+            "--pattern",
+            "match"
+        ]),
+        2
+    );
+    // Creating them again: nothing to do.
+    let out = admin(&[&create[..], &["--execute"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing to create"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The reader now sees the visible topic, and the list still says it is limited.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let out = reader(&["topics", "-o", "json"]);
+        let list = json(&out);
+        let names: Vec<&str> = list["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        if names == [visible.as_str()] {
+            assert_eq!(list["limited_by_authorization"], true, "{list}");
+            break;
+        }
+        assert!(names.is_empty(), "{list}");
+        assert!(std::time::Instant::now() < until, "{list}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert_eq!(reader(&["topic", &hidden]).status.code(), Some(9));
+
+    // Delete: without a filter refused; the plan; exactly the one read ACL goes; undone.
+    assert_eq!(admin(&["acls", "delete"]).status.code(), Some(2));
+    let delete = [
+        "acls",
+        "delete",
+        "--principal",
+        &principal,
+        "--operation",
+        "read",
+    ];
+    let out = admin(&[&delete[..], &["-o", "json"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["acls"].as_array().unwrap().len(), 1);
+    assert_eq!(listed(&[]), 2);
+    let out = admin(&[&delete[..], &["--execute", "-o", "json"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let deleted_undo = json(&out)["undo_file"].as_str().unwrap().to_string();
+    assert_eq!(listed(&[]), 1);
+    assert_eq!(listed(&["--operation", "describe"]), 1);
+    let out = admin(&["acls", "create", "--from-file", &deleted_undo, "--execute"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(listed(&[]), 2);
+    // The create's undo file deletes exactly what it created.
+    let out = admin(&["acls", "delete", "--from-file", &created_undo, "--execute"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(listed(&[]), 0);
+}
+
+/// Without an authorizer: `kscope acls` says there are none to list (exit 5), and listings
+/// carry no authorization note.
+#[test]
+fn without_an_authorizer_acls_are_unsupported_and_lists_are_not_marked() {
+    let k = kafka();
+    let out = kscope(k).args(["acls"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no authorizer"), "{}", stderr(&out));
+    let out = kscope(k).args(["topics", "-o", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(json(&out).get("limited_by_authorization").is_none());
+}
+
+/// A KIP-848 consumer group (a consumer with group.protocol=consumer): its type, the
+/// coordinator's assignor and each member's target assignment next to its current one.
+#[test]
+fn a_kip848_consumer_group_shows_its_type_assignor_and_target_assignment() {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let k = kafka();
+    let topic = unique("kip848-t");
+    let group = unique("kip848");
+    kscope(k)
+        .args(["topic", "create", &topic, "-p", "2", "-r", "1"])
+        .assert()
+        .success();
+    let c: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &k.bootstrap)
+        .set("group.id", &group)
+        .set("group.protocol", "consumer")
+        .set("client.id", "kip848-client")
+        .create()
+        .expect("consumer");
+    c.subscribe(&[&topic]).expect("subscribe");
+    // Poll until the coordinator has given it both partitions and `group` shows them.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let detail = loop {
+        let _ = c.poll(std::time::Duration::from_millis(200));
+        let out = kscope(k)
+            .args(["group", &group, "-o", "json"])
+            .output()
+            .unwrap();
+        if out.status.code() == Some(0) {
+            let d = json(&out);
+            let m = &d["members"][0];
+            if m["assignment"][0]["partitions"] == serde_json::json!([0, 1])
+                && m["target_assignment"][0]["partitions"] == serde_json::json!([0, 1])
+            {
+                break d;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    };
+    assert_eq!(detail["kind"], "consumer", "{detail}");
+    // The server-side assignor (Kafka's group.consumer.assignors: uniform first).
+    assert_eq!(detail["protocol"], "uniform", "{detail}");
+    assert_eq!(detail["members"][0]["client_id"], "kip848-client");
+    let out = kscope(k).args(["group", &group]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    for want in [
+        "Type:",
+        "consumer",
+        "Assignor:",
+        "uniform",
+        "TARGET",
+        "(= assignment)",
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    assert!(
+        text.contains("Member epochs: not given by this client"),
+        "{text}"
+    );
+    drop(c);
+}
+
+/// A KIP-932 share group (made by Kafka's own share consumer) is listed with its type and the
+/// plain statement that this client cannot describe it, never left out; asked about by name,
+/// it is named as a share group (exit 5), not "unknown".
+#[test]
+fn share_groups_are_listed_with_their_type() {
+    let k = kafka();
+    let topic = unique("share-t");
+    let group = unique("share-g");
+    kscope(k)
+        .args(["topic", "create", &topic, "-p", "1", "-r", "1"])
+        .assert()
+        .success();
+    let out = std::process::Command::new(repo().join("scripts/kafka.sh"))
+        .args([
+            "tool",
+            "org.apache.kafka.tools.consumer.ConsoleShareConsumer",
+            "--bootstrap-server",
+            &k.bootstrap,
+            "--topic",
+            &topic,
+            "--group",
+            &group,
+            "--timeout-ms",
+            "3000",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Processed a total of 0 messages"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = kscope(k).args(["groups", "-o", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let list = json(&out);
+    let row = list["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == group.as_str())
+        .unwrap_or_else(|| panic!("share group {group} not listed: {list}"))
+        .clone();
+    assert_eq!(row["kind"], "share", "{row}");
+    assert_eq!(
+        row["error"], "share groups: not describable with this client",
+        "{row}"
+    );
+    let out = kscope(k).args(["groups"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("note: share groups: not describable with this client"),
+        "{text}"
+    );
+    let out = kscope(k).args(["group", &group]).output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a share group"),
+        "{}",
+        stderr(&out)
+    );
+    // Leave the shared cluster as it was.
+    let _ = std::process::Command::new(repo().join("scripts/kafka.sh"))
+        .args([
+            "tool",
+            "share-groups",
+            "--bootstrap-server",
+            &k.bootstrap,
+            "--delete",
+            "--group",
+            &group,
+        ])
+        .output();
+}
+
+/// A broker id the cluster does not have is named (exit 3), not waited for.
+#[test]
+fn an_unknown_broker_is_not_found() {
+    let k = kafka();
+    let out = kscope(k)
+        .args(["broker", "99", "configs"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown broker 99"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -376,3 +376,202 @@ fn check_json(r: &Crafted, j: &Value) {
         );
     }
 }
+
+/// The console's tail after `:from @TIME`, with its real reader against a real broker: what the
+/// buffer holds are the records at the target (the records after them do not push them out,
+/// the reader stops when the buffer is full), and the partitions, read one after another, are
+/// merged by timestamp as they are read (each partition's order kept).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_jump_to_a_time_shows_the_target_merged_by_timestamp() {
+    use kscope::app::{self, Action, Options, State};
+    use kscope::runtime::effects::Runner;
+    use std::time::{Duration, Instant};
+
+    const N: i64 = 900;
+    const CAPACITY: usize = 200;
+    let k = kafka();
+    let topic = unique("jump");
+    create_topic(k, &topic, 3, 1).await;
+    // Record i on partition i % 3 at base + i * 100 ms: the partitions' times interleave.
+    let base = chrono::Utc::now().timestamp_millis() - 3_600_000;
+    let p = producer(k);
+    let mut deliveries = Vec::new();
+    let values: Vec<(i32, i64, String)> = (0..3)
+        .flat_map(|part| {
+            (0..N)
+                .filter(move |i| i % 3 == part as i64)
+                .map(move |i| (part, i, format!("{i}")))
+        })
+        .collect();
+    for (part, i, value) in &values {
+        let r: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&topic)
+            .partition(*part)
+            .payload(value.as_bytes())
+            .timestamp(base + i * 100);
+        deliveries.push(p.send_result(r).map_err(|(e, _)| e).expect("enqueued"));
+    }
+    for d in deliveries {
+        d.await.expect("delivered").expect("delivery");
+    }
+
+    let settings = kscope::config::ConnectionSettings::plain(&k.bootstrap);
+    let client = kscope::kafka::KafkaClient::new(settings.clone()).expect("client");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tail_tx, mut tail_rx) = tokio::sync::mpsc::channel(64);
+    let mut runner = Runner::new(client, settings, tx, tail_tx);
+    let options = Options {
+        tail_capacity: CAPACITY,
+        ..Options::default()
+    };
+    let t0 = Instant::now();
+    let mut state = State::new("test", &k.bootstrap, false, options, t0, base + 3_600_000);
+    state.size = (120, 30);
+
+    // Runs a `:` line, then feeds what the reader sends until `done` holds (or 30 s pass),
+    // then for `settle` more.
+    async fn drive(
+        state: &mut State,
+        runner: &mut Runner,
+        rx: &mut tokio::sync::mpsc::UnboundedReceiver<Action>,
+        tail_rx: &mut tokio::sync::mpsc::Receiver<Action>,
+        settle: Duration,
+        done: impl Fn(&State) -> bool,
+    ) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut settled: Option<Instant> = None;
+        loop {
+            if settled.is_none() && done(state) {
+                settled = Some(Instant::now() + settle);
+            }
+            let now = Instant::now();
+            if settled.is_some_and(|s| now >= s) || now >= deadline {
+                break;
+            }
+            let action = tokio::select! {
+                Some(a) = tail_rx.recv() => a,
+                Some(a) = rx.recv() => a,
+                _ = tokio::time::sleep(Duration::from_millis(100)) => Action::Tick(Instant::now()),
+            };
+            let fx = app::update(state, action);
+            runner.run_all(fx);
+        }
+    }
+
+    let mut fx = Vec::new();
+    app::command_line::run(&mut state, &format!("tail {topic}"), &mut fx);
+    runner.run_all(fx);
+    drive(
+        &mut state,
+        &mut runner,
+        &mut rx,
+        &mut tail_rx,
+        Duration::ZERO,
+        |s| s.tail.as_ref().is_some_and(|t| t.arrived >= 200),
+    )
+    .await;
+    let target = base + 300 * 100;
+    let at = chrono::DateTime::from_timestamp_millis(target)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut fx = Vec::new();
+    app::command_line::run(&mut state, &format!("from @{at}"), &mut fx);
+    runner.run_all(fx);
+    drive(
+        &mut state,
+        &mut runner,
+        &mut rx,
+        &mut tail_rx,
+        Duration::from_secs(2),
+        |s| s.tail.as_ref().is_some_and(|t| t.buffer.len() >= CAPACITY),
+    )
+    .await;
+
+    let t = state.tail.as_ref().expect("the tail");
+    assert!(t.error.is_none(), "{:?}", t.error);
+    assert_eq!(t.buffer.len(), CAPACITY);
+    assert_eq!(t.buffer.dropped, 0, "the records at the target were kept");
+    assert_eq!(
+        t.arrived, CAPACITY as u64,
+        "the reader stopped when the buffer was full"
+    );
+    let seq: Vec<i64> = t
+        .buffer
+        .iter()
+        .map(|r| {
+            String::from_utf8_lossy(r.value.as_deref().unwrap_or_default())
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    let expected: Vec<i64> = (300..300 + CAPACITY as i64).collect();
+    assert_eq!(
+        seq, expected,
+        "the target first, partitions merged by timestamp"
+    );
+    let parts: Vec<i32> = t.buffer.iter().take(6).map(|r| r.partition).collect();
+    assert_eq!(parts, [0, 1, 2, 0, 1, 2]);
+    assert_eq!(
+        (t.selected, t.offset),
+        (0, 0),
+        "the view stays at the target"
+    );
+    let stats = t.windows.stats();
+    assert_eq!((stats.late, stats.too_late), (0, 0), "{stats:?}");
+
+    // Following again reads on: the rest of the log, then records produced now, promptly.
+    let fx = app::update(&mut state, Action::Key(kscope::app::Key::char('F')));
+    runner.run_all(fx);
+    let live: Vec<String> = (0..30).map(|i| format!("live-{i}")).collect();
+    let mut deliveries = Vec::new();
+    let sent = Instant::now();
+    for (i, v) in live.iter().enumerate() {
+        let r: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&topic)
+            .partition((i % 3) as i32)
+            .payload(v.as_bytes());
+        deliveries.push(p.send_result(r).map_err(|(e, _)| e).expect("enqueued"));
+    }
+    for d in deliveries {
+        d.await.expect("delivered").expect("delivery");
+    }
+    let live_seen = |s: &State| {
+        s.tail.as_ref().map_or(0, |t| {
+            t.buffer
+                .iter()
+                .filter(|r| r.value.as_deref().is_some_and(|v| v.starts_with(b"live-")))
+                .count()
+        })
+    };
+    drive(
+        &mut state,
+        &mut runner,
+        &mut rx,
+        &mut tail_rx,
+        Duration::from_millis(500),
+        |s| live_seen(s) == 30,
+    )
+    .await;
+    runner.shutdown();
+    assert_eq!(live_seen(&state), 30, "the live records came");
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "live records took {:?}",
+        sent.elapsed()
+    );
+    let t = state.tail.as_ref().unwrap();
+    assert!(t.follow);
+    assert_eq!(
+        t.arrived,
+        (N - 300 + 30) as u64,
+        "every record after the target, once"
+    );
+    // Each partition's order is kept.
+    for part in 0..3 {
+        let offsets: Vec<i64> = t
+            .buffer
+            .iter()
+            .filter(|r| r.partition == part)
+            .map(|r| r.offset)
+            .collect();
+        assert!(offsets.windows(2).all(|w| w[0] + 1 == w[1]), "{offsets:?}");
+    }
+}

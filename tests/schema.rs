@@ -690,3 +690,71 @@ async fn a_registry_that_refuses_the_credentials() {
     // Two schema ids (v1 and v2), one problem: the refusal.
     assert_eq!(err.matches("refused").count(), 1, "{err}");
 }
+
+/// Schemas read once are kept on disk (owner-only, per registry): a later tail decodes with
+/// them while the registry is down; without that cache the same tail shows the records raw.
+#[tokio::test]
+async fn the_disk_cache_decodes_while_the_registry_is_down() {
+    let k = kafka();
+    let state = tempfile::tempdir().unwrap();
+    let r = start_registry(Some(state.path()));
+    let t = topic(k, "sr-disk").await;
+    let expected = fixture(&r, k, &["produce", "avro"], &t);
+    let data = tempfile::tempdir().unwrap();
+    let tail = |data: &std::path::Path| {
+        let out = kscope(k)
+            .env("KSCOPE_DATA_DIR", data)
+            .args([
+                "tail",
+                &t,
+                "--from",
+                "beginning",
+                "-o",
+                "jsonl",
+                "--schema-registry",
+                &r.url,
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        (json_lines(&out), stderr(&out))
+    };
+    let (got, _) = tail(data.path());
+    check_against(&expected, &got, "avro");
+    let files: Vec<std::path::PathBuf> = walk(&data.path().join("schema-cache"));
+    assert_eq!(files.len(), 2, "one file per schema id: {files:?}");
+    for f in &files {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
+
+    stop_registry(state.path());
+    let (got, err) = tail(data.path());
+    check_against(&expected, &got, "avro");
+    assert!(!err.contains("cannot be decoded"), "{err}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let (got, err) = tail(empty.path());
+    assert_eq!(got.len(), expected.len());
+    assert!(
+        got.iter().all(|g| g["decode_error"]["value"]
+            .as_str()
+            .is_some_and(|e| e.contains("did not answer"))),
+        "{got:#?}"
+    );
+    assert!(err.contains("cannot be decoded"), "{err}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

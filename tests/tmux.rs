@@ -1,5 +1,6 @@
 //! The real binary in a real terminal (tmux) on the demo cluster: it navigates to topics, a
-//! topic, a tail, groups and a group, quits, and the terminal is restored.
+//! topic, a tail, groups and a group, quits, and the terminal is restored; and against a real
+//! broker, a group deleted from the console with its undo file.
 //! `scripts/test.sh` runs it against the release binary (`KSCOPE_BIN`).
 
 mod common;
@@ -50,6 +51,14 @@ fn console_in_a_real_terminal() {
     t.wait_for("the tail", &["tail orders", "following", "cust-"]);
     t.send(&["Enter"]);
     t.wait_for("the detail pane", &["\"order_id\"", "value  headers  hex"]);
+    // A jump holds the view at its target, with the detail pane still open; F follows again.
+    t.send(&[":", "from @-10m", "Enter"]);
+    t.wait_for(
+        "the tail after a jump",
+        &["tail orders", "from @-10m", " held ", "value  headers  hex"],
+    );
+    t.send(&["F"]);
+    t.wait_for("the tail following again", &["from @-10m", "following"]);
 
     t.send(&["Escape", "Escape", "Escape", "3"]);
     t.wait_for(
@@ -151,4 +160,181 @@ fn an_abort_restores_the_terminal_and_is_logged() {
         log.contains("kscope: fatal signal SIGABRT"),
         "kscope.log does not say what happened:\n{log}"
     );
+}
+
+/// The console against a real broker and a real Schema Registry: records written by
+/// confluent-kafka's `AvroSerializer` are shown decoded in the tail, the detail pane shows the
+/// value pretty and, on `tab`, its schema; `:subjects` lists the topic's subject with its
+/// versions and schema text.
+#[tokio::test]
+async fn console_decodes_records_through_a_real_registry() {
+    let bin =
+        std::env::var("KSCOPE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kscope").to_string());
+    let (k, r) = (common::kafka(), common::registry());
+    let topic = common::unique("tmux-sr");
+    common::create_topic(k, &topic, 1, 1).await;
+    let expected = common::fixture(r, k, &["produce", "avro"], &topic);
+    assert_eq!(expected.len(), 6, "{expected:?}");
+    let dir = common::scratch().join("tmux-registry");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "default_context = \"sr\"\n[contexts.sr]\nbootstrap = \"{}\"\n[contexts.sr.schema_registry]\nurl = \"{}\"\n",
+            k.bootstrap, r.url
+        ),
+    )
+    .unwrap();
+    let t = Tmux::new(160, 40);
+    t.send(&[
+        &format!(
+            "KSCOPE_DATA_DIR={} {bin} --config-file {}; echo KSCOPE_EXIT=$?",
+            dir.join("data").display(),
+            config.display()
+        ),
+        "Enter",
+    ]);
+    t.wait_for("the overview", &["● connected"]);
+    t.send(&[":", &format!("tail {topic} beginning"), "Enter"]);
+    // The list shows each value as the JSON its schema reads, not the wire format's bytes.
+    let s = t.wait_for(
+        "the decoded tail",
+        &[
+            &format!("tail {topic}"),
+            "{\"id\":0,\"customer\":{\"name\":",
+        ],
+    );
+    assert!(!s.contains("\\x00"), "raw bytes on screen:\n{s}");
+    // The newest record (version 2 of the subject), pretty in the schema's field order, then
+    // its schema.
+    t.send(&["Enter"]);
+    t.wait_for(
+        "the pretty value",
+        &[
+            "value  schema  headers  hex",
+            "\"id\": 5,",
+            "\"tier\": \"SILVER\"",
+        ],
+    );
+    t.send(&["Tab"]);
+    t.wait_for(
+        "the schema tab",
+        &["subject", &format!("{topic}-value"), "AVRO", "version", "2"],
+    );
+    t.send(&["Tab", "Tab"]);
+    // The raw bytes: the magic byte and the schema id first.
+    t.wait_for("the raw bytes", &["00000000  00 00 00 00"]);
+
+    t.send(&["Escape", ":", "subjects", "Enter"]);
+    t.send(&["/"]);
+    t.send(&[&topic, "Enter"]);
+    t.wait_for(
+        "the subjects",
+        &[
+            &format!("{topic}-value"),
+            "AVRO",
+            "1,2",
+            "\"name\": \"Order\"",
+        ],
+    );
+    t.send(&["Escape", "Escape", "q"]);
+    t.wait_for("the exit", &["KSCOPE_EXIT=0"]);
+}
+
+/// The console deletes a group from its screen against a real broker: `D`, the plan, the
+/// group's name typed, the result with the undo command; the group is gone, the deletion is
+/// audited, and the undo file brings its offsets back.
+#[test]
+fn the_console_deletes_a_group_with_an_undo_file() {
+    let k = common::kafka();
+    let topic = common::unique("tmux-del-t");
+    let group = common::unique("tmux-del");
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut c = common::kscope(k);
+        c.env("KSCOPE_DATA_DIR", data.path()).args(args);
+        c.output().unwrap()
+    };
+    assert!(run(&["topic", "create", &topic, "-p", "2", "-r", "1"])
+        .status
+        .success());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let records: Vec<common::TestRecord<'_>> =
+        (0..10).map(|i| (i % 2, None, &b"v"[..], None)).collect();
+    rt.block_on(common::produce(k, &topic, &records));
+    let out = run(&[
+        "offsets",
+        "reset",
+        &group,
+        "--topic",
+        &topic,
+        "--to-offset",
+        "3",
+        "--execute",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+
+    let bin =
+        std::env::var("KSCOPE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kscope").to_string());
+    let t = Tmux::new(140, 32);
+    t.send(&[
+        &format!(
+            "KSCOPE_DATA_DIR={} {bin} -b {}; echo KSCOPE_EXIT=$?",
+            data.path().display(),
+            k.bootstrap
+        ),
+        "Enter",
+    ]);
+    t.wait_for("the overview", &["● connected"]);
+    t.send(&[":", &format!("group {group}"), "Enter"]);
+    t.wait_for(
+        "the group",
+        &[&format!("group {group}"), "COMMITTED", "<D> delete"],
+    );
+    t.send(&["D"]);
+    t.wait_for(
+        "the plan",
+        &[
+            &format!("delete group {group}"),
+            "2 committed offset(s) go with it",
+            "type the group's name",
+        ],
+    );
+    t.send(&[&group, "Enter"]);
+    let s = t.wait_for(
+        "the result",
+        &[
+            "deleted; 2 committed offset(s)",
+            "undo: kscope offsets reset",
+        ],
+    );
+    assert!(s.contains(&group), "{s}");
+    t.send(&["Enter", "q"]);
+    t.wait_for("the exit", &["KSCOPE_EXIT=0"]);
+
+    // Gone, audited, and restorable from the undo file.
+    assert_eq!(run(&["group", &group]).status.code(), Some(3));
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "group-delete");
+    assert_eq!(last["result"], "applied");
+    let undo = last["undo_file"].as_str().unwrap().to_string();
+    let out = run(&[
+        "offsets",
+        "reset",
+        &group,
+        "--from-file",
+        &undo,
+        "--execute",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let out = run(&["group", &group, "-o", "json"]);
+    let committed: Vec<i64> = common::json(&out)["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["committed"].as_i64())
+        .collect();
+    assert_eq!(committed, vec![3, 3]);
 }

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use crate::metrics::Sample;
 use crate::model::{
-    ClusterInfo, Failure, GroupDetail, GroupSummary, Listing, TopicDetail, TopicSummary,
+    ClusterInfo, Failure, GroupDetail, GroupSummary, Listing, SubjectListing, TopicDetail,
+    TopicSummary,
 };
 use crate::offsets::engine::{ApplyReport, ResetPlan, ResetRequest};
 use crate::record::StartPosition;
@@ -79,6 +80,9 @@ pub enum PanelKey {
     Topic(String),
     Groups,
     Group(String),
+    /// The Schema Registry's subjects (`:subjects`).
+    Subjects,
+    Acls,
 }
 
 impl PanelKey {
@@ -90,6 +94,8 @@ impl PanelKey {
             PanelKey::Topic(_) => "topic",
             PanelKey::Groups => "groups",
             PanelKey::Group(_) => "group",
+            PanelKey::Subjects => "subjects",
+            PanelKey::Acls => "acls",
         }
     }
 }
@@ -102,6 +108,8 @@ pub enum Payload {
     Topic(Box<TopicDetail>),
     Groups(Listing<GroupSummary>),
     Group(Box<GroupDetail>),
+    Subjects(Box<SubjectListing>),
+    Acls(Vec<crate::model::Acl>),
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +147,11 @@ pub enum Action {
         result: Result<Box<ResetPlan>, Failure>,
     },
     /// An offset reset was applied (or refused, changing nothing).
+    /// A group deletion finished.
+    GroupDeleted {
+        req: u64,
+        result: Result<super::group_delete::DeletedGroup, Failure>,
+    },
     ResetApplied {
         req: u64,
         result: Result<Box<ApplyReport>, Failure>,
@@ -178,24 +191,37 @@ pub enum Effect {
         req: u64,
         plan: Box<ResetPlan>,
     },
+    /// Delete a group with no members, its committed offsets (as planned) kept in an undo
+    /// file; answer with `Action::GroupDeleted`.
+    /// With `topic`, only the group's offsets of that topic go (OffsetDelete).
+    DeleteGroup {
+        req: u64,
+        group: String,
+        topic: Option<String>,
+        committed: Vec<(String, i32, i64)>,
+    },
     /// Take a metrics sample; answer with `Action::Sampled { req, .. }`.
     Sample {
         req: u64,
     },
     /// Start reading a topic; answer with `TailStarted`, `TailRecords`, `TailFailed`.
+    /// The reader sends at most `limit` records in all (see `LimitTail`).
     StartTail {
         session: u64,
         topic: String,
         from: StartPosition,
         partitions: Vec<i32>,
+        limit: Option<u64>,
     },
     StopTail {
         session: u64,
     },
-    /// Stop or resume reading (the consumer stops fetching while paused).
-    PauseTail {
+    /// How many records the reader of `session` may send in all, counted from its start
+    /// (`None`: no limit). The console stops reading while paused and before records on
+    /// screen would be pushed out of the buffer; the broker keeps the rest.
+    LimitTail {
         session: u64,
-        paused: bool,
+        limit: Option<u64>,
     },
     /// Set or lift a silence in the silences file; answer with `Action::SilencesSaved`.
     Silence(crate::metrics::SilenceChange),

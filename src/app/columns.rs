@@ -13,7 +13,7 @@ use crate::metrics::status::Measuring;
 use crate::metrics::{GroupPartitionMetrics, Status};
 use crate::model::{
     Broker, ConfigValue, GroupDetail, GroupSummary, PartitionInfo, PartitionLag, PartitionRef,
-    Severity, TopicDetail, TopicSummary,
+    RegistrySubject, Severity, TopicDetail, TopicSummary,
 };
 
 /// How wide a column is: a fixed number of cells, or a share of what is left.
@@ -84,12 +84,47 @@ pub struct TableDef<T: 'static, X: 'static = ()> {
     pub empty: &'static str,
     /// A colour for a whole row.
     pub row: Option<fn(&T) -> Role>,
+    /// Column titles by priority, lowest first: when the table is too narrow for every
+    /// column (each `Fill` one needing `min_fill` cells), these are hidden in this order
+    /// before names are cut short.
+    pub hide_first: &'static [&'static str],
+    /// The fewest cells a `Fill` column (a name) should get before other columns are hidden.
+    pub min_fill: u16,
 }
+
+/// `min_fill` of tables whose `Fill` columns are names.
+pub const MIN_FILL: u16 = 12;
 
 impl<T, X> TableDef<T, X> {
     /// How many columns the sort key cycles through.
     pub fn sortable(&self) -> usize {
         self.columns.iter().take_while(|c| c.sort.is_some()).count()
+    }
+
+    /// The columns shown in `width` cells with `spacing` between columns: all of them, or
+    /// without the lowest-priority ones ([`TableDef::hide_first`]) until the rest fit.
+    pub fn visible(&self, width: u16, spacing: u16) -> Vec<usize> {
+        let mut shown = vec![true; self.columns.len()];
+        let need = |shown: &[bool]| -> u32 {
+            let cols = self.columns.iter().zip(shown).filter(|(_, s)| **s);
+            let (n, cells) = cols.fold((0u32, 0u32), |(n, cells), (c, _)| {
+                let w = match c.width {
+                    Width::Fixed(w) => w,
+                    Width::Fill(_) => self.min_fill,
+                };
+                (n + 1, cells + u32::from(w))
+            });
+            cells + n.saturating_sub(1) * u32::from(spacing)
+        };
+        for title in self.hide_first {
+            if need(&shown) <= u32::from(width) {
+                break;
+            }
+            if let Some(i) = self.columns.iter().position(|c| c.title == *title) {
+                shown[i] = false;
+            }
+        }
+        (0..self.columns.len()).filter(|i| shown[*i]).collect()
     }
 
     /// Row order after the filter and sort of `table` (ties keep the broker's order).
@@ -182,6 +217,8 @@ pub const TOPICS: TableDef<TopicSummary> = TableDef {
     filter_text: |t| t.name.clone(),
     empty: "no topics",
     row: None,
+    hide_first: &["RF", "RATE/S", "MESSAGES"],
+    min_fill: MIN_FILL,
 };
 
 #[rustfmt::skip]
@@ -229,6 +266,8 @@ pub const GROUPS: TableDef<GroupSummary> = TableDef {
     filter_text: |g| format!("{} {}", g.group, g.state),
     empty: "no consumer groups",
     row: None,
+    hide_first: &["TREND", "MEMBERS", "STATE"],
+    min_fill: MIN_FILL,
 };
 
 fn group_status(s: &State, g: &GroupSummary) -> Option<Status> {
@@ -260,6 +299,85 @@ pub const BROKERS: TableDef<Broker, Option<i32>> = TableDef {
     filter_text: |b| format!("{} {}:{} {}", b.id, b.host, b.port, b.rack.clone().unwrap_or_default()),
     empty: "no brokers",
     row: None,
+    hide_first: &["RACK", "PORT"],
+    min_fill: MIN_FILL,
+};
+
+/// The registry's subjects: versions, and the latest one's id and type.
+#[rustfmt::skip]
+pub const SUBJECTS: TableDef<RegistrySubject> = TableDef {
+    columns: &[
+        Column { title: "SUBJECT", width: Fill(3),
+            cell: |s, _, _| Cell::plain(&s.subject),
+            sort: Some(|a, b, _, _| a.subject.cmp(&b.subject)) },
+        Column { title: "TYPE", width: Fixed(9),
+            cell: |s, _, _| match &s.latest {
+                Some(l) => Cell::plain(&l.kind),
+                None => Cell::with("-", Role::Muted),
+            },
+            sort: Some(|a, b, _, _| {
+                a.latest.as_ref().map(|l| &l.kind).cmp(&b.latest.as_ref().map(|l| &l.kind))
+            }) },
+        Column { title: "LATEST", width: Fixed(7),
+            cell: |s, _, _| Cell::plain(s.latest.as_ref().map_or("-".into(), |l| l.version.to_string())),
+            sort: Some(|a, b, _, _| {
+                a.latest.as_ref().map(|l| l.version).cmp(&b.latest.as_ref().map(|l| l.version))
+            }) },
+        Column { title: "ID", width: Fixed(7),
+            cell: |s, _, _| Cell::plain(s.latest.as_ref().map_or("-".into(), |l| l.id.to_string())),
+            sort: Some(|a, b, _, _| {
+                a.latest.as_ref().map(|l| l.id).cmp(&b.latest.as_ref().map(|l| l.id))
+            }) },
+        Column { title: "VERSIONS", width: Fill(1),
+            cell: |s, _, _| match (&s.error, s.versions.is_empty()) {
+                (Some(_), _) => Cell::severity("failed", Severity::Warn),
+                (None, true) => Cell::with("not read", Role::Muted),
+                (None, false) => Cell::plain(ids(&s.versions)),
+            },
+            sort: None },
+    ],
+    filter_text: |s| format!("{} {}", s.subject, s.latest.as_ref().map_or("", |l| l.kind.as_str())),
+    empty: "no subjects in the registry",
+    row: None,
+    hide_first: &["ID", "LATEST"],
+    min_fill: MIN_FILL,
+};
+
+/// The ACLs' table, sorted by principal first.
+#[rustfmt::skip]
+pub const ACLS: TableDef<crate::model::Acl, ()> = TableDef {
+    columns: &[
+        Column { title: "PRINCIPAL", width: Fill(3),
+            cell: |a, _, _| Cell::plain(&a.principal),
+            sort: Some(|a, b, _, _| a.principal.cmp(&b.principal)) },
+        Column { title: "PERMISSION", width: Fixed(10),
+            cell: |a, _, _| Cell::plain(&a.permission),
+            sort: Some(|a, b, _, _| a.permission.cmp(&b.permission)) },
+        Column { title: "OPERATION", width: Fixed(17),
+            cell: |a, _, _| Cell::plain(&a.operation),
+            sort: Some(|a, b, _, _| a.operation.cmp(&b.operation)) },
+        Column { title: "TYPE", width: Fixed(17),
+            cell: |a, _, _| Cell::plain(&a.resource_type),
+            sort: Some(|a, b, _, _| a.resource_type.cmp(&b.resource_type)) },
+        Column { title: "PATTERN", width: Fixed(9),
+            cell: |a, _, _| Cell::plain(&a.pattern_type),
+            sort: Some(|a, b, _, _| a.pattern_type.cmp(&b.pattern_type)) },
+        Column { title: "RESOURCE", width: Fill(3),
+            cell: |a, _, _| Cell::plain(&a.resource_name),
+            sort: Some(|a, b, _, _| a.resource_name.cmp(&b.resource_name)) },
+        Column { title: "HOST", width: Fill(1),
+            cell: |a, _, _| Cell::plain(&a.host),
+            sort: None },
+    ],
+    filter_text: |a| format!(
+        "{} {} {} {} {} {} {}",
+        a.principal, a.permission, a.operation, a.resource_type, a.pattern_type,
+        a.resource_name, a.host
+    ),
+    empty: "no ACLs",
+    row: None,
+    hide_first: &["HOST", "PATTERN"],
+    min_fill: MIN_FILL,
 };
 
 /// Produce rate per partition of the topic on screen.
@@ -313,6 +431,9 @@ pub const PARTITIONS: TableDef<PartitionInfo, PartitionRates> = TableDef {
     filter_text: |p| p.partition.to_string(),
     empty: "no partitions",
     row: None,
+    hide_first: &["MESSAGES", "LOW", "REPLICAS", "RATE/S", "ISR"],
+    // Replicas and ISR are short lists of broker ids.
+    min_fill: 8,
 };
 
 #[rustfmt::skip]
@@ -338,6 +459,8 @@ pub const CONFIGS: TableDef<ConfigValue> = TableDef {
     empty: "no configs",
     // Values set on the topic itself stand out from inherited ones.
     row: Some(|c| if c.source == "topic" { Role::Accent } else { Role::Plain }),
+    hide_first: &["SOURCE"],
+    min_fill: MIN_FILL,
 };
 
 #[rustfmt::skip]
@@ -348,6 +471,8 @@ pub const TOPIC_GROUPS: TableDef<String> = TableDef {
     filter_text: |g| g.clone(),
     empty: "no group reads this topic",
     row: None,
+    hide_first: &[],
+    min_fill: MIN_FILL,
 };
 
 /// Metrics of each partition of the group on screen.
@@ -413,6 +538,8 @@ pub const GROUP_PARTITIONS: TableDef<PartitionLag, GroupPartitions> = TableDef {
     filter_text: |p| format!("{} {} {}", p.topic, p.partition, p.client_id.clone().unwrap_or_default()),
     empty: "no committed offsets or assignments",
     row: None,
+    hide_first: &["HOST", "CLIENT-ID", "LOG-END", "COMMITTED", "TIME-LAG"],
+    min_fill: MIN_FILL,
 };
 
 /// Produce rate per partition of a topic over the metrics' rate window.
@@ -435,6 +562,10 @@ pub fn group_partitions(state: &State, group: &str) -> GroupPartitions {
         .collect()
 }
 
+pub fn subjects_table() -> Table {
+    Table::sorted_by(0, false)
+}
+
 pub fn topics_table() -> Table {
     Table::sorted_by(0, false)
 }
@@ -454,12 +585,14 @@ pub fn sortable_columns(view: &View) -> usize {
         View::Topics(_) => TOPICS.sortable(),
         View::Groups(_) => GROUPS.sortable(),
         View::Brokers(_) => BROKERS.sortable(),
+        View::Acls(_) => ACLS.sortable(),
         View::Topic { tab, .. } => match tab {
             TopicTab::Partitions => PARTITIONS.sortable(),
             TopicTab::Configs => CONFIGS.sortable(),
             TopicTab::Groups => TOPIC_GROUPS.sortable(),
         },
         View::Group { .. } => GROUP_PARTITIONS.sortable(),
+        View::Subjects(_) => SUBJECTS.sortable(),
         _ => 0,
     }
 }
@@ -469,6 +602,7 @@ pub fn order(state: &State) -> Option<Vec<usize>> {
     match state.view() {
         View::Topics(t) => Some(TOPICS.order(state.topics.data.as_ref()?, t, state, &())),
         View::Groups(t) => Some(GROUPS.order(state.groups.data.as_ref()?, t, state, &())),
+        View::Acls(t) => Some(ACLS.order(state.acls.data.as_ref()?, t, state, &())),
         View::Brokers(t) => {
             let c = state.cluster.data.as_ref()?;
             Some(BROKERS.order(&c.brokers, t, state, &c.controller_id))
@@ -489,6 +623,83 @@ pub fn order(state: &State) -> Option<Vec<usize>> {
             let x = group_partitions(state, &d.group);
             Some(GROUP_PARTITIONS.order(&d.partitions, table, state, &x))
         }
+        View::Subjects(t) => {
+            let d = state.subjects.data.as_ref()?;
+            Some(SUBJECTS.order(&d.subjects, t, state, &()))
+        }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn titles<T, X>(def: &TableDef<T, X>, width: u16) -> Vec<&'static str> {
+        def.visible(width, 2)
+            .into_iter()
+            .map(|i| def.columns[i].title)
+            .collect()
+    }
+
+    #[test]
+    fn narrow_tables_hide_low_priority_columns_before_cutting_names() {
+        assert_eq!(
+            titles(&GROUP_PARTITIONS, 200).len(),
+            GROUP_PARTITIONS.columns.len()
+        );
+        // 80 columns less the borders.
+        assert_eq!(
+            titles(&GROUP_PARTITIONS, 78),
+            [
+                "TOPIC",
+                "PARTITION",
+                "COMMITTED",
+                "LAG",
+                "TIME-LAG",
+                "STATUS"
+            ]
+        );
+        assert_eq!(
+            titles(&GROUPS, 78),
+            ["GROUP", "STATE", "STATUS", "MEMBERS", "LAG"]
+        );
+        assert_eq!(titles(&TOPICS, 78).len(), TOPICS.columns.len());
+        // Whatever is hidden, what is left fits, or nothing more can go.
+        for w in [40u16, 60, 78, 100] {
+            let v = GROUP_PARTITIONS.visible(w, 2);
+            assert!(v.contains(&0), "the name always stays");
+        }
+        // Every title named is a column of its table.
+        for (names, cols) in [
+            (
+                TOPICS.hide_first,
+                TOPICS.columns.iter().map(|c| c.title).collect::<Vec<_>>(),
+            ),
+            (
+                GROUPS.hide_first,
+                GROUPS.columns.iter().map(|c| c.title).collect(),
+            ),
+            (
+                BROKERS.hide_first,
+                BROKERS.columns.iter().map(|c| c.title).collect(),
+            ),
+            (
+                PARTITIONS.hide_first,
+                PARTITIONS.columns.iter().map(|c| c.title).collect(),
+            ),
+            (
+                CONFIGS.hide_first,
+                CONFIGS.columns.iter().map(|c| c.title).collect(),
+            ),
+            (
+                GROUP_PARTITIONS.hide_first,
+                GROUP_PARTITIONS.columns.iter().map(|c| c.title).collect(),
+            ),
+        ] {
+            for n in names {
+                assert!(cols.contains(n), "{n}");
+            }
+        }
     }
 }

@@ -27,6 +27,11 @@ pub fn on_key(state: &mut State, key: Key, mut input: String, fx: &mut Vec<Effec
             }
             state.mode = Mode::Command { input };
         }
+        Some(Input::Clear) => {
+            state.mode = Mode::Command {
+                input: String::new(),
+            }
+        }
         Some(Input::Erase) => {
             if input.pop().is_none() {
                 state.mode = Mode::Normal;
@@ -126,7 +131,11 @@ fn candidates(state: &State, arg: Arg) -> Vec<String> {
     }
 }
 
-/// Suggestions shown under the command line.
+/// Most argument candidates listed under the command line.
+const MAX_SHOWN: usize = 12;
+
+/// Suggestions shown under the command line: the commands that fit, or every argument that
+/// fits what is typed (so an ambiguous tab shows the candidates).
 pub fn suggestions(state: &State, input: &str) -> Vec<String> {
     match input.split_once(' ') {
         None => commands::lines()
@@ -134,7 +143,27 @@ pub fn suggestions(state: &State, input: &str) -> Vec<String> {
             .filter(|(_, l)| l.words.iter().any(|w| w.starts_with(input)))
             .map(|(_, l)| format!("{}  {}", l.words[0], l.help))
             .collect(),
-        Some(_) => complete(state, input).into_iter().collect(),
+        Some((word, arg)) => {
+            let Some((_, line)) = commands::by_word(word) else {
+                return Vec::new();
+            };
+            let mut fits: Vec<String> = candidates(state, line.arg)
+                .into_iter()
+                .filter(|c| c.starts_with(arg))
+                .collect();
+            fits.sort_unstable();
+            fits.dedup();
+            let more = fits.len().saturating_sub(MAX_SHOWN);
+            let mut out: Vec<String> = fits
+                .into_iter()
+                .take(MAX_SHOWN)
+                .map(|c| format!("{word} {c}"))
+                .collect();
+            if more > 0 {
+                out.push(format!("… {more} more"));
+            }
+            out
+        }
     }
 }
 

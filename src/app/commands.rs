@@ -37,6 +37,12 @@ pub enum Command {
     /// `:group NAME`
     ShowGroup,
     Brokers,
+    /// `:acls`
+    Acls,
+    /// Delete the group on screen (no members; typed confirmation).
+    DeleteGroupSelected,
+    /// Delete the group's offsets of the selected row's topic.
+    DeleteOffsetsSelected,
     /// `:reset GROUP`
     Reset,
     /// `:ctx NAME`
@@ -50,6 +56,8 @@ pub enum Command {
     NextTab,
     /// `a` on an alert of the overview.
     Silence,
+    /// The Schema Registry's subjects.
+    Subjects,
 }
 
 /// What a `:` command takes after its word; completion offers names of that kind.
@@ -170,7 +178,7 @@ use Command as C;
 #[rustfmt::skip]
 pub const COMMANDS: &[Spec] = &[
     with_line(key(C::Quit, "quit", &["q", "ctrl-c"], "quit kscope", "quit"),
-        13, &["quit", "q", "q!", "exit"], "quit"),
+        15, &["quit", "q", "q!", "exit"], "quit"),
     key(C::Back, "back", &["esc"], "back / close", "back"),
     key(C::Up, "up", &["k", "up"], "move up", "up"),
     key(C::Down, "down", &["j", "down"], "move down", "down"),
@@ -182,11 +190,11 @@ pub const COMMANDS: &[Spec] = &[
     key(C::CommandMode, "command_mode", &[":"], "command mode (:topics, :tail T, ...)", "cmd"),
     key(C::Filter, "filter", &["/"], "filter rows (!text inverts)", "filter"),
     with_line(key(C::Help, "help", &["?"], "this help", "help"),
-        12, &["help", "h", "?"], "keys and commands"),
+        14, &["help", "h", "?"], "keys and commands"),
     with_line(key(C::Refresh, "refresh", &["ctrl-r"], "refresh now", "refresh"),
-        10, &["refresh", "r"], "refresh now"),
+        12, &["refresh", "r"], "refresh now"),
     with_line(key(C::Freeze, "freeze", &["f"], "freeze / unfreeze live panels", "freeze"),
-        11, &["freeze"], "freeze / unfreeze live panels"),
+        13, &["freeze"], "freeze / unfreeze live panels"),
     key(C::SortNext, "sort_next", &["s"], "sort by the next column", "sort"),
     key(C::SortReverse, "sort_reverse", &["S"], "reverse the sort", "sort_reverse"),
     with_line(key(C::Overview, "overview", &["1"], "overview", "overview"),
@@ -202,12 +210,19 @@ pub const COMMANDS: &[Spec] = &[
     typed(C::ShowGroup, 6, &["group"], Arg::Group, "group NAME: one consumer group"),
     with_line(key(C::Brokers, "brokers", &["4"], "brokers", "brokers"),
         7, &["brokers", "b", "nodes"], "brokers"),
-    mutating(typed(C::Reset, 8, &["reset"], Arg::Group, "reset GROUP: reset a group's offsets")),
-    typed(C::SwitchContext, 9, &["ctx", "context"], Arg::Context,
+    with_line(key(C::Subjects, "subjects", &["5"], "schema registry subjects", "subjects"),
+        8, &["subjects", "schemas", "sr"], "schema registry subjects, versions and schemas"),
+    typed(C::Acls, 9, &["acls", "acl"], Arg::None, "acls: the cluster's ACLs (with an authorizer)"),
+    mutating(typed(C::Reset, 10, &["reset"], Arg::Group, "reset GROUP: reset a group's offsets")),
+    typed(C::SwitchContext, 11, &["ctx", "context"], Arg::Context,
         "ctx NAME: switch to another context"),
     key(C::TailSelected, "tail_selected", &["t"], "tail the selected topic", "tail"),
     mutating(key(C::ResetSelected, "reset_selected", &["R"],
         "reset offsets of the selected group", "reset")),
+    mutating(key(C::DeleteGroupSelected, "delete_group", &["D"],
+        "delete the group on screen (no members; undo file)", "delete")),
+    mutating(key(C::DeleteOffsetsSelected, "delete_offsets", &["X"],
+        "delete the group's offsets of the selected topic (undo file)", "delete-offsets")),
     key(C::Pause, "pause", &["space"], "pause / resume the tail", "pause"),
     key(C::Follow, "follow", &["F"], "follow the newest record", "follow"),
     key(C::Detail, "detail", &["d"], "record detail pane", "detail"),
@@ -344,6 +359,8 @@ pub enum Input {
     Complete,
     /// Erase the last character.
     Erase,
+    /// Erase the whole text.
+    Clear,
     Up,
     Down,
     PageUp,
@@ -401,11 +418,13 @@ pub const INPUT_KEYS: &[InputKey] = &[
     input(L::Line, &["enter"], I::Accept, "run the command"),
     input(L::Line, &["tab"], I::Complete, "complete the command or its argument"),
     input(L::Line, &["backspace"], I::Erase, "erase (on an empty line: leave)"),
+    input(L::Line, &["ctrl-u"], I::Clear, "clear the line"),
     input(L::Line, &["esc", "ctrl-c"], I::Cancel, "leave without running"),
     other(L::Line, "other keys", I::Other, "typed into the line"),
 
     input(L::Filter, &["enter"], I::Accept, "keep the filter"),
     input(L::Filter, &["backspace"], I::Erase, "erase"),
+    input(L::Filter, &["ctrl-u"], I::Clear, "clear the filter text"),
     input(L::Filter, &["esc", "ctrl-c"], I::Cancel, "clear the filter"),
     other(L::Filter, "other keys", I::Other, "typed into the filter; a leading ! inverts it"),
 
@@ -415,6 +434,7 @@ pub const INPUT_KEYS: &[InputKey] = &[
 
     input(L::ResetText, &["enter"], I::Accept, "continue"),
     input(L::ResetText, &["backspace"], I::Erase, "erase"),
+    input(L::ResetText, &["ctrl-u"], I::Clear, "clear"),
     input(L::ResetText, &["esc"], I::Cancel, "back to the modes"),
     other(L::ResetText, "other keys", I::Other, "typed"),
 
@@ -424,6 +444,7 @@ pub const INPUT_KEYS: &[InputKey] = &[
     input(L::ResetPreview, &["pgdown"], I::PageDown, "scroll a page down"),
     input(L::ResetPreview, &["enter"], I::Accept, "apply, once the group's name is typed"),
     input(L::ResetPreview, &["backspace"], I::Erase, "erase"),
+    input(L::ResetPreview, &["ctrl-u"], I::Clear, "clear the typed name"),
     input(L::ResetPreview, &["esc"], I::Cancel, "back to the modes"),
     other(L::ResetPreview, "other keys", I::Other, "typed: the group's name confirms"),
 
@@ -474,16 +495,20 @@ mod tests {
             C::Groups,
             C::ShowGroup,
             C::Brokers,
+            C::Acls,
             C::Reset,
             C::SwitchContext,
             C::TailSelected,
             C::ResetSelected,
+            C::DeleteGroupSelected,
+            C::DeleteOffsetsSelected,
             C::Pause,
             C::Follow,
             C::Detail,
             C::Windows,
             C::NextTab,
             C::Silence,
+            C::Subjects,
         ];
         assert_eq!(all.len(), COMMANDS.len());
         for c in all {
@@ -523,13 +548,16 @@ mod tests {
     }
 
     #[test]
-    fn only_a_reset_changes_the_cluster_and_is_refused_read_only() {
+    fn only_a_reset_and_a_group_deletion_change_the_cluster_and_are_refused_read_only() {
         let mutating: Vec<&str> = COMMANDS
             .iter()
             .filter(|s| s.mutates)
             .map(|s| s.name)
             .collect();
-        assert_eq!(mutating, ["reset", "reset_selected"]);
+        assert_eq!(
+            mutating,
+            ["reset", "reset_selected", "delete_group", "delete_offsets"]
+        );
         assert_eq!(
             refusal(C::Reset, true, "prod").as_deref(),
             Some("refused: context 'prod' is read-only")

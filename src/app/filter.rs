@@ -22,6 +22,12 @@ pub fn on_key(state: &mut State, key: Key, mut input: String) {
             set(state, "");
         }
         Some(Input::Accept) => state.mode = Mode::Normal,
+        Some(Input::Clear) => {
+            set(state, "");
+            state.mode = Mode::Filter {
+                input: String::new(),
+            };
+        }
         Some(Input::Erase) => {
             input.pop();
             set(state, &input);
@@ -46,7 +52,13 @@ pub fn set(state: &mut State, input: &str) {
     if let View::Tail = state.view() {
         if let Some(t) = state.tail.as_mut() {
             t.filter = TailFilter::new(text, invert);
-            t.selected = t.visible_len().saturating_sub(1);
+            // Following: the newest match; a view held at a jump's target: the first one.
+            if t.follow {
+                t.selected = t.visible_len().saturating_sub(1);
+            } else {
+                t.selected = 0;
+                t.offset = 0;
+            }
         }
     } else if let Some(t) = state.view_mut().table_mut() {
         t.filter = text.to_string();

@@ -2,7 +2,8 @@
 //! (`incomplete: 4 of 12 partitions`) and a line for the status bar naming what is missing.
 
 use crate::model::{
-    ClusterInfo, Gaps, GroupDetail, GroupSummary, Listing, TopicDetail, TopicSummary,
+    ClusterInfo, Gaps, GroupDetail, GroupSummary, Listing, SubjectListing, TopicDetail,
+    TopicSummary,
 };
 
 /// Shown with a panel whose last answer is not complete.
@@ -34,6 +35,52 @@ fn marker(
     (!parts.is_empty()).then(|| Incomplete {
         short: format!("incomplete: {}", parts.join(", ")),
         detail,
+    })
+}
+
+fn subjects_count(n: usize) -> String {
+    if n == 1 {
+        "1 subject".into()
+    } else {
+        format!("{n} subjects")
+    }
+}
+
+/// Subjects listed without their versions, and subjects the registry would not give.
+pub fn subjects(s: &SubjectListing) -> Option<Incomplete> {
+    let failed: Vec<&str> = s
+        .subjects
+        .iter()
+        .filter(|r| r.error.is_some())
+        .map(|r| r.subject.as_str())
+        .collect();
+    let missing = s.not_loaded + failed.len();
+    if missing == 0 {
+        return None;
+    }
+    let mut detail = Vec::new();
+    if s.not_loaded > 0 {
+        detail.push(format!(
+            "versions of {} not read (time ran out or over {} subjects)",
+            subjects_count(s.not_loaded),
+            crate::model::SUBJECTS_READ
+        ));
+    }
+    if let Some(first) = s.subjects.iter().find_map(|r| r.error.as_deref()) {
+        detail.push(format!(
+            "{} failed ({}): {first}",
+            subjects_count(failed.len()),
+            failed
+                .iter()
+                .take(3)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Some(Incomplete {
+        short: format!("incomplete: {missing} of {} subjects", s.subjects.len()),
+        detail: detail.join("; "),
     })
 }
 

@@ -14,6 +14,7 @@ pub mod command_line;
 pub mod commands;
 pub mod filter;
 pub mod fmt;
+pub mod group_delete;
 pub mod incomplete;
 pub mod keymap;
 pub mod metrics;
@@ -28,6 +29,7 @@ use std::time::Duration;
 pub use action::{Action, Effect, Key, KeyCode, PanelKey, Payload};
 pub use command_line::{complete, suggestions};
 pub use commands::Command;
+pub use group_delete::{DeleteGroupFlow, DeleteStep, DeletedGroup};
 pub use keymap::Keymap;
 pub use nav::refresh_order;
 pub use panels::{Freshness, Panel};
@@ -76,12 +78,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ResetPlanned { req, result } => reset::on_planned(state, req, result),
         Action::ResetApplied { req, result } => reset::on_applied(state, req, result),
         Action::SilencesSaved { result } => alerts::on_saved(state, result),
+        Action::GroupDeleted { req, result } => group_delete::on_deleted(state, req, result),
         Action::TaskPanicked { task, message } => flash(
             state,
             Level::Error,
             format!("internal error: {task} panicked: {message} (details in kscope.log)"),
         ),
     }
+    tail::settle(state, &mut fx);
     fx
 }
 
@@ -98,7 +102,11 @@ fn flash(state: &mut State, level: Level, text: impl Into<String>) {
 fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     match state.mode.clone() {
         Mode::Normal => {
-            let used = matches!(state.view(), View::Reset { .. }) && reset::on_key(state, key, fx);
+            let used = match state.view() {
+                View::Reset { .. } => reset::on_key(state, key, fx),
+                View::DeleteGroup { .. } => group_delete::on_key(state, key, fx),
+                _ => false,
+            };
             if !used {
                 if let Some(cmd) = state.keymap.resolve(key) {
                     run_command(state, cmd, &[], fx);
@@ -173,6 +181,8 @@ pub fn run_command(state: &mut State, cmd: Command, args: &[&str], fx: &mut Vec<
         Command::Topics => nav::go_to(state, View::Topics(columns::topics_table()), fx),
         Command::Groups => nav::go_to(state, View::Groups(columns::groups_table()), fx),
         Command::Brokers => nav::go_to(state, View::Brokers(Table::default()), fx),
+        Command::Subjects => nav::go_to(state, View::Subjects(columns::subjects_table()), fx),
+        Command::Acls => nav::go_to(state, View::Acls(Table::default()), fx),
         Command::ShowTopic => {
             if let Some(name) = arg {
                 nav::push_view(state, nav::topic_view(name), fx);
@@ -198,6 +208,16 @@ pub fn run_command(state: &mut State, cmd: Command, args: &[&str], fx: &mut Vec<
         Command::ResetSelected => {
             if let Some(group) = nav::selected_group(state) {
                 reset::open(state, group, fx);
+            }
+        }
+        Command::DeleteGroupSelected => {
+            if let Err(why) = group_delete::open(state, fx) {
+                flash(state, Level::Warn, why);
+            }
+        }
+        Command::DeleteOffsetsSelected => {
+            if let Err(why) = group_delete::open_offsets(state, fx) {
+                flash(state, Level::Warn, why);
             }
         }
         Command::SwitchContext => {

@@ -50,10 +50,68 @@ pub fn scroll_into_view(selected: &mut usize, offset: &mut usize, len: usize, pa
     *offset = (*offset).min(len.saturating_sub(page));
 }
 
-/// Opens a screen over the current one.
+/// Most screens on the stack (the breadcrumb trail): older ones after the first are
+/// forgotten.
+pub const MAX_DEPTH: usize = 6;
+
+/// Whether two views are the same screen (the same topic, group or kind of list), whatever
+/// their selection or tab.
+fn same_screen(a: &View, b: &View) -> bool {
+    match (a, b) {
+        (View::Topic { name: x, .. }, View::Topic { name: y, .. })
+        | (View::Group { name: x, .. }, View::Group { name: y, .. })
+        | (View::Reset { group: x }, View::Reset { group: y }) => x == y,
+        _ => std::mem::discriminant(a) == std::mem::discriminant(b),
+    }
+}
+
+/// Takes the screens from `at` off the stack, stopping what they ran.
+fn drop_views(state: &mut State, at: std::ops::Range<usize>, fx: &mut Vec<Effect>) {
+    for v in state.stack.drain(at) {
+        match v {
+            View::Tail => {
+                if let Some(t) = state.tail.take() {
+                    fx.push(Effect::StopTail { session: t.session });
+                }
+            }
+            View::Reset { .. } => state.reset = None,
+            _ => {}
+        }
+    }
+}
+
+/// Shows the tail (just started) over the current screen: once in the trail, which keeps at
+/// most [`MAX_DEPTH`] screens.
+pub fn push_tail(state: &mut State, fx: &mut Vec<Effect>) {
+    if *state.view() == View::Tail {
+        return;
+    }
+    // An older place of the tail in the trail is the same tail.
+    state.stack.retain(|v| *v != View::Tail);
+    while state.stack.len() >= MAX_DEPTH {
+        drop_views(state, 1..2, fx);
+    }
+    state.stack.push(View::Tail);
+}
+
+/// Opens a screen over the current one. Going to a screen already on the stack goes back to
+/// it, so jumping between a topic and a group does not grow the trail; the trail keeps at
+/// most [`MAX_DEPTH`] screens.
 pub fn push_view(state: &mut State, view: View, fx: &mut Vec<Effect>) {
     if *state.view() == view {
         return;
+    }
+    if let Some(pos) = state
+        .stack
+        .iter()
+        .skip(1)
+        .position(|v| same_screen(v, &view))
+    {
+        let len = state.stack.len();
+        drop_views(state, pos + 1..len, fx);
+    }
+    while state.stack.len() >= MAX_DEPTH {
+        drop_views(state, 1..2, fx);
     }
     // Opening another topic or group starts its panel afresh.
     match &view {
@@ -97,6 +155,7 @@ pub fn back(state: &mut State, fx: &mut Vec<Effect>) {
         match state.stack.pop() {
             Some(View::Tail) => stop_tail(state, fx),
             Some(View::Reset { .. }) => state.reset = None,
+            Some(View::DeleteGroup { .. }) => state.delete_group = None,
             _ => {}
         }
         refresh_order(state);

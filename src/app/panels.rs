@@ -9,8 +9,12 @@ use super::incomplete::{self, Incomplete};
 use super::state::{Level, State, View};
 use crate::metrics::{EventState, Sample};
 use crate::model::{
-    ClusterInfo, ErrorKind, Failure, GroupDetail, GroupSummary, Severity, TopicDetail, TopicSummary,
+    ClusterInfo, ErrorKind, Failure, GroupDetail, GroupSummary, Severity, SubjectListing,
+    TopicDetail, TopicSummary,
 };
+
+/// How often an open `:subjects` reads the registry again.
+const SUBJECTS_REFRESH: Duration = Duration::from_secs(60);
 
 /// Longest wait between retries of a failing panel.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -136,6 +140,8 @@ panel_data! {
     TopicDetail: Topic(t) => (incomplete::topic(&t), *t);
     Vec<GroupSummary>: Groups(g) => (incomplete::groups(&g), g.items);
     GroupDetail: Group(g) => (incomplete::group(&g), *g);
+    SubjectListing: Subjects(s) => (incomplete::subjects(&s), *s);
+    Vec<crate::model::Acl>: Acls(a) => (None, a);
 }
 
 /// A panel's bookkeeping, whatever its data: what scheduling, refreshing and answers touch.
@@ -211,17 +217,21 @@ impl State {
             PanelKey::Topic(_) => &mut self.topic,
             PanelKey::Groups => &mut self.groups,
             PanelKey::Group(_) => &mut self.group,
+            PanelKey::Subjects => &mut self.subjects,
+            PanelKey::Acls => &mut self.acls,
         }
     }
 
     /// Every panel with its name, for the status line.
-    pub fn panels(&self) -> [(&'static str, &dyn PanelSlot); 5] {
+    /// (The subjects are the registry's, not the cluster's: their screen shows its errors.)
+    pub fn panels(&self) -> [(&'static str, &dyn PanelSlot); 6] {
         [
             ("cluster", &self.cluster),
             ("topics", &self.topics),
             ("topic", &self.topic),
             ("groups", &self.groups),
             ("group", &self.group),
+            ("acls", &self.acls),
         ]
     }
 
@@ -232,6 +242,8 @@ impl State {
             View::Topics(_) => &self.topics,
             View::Group { .. } => &self.group,
             View::Groups(_) => &self.groups,
+            View::Subjects(_) => &self.subjects,
+            View::Acls(_) => &self.acls,
             _ => &self.cluster,
         }
     }
@@ -245,6 +257,8 @@ fn wanted(state: &State) -> Vec<PanelKey> {
         View::Group { name, .. } | View::Reset { group: name } => {
             keys.push(PanelKey::Group(name.clone()))
         }
+        View::Subjects(_) => keys.push(PanelKey::Subjects),
+        View::Acls(_) => keys.push(PanelKey::Acls),
         _ => {}
     }
     keys
@@ -291,7 +305,12 @@ pub fn on_loaded(
     at: Instant,
     result: Result<Payload, Failure>,
 ) {
-    let refresh = state.options.refresh;
+    let refresh = match key {
+        // Schemas change seldom and a listing costs two requests a subject: ctrl-r reads
+        // them again sooner.
+        PanelKey::Subjects => state.options.refresh.max(SUBJECTS_REFRESH),
+        _ => state.options.refresh,
+    };
     state.panel_mut(&key).answer(req, at, result, refresh);
     super::nav::refresh_order(state);
 }

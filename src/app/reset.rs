@@ -193,6 +193,10 @@ pub fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
             text.pop();
             true
         }
+        (Some(Input::Clear), _) => {
+            text.clear();
+            true
+        }
         (None, Some(c)) => {
             text.push(c);
             true
@@ -282,7 +286,16 @@ pub fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
                     state.next_request += 1;
                     fx.push(Effect::ApplyReset { req, plan });
                 } else {
-                    flow.error = Some(format!("type the group's name, '{}', to apply", flow.group));
+                    // A wrong name is cleared, so the next try is not appended to it.
+                    let typed = std::mem::take(confirm);
+                    flow.error = Some(if typed.is_empty() {
+                        format!("type the group's name, '{}', to apply", flow.group)
+                    } else {
+                        format!(
+                            "'{typed}' is not the group's name; type '{}' to apply",
+                            flow.group
+                        )
+                    });
                 }
             }
             _ => return typed(confirm),

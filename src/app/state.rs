@@ -3,7 +3,9 @@
 
 use std::time::Instant;
 
-use crate::model::{ClusterInfo, GroupDetail, GroupSummary, TopicDetail, TopicSummary};
+use crate::model::{
+    ClusterInfo, GroupDetail, GroupSummary, SubjectListing, TopicDetail, TopicSummary,
+};
 
 use super::commands::Command;
 use super::keymap::Keymap;
@@ -81,6 +83,14 @@ pub enum View {
     Reset {
         group: String,
     },
+    /// The Schema Registry's subjects, with the selected one's schema.
+    Subjects(Table),
+    /// The cluster's ACLs (read-only).
+    Acls(Table),
+    /// Deleting a group: the plan, the typed confirmation, the result.
+    DeleteGroup {
+        group: String,
+    },
 }
 
 impl View {
@@ -94,6 +104,9 @@ impl View {
             View::Groups(_) => "groups".into(),
             View::Group { name, .. } => format!("group {name}"),
             View::Reset { group } => format!("reset {group}"),
+            View::Subjects(_) => "subjects".into(),
+            View::Acls(_) => "acls".into(),
+            View::DeleteGroup { group } => format!("delete {group}"),
         }
     }
 
@@ -104,10 +117,17 @@ impl View {
             View::Topics(_) => &[C::Open, C::TailSelected, C::SortNext],
             View::Topic { .. } => &[C::NextTab, C::TailSelected, C::Back],
             View::Groups(_) => &[C::Open, C::ResetSelected, C::SortNext],
-            View::Group { .. } => &[C::ResetSelected, C::Back],
+            View::Group { .. } => &[
+                C::ResetSelected,
+                C::DeleteGroupSelected,
+                C::DeleteOffsetsSelected,
+                C::Back,
+            ],
             View::Tail => &[C::Pause, C::Follow, C::Detail, C::Windows, C::Back],
             View::Overview(_) => &[C::Silence, C::Topics, C::Groups, C::Brokers],
-            View::Brokers(_) | View::Reset { .. } => &[C::Back],
+            View::Subjects(_) => &[C::SortNext, C::Refresh, C::Back],
+            View::Acls(_) => &[C::SortNext, C::Back],
+            View::Brokers(_) | View::Reset { .. } | View::DeleteGroup { .. } => &[C::Back],
         };
         [C::CommandMode, C::Filter, C::Help]
             .into_iter()
@@ -118,7 +138,12 @@ impl View {
 
     pub fn table(&self) -> Option<&Table> {
         match self {
-            View::Overview(t) | View::Brokers(t) | View::Topics(t) | View::Groups(t) => Some(t),
+            View::Overview(t)
+            | View::Brokers(t)
+            | View::Topics(t)
+            | View::Groups(t)
+            | View::Subjects(t)
+            | View::Acls(t) => Some(t),
             View::Topic { table, .. } | View::Group { table, .. } => Some(table),
             _ => None,
         }
@@ -126,7 +151,12 @@ impl View {
 
     pub fn table_mut(&mut self) -> Option<&mut Table> {
         match self {
-            View::Overview(t) | View::Brokers(t) | View::Topics(t) | View::Groups(t) => Some(t),
+            View::Overview(t)
+            | View::Brokers(t)
+            | View::Topics(t)
+            | View::Groups(t)
+            | View::Subjects(t)
+            | View::Acls(t) => Some(t),
             View::Topic { table, .. } | View::Group { table, .. } => Some(table),
             _ => None,
         }
@@ -193,7 +223,13 @@ pub struct State {
     pub topic: Panel<TopicDetail>,
     pub groups: Panel<Vec<GroupSummary>>,
     pub group: Panel<GroupDetail>,
+    /// The Schema Registry's subjects, while `:subjects` is open.
+    pub subjects: Panel<SubjectListing>,
+    /// The ACLs, asked only while the `:acls` screen is shown.
+    pub acls: Panel<Vec<crate::model::Acl>>,
     pub tail: Option<TailState>,
+    /// The group deletion in progress (the DeleteGroup view).
+    pub delete_group: Option<super::group_delete::DeleteGroupFlow>,
     /// The offset reset in progress (the Reset view).
     pub reset: Option<super::reset::ResetFlow>,
     /// Rates, lag trends, group status and alerts, from periodic samples.
@@ -241,6 +277,9 @@ impl State {
             topic: Panel::default(),
             groups: Panel::default(),
             group: Panel::default(),
+            subjects: Panel::default(),
+            acls: Panel::default(),
+            delete_group: None,
             tail: None,
             reset: None,
             metrics: MetricsState::new(

@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use super::action::Effect;
 use super::nav::scroll_into_view;
-use super::state::{Level, State, View};
+use super::state::{Level, State};
 use crate::metrics::{EventTimeConfig, EventTimeWindows, Millis};
 use crate::model::Failure;
 pub use crate::record::OwnedRecord;
-use crate::record::{FilterSet, StartPosition};
+use crate::record::{problem_class, FieldDecoding, FilterSet, StartPosition};
 
 /// A ring buffer: the newest `capacity` records; older ones are dropped and counted.
 #[derive(Debug, Clone)]
@@ -97,15 +97,24 @@ impl TailFilter {
         if self.text.is_empty() {
             return true;
         }
-        let hit = match &self.expr {
-            Some(f) => f.matches(&r.as_ref(topic)),
-            None => {
+        // A decoded key or value is matched as the JSON shown, as in `kscope tail --filter`.
+        let hit = match (&self.expr, &r.decoded) {
+            (Some(f), Some(d)) => f.matches_decoded(&r.as_ref(topic), &d.as_decoded()),
+            (Some(f), None) => f.matches(&r.as_ref(topic)),
+            (None, decoded) => {
                 let needle = self.text.as_bytes();
-                let contains = |b: &Option<Vec<u8>>| {
-                    b.as_ref()
-                        .is_some_and(|b| b.windows(needle.len()).any(|w| w == needle))
+                let contains = |b: Option<&[u8]>| {
+                    b.is_some_and(|b| b.windows(needle.len()).any(|w| w == needle))
                 };
-                contains(&r.key) || contains(&r.value)
+                let shown = |d: Option<&FieldDecoding>, raw: &Option<Vec<u8>>| match d
+                    .and_then(FieldDecoding::json)
+                {
+                    Some(json) => contains(Some(json.as_bytes())),
+                    None => contains(raw.as_deref()),
+                };
+                let d = decoded.as_deref();
+                shown(d.and_then(|d| d.key.as_ref()), &r.key)
+                    || shown(d.and_then(|d| d.value.as_ref()), &r.value)
             }
         };
         hit != self.invert
@@ -115,19 +124,58 @@ impl TailFilter {
 /// Which part of a record the detail pane shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DetailTab {
+    /// The value: decoded through its schema (pretty JSON), or as text.
     #[default]
     Value,
+    /// The key's and value's schemas (subject, version, id, type), or why they failed.
+    Schema,
     Headers,
+    /// The raw bytes.
     Hex,
 }
 
 impl DetailTab {
-    pub fn next(self) -> Self {
+    /// The tab after this one; the schema tab is there for a record read through a schema.
+    pub fn next(self, schema: bool) -> Self {
         match self {
-            DetailTab::Value => DetailTab::Headers,
+            DetailTab::Value if schema => DetailTab::Schema,
+            DetailTab::Value | DetailTab::Schema => DetailTab::Headers,
             DetailTab::Headers => DetailTab::Hex,
             DetailTab::Hex => DetailTab::Value,
         }
+    }
+}
+
+/// Keys and values that could not be decoded: each class of problem is reported once on the
+/// status line; all are counted.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeProblems {
+    seen: std::collections::HashSet<String>,
+    /// Keys and values shown raw because they could not be decoded.
+    pub count: u64,
+}
+
+/// At most this many different problems are reported one by one.
+const MAX_REPORTED: usize = 20;
+
+impl DecodeProblems {
+    /// Counts the record's failures; the message for the first of a new class.
+    fn note(&mut self, topic: &str, r: &OwnedRecord) -> Option<String> {
+        let d = r.decoded.as_deref()?;
+        let mut first = None;
+        for (part, f) in [("key", &d.key), ("value", &d.value)] {
+            if let Some(FieldDecoding::Failed(why)) = f {
+                self.count += 1;
+                let class = format!("{part}:{}", problem_class(why));
+                if self.seen.len() < MAX_REPORTED && self.seen.insert(class) && first.is_none() {
+                    first = Some(format!(
+                        "{part} of {topic}/{} offset {} cannot be decoded: {why}; shown raw",
+                        r.partition, r.offset
+                    ));
+                }
+            }
+        }
+        first
     }
 }
 
@@ -154,6 +202,20 @@ pub struct TailState {
     pub show_windows: bool,
     /// Arrival counts per second for the live rate.
     arrivals: VecDeque<(Instant, u64)>,
+    /// Records of this session that arrived (in the buffer, dropped from it, or held).
+    pub arrived: u64,
+    /// Records that arrived while the buffer was full and the view held still (not
+    /// following): kept in order, and moved into the buffer when following resumes, so the
+    /// records on screen are never pushed out under the reader.
+    pub held: VecDeque<OwnedRecord>,
+    /// How many records the reader may send in all, as last told (`None`: no limit).
+    pub limit: Option<u64>,
+    /// `arrived` when the tail was paused: the reader stops there.
+    pause_mark: u64,
+    /// A jump while paused still reads this many records from its target.
+    fill: u64,
+    /// Keys and values that could not be read through their schema.
+    pub problems: DecodeProblems,
 }
 
 impl TailState {
@@ -180,20 +242,51 @@ impl TailState {
             windows: EventTimeWindows::new(windows),
             show_windows: false,
             arrivals: VecDeque::new(),
+            arrived: 0,
+            held: VecDeque::new(),
+            limit: None,
+            pause_mark: 0,
+            fill: 0,
+            problems: DecodeProblems::default(),
         }
+    }
+
+    /// How many records the reader may send in all: no limit while following; while the view
+    /// holds still, no more than fit the buffer without pushing out what is on screen; while
+    /// paused, none beyond what had come (or, after a jump, one buffer from the target).
+    pub fn wanted_limit(&self) -> Option<u64> {
+        let room = self.buffer.capacity() as u64 + self.buffer.dropped;
+        match (self.paused, self.follow) {
+            (false, true) => None,
+            (false, false) => Some(room),
+            (true, true) => Some(self.pause_mark.max(self.fill)),
+            (true, false) => Some(self.pause_mark.max(self.fill).min(room)),
+        }
+    }
+
+    /// The reader stopped at its limit: nothing more is read until the view follows again
+    /// or the tail resumes.
+    pub fn reading_stopped(&self) -> bool {
+        self.limit.is_some_and(|l| self.arrived >= l)
     }
 
     /// Takes records in at `now` (`now_ms` on the wall clock, for event-time windows).
     pub fn ingest(&mut self, records: Vec<OwnedRecord>, now: Instant, now_ms: Millis) {
         let n = records.len() as u64;
         for r in records {
+            self.arrived += 1;
             let key = r
                 .key
                 .as_deref()
                 .map(|k| String::from_utf8_lossy(k).into_owned());
             self.windows
                 .ingest(r.timestamp.map(|(ms, _)| ms), key.as_deref(), now_ms);
-            self.buffer.push(r);
+            let full = self.buffer.len() >= self.buffer.capacity();
+            if !self.follow && (full || !self.held.is_empty()) {
+                self.held.push_back(r);
+            } else {
+                self.buffer.push(r);
+            }
         }
         self.arrivals.push_back((now, n));
         self.prune(now);
@@ -255,26 +348,70 @@ pub fn stop_tail(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
+/// Whether a tail from `from` follows the newest records; a jump into the log (the
+/// beginning, an offset, a time) holds the view at its target instead.
+pub fn follows(from: StartPosition) -> bool {
+    matches!(from, StartPosition::End | StartPosition::Last(_))
+}
+
 /// Starts reading `topic` from `from` (stopping any other tail) and shows it.
 pub fn start_tail(state: &mut State, topic: String, from: StartPosition, fx: &mut Vec<Effect>) {
-    stop_tail(state, fx);
+    let old = state.tail.take();
+    if let Some(t) = &old {
+        fx.push(Effect::StopTail { session: t.session });
+    }
     let session = state.next_session;
     state.next_session += 1;
-    state.tail = Some(TailState::new(
+    let mut t = TailState::new(
         topic.clone(),
         session,
         from,
         state.options.tail_capacity,
         state.options.tail_windows.clone(),
-    ));
+    );
+    t.follow = follows(from);
+    // The same topic from elsewhere (`:from`) keeps how it is looked at.
+    if let Some(old) = old.filter(|o| o.topic == topic) {
+        t.paused = old.paused;
+        t.filter = old.filter;
+        t.detail = old.detail;
+        t.show_windows = old.show_windows;
+        if t.paused {
+            t.fill = t.buffer.capacity() as u64;
+        }
+    }
+    t.limit = t.wanted_limit();
     fx.push(Effect::StartTail {
         session,
         topic,
         from,
         partitions: Vec::new(),
+        limit: t.limit,
     });
-    if *state.view() != View::Tail {
-        state.stack.push(View::Tail);
+    state.tail = Some(t);
+    super::nav::push_tail(state, fx);
+}
+
+/// After every action: held records go into the buffer once the view follows, and the
+/// reader is told its limit when it changed.
+pub fn settle(state: &mut State, fx: &mut Vec<Effect>) {
+    let page = state.page_rows();
+    let Some(t) = state.tail.as_mut() else { return };
+    if t.follow && !t.held.is_empty() {
+        while let Some(r) = t.held.pop_front() {
+            t.buffer.push(r);
+        }
+        let n = t.visible_len();
+        t.selected = n.saturating_sub(1);
+        t.offset = n.saturating_sub(page);
+    }
+    let wanted = t.wanted_limit();
+    if wanted != t.limit {
+        t.limit = wanted;
+        fx.push(Effect::LimitTail {
+            session: t.session,
+            limit: wanted,
+        });
     }
 }
 
@@ -313,13 +450,22 @@ pub fn on_records(state: &mut State, session: u64, records: Vec<OwnedRecord>) {
     let now = state.now;
     let page = state.page_rows();
     let now_ms = state.now_ms();
+    let mut problem = None;
     if let Some(t) = state.tail.as_mut().filter(|t| t.session == session) {
+        for r in &records {
+            if let Some(p) = t.problems.note(&t.topic, r) {
+                problem.get_or_insert(p);
+            }
+        }
         t.ingest(records, now, now_ms);
         if t.follow {
             let n = t.visible_len();
             t.selected = n.saturating_sub(1);
             t.offset = n.saturating_sub(page);
         }
+    }
+    if let Some(p) = problem {
+        super::flash(state, Level::Warn, p);
     }
 }
 
@@ -340,15 +486,17 @@ pub fn on_started(state: &mut State, session: u64, notes: Vec<String>) {
     }
 }
 
-/// Stops or resumes reading (the consumer fetches nothing while paused).
+/// Stops or resumes reading (the reader reads nothing more while paused).
 pub fn pause(state: &mut State, paused: Option<bool>, fx: &mut Vec<Effect>) {
     if let Some(t) = state.tail.as_mut() {
-        t.paused = paused.unwrap_or(!t.paused);
-        fx.push(Effect::PauseTail {
-            session: t.session,
-            paused: t.paused,
-        });
+        let paused = paused.unwrap_or(!t.paused);
+        if paused && !t.paused {
+            t.pause_mark = t.arrived;
+        }
+        t.paused = paused;
+        t.fill = 0;
     }
+    settle(state, fx);
 }
 
 /// Follows the newest record, or stops following.
@@ -383,11 +531,22 @@ pub fn toggle_windows(state: &mut State) {
     }
 }
 
-/// The detail pane's next tab (opening it on the value).
+/// The detail pane's next tab (opening it on the value); the schema tab when the selected
+/// record was read through a schema.
 pub fn next_detail_tab(state: &mut State) {
     if let Some(t) = state.tail.as_mut() {
-        t.detail = Some(t.detail.map_or(DetailTab::Value, DetailTab::next));
+        let schema = selected_record(t).is_some_and(|r| r.decoded.is_some());
+        t.detail = Some(t.detail.map_or(DetailTab::Value, |d| d.next(schema)));
     }
+}
+
+/// The record under the selection (after the filter).
+pub fn selected_record(t: &TailState) -> Option<&OwnedRecord> {
+    if t.filter.is_empty() {
+        return t.buffer.get(t.selected);
+    }
+    let i = *t.visible().get(t.selected)?;
+    t.buffer.get(i)
 }
 
 #[cfg(test)]
@@ -402,6 +561,7 @@ mod tests {
             key: Some(b"k".to_vec()),
             value: Some(value.as_bytes().to_vec()),
             headers: Vec::new(),
+            decoded: None,
         }
     }
 

@@ -348,6 +348,9 @@ pub struct Exporter {
     latest: Arc<Mutex<Arc<Exposition>>>,
     server: Arc<tiny_http::Server>,
     threads: Vec<std::thread::JoinHandle<()>>,
+    /// Set when dropped: tiny_http's `unblock()` wakes `recv_timeout` with no request, which
+    /// looks like a timeout, so the threads check this too.
+    stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Exporter {
@@ -362,17 +365,19 @@ impl Exporter {
             alerts: "[]".to_string(),
             ..Exposition::default()
         })));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         // Two threads: one slow client cannot hold up Prometheus.
         let threads = (0..2)
             .map(|_| {
-                let (server, latest) = (server.clone(), latest.clone());
-                std::thread::spawn(move || serve(&server, &latest))
+                let (server, latest, stop) = (server.clone(), latest.clone(), stop.clone());
+                std::thread::spawn(move || serve(&server, &latest, &stop))
             })
             .collect();
         Ok(Exporter {
             latest,
             server,
             threads,
+            stop,
         })
     }
 
@@ -394,6 +399,7 @@ impl Exporter {
 
 impl Drop for Exporter {
     fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         for _ in &self.threads {
             self.server.unblock();
         }
@@ -403,8 +409,12 @@ impl Drop for Exporter {
     }
 }
 
-fn serve(server: &tiny_http::Server, latest: &Mutex<Arc<Exposition>>) {
-    loop {
+fn serve(
+    server: &tiny_http::Server,
+    latest: &Mutex<Arc<Exposition>>,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         let req = match server.recv_timeout(Duration::from_secs(1)) {
             Ok(Some(r)) => r,
             Ok(None) => continue,

@@ -10,7 +10,6 @@ use serde::Serialize;
 use super::output::{emit, emit_json, say, Stream};
 use super::{GlobalArgs, Output};
 use crate::error::{exit, Error, Result};
-use crate::offsets::shell_quote;
 
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
@@ -75,49 +74,13 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs) -> Result<i32> {
         }
         return Ok(exit::OK);
     }
-    let writer = client.writer(&format!("delete group '{}'", a.group))?;
-    let mut csv = String::new();
-    for (t, p, o) in &committed {
-        csv.push_str(&format!("{t},{p},{o}\n"));
-    }
-    let undo_path = super::change::write_undo("group", &a.group, "csv", &csv)?;
-    let audit = super::change::Audit::new(&settings, "group-delete")?;
-    let fields = serde_json::json!({
-        "group": a.group,
-        "before": committed
-            .iter()
-            .map(|(t, p, o)| serde_json::json!({"topic": t, "partition": p, "committed": o}))
-            .collect::<Vec<_>>(),
-        "undo_file": undo_path.to_str(),
-    });
-    audit.intent(&fields)?;
-    if let Err(e) = writer.delete_group(&a.group).await {
-        let _ = audit.line("outcome", Some("failed"), &fields);
-        return Err(e);
-    }
-    // Verify: the group has no committed offsets left.
-    let gone = match client.group(&a.group, None).await {
-        Ok(d) => d.partitions.iter().all(|p| p.committed.is_none()),
-        Err(Error::NotFound(_)) => true,
-        Err(_) => false,
-    };
-    audit
-        .line(
-            "outcome",
-            Some(if gone { "applied" } else { "unverified" }),
-            &fields,
-        )
-        .map_err(|e| Error::Io(format!("deleted, but {e}")))?;
-    let undo_file = undo_path.to_string_lossy().into_owned();
+    let done =
+        crate::offsets::group_delete::delete_group(&client, &settings, &a.group, committed).await?;
     report.executed = true;
-    report.undo_command = Some(format!(
-        "kscope offsets reset {} --from-file {} --execute",
-        shell_quote(&a.group),
-        shell_quote(&undo_file)
-    ));
-    report.undo_file = Some(undo_file);
+    report.undo_command = Some(done.undo_command.clone());
+    report.undo_file = Some(done.undo_file.to_string_lossy().into_owned());
     print(g.output, &report)?;
-    if !gone {
+    if !done.verified {
         return Err(Error::kafka(format!(
             "deleted, but group '{}' still shows committed offsets",
             a.group

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::output::{at_least, fields, opt, print_gapped, print_listing, table};
+use super::output::{at_least, fields, opt, print_gapped, print_listing_noted, table, ListingNote};
 use super::GlobalArgs;
 use crate::error::Result;
 use crate::metrics::time::format_secs;
@@ -33,19 +33,33 @@ pub enum GroupAction {
     /// Delete a group with no members: plan first; --execute writes its committed offsets to
     /// an undo file (for `offsets reset --from-file`), deletes, verifies and audits
     Delete(super::group_delete::DeleteArgs),
+    /// Delete a group's committed offsets of some topics (the group must have no members):
+    /// plan first; --execute writes them to an undo file (for `offsets reset --from-file`),
+    /// deletes, verifies and audits
+    DeleteOffsets(super::group_offsets_delete::DeleteOffsetsArgs),
 }
 
 pub async fn run_list(g: &GlobalArgs) -> Result<i32> {
     let client = g.client()?;
     let groups = client.groups().await?;
-    print_listing(
+    // ListGroups answers only the groups the principal may describe.
+    let note = (client.has_authorizer().await == Some(true)).then(|| ListingNote {
+        key: "limited_by_authorization",
+        text: "the cluster has an authorizer: only the groups this principal may describe are \
+               listed (Kafka leaves the others out of its answer)"
+            .to_string(),
+    });
+    print_listing_noted(
         g.output,
         "groups",
         &groups,
+        note,
         |s| (format!("group {}", s.group), &s.gaps),
         || {
-            table(
-                &["GROUP", "STATE", "PROTOCOL", "MEMBERS", "LAG", "TIME-LAG"],
+            let mut text = table(
+                &[
+                    "GROUP", "STATE", "TYPE", "PROTOCOL", "MEMBERS", "LAG", "TIME-LAG",
+                ],
                 groups
                     .items
                     .iter()
@@ -53,6 +67,7 @@ pub async fn run_list(g: &GlobalArgs) -> Result<i32> {
                         vec![
                             s.group.clone(),
                             s.state.clone(),
+                            opt(s.kind.as_ref()),
                             if s.protocol.is_empty() {
                                 "-".into()
                             } else {
@@ -64,7 +79,15 @@ pub async fn run_list(g: &GlobalArgs) -> Result<i32> {
                         ]
                     })
                     .collect(),
-            )
+            );
+            if groups
+                .items
+                .iter()
+                .any(|s| s.kind.as_deref() == Some("share"))
+            {
+                text.push_str(&format!("note: {}\n", crate::kafka::SHARE_GROUPS));
+            }
+            text
         },
     )
 }
@@ -72,6 +95,9 @@ pub async fn run_list(g: &GlobalArgs) -> Result<i32> {
 pub async fn run(g: &GlobalArgs, a: GroupArgs) -> Result<i32> {
     let (group, topic) = match (a.action, a.group) {
         (Some(GroupAction::Delete(d)), _) => return super::group_delete::run(g, d).await,
+        (Some(GroupAction::DeleteOffsets(d)), _) => {
+            return super::group_offsets_delete::run(g, d).await
+        }
         (Some(GroupAction::Describe { group, topic }), _) => (group, topic),
         (None, Some(group)) => (group, a.topic),
         (None, None) => {
@@ -95,8 +121,13 @@ fn describe_table(d: &GroupDetail) -> String {
     let mut s = fields(&[
         ("Group", d.group.clone()),
         ("State", d.state.clone()),
+        ("Type", opt(d.kind.as_ref())),
         (
-            "Protocol",
+            if d.kind.as_deref() == Some("consumer") {
+                "Assignor"
+            } else {
+                "Protocol"
+            },
             if d.protocol.is_empty() {
                 "-".into()
             } else {
@@ -155,29 +186,50 @@ fn describe_table(d: &GroupDetail) -> String {
             .collect(),
     ));
     if !d.members.is_empty() {
+        let assignment = |a: &[crate::model::TopicPartitions]| {
+            a.iter()
+                .map(|tp| {
+                    let ps: Vec<String> = tp.partitions.iter().map(|p| p.to_string()).collect();
+                    format!("{}:{}", tp.topic, ps.join(","))
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        // KIP-848 groups: the coordinator's target next to what each member owns now.
+        let targets = d.members.iter().any(|m| m.target_assignment.is_some());
+        let mut headers = vec!["MEMBER", "CLIENT-ID", "HOST", "ASSIGNMENT"];
+        if targets {
+            headers.push("TARGET");
+        }
         s.push('\n');
         s.push_str(&table(
-            &["MEMBER", "CLIENT-ID", "HOST", "ASSIGNMENT"],
+            &headers,
             d.members
                 .iter()
                 .map(|m| {
-                    vec![
+                    let mut row = vec![
                         m.member_id.clone(),
                         m.client_id.clone(),
                         m.host.clone(),
-                        m.assignment
-                            .iter()
-                            .map(|tp| {
-                                let ps: Vec<String> =
-                                    tp.partitions.iter().map(|p| p.to_string()).collect();
-                                format!("{}:{}", tp.topic, ps.join(","))
-                            })
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                    ]
+                        assignment(&m.assignment),
+                    ];
+                    if targets {
+                        row.push(match &m.target_assignment {
+                            Some(t) if *t == m.assignment => "(= assignment)".to_string(),
+                            Some(t) => assignment(t),
+                            None => "-".to_string(),
+                        });
+                    }
+                    row
                 })
                 .collect(),
         ));
+        if d.kind.as_deref() == Some("consumer") {
+            s.push_str(
+                "Member epochs: not given by this client (librdkafka's DescribeConsumerGroups \
+                 does not expose them)\n",
+            );
+        }
     }
     s
 }

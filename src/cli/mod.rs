@@ -1,13 +1,17 @@
 //! Command-line interface: global connection options and one module per subcommand.
 
-mod change;
+mod acls;
+mod broker;
 mod cluster;
 mod config_check;
 mod console;
 mod demo;
 pub mod exporter;
 mod group_delete;
+mod group_offsets_delete;
 mod groups;
+mod leaders;
+pub mod notify;
 mod offsets;
 pub mod output;
 mod produce;
@@ -18,7 +22,9 @@ mod topic_config;
 mod topic_partitions;
 mod topic_truncate;
 mod topics;
+mod undo_files;
 pub mod watch;
+mod watch_text;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -40,6 +46,8 @@ Exit codes:
   5  the broker does not support the API the command needs
   6  refused: the consumer group has active members (offsets reset)
   7  partially applied: some partitions were reset and some were not (offsets reset)
+  8  incomplete: the answer lacks something a broker could not give (named on stderr)
+  9  not authorized: the broker refused the principal (the message names the operation)
 `kscope watch --once` exits like a Nagios check instead:
   0  OK, 1  WARNING, 2  CRITICAL (worst firing alert), 3  UNKNOWN (could not evaluate),
   4  refused: --alerts-topic in a read-only context";
@@ -126,6 +134,8 @@ pub(crate) fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
 pub enum Command {
     /// Cluster id, controller, brokers, and partition health
     Cluster,
+    /// One broker's configs, and changes to its dynamic ones
+    Broker(broker::BrokerArgs),
     /// List topics
     Topics(topics::TopicsArgs),
     /// Describe, create or delete a topic
@@ -138,6 +148,10 @@ pub enum Command {
     Groups,
     /// Describe a consumer group: members, committed offsets and lag per partition
     Group(groups::GroupArgs),
+    /// Partitions not led by their preferred replica (elect them with `topic elect-leaders`)
+    Leaders(leaders::LeadersArgs),
+    /// List ACLs with filters; create and delete them with a plan
+    Acls(acls::AclsArgs),
     /// Reset a consumer group's offsets: plan, apply, verify, undo
     Offsets(offsets::OffsetsArgs),
     /// Run an embedded demo cluster with live traffic
@@ -262,10 +276,13 @@ pub async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         None => console::run(g, None).await,
         Some(Command::Cluster) => bounded(g, cluster::run(g)).await,
+        Some(Command::Broker(a)) => bounded(g, broker::run(g, a)).await,
         Some(Command::Topics(a)) => bounded(g, topics::run_list(g, a)).await,
         Some(Command::Topic(a)) => bounded(g, topics::run(g, a)).await,
         Some(Command::Tail(a)) => tail::run(g, a).await,
         Some(Command::Produce(a)) => produce::run(g, a).await,
+        Some(Command::Leaders(a)) => bounded(g, leaders::run_list(g, a)).await,
+        Some(Command::Acls(a)) => bounded(g, acls::run(g, a)).await,
         Some(Command::Groups) => bounded(g, groups::run_list(g)).await,
         Some(Command::Group(a)) => bounded(g, groups::run(g, a)).await,
         Some(Command::Offsets(a)) => offsets::run(g, a).await,

@@ -29,6 +29,10 @@ pub enum OffsetsAction {
     /// Reset a consumer group's committed offsets: a dry run unless --execute
     #[command(after_help = RESET_HELP)]
     Reset(ResetArgs),
+    /// List the undo files in the data dir, newest first: what each undoes (an offsets reset,
+    /// a group deletion, a topic config change), where, how it ended, and the command that
+    /// applies it
+    UndoFiles,
 }
 
 const RESET_HELP: &str = "\
@@ -170,6 +174,7 @@ impl ResetArgs {
 pub async fn run(g: &GlobalArgs, a: OffsetsArgs) -> Result<i32> {
     match a.action {
         OffsetsAction::Reset(r) => reset(g, r).await,
+        OffsetsAction::UndoFiles => super::undo_files::run(g.output),
     }
 }
 

@@ -170,10 +170,32 @@ pub fn print_listing<T: Serialize>(
     item: impl Fn(&T) -> (String, &Gaps),
     table: impl FnOnce() -> String,
 ) -> Result<i32> {
+    print_listing_noted(output, key, listing, None, item, table)
+}
+
+/// A note on what a whole listing holds (it does not make it incomplete): a JSON field `key`
+/// set to `true`, and `text` after the table (on stderr for JSON and JSON lines).
+pub struct ListingNote<'a> {
+    pub key: &'a str,
+    pub text: String,
+}
+
+/// [`print_listing`] with a note on the whole list.
+pub fn print_listing_noted<T: Serialize>(
+    output: Output,
+    key: &str,
+    listing: &Listing<T>,
+    note: Option<ListingNote<'_>>,
+    item: impl Fn(&T) -> (String, &Gaps),
+    table: impl FnOnce() -> String,
+) -> Result<i32> {
     let complete = listing.is_complete(|t| item(t).1);
     match output {
         Output::Table => {
             let mut text = table();
+            if let Some(n) = &note {
+                text.push_str(&format!("note: {}\n", n.text));
+            }
             let notes = incomplete_notes(&listing.gaps, listing.items.iter().map(&item));
             if !notes.is_empty() {
                 text.push('\n');
@@ -185,12 +207,19 @@ pub fn print_listing<T: Serialize>(
             let envelope = Envelope {
                 complete,
                 missing: &listing.gaps.0,
+                note: note.as_ref().map(|n| n.key),
                 key,
                 items: &listing.items,
             };
             emit_json(Stream::Stdout, &envelope, true)?;
+            if let Some(n) = &note {
+                report(format_args!("note: {}", n.text));
+            }
         }
         Output::Jsonl => {
+            if let Some(n) = &note {
+                report(format_args!("note: {}", n.text));
+            }
             let mut text = String::new();
             for i in &listing.items {
                 text.push_str(&json_text(i, false)?);
@@ -219,6 +248,8 @@ pub fn print_listing<T: Serialize>(
 struct Envelope<'a, T> {
     complete: bool,
     missing: &'a [crate::model::Missing],
+    /// A listing note's field, set to `true`.
+    note: Option<&'a str>,
     key: &'a str,
     items: &'a [T],
 }
@@ -229,6 +260,9 @@ impl<T: Serialize> Serialize for Envelope<'_, T> {
         let mut m = s.serialize_map(Some(3))?;
         m.serialize_entry("complete", &self.complete)?;
         m.serialize_entry("missing", self.missing)?;
+        if let Some(note) = self.note {
+            m.serialize_entry(note, &true)?;
+        }
         m.serialize_entry(self.key, self.items)?;
         m.end()
     }

@@ -77,7 +77,11 @@ impl SchemaArgs {
     ) -> Result<(FieldAs, FieldAs, Option<Decoder>)> {
         let registry = self.registry(settings)?;
         let has_registry = registry.is_some();
-        let mut schemas = Schemas::new(registry);
+        let mut schemas = Schemas::new(registry).with_disk_cache(
+            crate::config::data_dir()
+                .ok()
+                .map(|d| d.join(crate::schema::cache::FOLDER)),
+        );
         let default = if has_registry {
             FieldAs::Schema(None)
         } else {

@@ -10,9 +10,10 @@ use clap::{Args, ValueEnum};
 use super::output::{record_stdout, stdout_is_terminal, warn, Output};
 use super::GlobalArgs;
 use crate::error::{exit, Error, Result};
-use crate::kafka::tail::{plan, record_of, StopAt, Tail};
+use crate::kafka::tail::{plan, StopAt, Tail};
 use crate::record::{
-    Decoded, DecodedRecord, FilterSet, RecordWriter, StartPosition, Template, WriterOptions,
+    problem_class, Decoded, DecodedRecord, FilterSet, RecordWriter, StartPosition, Template,
+    WriterOptions,
 };
 use crate::schema::{FieldAs, Outcome, Part};
 
@@ -114,8 +115,8 @@ pub async fn run(g: &GlobalArgs, a: TailArgs) -> Result<i32> {
             writer.begin(&mut out)?;
             let (mut key_json, mut value_json) = (Vec::new(), Vec::new());
             let mut problems = Problems::default();
-            let r = tail.run(&stop, stop_at, |m| {
-                let Some(m) = m else {
+            let r = tail.run(&stop, stop_at, with_headers, |rec| {
+                let Some(rec) = rec else {
                     // Caught up: what was written so far goes out now, so a pipe (`| jq`)
                     // sees records as they arrive.
                     return match out.flush() {
@@ -124,12 +125,11 @@ pub async fn run(g: &GlobalArgs, a: TailArgs) -> Result<i32> {
                     };
                 };
                 let out = &mut out;
-                let rec = record_of(m, with_headers);
                 let Some(decoder) = decoder.as_mut() else {
-                    if !filters.is_empty() && !filters.matches(&rec) {
+                    if !filters.is_empty() && !filters.matches(rec) {
                         return ControlFlow::Continue(false);
                     }
-                    return match writer.write(out, &rec, &opts) {
+                    return match writer.write(out, rec, &opts) {
                         Ok(()) => ControlFlow::Continue(true),
                         Err(e) => ControlFlow::Break(Err(Error::from(e))),
                     };
@@ -147,13 +147,13 @@ pub async fn run(g: &GlobalArgs, a: TailArgs) -> Result<i32> {
                 };
                 for (part, o) in [(Part::Key, &key), (Part::Value, &value)] {
                     if let Some(Outcome::Failed(why)) = o {
-                        problems.note(part, why, &rec);
+                        problems.note(part, why, rec);
                     }
                 }
-                if !filters.is_empty() && !filters.matches_decoded(&rec, &d) {
+                if !filters.is_empty() && !filters.matches_decoded(rec, &d) {
                     return ControlFlow::Continue(false);
                 }
-                match writer.write_decoded(out, &rec, &d, &opts) {
+                match writer.write_decoded(out, rec, &d, &opts) {
                     Ok(()) => ControlFlow::Continue(true),
                     Err(e) => ControlFlow::Break(Err(Error::from(e))),
                 }
@@ -222,44 +222,5 @@ impl Problems {
                 self.records
             ));
         }
-    }
-}
-
-/// A reason without the numbers that vary per record, keeping `schema id N`.
-fn problem_class(why: &str) -> String {
-    let (head, rest) = match why.strip_prefix("schema id ") {
-        Some(r) => {
-            let n = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
-            (format!("schema id {}", &r[..n]), &r[n..])
-        }
-        None => (String::new(), why),
-    };
-    let mut out = head;
-    let mut in_digits = false;
-    for c in rest.chars() {
-        if c.is_ascii_digit() {
-            if !in_digits {
-                out.push('#');
-            }
-            in_digits = true;
-        } else {
-            in_digits = false;
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn problem_classes_keep_the_schema_id() {
-        assert_eq!(
-            problem_class("schema id 12: truncated: 30 bytes needed, 2 left"),
-            "schema id 12: truncated: # bytes needed, # left"
-        );
-        assert_eq!(problem_class("truncated: 3 bytes"), "truncated: # bytes");
     }
 }

@@ -2,7 +2,8 @@
 //! offset reset's safety. The dry run (the default) shows each key's old value and source and
 //! the new one, checked by the broker itself (validate-only); `--execute` writes the undo file
 //! and an audit intent line, applies the change (IncrementalAlterConfigs: only the keys named
-//! change), reads the configs back to verify, and audits the outcome.
+//! change), reads the configs back to verify, and audits the outcome. `kscope broker N configs`
+//! changes a broker's dynamic configs through the same path ([`change`]).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use super::output::{emit, emit_json, say, table, Stream};
 use super::{GlobalArgs, Output};
 use crate::config::parse_property;
 use crate::error::{exit, Error, Result};
-use crate::kafka::native::ConfigChange;
+use crate::kafka::native::{ConfigChange, ConfigResource};
 use crate::model::ConfigValue;
 use crate::offsets::shell_quote;
 
@@ -47,7 +48,10 @@ pub struct ConfigArgs {
 #[derive(Debug, Serialize, Deserialize)]
 struct UndoFile {
     kind: String,
-    topic: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    topic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    broker: Option<i32>,
     #[serde(default)]
     set: BTreeMap<String, String>,
     #[serde(default)]
@@ -55,6 +59,73 @@ struct UndoFile {
 }
 
 const UNDO_KIND: &str = "kscope-topic-config-undo";
+const BROKER_UNDO_KIND: &str = "kscope-broker-config-undo";
+
+/// What differs between a topic's configs and a broker's.
+struct Target {
+    resource: ConfigResource,
+}
+
+impl Target {
+    /// The source of a value the resource itself sets (what an undo puts back, a delete
+    /// removes).
+    fn own_source(&self) -> &'static str {
+        match self.resource {
+            ConfigResource::Topic(_) => "topic",
+            ConfigResource::Broker(_) => "broker",
+        }
+    }
+
+    fn undo_kind(&self) -> &'static str {
+        match self.resource {
+            ConfigResource::Topic(_) => UNDO_KIND,
+            ConfigResource::Broker(_) => BROKER_UNDO_KIND,
+        }
+    }
+
+    fn what(&self) -> &'static str {
+        match self.resource {
+            ConfigResource::Topic(_) => "topic config",
+            ConfigResource::Broker(_) => "broker config",
+        }
+    }
+
+    /// `topic-config` or `broker-config`: the audit action and the undo file's prefix.
+    fn action(&self) -> &'static str {
+        match self.resource {
+            ConfigResource::Topic(_) => "topic-config",
+            ConfigResource::Broker(_) => "broker-config",
+        }
+    }
+
+    fn name(&self) -> String {
+        match &self.resource {
+            ConfigResource::Topic(t) => t.clone(),
+            ConfigResource::Broker(id) => id.to_string(),
+        }
+    }
+
+    fn undo_command(&self, file: &str) -> String {
+        match &self.resource {
+            ConfigResource::Topic(t) => format!(
+                "kscope topic config {} --from-file {} --execute",
+                shell_quote(t),
+                shell_quote(file)
+            ),
+            ConfigResource::Broker(id) => format!(
+                "kscope broker {id} configs --from-file {} --execute",
+                shell_quote(file)
+            ),
+        }
+    }
+
+    fn matches(&self, undo: &UndoFile) -> bool {
+        match &self.resource {
+            ConfigResource::Topic(t) => undo.topic.as_ref() == Some(t),
+            ConfigResource::Broker(id) => undo.broker == Some(*id),
+        }
+    }
+}
 
 /// One key of the plan.
 #[derive(Debug, Serialize)]
@@ -74,7 +145,10 @@ struct KeyPlan {
 
 #[derive(Debug, Serialize)]
 struct Report<'a> {
-    topic: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topic: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    broker: Option<i32>,
     executed: bool,
     /// The broker validated the change (always, dry run or not).
     validated: bool,
@@ -85,36 +159,50 @@ struct Report<'a> {
     undo_command: Option<String>,
 }
 
-fn changes_of(a: &ConfigArgs) -> Result<Vec<ConfigChange>> {
+/// What a config change is asked to do: `--set`, `--delete` and `--from-file UNDO`.
+pub(super) struct Asked<'a> {
+    pub set: &'a [String],
+    pub delete: &'a [String],
+    pub from_file: Option<&'a std::path::Path>,
+    pub execute: bool,
+}
+
+fn changes_of(a: &Asked<'_>, target: &Target) -> Result<Vec<ConfigChange>> {
     let mut changes = Vec::new();
-    if let Some(path) = &a.from_file {
+    if let Some(path) = a.from_file {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::usage(format!("cannot read undo file {}: {e}", path.display())))?;
         let undo: UndoFile = serde_json::from_str(&text).map_err(|e| {
             Error::usage(format!(
-                "{} is not a topic config undo file: {e}",
-                path.display()
+                "{} is not a {} undo file: {e}",
+                path.display(),
+                target.what()
             ))
         })?;
-        if undo.kind != UNDO_KIND {
+        if undo.kind != target.undo_kind() {
             return Err(Error::usage(format!(
-                "{} is not a topic config undo file (kind '{}')",
+                "{} is not a {} undo file (kind '{}')",
                 path.display(),
+                target.what(),
                 undo.kind
             )));
         }
-        if undo.topic != a.name {
+        if !target.matches(&undo) {
+            let of = match (&undo.topic, undo.broker) {
+                (Some(t), _) => format!("topic '{t}'"),
+                (None, Some(b)) => format!("broker {b}"),
+                (None, None) => "nothing".to_string(),
+            };
             return Err(Error::usage(format!(
-                "{} is for topic '{}', not '{}'",
+                "{} is for {of}, not {}",
                 path.display(),
-                undo.topic,
-                a.name
+                target.resource
             )));
         }
         changes.extend(undo.set.into_iter().map(|(k, v)| ConfigChange::Set(k, v)));
         changes.extend(undo.delete.into_iter().map(ConfigChange::Delete));
     }
-    for s in &a.set {
+    for s in a.set {
         let (k, v) = parse_property(s)?;
         changes.push(ConfigChange::Set(k, v));
     }
@@ -149,7 +237,7 @@ fn key_of(c: &ConfigChange) -> &str {
     }
 }
 
-fn plan(changes: &[ConfigChange], current: &[ConfigValue]) -> Vec<KeyPlan> {
+fn plan(changes: &[ConfigChange], current: &[ConfigValue], own: &str) -> Vec<KeyPlan> {
     changes
         .iter()
         .map(|c| {
@@ -158,7 +246,7 @@ fn plan(changes: &[ConfigChange], current: &[ConfigValue]) -> Vec<KeyPlan> {
             let before_source = now
                 .map(|v| v.source.clone())
                 .unwrap_or_else(|| "unknown key".to_string());
-            let topic_level = before_source == "topic";
+            let topic_level = before_source == own;
             match c {
                 ConfigChange::Set(k, v) => KeyPlan {
                     key: k.clone(),
@@ -182,15 +270,22 @@ fn plan(changes: &[ConfigChange], current: &[ConfigValue]) -> Vec<KeyPlan> {
 }
 
 /// What restores the configs of `plan` as they were.
-fn undo_of(topic: &str, plan: &[KeyPlan]) -> Result<UndoFile> {
+fn undo_of(target: &Target, plan: &[KeyPlan]) -> Result<UndoFile> {
     let mut undo = UndoFile {
-        kind: UNDO_KIND.to_string(),
-        topic: topic.to_string(),
+        kind: target.undo_kind().to_string(),
+        topic: match &target.resource {
+            ConfigResource::Topic(t) => Some(t.clone()),
+            ConfigResource::Broker(_) => None,
+        },
+        broker: match &target.resource {
+            ConfigResource::Topic(_) => None,
+            ConfigResource::Broker(id) => Some(*id),
+        },
         set: BTreeMap::new(),
         delete: Vec::new(),
     };
     for k in plan.iter().filter(|k| !k.unchanged) {
-        if k.before_source == "topic" {
+        if k.before_source == target.own_source() {
             let Some(before) = &k.before else {
                 return Err(Error::usage(format!(
                     "config '{}' is sensitive: the broker does not show its value, so no undo \
@@ -207,20 +302,47 @@ fn undo_of(topic: &str, plan: &[KeyPlan]) -> Result<UndoFile> {
 }
 
 pub async fn run(g: &GlobalArgs, a: ConfigArgs) -> Result<i32> {
-    let changes = changes_of(&a)?;
+    change(
+        g,
+        ConfigResource::Topic(a.name.clone()),
+        &Asked {
+            set: &a.set,
+            delete: &a.delete,
+            from_file: a.from_file.as_deref(),
+            execute: a.execute,
+        },
+    )
+    .await
+}
+
+/// Plans, validates and (with `execute`) applies a config change of a topic or broker.
+pub(super) async fn change(g: &GlobalArgs, resource: ConfigResource, a: &Asked<'_>) -> Result<i32> {
+    let target = Target { resource };
+    let changes = changes_of(a, &target)?;
     let settings = g.settings()?;
     let client = super::budget_client(settings.clone())?;
-    let current = client.topic_config(&a.name).await?;
-    let plan = plan(&changes, &current);
+    let read = |client: crate::kafka::KafkaClient, r: ConfigResource| async move {
+        client
+            .configs(r)
+            .await
+            .map(|v| v.iter().map(|c| c.value()).collect::<Vec<ConfigValue>>())
+    };
+    let current = read(client.clone(), target.resource.clone()).await?;
+    let plan = plan(&changes, &current, target.own_source());
     // The broker's own check, also for a dry run: unknown keys, bad values, policies.
     client
-        .validate_topic_config(&a.name, changes.clone())
+        .validate_configs(target.resource.clone(), changes.clone())
         .await?;
+    let (topic, broker) = match &target.resource {
+        ConfigResource::Topic(t) => (Some(t.as_str()), None),
+        ConfigResource::Broker(id) => (None, Some(*id)),
+    };
     if !a.execute {
         print(
             g.output,
             &Report {
-                topic: &a.name,
+                topic,
+                broker,
                 executed: false,
                 validated: true,
                 changes: &plan,
@@ -234,28 +356,37 @@ pub async fn run(g: &GlobalArgs, a: ConfigArgs) -> Result<i32> {
         }
         return Ok(exit::OK);
     }
-    let writer = client.writer(&format!("change configs of topic '{}'", a.name))?;
-    let undo = undo_of(&a.name, &plan)?;
+    let writer = client.writer(&format!("change configs of {}", target.resource))?;
+    let undo = undo_of(&target, &plan)?;
     let undo_text = serde_json::to_string_pretty(&undo)
         .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
-    let undo_path =
-        super::change::write_undo("topic-config", &a.name, "json", &(undo_text + "\n"))?;
-    let audit = super::change::Audit::new(&settings, "topic-config")?;
+    let undo_path = crate::offsets::change::write_undo(
+        target.action(),
+        &target.name(),
+        "json",
+        &(undo_text + "\n"),
+    )?;
+    let audit = crate::offsets::change::Audit::new(&settings, target.action())?;
     let fields = |mismatched: &[String]| {
         serde_json::json!({
-            "topic": a.name,
+            "topic": topic,
+            "broker": broker,
             "changes": plan,
             "undo_file": undo_path.to_str(),
             "mismatched": mismatched,
         })
     };
     audit.intent(&fields(&[]))?;
-    if let Err(e) = writer.alter_topic_config(&a.name, changes.clone()).await {
+    if let Err(e) = writer
+        .alter_configs(target.resource.clone(), changes.clone())
+        .await
+    {
         let _ = audit.line("outcome", Some("failed"), &fields(&[]));
         return Err(e);
     }
     // Read back: what the broker now says for each key. The change reaches the broker's config
     // cache through the metadata log, a moment after the answer: ask again for a few seconds.
+    let own = target.own_source();
     let differs = |after: &[ConfigValue]| -> Vec<String> {
         changes
             .iter()
@@ -263,22 +394,22 @@ pub async fn run(g: &GlobalArgs, a: ConfigArgs) -> Result<i32> {
                 let now = after.iter().find(|v| v.name == key_of(c));
                 match c {
                     ConfigChange::Set(_, v) => now.is_none_or(|n| {
-                        n.source != "topic" || (!n.sensitive && n.value.as_deref() != Some(v))
+                        n.source != own || (!n.sensitive && n.value.as_deref() != Some(v))
                     }),
-                    ConfigChange::Delete(_) => now.is_some_and(|n| n.source == "topic"),
+                    ConfigChange::Delete(_) => now.is_some_and(|n| n.source == own),
                 }
             })
             .map(|c| key_of(c).to_string())
             .collect()
     };
-    let mut after = client.topic_config(&a.name).await;
+    let mut after = read(client.clone(), target.resource.clone()).await;
     for _ in 0..20 {
         match &after {
             Ok(values) if differs(values).is_empty() => break,
             _ => {}
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        after = client.topic_config(&a.name).await;
+        after = read(client.clone(), target.resource.clone()).await;
     }
     let mismatched: Vec<String> = match &after {
         Ok(values) => differs(values),
@@ -296,16 +427,13 @@ pub async fn run(g: &GlobalArgs, a: ConfigArgs) -> Result<i32> {
     print(
         g.output,
         &Report {
-            topic: &a.name,
+            topic,
+            broker,
             executed: true,
             validated: true,
             changes: &plan,
             mismatched: mismatched.clone(),
-            undo_command: Some(format!(
-                "kscope topic config {} --from-file {} --execute",
-                shell_quote(&a.name),
-                shell_quote(&undo_file)
-            )),
+            undo_command: Some(target.undo_command(&undo_file)),
             undo_file: Some(undo_file),
         },
     )?;
@@ -352,7 +480,11 @@ fn print(output: Output, r: &Report<'_>) -> Result<()> {
                     ]
                 })
                 .collect();
-            let mut text = format!("Topic: {}\n\n", r.topic);
+            let mut text = match (r.topic, r.broker) {
+                (Some(t), _) => format!("Topic: {t}\n\n"),
+                (None, Some(b)) => format!("Broker: {b}\n\n"),
+                (None, None) => String::new(),
+            };
             text.push_str(&table(&["KEY", "NOW (SOURCE)", "AFTER", "STATUS"], rows));
             if let Some(cmd) = &r.undo_command {
                 text.push_str(&format!("\nundo: {cmd}\n"));

@@ -74,7 +74,7 @@ pub async fn run(g: &GlobalArgs, a: PartitionsArgs) -> Result<i32> {
             a.name
         )));
     }
-    let audit = super::change::Audit::new(&settings, "topic-partitions")?;
+    let audit = crate::offsets::change::Audit::new(&settings, "topic-partitions")?;
     let fields = serde_json::json!({"topic": a.name, "before": before, "after": a.count});
     audit.intent(&fields)?;
     if let Err(e) = writer.create_partitions(&a.name, a.count).await {

@@ -236,7 +236,7 @@ pub async fn run(g: &GlobalArgs, a: TruncateArgs) -> Result<i32> {
             report.records_deleted, a.name
         )));
     }
-    let audit = super::change::Audit::new(&settings, "topic-truncate")?;
+    let audit = crate::offsets::change::Audit::new(&settings, "topic-truncate")?;
     let fields = |r: &Report<'_>| serde_json::json!({"topic": a.name, "partitions": r.partitions});
     audit.intent(&fields(&report))?;
     let results = match writer.delete_records(to_delete).await {

@@ -2,7 +2,9 @@
 
 use clap::{Args, Subcommand};
 
-use super::output::{fields, opt, print_gapped, print_listing, print_one, say, table};
+use super::output::{
+    fields, opt, print_gapped, print_listing_noted, print_one, say, table, ListingNote,
+};
 use super::{ensure_writable, GlobalArgs};
 use crate::config::parse_property;
 use crate::error::{exit, Error, Result};
@@ -61,6 +63,9 @@ pub enum TopicAction {
     /// Delete records before an offset, a time or a group's committed offsets, for every
     /// reader: plan first; --execute --yes applies (irreversible)
     Truncate(super::topic_truncate::TruncateArgs),
+    /// Move each partition's leadership back to its preferred replica (ElectLeaders): plan
+    /// first; --execute elects and verifies
+    ElectLeaders(super::leaders::ElectArgs),
 }
 
 /// `*` and `?` wildcards when present, otherwise a substring.
@@ -100,10 +105,19 @@ pub async fn run_list(g: &GlobalArgs, a: TopicsArgs) -> Result<i32> {
     if let Some(f) = &a.filter {
         topics.items.retain(|t| name_matches(f, &t.name));
     }
-    print_listing(
+    // Kafka leaves out of its metadata the topics the principal may not describe: with an
+    // authorizer, the list may be shorter than the cluster's, and says so.
+    let note = (client.has_authorizer().await == Some(true)).then(|| ListingNote {
+        key: "limited_by_authorization",
+        text: "the cluster has an authorizer: only the topics this principal may describe are \
+               listed (Kafka leaves the others out of its answer)"
+            .to_string(),
+    });
+    print_listing_noted(
         g.output,
         "topics",
         &topics,
+        note,
         |t| (format!("topic {}", t.name), &t.gaps),
         || {
             table(
@@ -177,6 +191,7 @@ pub async fn run(g: &GlobalArgs, a: TopicArgs) -> Result<i32> {
         (Some(TopicAction::Config(c)), _) => super::topic_config::run(g, c).await,
         (Some(TopicAction::Partitions(p)), _) => super::topic_partitions::run(g, p).await,
         (Some(TopicAction::Truncate(t)), _) => super::topic_truncate::run(g, t).await,
+        (Some(TopicAction::ElectLeaders(e)), _) => super::leaders::run_elect(g, e).await,
         (Some(TopicAction::Delete { name, yes }), _) => {
             let settings = g.settings()?;
             ensure_writable(&settings, &format!("delete topic '{name}'"))?;
@@ -291,6 +306,19 @@ fn describe_table(d: &TopicDetail) -> String {
             })
             .collect(),
     ));
+    let not_preferred: Vec<String> = d
+        .partitions
+        .iter()
+        .filter(|p| p.leader.is_some() && p.leader != p.replicas.first().copied())
+        .map(|p| p.partition.to_string())
+        .collect();
+    if !not_preferred.is_empty() {
+        s.push_str(&format!(
+            "\nNot led by their preferred replica: partition(s) {} (kscope topic elect-leaders {})\n",
+            not_preferred.join(","),
+            crate::offsets::shell_quote(&d.name)
+        ));
+    }
     s.push_str("\nConfigs:\n");
     match &d.configs_error {
         Some(e) => s.push_str(&format!("  unavailable: {e}\n")),

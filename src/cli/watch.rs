@@ -1,19 +1,24 @@
 //! `kscope watch`: samples the cluster at an interval, feeds the metrics engine, and prints
 //! alerts as they fire and resolve (JSON lines by default); `--once` is a Nagios-style check.
 
+use std::path::PathBuf;
 use std::time::Duration;
+
+use tokio::signal::unix::{signal, SignalKind};
 
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory};
 use serde::Serialize;
 
-use super::output::{emit, emit_json, emit_line, opt, report, table, warn, Output, Stream};
+use super::notify::Notifier;
+use super::output::{emit, emit_json, emit_line, report, warn, Output, Stream};
+use super::watch_text::{check_summary, event_text, metrics_table};
 use super::{ensure_writable, parse_duration, Cli, GlobalArgs};
 use crate::config;
 use crate::error::{Error, Result};
 use crate::kafka::produce::{Acks, OutRecord, Producer};
 use crate::kafka::{KafkaClient, SampleFilter};
-use crate::metrics::time::{format_secs, rfc3339, Millis};
+use crate::metrics::time::{rfc3339, Millis};
 use crate::metrics::{AlertEvent, MetricsState, Snapshot};
 use crate::model::Severity;
 use crate::record::sanitize::{escape_line, escape_text};
@@ -139,9 +144,18 @@ struct Watch {
     metrics: bool,
     exporter: Option<super::exporter::Exporter>,
     export: super::exporter::ExportOptions,
+    /// `[notify.NAME]` targets; `None` when the config names none.
+    notifier: Option<Notifier>,
+    /// How long queued notifications get at shutdown (the command's timeout).
+    flush_timeout: Duration,
+    /// `--config-file`, read again on SIGHUP.
+    config_file: Option<PathBuf>,
 }
 
 async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
+    // Listening from the start: a SIGTERM or SIGHUP while connecting is not a kill. (A
+    // `--once` check keeps the default: a signal ends it.)
+    let signals = (!a.once).then(ServiceSignals::listen).transpose()?;
     let opts = g.connect_options();
     let (file, path) = config::load_config(opts.config_file.as_deref())?;
     let settings = super::resolve(&opts, &file)?;
@@ -184,7 +198,13 @@ async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
         None => None,
     };
     let silences_path = crate::silences::path().ok();
-    let w = Watch {
+    let targets = config::notify_targets(&file, path.as_deref())?;
+    let notifier = if targets.is_empty() {
+        None
+    } else {
+        Some(Notifier::start(targets, context.clone())?)
+    };
+    let mut w = Watch {
         output,
         scope: crate::metrics::silence::scope(context.as_deref(), &settings.bootstrap),
         silences: std::sync::Mutex::new(match &silences_path {
@@ -199,6 +219,9 @@ async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
         export: super::exporter::ExportOptions {
             per_partition: file.exporter.per_partition.unwrap_or(true),
         },
+        notifier,
+        flush_timeout: settings.timeout,
+        config_file: opts.config_file.clone(),
     };
     if output == Output::Table && !a.once {
         report(format_args!(
@@ -209,11 +232,13 @@ async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
         ));
     }
     let mut state = MetricsState::new(mc, rules);
-    if a.once {
+    let result = if a.once {
         check_once(&w, &client, &filter, &mut state, interval).await
     } else {
-        watch_forever(&w, &client, &filter, &mut state, interval).await
-    }
+        watch_forever(&mut w, &client, &filter, &mut state, interval, signals).await
+    };
+    w.flush_notifications().await;
+    result
 }
 
 /// A producer for alert events, after making sure the topic exists.
@@ -317,6 +342,9 @@ async fn check_once(
     if !unseen.is_empty() && w.output != Output::Table {
         report(format_args!("not evaluated: {}", unseen.join("; ")));
     }
+    if let Some(n) = &w.notifier {
+        n.notify(&firing);
+    }
     w.publish(&firing).await?;
     Ok(code)
 }
@@ -388,32 +416,67 @@ fn not_evaluated(
     out
 }
 
+/// SIGTERM and SIGHUP, listened for as long as `watch` runs.
+struct ServiceSignals {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl ServiceSignals {
+    fn listen() -> Result<Self> {
+        let listen = |kind: SignalKind, name: &str| {
+            signal(kind).map_err(|e| Error::Io(format!("cannot listen for {name}: {e}")))
+        };
+        Ok(ServiceSignals {
+            term: listen(SignalKind::terminate(), "SIGTERM")?,
+            hup: listen(SignalKind::hangup(), "SIGHUP")?,
+        })
+    }
+}
+
 async fn watch_forever(
-    w: &Watch,
+    w: &mut Watch,
     client: &KafkaClient,
     filter: &SampleFilter,
     state: &mut MetricsState,
     interval: Duration,
+    signals: Option<ServiceSignals>,
 ) -> Result<i32> {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failures = 0u32;
     let mut totals = super::exporter::Totals::default();
-    // One listener for the whole run, so a Ctrl-C during a sample is not missed.
+    // One listener each for the whole run, so a signal during a sample is not missed: Ctrl-C
+    // and SIGTERM stop (after the notifications in flight), SIGHUP reloads the rules and the
+    // notification targets.
     let stop = tokio::signal::ctrl_c();
     tokio::pin!(stop);
+    let ServiceSignals { mut term, mut hup } = match signals {
+        Some(s) => s,
+        None => ServiceSignals::listen()?,
+    };
     let stopped = |r: std::io::Result<()>| -> Result<i32> {
         r.map_err(|e| Error::Io(format!("cannot wait for Ctrl-C: {e}")))?;
+        Ok(crate::error::exit::OK)
+    };
+    let terminated = || {
+        report("SIGTERM: stopping");
         Ok(crate::error::exit::OK)
     };
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             r = &mut stop => return stopped(r),
+            _ = term.recv() => return terminated(),
+            _ = hup.recv() => {
+                w.reload(state).await?;
+                continue;
+            }
         }
         let sampled = tokio::select! {
             s = client.sample(filter) => s,
             r = &mut stop => return stopped(r),
+            _ = term.recv() => return terminated(),
         };
         let sample = match sampled {
             Ok(s) => s,
@@ -443,6 +506,15 @@ async fn watch_forever(
         for e in &events {
             w.print_event(e)?;
         }
+        if let Some(n) = &w.notifier {
+            // A silenced alert pages nobody (it is still printed, marked as silenced).
+            let paging: Vec<AlertEvent> = events
+                .iter()
+                .filter(|e| w.silenced_until(e).is_none())
+                .cloned()
+                .collect();
+            n.notify(&paging);
+        }
         if w.metrics {
             w.print_metrics(&state.snapshot(now))?;
         }
@@ -459,9 +531,84 @@ impl Watch {
         let Some(exporter) = &self.exporter else {
             return;
         };
-        match super::exporter::render(state, now_ms(), failure, totals, self.export) {
+        let rendered = super::exporter::render(state, now_ms(), failure, totals, self.export)
+            .and_then(|mut e| {
+                if let Some(n) = &self.notifier {
+                    super::notify::append_metrics(&mut e.body, &n.counts())?;
+                }
+                Ok(e)
+            });
+        match rendered {
             Ok(e) => exporter.publish(e),
             Err(e) => warn(e),
+        }
+    }
+
+    /// SIGHUP: reads the config file again and swaps in its alert rules and notification
+    /// targets. A file that does not load, or whose rules or targets are wrong, changes
+    /// nothing: the old ones stay, and stderr says why.
+    async fn reload(&mut self, state: &mut MetricsState) -> Result<()> {
+        let loaded = config::load_config(self.config_file.as_deref()).and_then(|(file, path)| {
+            let rules = config::alert_rules(&file, self.context.as_deref(), path.as_deref())?;
+            let targets = config::notify_targets(&file, path.as_deref())?;
+            Ok((rules, targets, path))
+        });
+        let (rules, targets, path) = match loaded {
+            Ok(l) => l,
+            Err(e) => {
+                warn(format_args!(
+                    "SIGHUP: reload failed, keeping {} alert rule(s) and {} notify target(s): {e}",
+                    state.rules().len(),
+                    self.notifier.as_ref().map_or(0, Notifier::targets)
+                ));
+                return Ok(());
+            }
+        };
+        let (n_rules, n_targets) = (rules.len(), targets.len());
+        let deadline = std::time::Instant::now() + self.flush_timeout;
+        self.notifier = match (self.notifier.take(), targets.is_empty()) {
+            (Some(old), _) => Some(old.reload(targets, deadline)?),
+            (None, true) => None,
+            (None, false) => Some(Notifier::start(targets, self.context.clone())?),
+        };
+        // Alerts of rules that went away or changed resolve now, where they were firing.
+        let ended = state.replace_rules(rules, now_ms());
+        for e in &ended {
+            self.print_event(e)?;
+        }
+        if let Some(n) = &self.notifier {
+            n.notify(&ended);
+        }
+        if let Err(e) = self.publish(&ended).await {
+            warn(e);
+        }
+        report(format_args!(
+            "SIGHUP: reloaded {}: {n_rules} alert rule(s), {n_targets} notify target(s)",
+            path.map_or("the defaults".to_string(), |p| p.display().to_string())
+        ));
+        Ok(())
+    }
+
+    /// Delivers what the notification queues hold, for at most the flush timeout.
+    async fn flush_notifications(&mut self) {
+        let Some(n) = self.notifier.take() else {
+            return;
+        };
+        let deadline = std::time::Instant::now() + self.flush_timeout;
+        let left = tokio::task::spawn_blocking(move || n.shutdown(deadline))
+            .await
+            .unwrap_or_default();
+        if left.delivered > 0 {
+            report(format_args!(
+                "delivered {} queued notification(s)",
+                left.delivered
+            ));
+        }
+        for (name, count) in left.undelivered {
+            warn(format_args!(
+                "notify '{name}': {count} notification(s) not delivered within {}",
+                humantime::format_duration(self.flush_timeout)
+            ));
         }
     }
 
@@ -536,144 +683,4 @@ impl Watch {
         }
         Ok(())
     }
-}
-
-fn event_text(e: &AlertEvent, silenced_until: Option<Millis>) -> String {
-    let value = e.value.map_or("-".to_string(), |v| v.to_string());
-    let silenced = silenced_until.map_or(String::new(), |t| {
-        format!(" [silenced until {}]", rfc3339(t))
-    });
-    format!(
-        "{} {:<8} {:<4} {} {} value={} ({}){silenced}",
-        rfc3339(e.at),
-        match e.state {
-            crate::metrics::EventState::Firing => "FIRING",
-            crate::metrics::EventState::Resolved => "RESOLVED",
-        },
-        e.severity,
-        e.rule,
-        e.resource,
-        value,
-        e.expr
-    )
-}
-
-/// The Nagios-style status line, the firing alerts and what was not evaluated.
-fn check_summary(
-    code: i32,
-    firing: &[AlertEvent],
-    state: &MetricsState,
-    snap: &Snapshot,
-    unseen: &[String],
-) -> String {
-    let word = match code {
-        check::CRITICAL => "CRITICAL",
-        check::WARNING => "WARNING",
-        check::UNKNOWN => "UNKNOWN",
-        _ => "OK",
-    };
-    let mut s = if firing.is_empty() && !unseen.is_empty() {
-        format!(
-            "{word}: not evaluated: {}\n",
-            escape_text(&unseen.join("; "))
-        )
-    } else if firing.is_empty() {
-        format!(
-            "{word}: no alerts firing ({} topics, {} groups, {} rules)\n",
-            snap.topics.len(),
-            snap.groups.len(),
-            state.rules().len()
-        )
-    } else {
-        // The status line is what a monitoring system reads: a name must not break it.
-        let list: Vec<String> = firing
-            .iter()
-            .map(|e| format!("{} {}", escape_text(&e.rule), escape_text(&e.resource)))
-            .collect();
-        format!("{word}: {} firing: {}\n", firing.len(), list.join(", "))
-    };
-    if !firing.is_empty() {
-        s.push_str(&table(
-            &["SEVERITY", "RULE", "RESOURCE", "VALUE", "RULE-TEXT"],
-            firing
-                .iter()
-                .map(|e| {
-                    vec![
-                        e.severity.to_string(),
-                        e.rule.clone(),
-                        e.resource.clone(),
-                        e.value.map_or("-".into(), |v| v.to_string()),
-                        e.expr.clone(),
-                    ]
-                })
-                .collect(),
-        ));
-    }
-    if !firing.is_empty() && !unseen.is_empty() {
-        s.push_str(&format!(
-            "Not evaluated: {}\n",
-            escape_text(&unseen.join("; "))
-        ));
-    }
-    s
-}
-
-fn rate(v: Option<f64>) -> String {
-    v.map_or("-".into(), |r| format!("{r:.1}/s"))
-}
-
-/// A compact text view of a snapshot: the cluster, busiest topics and the groups.
-fn metrics_table(s: &Snapshot) -> String {
-    let mut out = format!(
-        "{}  cluster {}  topics {}  partitions {}  under-replicated {}  offline {}  alerts {}\n",
-        rfc3339(s.at),
-        rate(s.cluster.rate),
-        s.cluster.topics,
-        s.cluster.partitions,
-        s.cluster.under_replicated,
-        s.cluster.offline,
-        s.alerts.len()
-    );
-    if !s.leaderboards.topics_by_rate.is_empty() {
-        out.push_str(&table(
-            &["TOPIC", "RATE"],
-            s.leaderboards
-                .topics_by_rate
-                .iter()
-                .map(|r| vec![r.name.clone(), rate(Some(r.value))])
-                .collect(),
-        ));
-    }
-    if !s.groups.is_empty() {
-        out.push_str(&table(
-            &[
-                "GROUP", "STATUS", "LAG", "LAG-TIME", "GROWTH", "CONSUME", "ETA",
-            ],
-            s.groups
-                .iter()
-                .map(|g| {
-                    vec![
-                        g.group.clone(),
-                        match (g.status, g.measuring) {
-                            _ if g.inactive => "inactive".to_string(),
-                            (None, Some(m)) => m.to_string(),
-                            (s, _) => opt(s),
-                        },
-                        opt(g.total_lag),
-                        g.lag_seconds.map_or("-".into(), |s| {
-                            format!(
-                                "{}{}",
-                                g.time_lag_method.map_or("", |m| m.mark()),
-                                format_secs(s)
-                            )
-                        }),
-                        rate(g.lag_growth),
-                        rate(g.consume_rate),
-                        g.eta_seconds.map_or("-".into(), format_secs),
-                    ]
-                })
-                .collect(),
-        ));
-    }
-    out
 }

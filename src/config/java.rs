@@ -41,9 +41,44 @@ pub fn java_properties_to_librdkafka(
                 out.insert("sasl.mechanisms".to_string(), value);
             }
             "sasl.jaas.config" => {
-                let (user, password) = parse_jaas(&value)?;
-                out.insert("sasl.username".to_string(), user);
-                out.insert("sasl.password".to_string(), password);
+                let (module, mut options) = jaas_options(&value)?;
+                if module.ends_with("OAuthBearerLoginModule") {
+                    // OIDC client credentials, as the Java client's
+                    // OAuthBearerLoginCallbackHandler takes them.
+                    if !java.contains_key("sasl.oauthbearer.token.endpoint.url") {
+                        return Err("sasl.jaas.config with OAuthBearerLoginModule is supported for \
+                             OIDC client credentials only: set sasl.oauthbearer.token.endpoint.url \
+                             and clientId/clientSecret in the JAAS options"
+                            .to_string());
+                    }
+                    match (options.remove("clientId"), options.remove("clientSecret")) {
+                        (Some(id), Some(secret)) => {
+                            out.insert("sasl.oauthbearer.method".to_string(), "oidc".into());
+                            out.insert("sasl.oauthbearer.client.id".to_string(), id);
+                            out.insert("sasl.oauthbearer.client.secret".to_string(), secret);
+                        }
+                        _ => {
+                            return Err("sasl.jaas.config with OAuthBearerLoginModule needs \
+                                 clientId=\"...\" and clientSecret=\"...\""
+                                .to_string())
+                        }
+                    }
+                    if let Some(scope) = options.remove("scope") {
+                        out.insert("sasl.oauthbearer.scope".to_string(), scope);
+                    }
+                } else {
+                    let (user, password) = credentials(&module, options)?;
+                    out.insert("sasl.username".to_string(), user);
+                    out.insert("sasl.password".to_string(), password);
+                }
+            }
+            "sasl.oauthbearer.token.endpoint.url" => {
+                out.insert(key.clone(), value);
+                out.entry("sasl.oauthbearer.method".to_string())
+                    .or_insert_with(|| "oidc".into());
+            }
+            "sasl.oauthbearer.sub.claim.name" | "sasl.oauthbearer.scope.claim.name" => {
+                out.insert(key.clone(), value);
             }
             "ssl.truststore.location" => match store_type("ssl.truststore.type").as_str() {
                 "PEM" => {
@@ -85,7 +120,32 @@ pub fn java_properties_to_librdkafka(
 /// `MODULE FLAG key=value ... ;`, values bare or double-quoted with `\\` escaping the next
 /// character. Read option by option, so that one option's value cannot be taken for another's
 /// name (a username `password=` once was). Messages never quote values: they are secrets.
+#[cfg(test)]
 fn parse_jaas(jaas: &str) -> Result<(String, String), String> {
+    let (module, options) = jaas_options(jaas)?;
+    credentials(&module, options)
+}
+
+/// The username and password of a PLAIN or SCRAM login module's options.
+fn credentials(
+    module: &str,
+    mut options: HashMap<String, String>,
+) -> Result<(String, String), String> {
+    if !(module.ends_with("PlainLoginModule") || module.ends_with("ScramLoginModule")) {
+        return Err(format!(
+            "sasl.jaas.config with login module '{module}' is not supported; \
+             only PLAIN and SCRAM (username/password) and OAuthBearerLoginModule (OIDC client \
+             credentials) are"
+        ));
+    }
+    match (options.remove("username"), options.remove("password")) {
+        (Some(u), Some(p)) => Ok((u, p)),
+        _ => Err("sasl.jaas.config needs username=\"...\" and password=\"...\"".to_string()),
+    }
+}
+
+/// The login module and options of a `sasl.jaas.config` line.
+fn jaas_options(jaas: &str) -> Result<(String, HashMap<String, String>), String> {
     let mut rest = jaas.trim_start();
     let take_word = |rest: &mut &str| -> String {
         let end = rest
@@ -96,12 +156,6 @@ fn parse_jaas(jaas: &str) -> Result<(String, String), String> {
         word.to_string()
     };
     let module = take_word(&mut rest);
-    if !(module.ends_with("PlainLoginModule") || module.ends_with("ScramLoginModule")) {
-        return Err(format!(
-            "sasl.jaas.config with login module '{module}' is not supported; \
-             only PLAIN and SCRAM (username/password) are"
-        ));
-    }
     let flag = take_word(&mut rest);
     if !matches!(
         flag.as_str(),
@@ -147,10 +201,7 @@ fn parse_jaas(jaas: &str) -> Result<(String, String), String> {
         };
         options.insert(name, value);
     }
-    match (options.remove("username"), options.remove("password")) {
-        (Some(u), Some(p)) => Ok((u, p)),
-        _ => Err("sasl.jaas.config needs username=\"...\" and password=\"...\"".to_string()),
-    }
+    Ok((module, options))
 }
 
 #[cfg(test)]
@@ -202,6 +253,42 @@ mod tests {
         )]))
         .unwrap_err();
         assert!(e.contains("OAuthBearerLoginModule"), "{e}");
+    }
+
+    #[test]
+    fn oauth_client_credentials_are_mapped_to_oidc() {
+        let (_, p) = java_properties_to_librdkafka(props(&[
+            ("sasl.mechanism", "OAUTHBEARER"),
+            ("sasl.oauthbearer.token.endpoint.url", "https://idp/token"),
+            (
+                "sasl.login.callback.handler.class",
+                "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+            ),
+            (
+                "sasl.jaas.config",
+                r#"org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="kscope" clientSecret="s3cret" scope="kafka";"#,
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(p["sasl.mechanisms"], "OAUTHBEARER");
+        assert_eq!(p["sasl.oauthbearer.method"], "oidc");
+        assert_eq!(
+            p["sasl.oauthbearer.token.endpoint.url"],
+            "https://idp/token"
+        );
+        assert_eq!(p["sasl.oauthbearer.client.id"], "kscope");
+        assert_eq!(p["sasl.oauthbearer.client.secret"], "s3cret");
+        assert_eq!(p["sasl.oauthbearer.scope"], "kafka");
+        let e = java_properties_to_librdkafka(props(&[
+            ("sasl.oauthbearer.token.endpoint.url", "https://idp/token"),
+            (
+                "sasl.jaas.config",
+                r#"org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientSecret="s3cret";"#,
+            ),
+        ]))
+        .unwrap_err();
+        assert!(e.contains("clientId"), "{e}");
+        assert!(!e.contains("s3cret"), "{e}");
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! Configuration: the file as written (`raw`), resolved once into what each part takes:
 //! connection settings (`resolve`), the console's settings and keys (`console`, `keys`),
-//! metrics settings and alert rules (`alerts`). Nothing here talks to a broker or draws.
+//! metrics settings and alert rules (`alerts`), alert notification targets (`notify`). Nothing here talks to a broker or draws.
 
 mod alerts;
 mod console;
 mod java;
 mod keys;
+mod notify;
 mod raw;
 mod redact;
 mod resolve;
 mod secret;
+mod token;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,6 +21,7 @@ pub use alerts::{alert_rules, metrics_config, RawAlert, RawMetrics};
 pub use console::{ConsoleConfig, ConsoleOptions};
 pub use java::java_properties_to_librdkafka;
 pub use keys::KeySpec;
+pub use notify::{notify_targets, NotifyKind, NotifyTarget, RawNotify, RawUrl};
 pub use raw::{
     load_config, parse_config, RawConfig, RawConsole, RawContext, RawRegistry, RedactedMap,
     RedactedProperties,
@@ -28,6 +31,9 @@ pub use resolve::{
     CarriedOptions, ConnectOptions, ConnectionSettings, RegistrySettings,
 };
 pub use secret::{is_sensitive_key, Secret, SecretSource};
+pub use token::{
+    CommandSettings, MskIamSettings, OidcSettings, TokenSource, DEFAULT_TOKEN_TIMEOUT,
+};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::keys::KeySpec;
 use super::{
-    default_config_path, is_sensitive_key, redact, RawAlert, RawMetrics, Secret, SecretSource,
+    default_config_path, is_sensitive_key, redact, RawAlert, RawMetrics, RawNotify, Secret,
+    SecretSource,
 };
 use crate::error::{Error, Result};
 
@@ -33,6 +34,9 @@ pub struct RawConfig {
     /// The Prometheus exporter of `watch --listen` (`[exporter]`).
     #[serde(default)]
     pub exporter: RawExporter,
+    /// Where `kscope watch` sends alert events (`[notify.NAME]`).
+    #[serde(default)]
+    pub notify: BTreeMap<String, RawNotify>,
 }
 
 /// `[exporter]` in config.toml.
@@ -78,6 +82,22 @@ pub struct RawContext {
     pub command_config: Option<PathBuf>,
     /// Where `sasl.password` comes from: `{ env = "VAR" }`, `{ command = "..." }` or `{ value = "..." }`.
     pub password: Option<SecretSource>,
+    /// The OIDC client id and secret (`sasl.oauthbearer.client.id` and `.client.secret`), from
+    /// the same sources as `password`.
+    pub client_id: Option<SecretSource>,
+    pub client_secret: Option<SecretSource>,
+    /// A shell command whose standard output is the OAUTHBEARER token (never logged).
+    pub token_command: Option<String>,
+    /// How long `token_command` may run (default 30s).
+    pub token_timeout: Option<String>,
+    /// The SASL mechanism: `AWS_MSK_IAM` signs tokens for Amazon MSK; any other is
+    /// librdkafka's `sasl.mechanisms`.
+    pub sasl_mechanism: Option<String>,
+    /// AWS MSK IAM: the cluster's region, and optionally the profile and the role to assume.
+    pub aws_region: Option<String>,
+    pub aws_profile: Option<String>,
+    pub aws_role_arn: Option<String>,
+    pub aws_session_name: Option<String>,
     /// Groups to show on brokers that cannot list groups (or when ACLs forbid listing them).
     #[serde(default)]
     pub groups: Vec<String>,
@@ -129,6 +149,18 @@ impl std::fmt::Debug for RawContext {
             .field("properties", &RedactedMap(&self.properties))
             .field("command_config", &self.command_config)
             .field("password", &self.password)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field(
+                "token_command",
+                &self.token_command.as_ref().map(|_| "<redacted>"),
+            )
+            .field("token_timeout", &self.token_timeout)
+            .field("sasl_mechanism", &self.sasl_mechanism)
+            .field("aws_region", &self.aws_region)
+            .field("aws_profile", &self.aws_profile)
+            .field("aws_role_arn", &self.aws_role_arn)
+            .field("aws_session_name", &self.aws_session_name)
             .field("groups", &self.groups)
             .field("timeout", &self.timeout)
             .field("theme", &self.theme)

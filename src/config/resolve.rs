@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::raw::{RawConfig, RawContext, RawRegistry, RedactedProperties};
+use super::token::{take_token_source, TokenSource};
 use super::{
     check_timeout, is_sensitive_key, java_properties_to_librdkafka, Secret, DEFAULT_TIMEOUT,
 };
@@ -55,6 +56,9 @@ pub struct ConnectionSettings {
     pub theme: Option<String>,
     /// The context's Schema Registry, if it names one.
     pub schema_registry: Option<RegistrySettings>,
+    /// Where OAUTHBEARER tokens come from when kscope makes them (OIDC, AWS MSK IAM, a
+    /// command); `None` leaves authentication to librdkafka.
+    pub token: Option<TokenSource>,
 }
 
 /// A resolved Schema Registry connection; secrets are redacted in `Debug`.
@@ -107,6 +111,7 @@ impl ConnectionSettings {
             known_groups: Vec::new(),
             theme: None,
             schema_registry: None,
+            token: None,
         }
     }
 
@@ -238,8 +243,21 @@ fn context_connection(
         }
         props.extend(file_props);
     }
+    let who = name.unwrap_or("?");
     if let Some(source) = &context.password {
-        props.insert("sasl.password".into(), source.resolve(name.unwrap_or("?"))?);
+        props.insert("sasl.password".into(), source.resolve(who)?);
+    }
+    if let Some(source) = &context.client_id {
+        props.insert(
+            "sasl.oauthbearer.client.id".into(),
+            source.resolve_as(who, "client_id")?,
+        );
+    }
+    if let Some(source) = &context.client_secret {
+        props.insert(
+            "sasl.oauthbearer.client.secret".into(),
+            source.resolve_as(who, "client_secret")?,
+        );
     }
     Ok((bootstrap, props))
 }
@@ -248,9 +266,14 @@ fn settings(
     context_name: Option<String>,
     context: &RawContext,
     bootstrap: Option<String>,
-    props: BTreeMap<String, String>,
+    mut props: BTreeMap<String, String>,
     carried: CarriedOptions,
 ) -> Result<ConnectionSettings> {
+    let token = take_token_source(
+        context_name.as_deref().unwrap_or("(command line)"),
+        context,
+        &mut props,
+    )?;
     let bootstrap = bootstrap.filter(|b| !b.trim().is_empty()).ok_or_else(|| {
         Error::config(
             "no bootstrap servers: pass -b HOST:PORT, --context NAME, or set default_context in config.toml"
@@ -290,6 +313,7 @@ fn settings(
         known_groups: context.groups.clone(),
         theme: context.theme.clone(),
         schema_registry,
+        token,
     })
 }
 

@@ -78,11 +78,16 @@ impl fmt::Debug for SecretSource {
 
 impl SecretSource {
     pub fn resolve(&self, context: &str) -> Result<String> {
+        self.resolve_as(context, "password")
+    }
+
+    /// The secret, named `what` in messages (`password`, `client_secret`, ...).
+    pub fn resolve_as(&self, context: &str, what: &str) -> Result<String> {
         match self {
             SecretSource::Value(v) => Ok(v.clone()),
             SecretSource::Env(var) => std::env::var(var).map_err(|_| {
                 Error::config(format!(
-                    "context '{context}': password variable {var} is not set"
+                    "context '{context}': {what} variable {var} is not set"
                 ))
             }),
             SecretSource::Command(cmd) => {
@@ -92,19 +97,19 @@ impl SecretSource {
                     .output()
                     .map_err(|e| {
                         Error::config(format!(
-                            "context '{context}': cannot run password command: {e}"
+                            "context '{context}': cannot run {what} command: {e}"
                         ))
                     })?;
                 if !out.status.success() {
                     // The command's output may hold the secret: report only its status.
                     return Err(Error::config(format!(
-                        "context '{context}': password command failed ({})",
+                        "context '{context}': {what} command failed ({})",
                         out.status
                     )));
                 }
                 let text = String::from_utf8(out.stdout).map_err(|_| {
                     Error::config(format!(
-                        "context '{context}': password command printed invalid UTF-8"
+                        "context '{context}': {what} command printed invalid UTF-8"
                     ))
                 })?;
                 Ok(text.trim_end_matches(['\n', '\r']).to_string())

@@ -60,7 +60,7 @@ impl KafkaClient {
             &config,
             native,
             rdkafka::types::RDKafkaType::RD_KAFKA_PRODUCER,
-            KscopeContext::new(),
+            KscopeContext::for_settings(&settings)?,
         )
         .map_err(config_error)?;
         let client = Arc::new(client);

@@ -72,7 +72,7 @@ where
     T: FromClientConfigAndContext<KscopeContext>,
 {
     client_config(settings, role, own)
-        .create_with_context(KscopeContext::new())
+        .create_with_context(KscopeContext::for_settings(settings)?)
         .map_err(config_error)
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use rdkafka::client::ClientContext;
+use rdkafka::client::{ClientContext, OAuthToken};
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::KafkaError;
@@ -25,7 +25,16 @@ pub struct KscopeContext {
     /// Requests sent so far, from librdkafka's statistics (only when `statistics.interval.ms`
     /// is set).
     requests: Mutex<RequestsSent>,
+    /// Makes OAUTHBEARER tokens when librdkafka asks for one (`None`: kscope makes none).
+    token: Option<std::sync::Arc<super::oauth::TokenProvider>>,
+    /// librdkafka's "ERROR" log lines, newest last (at most [`LOGGED_ERRORS`]): the errors it
+    /// served without an error callback, as a partition's errors are when the tail reads in
+    /// batches (`native::batch`). The tail takes them after each poll of the consumer.
+    logged_errors: Mutex<std::collections::VecDeque<String>>,
 }
+
+/// Error lines kept until the tail takes them.
+const LOGGED_ERRORS: usize = 64;
 
 /// ApiVersions as they arrive: each broker's list is collected line by line and counts only
 /// once it is complete. librdkafka logs every "ApiKey" line of an answer, then checks its
@@ -53,13 +62,42 @@ pub struct RequestsSent {
 
 impl KscopeContext {
     pub fn new() -> Self {
+        Self::with_token(None)
+    }
+
+    /// A context for the connection `settings` describe: with a token provider when kscope
+    /// makes the OAUTHBEARER tokens.
+    pub fn for_settings(
+        settings: &crate::config::ConnectionSettings,
+    ) -> crate::error::Result<Self> {
+        let token = match &settings.token {
+            Some(source) => Some(super::oauth::TokenProvider::new(
+                source.clone(),
+                settings.timeout,
+            )?),
+            None => None,
+        };
+        Ok(Self::with_token(token))
+    }
+
+    pub fn with_token(token: Option<std::sync::Arc<super::oauth::TokenProvider>>) -> Self {
         KscopeContext {
+            token,
             fatal: watch::channel(None).0,
             last_error: Mutex::new(None),
             api_versions: Mutex::new(ApiVersions::default()),
             api_versions_ready: Condvar::new(),
             requests: Mutex::new(RequestsSent::default()),
+            logged_errors: Mutex::new(std::collections::VecDeque::new()),
         }
+    }
+
+    /// The "ERROR" log lines since the last call.
+    pub fn take_logged_errors(&self) -> Vec<String> {
+        self.logged_errors
+            .lock()
+            .map(|mut q| q.drain(..).collect())
+            .unwrap_or_default()
     }
 
     /// Requests sent so far as of the latest statistics.
@@ -117,6 +155,27 @@ impl KscopeContext {
         }
     }
 
+    /// A token for librdkafka's OAUTHBEARER refresh; the error says why there is none. Logged
+    /// without the token.
+    pub fn oauth_token(&self) -> Result<super::oauth::Token, String> {
+        let Some(p) = &self.token else {
+            return Err("sasl.mechanisms=OAUTHBEARER needs a token source: \
+                 sasl.oauthbearer.method=oidc with a token endpoint, token_command, \
+                 or sasl_mechanism = \"AWS_MSK_IAM\" in the context"
+                .to_string());
+        };
+        let t = p.token();
+        match &t {
+            Ok(t) => tracing::info!(
+                "OAUTHBEARER token for '{}' until {}",
+                t.principal,
+                crate::metrics::time::rfc3339(t.expires_ms)
+            ),
+            Err(e) => tracing::warn!("no OAUTHBEARER token: {e}"),
+        }
+        t
+    }
+
     /// The most recent error librdkafka reported (e.g. "Connection refused").
     pub fn last_error(&self) -> Option<String> {
         self.last_error.lock().ok().and_then(|e| e.clone())
@@ -141,11 +200,45 @@ fn is_fatal(code: RDKafkaErrorCode) -> bool {
 }
 
 impl ClientContext for KscopeContext {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(
+        &self,
+        _oauthbearer_config: Option<&str>,
+    ) -> Result<OAuthToken, Box<dyn std::error::Error>> {
+        let token = self.oauth_token()?;
+        Ok(OAuthToken {
+            token: token.value,
+            principal_name: token.principal,
+            lifetime_ms: token.expires_ms,
+        })
+    }
+
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         if fac == "APIVERSION" {
             self.api_version_line(message);
             tracing::trace!(target: "librdkafka", "{message}");
             return;
+        }
+        // A client without error events (the admin handle) hears of a failed OAUTHBEARER
+        // token only through this line; nothing can succeed without one, so stop waiting.
+        const NO_TOKEN: &str = "Failed to acquire SASL OAUTHBEARER token: ";
+        if let Some(at) = message.find(NO_TOKEN) {
+            let reason = message[at..].to_string();
+            if let Ok(mut last) = self.last_error.lock() {
+                *last = Some(reason.clone());
+            }
+            if self.fatal.borrow().is_none() {
+                self.fatal.send_replace(Some(reason));
+            }
+        }
+        if fac == "ERROR" {
+            if let Ok(mut q) = self.logged_errors.lock() {
+                if q.len() >= LOGGED_ERRORS {
+                    q.pop_front();
+                }
+                q.push_back(message.to_string());
+            }
         }
         match level {
             RDKafkaLogLevel::Emerg
@@ -287,6 +380,21 @@ mod tests {
             Some((9, 6))
         );
         assert_eq!(parse_api_version("Broker API support:"), None);
+    }
+
+    #[test]
+    fn a_failed_token_ends_the_wait() {
+        let ctx = KscopeContext::new();
+        assert_eq!(ctx.fatal_error(), None);
+        ctx.log(
+            RDKafkaLogLevel::Error,
+            "ERROR",
+            "[thrd:app]: Failed to acquire SASL OAUTHBEARER token: token_command failed (exit status: 3)",
+        );
+        assert_eq!(
+            ctx.fatal_error().as_deref(),
+            Some("Failed to acquire SASL OAUTHBEARER token: token_command failed (exit status: 3)")
+        );
     }
 
     #[test]

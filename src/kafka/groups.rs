@@ -14,6 +14,13 @@ use crate::model::{
     PartitionOffsets, PartitionRef, RecordTime, Subject, TopicPartitions,
 };
 
+/// What kscope says of a KIP-932 share group: librdkafka lists it (vendored patch 0008) but
+/// has no API to describe it.
+pub const SHARE_GROUPS: &str = "share groups: not describable with this client";
+
+/// A share group as listed: its name and state.
+pub(super) type ShareGroup = (String, String);
+
 /// Committed offsets of a group, with the partitions whose offset could not be read.
 pub(super) type Committed = PartitionOffsets<i64>;
 
@@ -21,6 +28,13 @@ impl Call<'_> {
     /// Names of all groups: ListGroups, or the context's `groups` where the broker lacks it.
     /// A broker whose listing failed is named: the groups it coordinates may be missing.
     pub(super) fn group_names(&self) -> Result<(Vec<String>, Gaps)> {
+        self.group_names_and_shares()
+            .map(|(names, _, gaps)| (names, gaps))
+    }
+
+    /// [`group_names`](Self::group_names), and apart from them the KIP-932 share groups
+    /// (name and state): this client cannot describe them or read their offsets.
+    pub(super) fn group_names_and_shares(&self) -> Result<(Vec<String>, Vec<ShareGroup>, Gaps)> {
         self.connected()?;
         // Every broker is asked; one that does not answer must leave time for the offsets.
         let listed = self
@@ -33,14 +47,26 @@ impl Call<'_> {
                     tracing::warn!("ListGroups partly failed: {e}");
                     gaps.push(Missing::new(Subject::GroupListing { broker: None }, &e));
                 }
+                let (shares, groups): (Vec<_>, Vec<_>) = groups
+                    .into_iter()
+                    .partition(|g| g.kind.as_deref() == Some("share"));
                 let mut names: BTreeSet<String> = groups.into_iter().map(|g| g.group).collect();
                 // Groups the context names are asked about even if a listing missed them.
                 names.extend(self.settings.known_groups.iter().cloned());
-                Ok((names.into_iter().collect(), gaps))
+                let shares: Vec<(String, String)> = shares
+                    .into_iter()
+                    .filter(|s| !names.contains(&s.group))
+                    .map(|s| (s.group, s.state))
+                    .collect();
+                Ok((names.into_iter().collect(), shares, gaps))
             }
             Err(Error::Unsupported { api, .. }) if !self.settings.known_groups.is_empty() => {
                 tracing::info!("{api} unsupported: using the context's groups");
-                Ok((self.settings.known_groups.clone(), Gaps::default()))
+                Ok((
+                    self.settings.known_groups.clone(),
+                    Vec::new(),
+                    Gaps::default(),
+                ))
             }
             Err(Error::Unsupported { api, .. }) => Err(Error::unsupported(
                 api,
@@ -172,7 +198,32 @@ impl Call<'_> {
     }
 
     pub(super) fn groups(&self) -> Result<Listing<GroupSummary>> {
-        let (names, listing_gaps) = self.group_names()?;
+        let (names, shares, listing_gaps) = self.group_names_and_shares()?;
+        let mut listing = self.consumer_groups(names, listing_gaps)?;
+        // Share groups are listed with their type, never hidden, and say what is not known.
+        listing
+            .items
+            .extend(shares.into_iter().map(|(group, state)| GroupSummary {
+                group,
+                state,
+                protocol: String::new(),
+                kind: Some("share".into()),
+                members: 0,
+                total_lag: None,
+                time_lag_ms: None,
+                time_lag_method: None,
+                error: Some(SHARE_GROUPS.to_string()),
+                gaps: Gaps::default(),
+            }));
+        listing.items.sort_by(|a, b| a.group.cmp(&b.group));
+        Ok(listing)
+    }
+
+    fn consumer_groups(
+        &self,
+        names: Vec<String>,
+        listing_gaps: Gaps,
+    ) -> Result<Listing<GroupSummary>> {
         if names.is_empty() {
             return Ok(Listing {
                 items: Vec::new(),
@@ -392,6 +443,13 @@ impl Call<'_> {
                                 .filter(|tp| topic.is_none_or(|f| f == tp.topic))
                                 .cloned(),
                         ),
+                        target_assignment: m.target_assignment.as_ref().map(|t| {
+                            group_by_topic(
+                                t.iter()
+                                    .filter(|tp| topic.is_none_or(|f| f == tp.topic))
+                                    .cloned(),
+                            )
+                        }),
                     })
                     .collect()
             })
@@ -405,6 +463,14 @@ impl Call<'_> {
             && describe_error.is_none()
             && gaps.is_complete()
         {
+            // A share group is not a consumer group: say so rather than "unknown".
+            if let Ok((_, shares, _)) = self.group_names_and_shares() {
+                if shares.iter().any(|(g, _)| g == group) {
+                    return Err(Error::ClientUnsupported(format!(
+                        "group '{group}' is a share group (KIP-932); {SHARE_GROUPS}"
+                    )));
+                }
+            }
             return Err(Error::NotFound(format!("unknown group '{group}'")));
         }
 

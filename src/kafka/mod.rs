@@ -8,13 +8,17 @@
 //! `sampler` (the metrics sample), `tail`, `produce`, and `write`/`safety` (what may change the
 //! cluster, refused when read-only).
 
+mod acls;
 mod call;
 mod client;
 mod cluster;
 mod config;
 mod context;
 mod groups;
+mod leaders;
+pub mod msk_iam;
 pub mod native;
+pub mod oauth;
 mod offsets;
 pub mod produce;
 pub mod record_times;
@@ -27,6 +31,7 @@ mod write;
 pub use client::KafkaClient;
 pub use config::{client_config, create_client};
 pub use context::{clean_reason, KscopeContext, RequestsSent};
+pub use groups::SHARE_GROUPS;
 pub use native::OffsetSpec;
 pub use safety::{check_writable, ClientRole, WriteAccess};
 pub use sampler::SampleFilter;
@@ -48,8 +53,13 @@ pub mod api {
     pub const CREATE_TOPICS: i16 = 19;
     pub const DELETE_TOPICS: i16 = 20;
     pub const DELETE_RECORDS: i16 = 21;
+    pub const DESCRIBE_ACLS: i16 = 29;
+    pub const CREATE_ACLS: i16 = 30;
+    pub const DELETE_ACLS: i16 = 31;
     pub const DESCRIBE_CONFIGS: i16 = 32;
     pub const INCREMENTAL_ALTER_CONFIGS: i16 = 44;
+    pub const OFFSET_DELETE: i16 = 47;
+    pub const ELECT_LEADERS: i16 = 43;
     pub const DESCRIBE_QUORUM: i16 = 55;
     pub const DESCRIBE_CLUSTER: i16 = 60;
 
@@ -62,8 +72,13 @@ pub mod api {
             CREATE_TOPICS => "CreateTopics",
             DELETE_TOPICS => "DeleteTopics",
             DELETE_RECORDS => "DeleteRecords",
+            DESCRIBE_ACLS => "DescribeAcls",
+            CREATE_ACLS => "CreateAcls",
+            DELETE_ACLS => "DeleteAcls",
             DESCRIBE_CONFIGS => "DescribeConfigs",
             INCREMENTAL_ALTER_CONFIGS => "IncrementalAlterConfigs",
+            OFFSET_DELETE => "OffsetDelete",
+            ELECT_LEADERS => "ElectLeaders",
             DESCRIBE_QUORUM => "DescribeQuorum",
             DESCRIBE_CLUSTER => "DescribeCluster",
             _ => "this API",

@@ -300,8 +300,10 @@ impl Call<'_> {
                     errors.push(e.to_string());
                     missing.push(Missing::new(Subject::GroupListing { broker: None }, &e));
                 }
+                // Share groups (KIP-932) have no committed offsets to sample.
                 let mut out: Vec<(String, Option<String>)> = groups
                     .into_iter()
+                    .filter(|g| g.kind.as_deref() != Some("share"))
                     .filter(|g| glob::matches_any(&filter.groups, &g.group))
                     .map(|g| (g.group, Some(g.state)))
                     .collect();

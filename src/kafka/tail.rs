@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -13,11 +13,13 @@ use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, Timestamp, TopicPartitionList};
 
+use super::native::batch::{error_text, MessageQueue};
 use super::{create_client, ClientRole, KafkaClient, KscopeContext, OffsetSpec};
 use crate::config::ConnectionSettings;
 use crate::error::{Error, Result};
 use crate::model::PartitionRef;
-use crate::record::{RecordRef, StartPosition, TimestampKind};
+use crate::record::merge::TimeMerge;
+use crate::record::{OwnedRecord, RecordRef, StartPosition, TimestampKind};
 
 /// Where each partition starts and where the log ended when the tail began.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,12 +166,21 @@ pub struct StopAt {
     pub max: Option<u64>,
 }
 
-/// An assigned consumer over one topic's partitions.
+/// An assigned consumer over one topic's partitions, its records read in batches.
 pub struct Tail {
+    // Declared before the consumer: its messages are freed before the consumer goes.
+    queue: MessageQueue,
     consumer: BaseConsumer<KscopeContext>,
     plan: TailPlan,
     bootstrap: String,
+    /// The console's reader: records of all partitions merged in timestamp order.
+    merge: Option<TimeMerge>,
 }
+
+/// How long a partition that neither sends nor reports its end may hold back the others.
+const MERGE_WAIT: Duration = Duration::from_millis(300);
+/// Most records the merge holds (then it lets them out whatever holds them back).
+const MERGE_HELD: usize = 50_000;
 
 /// What a tail did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -177,8 +188,34 @@ pub struct TailSummary {
     pub consumed: u64,
 }
 
+/// Records read per batch.
+const BATCH: usize = 1024;
+/// Most events served at once from the consumer's own queue.
+const MAX_EVENTS: usize = 10_000;
+/// How often the consumer's own queue (errors, logs) is served while records flow.
+const EVENTS_EVERY: Duration = Duration::from_millis(100);
+
 impl Tail {
     pub fn start(settings: &ConnectionSettings, plan: TailPlan, until_end: bool) -> Result<Tail> {
+        Tail::open(settings, plan, until_end)
+    }
+
+    /// The console's reader: [`Tail::next_merged`] hands out the records of all partitions
+    /// merged in timestamp order, as they are read (each partition's order kept).
+    pub fn start_merged(settings: &ConnectionSettings, plan: TailPlan) -> Result<Tail> {
+        let mut tail = Tail::open(settings, plan, true)?;
+        let at_end: Vec<(i32, bool)> = tail
+            .plan
+            .starts
+            .iter()
+            .map(|(p, start)| (*p, tail.plan.ends.get(p).is_some_and(|end| start >= end)))
+            .collect();
+        tail.merge = Some(TimeMerge::new(at_end, MERGE_WAIT, MERGE_HELD));
+        Ok(tail)
+    }
+
+    /// `eof`: librdkafka reports each partition reaching its end.
+    fn open(settings: &ConnectionSettings, plan: TailPlan, eof: bool) -> Result<Tail> {
         // The group settings are kscope's whatever the user's properties say (see `safety`).
         let consumer: BaseConsumer<KscopeContext> = create_client(
             settings,
@@ -188,10 +225,7 @@ impl Tail {
                 ("group.id", "kscope-tail"),
                 ("enable.auto.commit", "false"),
                 ("enable.auto.offset.store", "false"),
-                (
-                    "enable.partition.eof",
-                    if until_end { "true" } else { "false" },
-                ),
+                ("enable.partition.eof", if eof { "true" } else { "false" }),
                 // A clamped or expired start offset falls back to the oldest record kept.
                 ("auto.offset.reset", "earliest"),
                 ("fetch.wait.max.ms", "100"),
@@ -201,6 +235,8 @@ impl Tail {
                 ("check.crcs", "false"),
             ],
         )?;
+        // Before the assignment, so that every record goes to the tail's queue.
+        let queue = MessageQueue::new(&consumer, &plan.topic, plan.starts.keys().copied(), BATCH)?;
         let mut tpl = TopicPartitionList::with_capacity(plan.starts.len());
         for (p, o) in &plan.starts {
             tpl.add_partition_offset(&plan.topic, *p, Offset::Offset(*o))
@@ -210,9 +246,11 @@ impl Tail {
             .assign(&tpl)
             .map_err(|e| Error::kafka(format!("cannot assign partitions: {e}")))?;
         Ok(Tail {
+            queue,
             consumer,
             plan,
             bootstrap: settings.bootstrap.clone(),
+            merge: None,
         })
     }
 
@@ -220,19 +258,89 @@ impl Tail {
         &self.plan
     }
 
+    /// An error of the tail's partitions or of the client: the end of the tail when the
+    /// topic is gone or the client cannot go on, a warning otherwise.
+    fn check(&self, code: Option<RDKafkaErrorCode>, text: &str) -> Result<()> {
+        if let Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic) =
+            code
+        {
+            return Err(Error::NotFound(format!(
+                "topic '{}' no longer exists",
+                self.plan.topic
+            )));
+        }
+        if let Some(fatal) = self.consumer.context().fatal_error() {
+            return Err(Error::Connect(format!(
+                "cannot connect to {}: {fatal}",
+                self.bootstrap
+            )));
+        }
+        tracing::warn!("tail: {text}");
+        Ok(())
+    }
+
+    /// Serves the consumer's own queue: errors (and log lines) reach the context. Returns the
+    /// partitions that reported their end there.
+    fn serve_events(&self) -> Result<Vec<i32>> {
+        let mut ends = Vec::new();
+        // A poll that served a log line returns nothing, like one that found nothing: the
+        // queue's length says when it is empty (bounded, should events keep coming).
+        for _ in 0..MAX_EVENTS {
+            if self.queue.pending_events() == 0 {
+                break;
+            }
+            let Some(r) = self.consumer.poll(Duration::ZERO) else {
+                continue;
+            };
+            match r {
+                Ok(m) => {
+                    // Every assigned partition is forwarded to the tail's queue.
+                    return Err(Error::kafka(format!(
+                        "internal error: record {}/{} offset {} arrived outside the tail's queue",
+                        self.plan.topic,
+                        m.partition(),
+                        m.offset()
+                    )));
+                }
+                Err(KafkaError::PartitionEOF(p)) => ends.push(p),
+                Err(e) => self.check(e.rdkafka_error_code(), &e.to_string())?,
+            }
+        }
+        // A partition's errors (its topic deleted, say) come inside a batch, where librdkafka
+        // logs them instead of returning them: "TOPIC [P]: REASON (ERROR TEXT)".
+        for line in self.consumer.context().take_logged_errors() {
+            let gone = [
+                RDKafkaErrorCode::UnknownTopicOrPartition,
+                RDKafkaErrorCode::UnknownTopic,
+                RDKafkaErrorCode::UnknownPartition,
+            ]
+            .into_iter()
+            .find(|code| {
+                line.trim_end()
+                    .ends_with(&format!("({})", error_text(*code)))
+            });
+            self.check(
+                gone.map(|_| RDKafkaErrorCode::UnknownTopicOrPartition),
+                &line,
+            )?;
+        }
+        Ok(ends)
+    }
+
     /// Reads until `stop` is set, `on_record` breaks, or `stop_at` is reached. Blocking: run it
-    /// on a thread of its own. `on_record` gets each record (`Some`), returning whether it
-    /// counted towards `max`, and `None` each time the reader has caught up (nothing more to
-    /// read right now): the moment to flush buffered output, so a follower sees records as
-    /// they arrive rather than a buffer at a time.
+    /// on a thread of its own. `on_record` gets each record (`Some`; with its headers when
+    /// `with_headers`), returning whether it counted towards `max`, and `None` each time the
+    /// reader has caught up (nothing more to read right now): the moment to flush buffered
+    /// output, so a follower sees records as they arrive rather than a buffer at a time.
     pub fn run<F>(
         &mut self,
         stop: &AtomicBool,
         stop_at: StopAt,
+        with_headers: bool,
         mut on_record: F,
     ) -> Result<TailSummary>
     where
-        F: FnMut(Option<&BorrowedMessage<'_>>) -> ControlFlow<Result<()>, bool>,
+        F: FnMut(Option<&RecordRef<'_>>) -> ControlFlow<Result<()>, bool>,
     {
         let mut summary = TailSummary::default();
         let mut counted = 0u64;
@@ -248,9 +356,19 @@ impl Tail {
             return Ok(summary);
         }
         let mut caught_up = true;
+        let mut served = Instant::now();
         while !stop.load(Ordering::Relaxed) {
-            let mut polled = self.consumer.poll(Duration::ZERO);
-            if polled.is_none() {
+            if served.elapsed() >= EVENTS_EVERY {
+                served = Instant::now();
+                for p in self.serve_events()? {
+                    open.remove(&p);
+                }
+                if stop_at.until_end && open.is_empty() {
+                    break;
+                }
+            }
+            let mut n = self.queue.fill(Duration::ZERO, BATCH);
+            if n == 0 {
                 if !caught_up {
                     caught_up = true;
                     if let ControlFlow::Break(r) = on_record(None) {
@@ -258,117 +376,152 @@ impl Tail {
                         break;
                     }
                 }
-                polled = self.consumer.poll(Duration::from_millis(100));
+                n = self.queue.fill(Duration::from_millis(100), BATCH);
             }
-            let Some(result) = polled else {
+            if n == 0 {
                 continue;
-            };
+            }
             caught_up = false;
-            match result {
-                Ok(m) => {
-                    let p = m.partition();
-                    if stop_at.until_end {
-                        let end = self.plan.ends.get(&p).copied().unwrap_or(i64::MAX);
-                        if m.offset() >= end {
+            let topic = self.plan.topic.as_str();
+            for m in self.queue.messages() {
+                let p = m.partition();
+                if let Some((code, text)) = m.error() {
+                    // Transaction markers or compaction can leave the last offsets unseen.
+                    if code == RDKafkaErrorCode::PartitionEOF {
+                        if stop_at.until_end {
                             open.remove(&p);
                             if open.is_empty() {
-                                break;
+                                return Ok(summary);
                             }
-                            continue;
                         }
-                        if m.offset() + 1 >= end {
-                            open.remove(&p);
-                        }
+                    } else {
+                        self.check(Some(code), &text)?;
                     }
-                    summary.consumed += 1;
-                    match on_record(Some(&m)) {
-                        ControlFlow::Continue(true) => counted += 1,
-                        ControlFlow::Continue(false) => {}
-                        ControlFlow::Break(r) => {
-                            r?;
-                            break;
-                        }
-                    }
-                    if stop_at.max.is_some_and(|max| counted >= max)
-                        || (stop_at.until_end && open.is_empty())
-                    {
-                        break;
-                    }
+                    continue;
                 }
-                Err(KafkaError::PartitionEOF(p)) => {
-                    // Transaction markers or compaction can leave the last offsets unseen.
-                    if stop_at.until_end {
+                if stop_at.until_end {
+                    let end = self.plan.ends.get(&p).copied().unwrap_or(i64::MAX);
+                    if m.offset() >= end {
                         open.remove(&p);
                         if open.is_empty() {
-                            break;
+                            return Ok(summary);
                         }
+                        continue;
+                    }
+                    if m.offset() + 1 >= end {
+                        open.remove(&p);
                     }
                 }
-                Err(e) => match e.rdkafka_error_code() {
-                    Some(
-                        RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic,
-                    ) => {
-                        return Err(Error::NotFound(format!(
-                            "topic '{}' no longer exists",
-                            self.plan.topic
-                        )))
+                summary.consumed += 1;
+                match on_record(Some(&m.record(topic, with_headers))) {
+                    ControlFlow::Continue(true) => counted += 1,
+                    ControlFlow::Continue(false) => {}
+                    ControlFlow::Break(r) => {
+                        r?;
+                        return Ok(summary);
                     }
-                    _ => {
-                        if let Some(fatal) = self.consumer.context().fatal_error() {
-                            return Err(Error::Connect(format!(
-                                "cannot connect to {}: {fatal}",
-                                self.bootstrap
-                            )));
-                        }
-                        tracing::warn!("tail: {e}");
-                    }
-                },
+                }
+                if stop_at.max.is_some_and(|max| counted >= max)
+                    || (stop_at.until_end && open.is_empty())
+                {
+                    return Ok(summary);
+                }
             }
         }
         Ok(summary)
     }
-}
 
-impl Tail {
     /// Up to `max` records, waiting at most `wait` for the first ones: for the console, which
     /// reads in batches and must be able to stop or pause between them.
-    pub fn next_batch(
-        &mut self,
-        max: usize,
-        wait: Duration,
-    ) -> Result<Vec<crate::record::OwnedRecord>> {
-        let deadline = std::time::Instant::now() + wait;
+    pub fn next_batch(&mut self, max: usize, wait: Duration) -> Result<Vec<OwnedRecord>> {
+        self.serve_events()?;
+        let deadline = Instant::now() + wait;
         let mut out = Vec::new();
         while out.len() < max {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let left = deadline.saturating_duration_since(Instant::now());
             let timeout = if out.is_empty() { left } else { Duration::ZERO };
-            match self.consumer.poll(timeout) {
-                None => break,
-                Some(Ok(m)) => out.push(crate::record::OwnedRecord::from_ref(&record_of(&m, true))),
-                Some(Err(KafkaError::PartitionEOF(_))) => {}
-                Some(Err(e)) => {
-                    if let Some(fatal) = self.consumer.context().fatal_error() {
-                        return Err(Error::Connect(format!(
-                            "cannot connect to {}: {fatal}",
-                            self.bootstrap
-                        )));
-                    }
-                    match e.rdkafka_error_code() {
-                        Some(
-                            RDKafkaErrorCode::UnknownTopicOrPartition
-                            | RDKafkaErrorCode::UnknownTopic,
-                        ) => {
-                            return Err(Error::NotFound(format!(
-                                "topic '{}' no longer exists",
-                                self.plan.topic
-                            )))
-                        }
-                        _ => tracing::warn!("tail: {e}"),
+            if self.queue.fill(timeout, max - out.len()) == 0 {
+                break;
+            }
+            let topic = self.plan.topic.as_str();
+            for m in self.queue.messages() {
+                match m.error() {
+                    None => out.push(OwnedRecord::from_ref(&m.record(topic, true))),
+                    Some((RDKafkaErrorCode::PartitionEOF, _)) => {}
+                    Some((code, text)) => self.check(Some(code), &text)?,
+                }
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Up to `max` records of all partitions in timestamp order (see [`TimeMerge`]), waiting at
+    /// most `wait` for the first ones. Records read beyond `max` stay held for the next call.
+    /// Without a merge (a tail not started with [`Tail::start_merged`]), as `next_batch`.
+    pub fn next_merged(&mut self, max: usize, wait: Duration) -> Result<Vec<OwnedRecord>> {
+        if self.merge.is_none() {
+            return self.next_batch(max, wait);
+        }
+        let deadline = Instant::now() + wait;
+        let mut out = Vec::new();
+        loop {
+            let now = Instant::now();
+            if let Some(merge) = self.merge.as_mut() {
+                while out.len() < max {
+                    match merge.pop(now) {
+                        Some(r) => out.push(r),
+                        None => break,
                     }
                 }
             }
-            if std::time::Instant::now() >= deadline {
+            if out.len() >= max {
                 break;
+            }
+            // (A full merge lets records out above, so here it has room to read into.)
+            let due = self.merge.as_ref().and_then(TimeMerge::due);
+            // Nothing to let out yet: wait for a record, an end, or a partition's wait to
+            // run out, but not past the deadline.
+            let timeout = if out.is_empty() {
+                let until = due.map_or(deadline, |d| d.min(deadline));
+                until
+                    .saturating_duration_since(now)
+                    .min(Duration::from_millis(50))
+            } else {
+                Duration::ZERO
+            };
+            for p in self.serve_events()? {
+                if let Some(merge) = self.merge.as_mut() {
+                    merge.at_end(p);
+                }
+            }
+            if self.queue.fill(timeout, BATCH) == 0 {
+                if !out.is_empty() || Instant::now() >= deadline {
+                    break;
+                }
+                continue;
+            }
+            let topic = self.plan.topic.as_str();
+            let mut failure = None;
+            for m in self.queue.messages() {
+                match m.error() {
+                    None => {
+                        if let Some(merge) = self.merge.as_mut() {
+                            merge.push(OwnedRecord::from_ref(&m.record(topic, true)));
+                        }
+                    }
+                    Some((RDKafkaErrorCode::PartitionEOF, _)) => {
+                        if let Some(merge) = self.merge.as_mut() {
+                            merge.at_end(m.partition());
+                        }
+                    }
+                    Some((code, text)) => failure = failure.or(Some((code, text))),
+                }
+            }
+            if let Some((code, text)) = failure {
+                self.check(Some(code), &text)?;
             }
         }
         Ok(out)
@@ -406,12 +559,24 @@ pub fn record_of<'a>(m: &'a BorrowedMessage<'a>, with_headers: bool) -> RecordRe
 /// librdkafka hands out the name as a C string: a name is read up to its first NUL byte.
 #[allow(unsafe_code)]
 pub fn headers_of<'a>(m: &'a BorrowedMessage<'a>) -> Vec<(&'a [u8], Option<&'a [u8]>)> {
+    // SAFETY: `m.ptr()` is the live message `m` borrows.
+    unsafe { raw_headers(&*m.ptr()) }
+}
+
+/// The headers of a raw message (see [`headers_of`]).
+///
+/// # Safety
+/// `m` must be a live librdkafka message; the slices borrow from it.
+#[allow(unsafe_code)]
+pub unsafe fn raw_headers(
+    m: &rdkafka::bindings::rd_kafka_message_t,
+) -> Vec<(&[u8], Option<&[u8]>)> {
     use rdkafka::bindings as rd;
     let mut hdrs: *mut rd::rd_kafka_headers_t = std::ptr::null_mut();
-    // SAFETY: `m.ptr()` is the live message `m` borrows; the headers belong to the message and
-    // live as long as it does, so every slice below borrows from `m`.
+    // SAFETY: the headers belong to the message and live as long as it does, so every slice
+    // below borrows from `m`.
     unsafe {
-        if rd::rd_kafka_message_headers(m.ptr(), &mut hdrs)
+        if rd::rd_kafka_message_headers(m, &mut hdrs)
             != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR
             || hdrs.is_null()
         {
@@ -429,8 +594,8 @@ pub fn headers_of<'a>(m: &'a BorrowedMessage<'a>) -> Vec<(&'a [u8], Option<&'a [
             {
                 continue;
             }
-            let name: &'a [u8] = std::ffi::CStr::from_ptr(name).to_bytes();
-            let value: Option<&'a [u8]> = if value.is_null() {
+            let name: &[u8] = std::ffi::CStr::from_ptr(name).to_bytes();
+            let value: Option<&[u8]> = if value.is_null() {
                 None
             } else if size == 0 {
                 Some(&[])

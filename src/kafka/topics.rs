@@ -203,9 +203,9 @@ pub(super) fn topic_error(name: &str, code: RDKafkaErrorCode) -> Error {
         RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic => {
             unknown_topic(name)
         }
-        RDKafkaErrorCode::TopicAuthorizationFailed => {
-            Error::NotAuthorized(format!("not authorized to describe topic '{name}'"))
-        }
+        RDKafkaErrorCode::TopicAuthorizationFailed => Error::NotAuthorized(format!(
+            "not authorized to describe topic '{name}' (TOPIC_AUTHORIZATION_FAILED)"
+        )),
         RDKafkaErrorCode::LeaderNotAvailable => {
             Error::Unavailable(format!("topic '{name}': leader not available"))
         }

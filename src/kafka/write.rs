@@ -18,17 +18,43 @@ pub struct Writer {
 }
 
 impl KafkaClient {
-    /// Has the broker check config changes without applying them (IncrementalAlterConfigs
-    /// with validate-only): it changes nothing, so a read-only client may ask.
-    pub async fn validate_topic_config(
+    /// Has the broker check config changes of a topic or broker without applying them
+    /// (validate-only): it changes nothing, so a read-only client may ask.
+    pub async fn validate_configs(
         &self,
-        name: &str,
+        resource: native::ConfigResource,
         changes: Vec<native::ConfigChange>,
     ) -> Result<()> {
-        let name = name.to_string();
         self.call(move |i| {
+            i.connected()?;
             i.require(api::INCREMENTAL_ALTER_CONFIGS)?;
-            native::alter_topic_config(i.raw(), &name, &changes, true, i.timeout())
+            native::alter_configs(i.raw(), &resource, &changes, true, i.timeout())
+        })
+        .await
+    }
+
+    /// The configs of a topic or broker, each with its source and whether it is read-only
+    /// (DescribeConfigs), sorted by name.
+    pub async fn configs(
+        &self,
+        resource: native::ConfigResource,
+    ) -> Result<Vec<crate::model::DescribedConfig>> {
+        self.call(move |i| {
+            i.connected()?;
+            i.require(api::DESCRIBE_CONFIGS)?;
+            let mut out: Vec<crate::model::DescribedConfig> =
+                native::describe_configs(i.raw(), &resource, i.timeout())?
+                    .into_iter()
+                    .map(|e| crate::model::DescribedConfig {
+                        name: e.name,
+                        value: e.value,
+                        source: e.source.to_string(),
+                        sensitive: e.sensitive,
+                        read_only: e.read_only,
+                    })
+                    .collect();
+            out.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(out)
         })
         .await
     }
@@ -38,12 +64,6 @@ impl KafkaClient {
         let name = name.to_string();
         self.call(move |i| native::create_partitions(i.raw(), &name, total, true, i.timeout()))
             .await
-    }
-
-    /// A topic's configs, each with its value and where it comes from (DescribeConfigs).
-    pub async fn topic_config(&self, name: &str) -> Result<Vec<crate::model::ConfigValue>> {
-        let name = name.to_string();
-        self.call(move |i| i.topic_configs(&name)).await
     }
 
     /// The client's writing half, or `Error::ReadOnly` (exit 4) in a read-only context.
@@ -63,6 +83,11 @@ impl KafkaClient {
 }
 
 impl Writer {
+    /// The client this writer writes through.
+    pub(super) fn client(&self) -> &KafkaClient {
+        &self.client
+    }
+
     pub async fn create_topic(
         &self,
         name: &str,
@@ -93,17 +118,17 @@ impl Writer {
             .await
     }
 
-    /// Changes a topic's configs (IncrementalAlterConfigs); only the keys named change.
-    pub async fn alter_topic_config(
+    /// Changes a topic's or broker's configs (IncrementalAlterConfigs); only the keys named
+    /// change.
+    pub async fn alter_configs(
         &self,
-        name: &str,
+        resource: native::ConfigResource,
         changes: Vec<native::ConfigChange>,
     ) -> Result<()> {
-        let name = name.to_string();
         self.client
             .call(move |i| {
                 i.require(api::INCREMENTAL_ALTER_CONFIGS)?;
-                native::alter_topic_config(i.raw(), &name, &changes, false, i.timeout())
+                native::alter_configs(i.raw(), &resource, &changes, false, i.timeout())
             })
             .await
     }
@@ -121,6 +146,37 @@ impl Writer {
         let group = group.to_string();
         self.client
             .call(move |i| native::delete_group(i.raw(), &group, i.timeout()))
+            .await
+    }
+
+    /// Deletes a group's committed offsets of some partitions (OffsetDelete). Each partition
+    /// comes back with its own error (a topic the group's members subscribe to is refused).
+    pub async fn delete_group_offsets(
+        &self,
+        group: &str,
+        partitions: Vec<(String, i32)>,
+    ) -> Result<Vec<native::TpResult>> {
+        let group = group.to_string();
+        self.client
+            .call(move |i| {
+                i.require(api::OFFSET_DELETE)?;
+                native::delete_group_offsets(i.raw(), &group, &partitions, i.timeout())
+            })
+            .await
+    }
+
+    /// Moves the leadership of each partition to its preferred replica (ElectLeaders,
+    /// preferred). Each partition comes back with its own result.
+    pub async fn elect_preferred_leaders(
+        &self,
+        partitions: Vec<(String, i32)>,
+    ) -> Result<Vec<native::TpResult>> {
+        self.client
+            .call(move |i| {
+                i.connected()?;
+                i.require(api::ELECT_LEADERS)?;
+                native::elect_preferred_leaders(i.raw(), Some(&partitions), i.timeout())
+            })
             .await
     }
 
@@ -386,6 +442,7 @@ mod tests {
                     until_end: true,
                     max: None,
                 },
+                false,
                 |_| ControlFlow::Continue(true),
             );
             // Longer than the auto-commit interval the user asked for.

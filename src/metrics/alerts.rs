@@ -127,6 +127,39 @@ impl AlertEngine {
         &self.rules
     }
 
+    /// Swaps in new rules (a reload). A rule that is unchanged (same name, text, severity and
+    /// resolve delay) keeps its alerts as they are; an alert of a rule that was removed or
+    /// changed and was firing resolves now (returned, with no value), so that whoever heard it
+    /// fire hears it end.
+    pub fn replace_rules(&mut self, rules: Vec<AlertRule>, now: Millis) -> Vec<AlertEvent> {
+        let old = std::mem::take(&mut self.tracks);
+        let mut events = Vec::new();
+        for ((ri, resource), track) in old {
+            let Some(rule) = self.rules.get(ri) else {
+                continue;
+            };
+            match rules.iter().position(|r| r == rule) {
+                Some(ni) => {
+                    self.tracks.insert((ni, resource), track);
+                }
+                None => {
+                    if let Phase::Firing { since, .. } = track.phase {
+                        events.push(event(
+                            rule,
+                            resource,
+                            EventState::Resolved,
+                            None,
+                            since,
+                            now,
+                        ));
+                    }
+                }
+            }
+        }
+        self.rules = rules;
+        events
+    }
+
     /// Steps every rule at `now`; returns the alerts that fired or resolved.
     pub fn evaluate(
         &mut self,
@@ -368,6 +401,31 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn replacing_rules_keeps_unchanged_alerts_and_resolves_the_others() {
+        let keep = rule("keep", "lag > 10", Severity::Warn);
+        let change = rule("change", "lag > 10", Severity::Crit);
+        let mut e = AlertEngine::new(vec![keep.clone(), change.clone()]);
+        let obs: Observations = vec![("g".to_string(), Some(Value::Number(20.0)))];
+        let fired = e.evaluate(1_000, |_| obs.clone());
+        assert_eq!(fired.len(), 2);
+        // "keep" stays as it was (moved to another index); "change" gets a new threshold.
+        let changed = rule("change", "lag > 100", Severity::Crit);
+        let ended = e.replace_rules(vec![changed, keep], 2_000);
+        assert_eq!(ended.len(), 1, "{ended:?}");
+        assert_eq!(ended[0].rule, "change");
+        assert_eq!(ended[0].state, EventState::Resolved);
+        assert_eq!(
+            (ended[0].since, ended[0].at, ended[0].value),
+            (1_000, 2_000, None)
+        );
+        let firing = e.firing();
+        assert_eq!(firing.len(), 1);
+        assert_eq!((firing[0].rule.as_str(), firing[0].since), ("keep", 1_000));
+        // Still firing: no new event for "keep"; the new "change" rule does not hold.
+        assert!(e.evaluate(3_000, |_| obs.clone()).is_empty());
     }
 
     #[test]

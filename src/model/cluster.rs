@@ -83,6 +83,31 @@ pub struct ConfigValue {
     pub sensitive: bool,
 }
 
+/// A config as DescribeConfigs gives it, with whether the broker can change it while running.
+#[derive(Debug, Clone, Serialize)]
+pub struct DescribedConfig {
+    pub name: String,
+    /// `None` when the broker hides it (sensitive) or has none.
+    pub value: Option<String>,
+    /// `broker` (this broker's dynamic value), `broker-default` (the cluster-wide dynamic
+    /// default), `static-broker` (server.properties), `default`, ... as the broker said.
+    pub source: String,
+    pub sensitive: bool,
+    /// Not changeable while the broker runs (only in its properties file).
+    pub read_only: bool,
+}
+
+impl DescribedConfig {
+    pub fn value(&self) -> ConfigValue {
+        ConfigValue {
+            name: self.name.clone(),
+            value: self.value.clone(),
+            source: self.source.clone(),
+            sensitive: self.sensitive,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TopicDetail {
     pub name: String,
@@ -135,6 +160,10 @@ pub struct Member {
     pub host: String,
     pub instance_id: Option<String>,
     pub assignment: Vec<TopicPartitions>,
+    /// KIP-848 consumer groups: the assignment the coordinator's assignor targets for this
+    /// member (the current `assignment` converges to it); `None` for classic groups, whose
+    /// assignment the group leader computes.
+    pub target_assignment: Option<Vec<TopicPartitions>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -179,4 +208,29 @@ pub struct GroupDetail {
     /// members when the coordinator did not answer. `total_lag` is then a lower bound.
     #[serde(flatten)]
     pub gaps: Gaps,
+}
+
+/// One partition's leadership against its preferred replica (the first of its replicas).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PartitionLeader {
+    pub topic: String,
+    pub partition: i32,
+    /// `None` when the partition is offline.
+    pub leader: Option<i32>,
+    /// The first replica; `None` for a partition without replicas.
+    pub preferred: Option<i32>,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+}
+
+impl PartitionLeader {
+    /// Led by a replica other than the preferred one (or offline).
+    pub fn not_preferred(&self) -> bool {
+        self.preferred.is_some() && self.leader != self.preferred
+    }
+
+    /// A preferred election can move the leadership: the preferred replica is in sync.
+    pub fn electable(&self) -> bool {
+        self.preferred.is_some_and(|p| self.isr.contains(&p))
+    }
 }

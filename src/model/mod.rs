@@ -5,22 +5,26 @@
 //! Numbers a broker did not give (or that would be wrong, like a negative lag) are `None`, printed
 //! as `-` in tables and `null` in JSON: never a made-up value that looks right.
 
+mod acl;
 mod cluster;
 mod failure;
 mod gaps;
 mod partition;
 mod severity;
+mod subjects;
 mod timelag;
 
 pub use crate::error::ErrorKind;
+pub use acl::{Acl, AclFilter};
 pub use cluster::{
-    Broker, ClusterInfo, ConfigValue, GroupDetail, GroupSummary, Member, PartitionInfo,
-    PartitionLag, TopicDetail, TopicPartitions, TopicSummary,
+    Broker, ClusterInfo, ConfigValue, DescribedConfig, GroupDetail, GroupSummary, Member,
+    PartitionInfo, PartitionLag, PartitionLeader, TopicDetail, TopicPartitions, TopicSummary,
 };
 pub use failure::Failure;
 pub use gaps::{summarize, Gaps, Listing, Missing, Subject};
 pub use partition::{PartitionOffsets, PartitionRef, Watermarks};
 pub use severity::Severity;
+pub use subjects::{RegistrySubject, SubjectListing, SubjectSchema, SUBJECTS_READ};
 pub use timelag::{time_lag_ms, worst_time_lag, RecordTime, TimeLagMethod};
 
 /// Lag of one partition: `None` rather than a negative number when the broker's numbers disagree.

@@ -9,9 +9,11 @@
 //!   both call them and render the plain data they return.
 
 mod audit;
+pub mod change;
 pub(crate) use audit::{append_audit_line, new_audit_id};
 pub mod csv;
 pub mod engine;
+pub mod group_delete;
 mod run;
 pub mod spec;
 mod undo;

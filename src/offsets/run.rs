@@ -89,7 +89,26 @@ pub async fn plan(
     let (all_committed, other_all) = (all_committed.values, other_all.values);
     let topics = topics_needed(req, &all_committed, &other_all);
     let known = known_partitions(client, topics.into_iter().collect()).await?;
-    let scope = resolve_scope(req, &known, &all_committed, &other_all)?;
+    let scope = match resolve_scope(req, &known, &all_committed, &other_all) {
+        Ok(s) => s,
+        // No committed offsets can also mean a broker that cannot say (the librdkafka mock
+        // answers an OffsetFetch for all of a group's partitions with none): one that cannot
+        // describe the group either says so (exit 5), as `--execute` with named topics does.
+        Err(Error::NotFound(why)) if all_committed.is_empty() && other_all.is_empty() => {
+            let status = group_status(client, &req.group).await?;
+            if status.error.is_some() {
+                return Err(Error::unsupported(
+                    "DescribeGroups",
+                    Some(format!(
+                        "kscope cannot check group '{}', and the broker lists no committed                          offsets for it, so --all-topics names nothing; name the topics with                          --topic (a dry run shows the plan; --execute is refused on this broker)",
+                        req.group
+                    )),
+                ));
+            }
+            return Err(Error::NotFound(why));
+        }
+        Err(e) => return Err(e),
+    };
     let parts = scope.partitions.clone();
 
     let timestamp = req.mode.timestamp_ms(now);

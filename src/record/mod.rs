@@ -4,6 +4,7 @@
 mod decoded;
 mod filter;
 mod json_line;
+pub mod merge;
 pub mod position;
 pub mod sanitize;
 mod template;
@@ -16,7 +17,10 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use crate::error::Error;
-pub use decoded::{Decoded, DecodedRecord, SchemaKind, SchemaMeta};
+pub use decoded::{
+    pretty_json, problem_class, Decoded, DecodedRecord, FieldDecoding, RecordDecoding, SchemaKind,
+    SchemaMeta,
+};
 pub use filter::{Filter, FilterSet};
 pub use position::StartPosition;
 pub use template::Template;
@@ -52,6 +56,9 @@ pub struct OwnedRecord {
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
     pub headers: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// The key and value read through a schema (the console's tail decodes on its reader
+    /// thread); `None` when no schema applies.
+    pub decoded: Option<Box<RecordDecoding>>,
 }
 
 impl OwnedRecord {
@@ -67,6 +74,7 @@ impl OwnedRecord {
                 .iter()
                 .map(|(k, v)| (k.to_vec(), v.map(<[u8]>::to_vec)))
                 .collect(),
+            decoded: None,
         }
     }
 
@@ -96,6 +104,14 @@ impl OwnedRecord {
                 .iter()
                 .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len) + 48)
                 .sum::<usize>()
+            + self.decoded.as_ref().map_or(0, |d| {
+                let f = |f: &Option<FieldDecoding>| match f {
+                    Some(FieldDecoding::Json { text, .. }) => text.len() + 32,
+                    Some(FieldDecoding::Failed(why)) => why.len() + 32,
+                    None => 0,
+                };
+                std::mem::size_of::<RecordDecoding>() + f(&d.key) + f(&d.value)
+            })
     }
 }
 

@@ -7,7 +7,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,11 +20,16 @@ use crate::kafka::tail::{plan, Tail};
 use crate::kafka::KafkaClient;
 use crate::model::{ErrorKind, Failure};
 use crate::record::StartPosition;
+use crate::schema::records::RecordDecoder;
+use crate::schema::registry::Registry;
+use crate::schema::{Decoder, FieldDecoder, Schemas};
 
 /// At most this many broker requests at once, whatever the screen asks for.
 const MAX_CONCURRENT: usize = 4;
 /// Records per batch sent to the screen.
 const TAIL_BATCH: usize = 500;
+/// Longest wait for one Schema Registry request.
+const REGISTRY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a panic said, for the screen.
 pub fn panic_message(p: &(dyn Any + Send)) -> String {
@@ -73,12 +78,20 @@ fn report_panic(
 
 struct TailHandle {
     stop: Arc<AtomicBool>,
-    paused: Arc<AtomicBool>,
+    /// Records the reader may send in all; `u64::MAX`: no limit.
+    limit: Arc<AtomicU64>,
+}
+
+fn limit_value(limit: Option<u64>) -> u64 {
+    limit.unwrap_or(u64::MAX)
 }
 
 pub struct Runner {
     client: KafkaClient,
     settings: ConnectionSettings,
+    /// The context's Schema Registry: tails decode through it, `:subjects` lists it. An
+    /// error (a bad URL or CA file) is shown where the registry would be used.
+    registry: std::result::Result<Option<Registry>, Failure>,
     tx: mpsc::UnboundedSender<Action>,
     tail_tx: mpsc::Sender<Action>,
     permits: Arc<Semaphore>,
@@ -92,8 +105,18 @@ impl Runner {
         tx: mpsc::UnboundedSender<Action>,
         tail_tx: mpsc::Sender<Action>,
     ) -> Self {
+        let registry = settings
+            .schema_registry
+            .as_ref()
+            .map(|s| Registry::new(s, settings.timeout.min(REGISTRY_TIMEOUT)))
+            .transpose()
+            .map_err(|e| {
+                tracing::warn!("schema registry: {e}");
+                Failure::from(e)
+            });
         Runner {
             client,
+            registry,
             settings,
             tx,
             tail_tx,
@@ -155,20 +178,70 @@ impl Runner {
                     })
                 });
             }
+            Effect::DeleteGroup {
+                req,
+                group,
+                topic,
+                committed,
+            } => {
+                let client = self.client.clone();
+                let settings = self.settings.clone();
+                let tx = self.tx.clone();
+                let work = async move {
+                    use crate::offsets::group_delete::{delete_group, delete_offsets};
+                    let n = committed.len();
+                    let result = match topic {
+                        None => delete_group(&client, &settings, &group, committed)
+                            .await
+                            .map(|d| crate::app::DeletedGroup {
+                                partitions: n,
+                                failed: Vec::new(),
+                                undo_file: d.undo_file.to_string_lossy().into_owned(),
+                                undo_command: d.undo_command,
+                                verified: d.verified,
+                            }),
+                        Some(_) => delete_offsets(&client, &settings, &group, committed)
+                            .await
+                            .map(|d| crate::app::DeletedGroup {
+                                partitions: n,
+                                failed: d
+                                    .failed
+                                    .iter()
+                                    .map(|(t, p, e)| format!("{t}/{p}: {e}"))
+                                    .collect(),
+                                undo_file: d.undo_file.to_string_lossy().into_owned(),
+                                undo_command: d.undo_command,
+                                verified: d.verified && d.still_committed.is_empty(),
+                            }),
+                    }
+                    .map_err(Failure::from);
+                    let _ = tx.send(Action::GroupDeleted { req, result });
+                };
+                spawn_guarded(&self.tx, "the group deletion".into(), work, move |e| {
+                    Some(Action::GroupDeleted {
+                        req,
+                        result: Err(Failure::new(
+                            e.kind,
+                            format!("{e}: the group may be deleted; check it and the audit log"),
+                        )),
+                    })
+                });
+            }
             Effect::StartTail {
                 session,
                 topic,
                 from,
                 partitions,
-            } => self.start_tail(session, topic, from, partitions),
+                limit,
+            } => self.start_tail(session, topic, from, partitions, limit),
             Effect::StopTail { session } => {
                 if let Some(t) = self.tails.remove(&session) {
                     t.stop.store(true, Ordering::Relaxed);
                 }
             }
-            Effect::PauseTail { session, paused } => {
+            Effect::LimitTail { session, limit } => {
                 if let Some(t) = self.tails.get(&session) {
-                    t.paused.store(paused, Ordering::Relaxed);
+                    t.limit.store(limit_value(limit), Ordering::Relaxed);
                 }
             }
             Effect::Silence(change) => self.silence(change),
@@ -193,25 +266,46 @@ impl Runner {
         let limit = self.settings.timeout + Duration::from_secs(1);
         let task = format!("the {} request", key.name());
         let failed_key = key.clone();
+        let registry = self.registry.clone();
         let work = async move {
             let _permit = permits.acquire().await;
             let work = async {
                 match &key {
-                    PanelKey::Cluster => client.cluster().await.map(Payload::Cluster),
-                    PanelKey::Topics => client.topics(false).await.map(Payload::Topics),
+                    PanelKey::Cluster => client
+                        .cluster()
+                        .await
+                        .map(Payload::Cluster)
+                        .map_err(Failure::from),
+                    PanelKey::Topics => client
+                        .topics(false)
+                        .await
+                        .map(Payload::Topics)
+                        .map_err(Failure::from),
                     PanelKey::Topic(name) => client
                         .topic(name)
                         .await
-                        .map(|t| Payload::Topic(Box::new(t))),
-                    PanelKey::Groups => client.groups().await.map(Payload::Groups),
+                        .map(|t| Payload::Topic(Box::new(t)))
+                        .map_err(Failure::from),
+                    PanelKey::Groups => client
+                        .groups()
+                        .await
+                        .map(Payload::Groups)
+                        .map_err(Failure::from),
                     PanelKey::Group(name) => client
                         .group(name, None)
                         .await
-                        .map(|g| Payload::Group(Box::new(g))),
+                        .map(|g| Payload::Group(Box::new(g)))
+                        .map_err(Failure::from),
+                    PanelKey::Subjects => subjects(registry, limit).await,
+                    PanelKey::Acls => client
+                        .acls(crate::model::AclFilter::default())
+                        .await
+                        .map(Payload::Acls)
+                        .map_err(Failure::from),
                 }
             };
             let result = match tokio::time::timeout(limit, work).await {
-                Ok(r) => r.map_err(Failure::from),
+                Ok(r) => r,
                 Err(_) => Err(Failure::new(
                     ErrorKind::TimedOut,
                     format!("no answer within {}", humantime::format_duration(limit)),
@@ -295,14 +389,15 @@ impl Runner {
         topic: String,
         from: StartPosition,
         partitions: Vec<i32>,
+        limit: Option<u64>,
     ) {
         let stop = Arc::new(AtomicBool::new(false));
-        let paused = Arc::new(AtomicBool::new(false));
+        let limit = Arc::new(AtomicU64::new(limit_value(limit)));
         self.tails.insert(
             session,
             TailHandle {
                 stop: stop.clone(),
-                paused: paused.clone(),
+                limit: limit.clone(),
             },
         );
         let client = self.client.clone();
@@ -310,11 +405,26 @@ impl Runner {
         let tail_tx = self.tail_tx.clone();
         let tx = self.tx.clone();
         let failed = move |error| Some(Action::TailFailed { session, error });
+        // With a registry, keys and values in its wire format are decoded (`auto`); anything
+        // else is shown as it is.
+        let mut decoder = match &self.registry {
+            Ok(Some(r)) => Some(RecordDecoder::new(Decoder::new(
+                Schemas::new(Some(r.clone())).with_disk_cache(
+                    crate::config::data_dir()
+                        .ok()
+                        .map(|d| d.join(crate::schema::cache::FOLDER)),
+                ),
+                &topic,
+                FieldDecoder::Registry(None),
+                FieldDecoder::Registry(None),
+            ))),
+            _ => None,
+        };
         let work = async move {
             let started = async {
                 let planned = plan(&client, &topic, &partitions, from, chrono::Utc::now()).await?;
                 let notes = planned.warnings.clone();
-                Ok::<_, crate::Error>((Tail::start(&settings, planned, false)?, notes))
+                Ok::<_, crate::Error>((Tail::start_merged(&settings, planned)?, notes))
             };
             let (mut tail, notes) = match started.await {
                 Ok(t) => t,
@@ -327,15 +437,24 @@ impl Runner {
             let _ = tail_tx.send(Action::TailStarted { session, notes }).await;
             // Reading blocks: a thread of its own, stopped by the flag.
             let reader = tokio::task::spawn_blocking(move || {
+                let mut sent: u64 = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    if paused.load(Ordering::Relaxed) {
-                        // Not polling means not fetching: the broker keeps the records.
-                        std::thread::sleep(Duration::from_millis(100));
+                    let allowed = limit.load(Ordering::Relaxed).saturating_sub(sent);
+                    if allowed == 0 {
+                        // Not polling means reading no further: the broker keeps the records.
+                        std::thread::sleep(Duration::from_millis(50));
                         continue;
                     }
-                    match tail.next_batch(TAIL_BATCH, Duration::from_millis(100)) {
+                    let max = usize::try_from(allowed)
+                        .unwrap_or(usize::MAX)
+                        .min(TAIL_BATCH);
+                    match tail.next_merged(max, Duration::from_millis(100)) {
                         Ok(records) if records.is_empty() => {}
-                        Ok(records) => {
+                        Ok(mut records) => {
+                            sent += records.len() as u64;
+                            if let Some(d) = decoder.as_mut() {
+                                records.iter_mut().for_each(|r| d.decode(r));
+                            }
                             if tail_tx
                                 .blocking_send(Action::TailRecords { session, records })
                                 .is_err()
@@ -363,6 +482,26 @@ impl Runner {
         };
         spawn_guarded(&self.tx, "the tail".into(), work, failed);
     }
+}
+
+/// The registry's subjects, read on the blocking pool (the client blocks) within `limit`.
+async fn subjects(
+    registry: std::result::Result<Option<Registry>, Failure>,
+    limit: Duration,
+) -> std::result::Result<Payload, Failure> {
+    let Some(registry) = registry? else {
+        return Err(Failure::new(
+            ErrorKind::Usage,
+            "no schema registry in this context: add schema_registry = { url = \"http://HOST:PORT\" } to it in config.toml",
+        ));
+    };
+    // Subjects not read a second before the limit are listed by name.
+    let deadline = Instant::now() + limit.saturating_sub(Duration::from_secs(1));
+    tokio::task::spawn_blocking(move || registry.subject_listing(deadline))
+        .await
+        .map_err(|e| Failure::new(ErrorKind::Internal, format!("the subjects request: {e}")))?
+        .map(|l| Payload::Subjects(Box::new(l)))
+        .map_err(|e| Failure::from(e.into_error()))
 }
 
 #[cfg(test)]

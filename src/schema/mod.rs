@@ -6,8 +6,10 @@
 //! could not be read, and the record is shown raw.
 
 pub mod avro;
+pub mod cache;
 pub mod json_schema;
 pub mod protobuf;
+pub mod records;
 pub mod registry;
 pub mod wire;
 
@@ -21,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::record::Encoding;
 pub use crate::record::{SchemaKind, SchemaMeta};
 use avro::Avro;
+use cache::{CachedSchema, SchemaCache};
 use json_schema::JsonSchema;
 use protobuf::Proto;
 use registry::{Reference, Registry, RegistryError};
@@ -196,10 +199,12 @@ enum Entry {
     },
 }
 
-/// Schemas by id, fetched once per process from the registry.
+/// Schemas by id, fetched once per process from the registry (and, with a disk cache, read
+/// from there when the registry does not answer).
 pub struct Schemas {
     registry: Option<Registry>,
     by_id: HashMap<u32, Entry>,
+    disk: Option<SchemaCache>,
 }
 
 impl Schemas {
@@ -207,7 +212,18 @@ impl Schemas {
         Schemas {
             registry,
             by_id: HashMap::new(),
+            disk: None,
         }
+    }
+
+    /// Keeps every schema read on disk under `root` (`<data dir>/schema-cache`), for when the
+    /// registry is down.
+    pub fn with_disk_cache(mut self, root: Option<PathBuf>) -> Self {
+        self.disk = match (&self.registry, root) {
+            (Some(r), Some(root)) => Some(SchemaCache::new(root, r.url())),
+            _ => None,
+        };
+        self
     }
 
     pub fn registry(&self) -> Option<&Registry> {
@@ -260,30 +276,63 @@ impl Schemas {
                 false,
             ));
         };
-        let fail = |e: RegistryError| {
-            let t = e.is_transient();
-            (e.to_string(), t)
+        let online = (|| {
+            let raw = reg.schema_by_id(id)?;
+            let references = self.references(&raw.references, 0)?;
+            // Which subject and version this is: best effort (older registries cannot say).
+            let (subject, version) = match reg.versions_of_id(id) {
+                Ok(list) => list
+                    .iter()
+                    .find(|(s, _)| s == subject_hint)
+                    .or_else(|| list.first())
+                    .map_or((None, None), |(s, v)| (Some(s.clone()), Some(*v))),
+                Err(_) => (None, None),
+            };
+            Ok::<_, RegistryError>(CachedSchema {
+                id,
+                kind: raw.kind.registry_name().to_string(),
+                schema: raw.text,
+                references,
+                subject,
+                version,
+            })
+        })();
+        let found = match online {
+            Ok(c) => {
+                if let Some(disk) = &self.disk {
+                    disk.put(&c);
+                }
+                c
+            }
+            Err(e) => match self.disk.as_ref().filter(|_| e.is_transient()) {
+                Some(disk) => match disk.get(id) {
+                    Some(c) => {
+                        tracing::warn!("{e}: schema id {id} read from the on-disk cache");
+                        c
+                    }
+                    None => return Err((e.to_string(), true)),
+                },
+                None => {
+                    let t = e.is_transient();
+                    return Err((e.to_string(), t));
+                }
+            },
         };
-        let raw = reg.schema_by_id(id).map_err(fail)?;
-        let references = self.references(&raw.references, 0).map_err(fail)?;
-        // Which subject and version this is: best effort (older registries cannot say).
-        let (subject, version) = match reg.versions_of_id(id) {
-            Ok(list) => list
-                .iter()
-                .find(|(s, _)| s == subject_hint)
-                .or_else(|| list.first())
-                .map_or((None, None), |(s, v)| (Some(s.clone()), Some(*v))),
-            Err(_) => (None, None),
-        };
+        let kind = found.kind().ok_or_else(|| {
+            (
+                format!("schema id {id}: unknown type {}", found.kind),
+                false,
+            )
+        })?;
         let meta = SchemaMeta {
             id: Some(id),
-            subject,
-            version,
-            kind: raw.kind,
+            subject: found.subject,
+            version: found.version,
+            kind,
             message: None,
             file: None,
         };
-        Schema::compile(raw.kind, &raw.text, references, meta)
+        Schema::compile(kind, &found.schema, found.references, meta)
             .map_err(|e| (format!("schema id {id}: {e}"), false))
     }
 

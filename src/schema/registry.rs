@@ -122,6 +122,7 @@ impl RawSchema {
 /// Registry answers larger than this are refused (a schema is kilobytes).
 const MAX_BODY: u64 = 16 << 20;
 
+#[derive(Clone)]
 pub struct Registry {
     agent: ureq::Agent,
     base: String,
@@ -358,6 +359,65 @@ impl Registry {
             version,
             id,
             schema: raw.into_schema()?,
+        })
+    }
+}
+
+impl Registry {
+    /// Every subject with its versions and latest schema, for the console's `:subjects`.
+    /// Subjects not read by `deadline` (or beyond [`SUBJECTS_READ`](crate::model::SUBJECTS_READ)) are listed by name and
+    /// counted in `not_loaded`; a subject that fails says why in its row.
+    pub fn subject_listing(
+        &self,
+        deadline: std::time::Instant,
+    ) -> Result<crate::model::SubjectListing, RegistryError> {
+        use crate::model::{RegistrySubject, SubjectListing, SubjectSchema};
+        let mut names = self.subjects()?;
+        names.sort();
+        let mut not_loaded = 0;
+        let subjects = names
+            .into_iter()
+            .enumerate()
+            .map(|(i, subject)| {
+                let mut row = RegistrySubject {
+                    subject,
+                    versions: Vec::new(),
+                    latest: None,
+                    error: None,
+                };
+                if i >= crate::model::SUBJECTS_READ || std::time::Instant::now() >= deadline {
+                    not_loaded += 1;
+                    return row;
+                }
+                let read = self.versions(&row.subject).and_then(|versions| {
+                    let latest = self.version(&row.subject, None)?;
+                    Ok((versions, latest))
+                });
+                match read {
+                    Ok((versions, latest)) => {
+                        row.versions = versions;
+                        row.latest = Some(SubjectSchema {
+                            version: latest.version,
+                            id: latest.id,
+                            kind: latest.schema.kind.registry_name().to_string(),
+                            text: latest.schema.text,
+                            references: latest
+                                .schema
+                                .references
+                                .iter()
+                                .map(|r| format!("{} -> {}:{}", r.name, r.subject, r.version))
+                                .collect(),
+                        });
+                    }
+                    Err(e) => row.error = Some(e.to_string()),
+                }
+                row
+            })
+            .collect();
+        Ok(SubjectListing {
+            registry: self.shown.clone(),
+            subjects,
+            not_loaded,
         })
     }
 }

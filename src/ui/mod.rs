@@ -47,6 +47,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Groups(t) => views::groups(frame, body, state, theme, t),
         View::Group { name, table } => views::group(frame, body, state, theme, name, table),
         View::Reset { group } => views::reset(frame, body, state, theme, group),
+        View::Subjects(t) => views::subjects(frame, body, state, theme, t),
+        View::Acls(t) => views::acls(frame, body, state, theme, t),
+        View::DeleteGroup { .. } => views::delete_group(frame, body, state, theme),
     }
     status_line(frame, status, state, theme);
     key_hints(frame, hints, state, theme);
@@ -63,11 +66,27 @@ fn header_bar(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         (None, true) => Span::styled(" ● connected ", theme.bar()),
         (None, false) => Span::styled(" ○ connecting ", theme.bar()),
     };
+    // The trail of screens comes first when room is short: the bootstrap servers give way
+    // (down to 12 cells), then the oldest screens of the trail.
+    let crumbs: Vec<String> = state.stack.iter().map(|v| safe(&v.title())).collect();
+    let fixed = 8 + state.context.chars().count() + 2 + connection.width() + 2;
+    let fixed = fixed + if state.read_only { 11 } else { 0 } + if state.frozen { 8 } else { 0 };
+    let width = area.width as usize;
+    let mut trail = crumbs.join(" › ");
+    let mut first = 0;
+    while first + 1 < crumbs.len() && fixed + 12 + 2 + trail.chars().count() > width {
+        first += 1;
+        trail = format!("… › {}", crumbs[first..].join(" › "));
+    }
+    let room = width.saturating_sub(fixed + trail.chars().count() + 2 + 2);
     let mut spans = vec![
         Span::styled(" kscope ", theme.bar().add_modifier(Modifier::BOLD)),
         Span::styled(format!(" {} ", safe(&state.context)), theme.bar()),
         Span::styled(
-            format!(" {} ", safe(&fmt::cut(&state.bootstrap, 40))),
+            format!(
+                " {} ",
+                safe(&fmt::cut(&state.bootstrap, room.clamp(12, 40)))
+            ),
             theme.bar(),
         ),
         connection,
@@ -86,11 +105,7 @@ fn header_bar(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .add_modifier(Modifier::BOLD | Modifier::SLOW_BLINK),
         ));
     }
-    let crumbs: Vec<String> = state.stack.iter().map(|v| safe(&v.title())).collect();
-    spans.push(Span::styled(
-        format!(" {} ", crumbs.join(" › ")),
-        theme.bar(),
-    ));
+    spans.push(Span::styled(format!(" {trail} "), theme.bar()));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.bar()), area);
 }
 

@@ -213,6 +213,9 @@ fn constraint(w: Width) -> Constraint {
     }
 }
 
+/// Cells between a data table's columns.
+const SPACING: u16 = 2;
+
 /// A table drawn from its definition: only the rows on screen are built, so the cost of a
 /// frame does not grow with the row count. The header marks the sort column, the bottom border
 /// names the filter, and an empty table says why.
@@ -230,12 +233,15 @@ pub fn data_table<T, X>(
 ) {
     let inner_rows = area.height.saturating_sub(3) as usize;
     let end = (table.offset + inner_rows).min(table.order.len());
+    // Too narrow for every column: the lowest-priority ones go before names are cut.
+    let visible = def.visible(area.width.saturating_sub(2), SPACING);
     let rows: Vec<Row> = (table.offset..end)
         .filter_map(|pos| items.get(table.order[pos]))
         .map(|item| {
             let row = Row::new(
-                def.columns
+                visible
                     .iter()
+                    .filter_map(|i| def.columns.get(*i))
                     .map(|c| cell((c.cell)(item, state, x), theme))
                     .collect::<Vec<_>>(),
             );
@@ -278,6 +284,7 @@ pub fn data_table<T, X>(
         def.columns
             .iter()
             .enumerate()
+            .filter(|(i, _)| visible.contains(i))
             .map(|(i, c)| {
                 let mark = match (i == table.sort, table.descending) {
                     (false, _) => "",
@@ -289,12 +296,35 @@ pub fn data_table<T, X>(
             .collect::<Vec<_>>(),
     )
     .style(theme.header());
-    let widths: Vec<Constraint> = def.columns.iter().map(|c| constraint(c.width)).collect();
+    let widths: Vec<Constraint> = visible
+        .iter()
+        .filter_map(|i| def.columns.get(*i))
+        .map(|c| constraint(c.width))
+        .collect();
+    // In the order they went: the lowest priority first.
+    let hidden: Vec<&str> = def
+        .hide_first
+        .iter()
+        .copied()
+        .filter(|t| {
+            def.columns
+                .iter()
+                .position(|c| c.title == *t)
+                .is_some_and(|i| !visible.contains(&i))
+        })
+        .collect();
+    let block = if hidden.is_empty() {
+        block
+    } else {
+        block.title_bottom(
+            Line::styled(format!(" hidden: {} ", hidden.join(" ")), theme.muted()).right_aligned(),
+        )
+    };
     frame.render_stateful_widget(
         TableWidget::new(rows, widths)
             .header(header)
             .block(block)
-            .column_spacing(2)
+            .column_spacing(SPACING)
             .row_highlight_style(theme.selection()),
         area,
         &mut selection,

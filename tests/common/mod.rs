@@ -20,6 +20,9 @@ pub struct Kafka {
     pub ca: String,
     pub user: String,
     pub password: String,
+    /// A second SCRAM user, no super user (clusters started before it existed have none).
+    pub user2: Option<String>,
+    pub password2: Option<String>,
     pub libs: String,
     pub brokers: usize,
     /// The broker processes, in node order.
@@ -50,6 +53,16 @@ pub fn start(name: &str, brokers: usize) -> Kafka {
 /// Starts (or reuses) a cluster of its own whose brokers also get `settings` (`KEY=VALUE`
 /// broker properties, e.g. `auto.create.topics.enable=true`).
 pub fn start_with(name: &str, brokers: usize, settings: &[&str]) -> Kafka {
+    start_cluster(name, brokers, settings, false)
+}
+
+/// Starts (or reuses) a cluster of its own with ACLs enabled (`kafka.sh start --authorizer`):
+/// PLAINTEXT clients and the SCRAM user `user` are super users, `user2` is not.
+pub fn start_authorized(name: &str) -> Kafka {
+    start_cluster(name, 1, &[], true)
+}
+
+fn start_cluster(name: &str, brokers: usize, settings: &[&str], authorizer: bool) -> Kafka {
     let script = repo().join("scripts/kafka.sh");
     let mut args = vec![
         "start".to_string(),
@@ -61,6 +74,9 @@ pub fn start_with(name: &str, brokers: usize, settings: &[&str]) -> Kafka {
     for s in settings {
         args.push("--set".into());
         args.push(s.to_string());
+    }
+    if authorizer {
+        args.push("--authorizer".into());
     }
     let out = Command::new(&script)
         .args(&args)
@@ -99,6 +115,8 @@ pub fn read_cluster(name: &str, brokers: usize) -> Kafka {
         ca: get("KSCOPE_TEST_CA"),
         user: get("KSCOPE_TEST_SCRAM_USER"),
         password: get("KSCOPE_TEST_SCRAM_PASSWORD"),
+        user2: env.get("KSCOPE_TEST_SCRAM_USER2").cloned(),
+        password2: env.get("KSCOPE_TEST_SCRAM_PASSWORD2").cloned(),
         libs: get("KSCOPE_KAFKA_LIBS"),
         brokers,
         pids: get("KSCOPE_TEST_PIDS")
@@ -106,6 +124,56 @@ pub fn read_cluster(name: &str, brokers: usize) -> Kafka {
             .filter_map(|p| p.trim().parse().ok())
             .collect(),
     }
+}
+
+/// The OAuth side of a cluster started with `--oauth` (`scripts/kafka.sh`): the OAUTHBEARER
+/// listener and its issuer's token endpoint and clients.
+#[derive(Debug, Clone)]
+pub struct OAuth {
+    pub bootstrap: String,
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// A client whose tokens are signed with a key the broker's JWKS lacks.
+    pub rogue_id: String,
+    pub rogue_secret: String,
+}
+
+/// The cluster with an OAUTHBEARER listener whose broker validates JWTs against the JWKS of
+/// a token issuer on loopback (started on first use; `kafka.sh start` is idempotent).
+pub fn kafka_oauth() -> &'static (Kafka, OAuth) {
+    static K: OnceLock<(Kafka, OAuth)> = OnceLock::new();
+    K.get_or_init(|| {
+        let name = "oauth";
+        let script = repo().join("scripts/kafka.sh");
+        let out = Command::new(&script)
+            .args(["start", "--brokers", "1", "--name", name, "--oauth"])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        if !out.status.success() {
+            panic!(
+                "Kafka with an OAuth listener could not be started, so this test cannot run.\n\
+                 scripts/kafka.sh said:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let env = parse_env(&state_root().join(name).join("env"));
+        let get = |k: &str| {
+            env.get(k)
+                .cloned()
+                .unwrap_or_else(|| panic!("{k} missing from the env file of cluster {name}"))
+        };
+        let oauth = OAuth {
+            bootstrap: get("KSCOPE_TEST_OAUTH_BOOTSTRAP"),
+            token_url: get("KSCOPE_TEST_OAUTH_TOKEN_URL"),
+            client_id: get("KSCOPE_TEST_OAUTH_CLIENT_ID"),
+            client_secret: get("KSCOPE_TEST_OAUTH_CLIENT_SECRET"),
+            rogue_id: get("KSCOPE_TEST_OAUTH_ROGUE_ID"),
+            rogue_secret: get("KSCOPE_TEST_OAUTH_ROGUE_SECRET"),
+        };
+        (read_cluster(name, 1), oauth)
+    })
 }
 
 /// Stops a cluster started with `start`/`start_with` and deletes its data.

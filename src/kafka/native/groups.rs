@@ -29,6 +29,7 @@ fn type_name(kind: rd::rd_kafka_consumer_group_type_t) -> Option<String> {
     match kind {
         T::RD_KAFKA_CONSUMER_GROUP_TYPE_CLASSIC => Some("classic".into()),
         T::RD_KAFKA_CONSUMER_GROUP_TYPE_CONSUMER => Some("consumer".into()),
+        T::RD_KAFKA_CONSUMER_GROUP_TYPE_SHARE => Some("share".into()),
         _ => None,
     }
 }
@@ -88,6 +89,9 @@ pub struct MemberDescription {
     pub host: String,
     pub instance_id: Option<String>,
     pub assignment: Vec<PartitionRef>,
+    /// KIP-848 consumer groups: what the group coordinator's assignor wants this member to own
+    /// (its current assignment converges to it); `None` for classic groups.
+    pub target_assignment: Option<Vec<PartitionRef>>,
 }
 
 #[derive(Debug, Clone)]
@@ -273,7 +277,15 @@ fn describe_groups_once(
                         .map(|tp| PartitionRef::new(tp.topic, tp.partition))
                         .collect()
                 };
+                let target = rd::rd_kafka_MemberDescription_target_assignment(md);
+                let target_assignment = (!target.is_null()).then(|| {
+                    read_partition_list(rd::rd_kafka_MemberAssignment_partitions(target))
+                        .into_iter()
+                        .map(|tp| PartitionRef::new(tp.topic, tp.partition))
+                        .collect()
+                });
                 members.push(MemberDescription {
+                    target_assignment,
                     member_id: string(rd::rd_kafka_MemberDescription_consumer_id(md))
                         .unwrap_or_default(),
                     client_id: string(rd::rd_kafka_MemberDescription_client_id(md))
@@ -563,5 +575,65 @@ pub fn delete_group(client: Handle<'_>, group: &str, timeout: Duration) -> Resul
             }
             _ => map_code(code, &format!("group '{group}': {msg}"), API),
         })
+    }
+}
+
+/// DeleteConsumerGroupOffsets (OffsetDelete) for some partitions of one group. The coordinator
+/// refuses partitions of topics the group's members are subscribed to
+/// (GROUP_SUBSCRIBED_TO_TOPIC, per partition). Each partition comes back with its own error.
+pub fn delete_group_offsets(
+    client: Handle<'_>,
+    group: &str,
+    partitions: &[(String, i32)],
+    timeout: Duration,
+) -> Result<Vec<TpResult>> {
+    let rk = client.native_ptr();
+    const API: &str = "OffsetDelete";
+    let cgroup = cstring(group, "group")?;
+    let mut tpl = TopicPartitionList::with_capacity(partitions.len());
+    for (t, p) in partitions {
+        tpl.add_partition(t, *p);
+    }
+    unsafe {
+        let mut del = rd::rd_kafka_DeleteConsumerGroupOffsets_new(cgroup.as_ptr(), tpl.ptr());
+        if del.is_null() {
+            return Err(Error::kafka(format!("{API}: cannot build the request")));
+        }
+        let ev = call(
+            rk,
+            rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS,
+            timeout,
+            API,
+            |o, q| rd::rd_kafka_DeleteConsumerGroupOffsets(rk, &mut del, 1, o, q),
+        );
+        rd::rd_kafka_DeleteConsumerGroupOffsets_destroy(del);
+        let ev = ev?;
+        let result = rd::rd_kafka_event_DeleteConsumerGroupOffsets_result(ev.0);
+        if result.is_null() {
+            return Err(Error::kafka(format!("{API}: unexpected result event")));
+        }
+        let mut n = 0usize;
+        let groups = array(
+            rd::rd_kafka_DeleteConsumerGroupOffsets_result_groups(result, &mut n),
+            n,
+        );
+        let Some(&g) = groups.first().filter(|g| !g.is_null()) else {
+            return Err(Error::kafka(format!("{API} returned nothing")));
+        };
+        let err = rd::rd_kafka_group_result_error(g);
+        if !err.is_null() {
+            let code = RDKafkaErrorCode::from(rd::rd_kafka_error_code(err));
+            let msg = string(rd::rd_kafka_error_string(err)).unwrap_or_default();
+            return Err(match code {
+                RDKafkaErrorCode::NonEmptyGroup => Error::GroupActive(format!(
+                    "group '{group}' has active members: stop its consumers first ({msg})"
+                )),
+                RDKafkaErrorCode::GroupIdNotFound => {
+                    Error::NotFound(format!("unknown group '{group}'"))
+                }
+                _ => map_code(code, &format!("group '{group}': {msg}"), API),
+            });
+        }
+        Ok(read_partition_list(rd::rd_kafka_group_result_partitions(g)))
     }
 }

@@ -25,16 +25,19 @@ use rdkafka::TopicPartitionList;
 use crate::error::{Error, Result};
 use crate::model::PartitionRef;
 
+mod acls;
+pub mod batch;
 mod cluster;
 mod groups;
 mod offsets;
 mod pump;
 mod topics;
 
-pub use cluster::{controller_id, describe_cluster, ClusterDescription};
+pub use acls::{acl_names, authorizer_present, check_acl, create_acls, delete_acls, describe_acls};
+pub use cluster::{controller_id, describe_cluster, elect_preferred_leaders, ClusterDescription};
 pub use groups::{
-    alter_group_offsets, delete_group, describe_groups, list_group_offsets, list_groups,
-    GroupDescription, GroupListing, GroupOffsets, MemberDescription,
+    alter_group_offsets, delete_group, delete_group_offsets, describe_groups, list_group_offsets,
+    list_groups, GroupDescription, GroupListing, GroupOffsets, MemberDescription,
 };
 pub use offsets::{
     list_offsets_batched, list_offsets_grouped, watermarks_batched, watermarks_grouped, OffsetSpec,
@@ -42,8 +45,8 @@ pub use offsets::{
 };
 pub use pump::{MainQueuePump, SharedClient};
 pub use topics::{
-    alter_topic_config, create_partitions, create_topic, delete_records, delete_topic,
-    describe_topic_configs, ConfigChange, ConfigEntry,
+    alter_configs, create_partitions, create_topic, delete_records, delete_topic, describe_configs,
+    describe_topic_configs, ConfigChange, ConfigEntry, ConfigResource,
 };
 
 /// A live librdkafka handle; the borrow keeps it alive for the whole call.
@@ -120,12 +123,18 @@ pub fn map_code(code: RDKafkaErrorCode, message: &str, api: &str) -> Error {
         C::GroupIdNotFound | C::UnknownTopicOrPartition | C::UnknownTopic => {
             Error::NotFound(format!("{api}: {message}"))
         }
-        C::GroupAuthorizationFailed
-        | C::TopicAuthorizationFailed
-        | C::ClusterAuthorizationFailed
-        | C::TransactionalIdAuthorizationFailed => {
-            Error::NotAuthorized(format!("{api}: not authorized: {message}"))
-        }
+        C::GroupAuthorizationFailed => Error::NotAuthorized(format!(
+            "{api}: not authorized (GROUP_AUTHORIZATION_FAILED): {message}"
+        )),
+        C::TopicAuthorizationFailed => Error::NotAuthorized(format!(
+            "{api}: not authorized (TOPIC_AUTHORIZATION_FAILED): {message}"
+        )),
+        C::ClusterAuthorizationFailed => Error::NotAuthorized(format!(
+            "{api}: not authorized (CLUSTER_AUTHORIZATION_FAILED): {message}"
+        )),
+        C::TransactionalIdAuthorizationFailed => Error::NotAuthorized(format!(
+            "{api}: not authorized (TRANSACTIONAL_ID_AUTHORIZATION_FAILED): {message}"
+        )),
         c if is_unavailable(c) => Error::Unavailable(format!("{api}: {message}")),
         _ => Error::kafka(format!("{api} failed: {message}")),
     }

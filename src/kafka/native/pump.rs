@@ -55,10 +55,12 @@ impl MainQueuePump {
         let stop = std::sync::Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
         let polled = queue.clone();
+        let rk_ptr = ClientPtr(rk);
         let thread = std::thread::Builder::new()
             .name("kscope-events".into())
             .spawn(move || {
                 let queue = polled;
+                let rk_ptr = rk_ptr;
                 while !stopping.load(Ordering::Relaxed) {
                     let ev = unsafe { rd::rd_kafka_queue_poll(queue.0 .0, 100) };
                     if ev.is_null() {
@@ -94,6 +96,9 @@ impl MainQueuePump {
                                     &reason,
                                 );
                             }
+                            rd::RD_KAFKA_EVENT_OAUTHBEARER_TOKEN_REFRESH => {
+                                refresh_token(rk_ptr.0, &context);
+                            }
                             _ => {}
                         }
                     }
@@ -107,6 +112,50 @@ impl MainQueuePump {
             _client: client.clone(),
         })
     }
+}
+
+/// The client handle, for the pump thread (the pump holds the client alive).
+struct ClientPtr(*mut rd::rd_kafka_t);
+// librdkafka handles may be used from any thread.
+unsafe impl Send for ClientPtr {}
+
+/// Answers librdkafka's OAUTHBEARER refresh event: a new token, or the reason there is none
+/// (librdkafka then reports an authentication error, which ends the call waiting on it).
+unsafe fn refresh_token(rk: *mut rd::rd_kafka_t, context: &crate::kafka::KscopeContext) {
+    let mut errstr = [0 as std::os::raw::c_char; 512];
+    match context.oauth_token() {
+        Ok(t) => {
+            let (Ok(value), Ok(principal)) = (
+                std::ffi::CString::new(t.value),
+                std::ffi::CString::new(t.principal),
+            ) else {
+                fail_token(rk, "the token or its principal holds a NUL byte");
+                return;
+            };
+            let code = rd::rd_kafka_oauthbearer_set_token(
+                rk,
+                value.as_ptr(),
+                t.expires_ms,
+                principal.as_ptr(),
+                std::ptr::null_mut(),
+                0,
+                errstr.as_mut_ptr(),
+                errstr.len(),
+            );
+            if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+                let why = CStr::from_ptr(errstr.as_ptr())
+                    .to_string_lossy()
+                    .into_owned();
+                fail_token(rk, &format!("librdkafka refused the token: {why}"));
+            }
+        }
+        Err(why) => fail_token(rk, &why),
+    }
+}
+
+unsafe fn fail_token(rk: *mut rd::rd_kafka_t, why: &str) {
+    let why = std::ffi::CString::new(why.replace('\0', " ")).unwrap_or_default();
+    rd::rd_kafka_oauthbearer_set_token_failure(rk, why.as_ptr());
 }
 
 impl Drop for MainQueuePump {

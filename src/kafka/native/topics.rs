@@ -142,7 +142,10 @@ fn operation_timeout(request: Duration) -> Duration {
 /// broker's part of the budget ends well before the request's own timeout, so that a create
 /// the controller finished in time is reported as done, not as "timed out" because its answer
 /// arrived after the request deadline.
-unsafe fn set_operation_timeout(opts: *const rd::rd_kafka_AdminOptions_t, timeout: Duration) {
+pub(super) unsafe fn set_operation_timeout(
+    opts: *const rd::rd_kafka_AdminOptions_t,
+    timeout: Duration,
+) {
     let mut errbuf = [0 as c_char; 256];
     rd::rd_kafka_AdminOptions_set_operation_timeout(
         opts as *mut _,
@@ -169,6 +172,8 @@ pub struct ConfigEntry {
     pub value: Option<String>,
     pub source: &'static str,
     pub sensitive: bool,
+    /// The broker cannot change it while running (a static broker config).
+    pub read_only: bool,
 }
 
 fn source_name(source: rd::rd_kafka_ConfigSource_t) -> &'static str {
@@ -184,24 +189,55 @@ fn source_name(source: rd::rd_kafka_ConfigSource_t) -> &'static str {
     }
 }
 
+/// A resource whose configs are described or changed: a topic or a broker (by id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigResource {
+    Topic(String),
+    Broker(i32),
+}
+
+impl ConfigResource {
+    fn raw(&self) -> (rd::rd_kafka_ResourceType_t, String) {
+        use rd::rd_kafka_ResourceType_t as R;
+        match self {
+            ConfigResource::Topic(t) => (R::RD_KAFKA_RESOURCE_TOPIC, t.clone()),
+            ConfigResource::Broker(id) => (R::RD_KAFKA_RESOURCE_BROKER, id.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigResource::Topic(t) => write!(f, "topic '{t}'"),
+            ConfigResource::Broker(id) => write!(f, "broker {id}"),
+        }
+    }
+}
+
 /// DescribeConfigs for one topic.
 pub fn describe_topic_configs(
     client: Handle<'_>,
     name: &str,
     timeout: Duration,
 ) -> Result<Vec<ConfigEntry>> {
+    describe_configs(client, &ConfigResource::Topic(name.to_string()), timeout)
+}
+
+/// DescribeConfigs for one resource (a broker's is answered by that broker).
+pub fn describe_configs(
+    client: Handle<'_>,
+    resource: &ConfigResource,
+    timeout: Duration,
+) -> Result<Vec<ConfigEntry>> {
     let rk = client.native_ptr();
     const API: &str = "DescribeConfigs";
-    let cname = cstring(name, "topic")?;
+    let (kind, name) = resource.raw();
+    let cname = cstring(&name, "resource")?;
     unsafe {
-        let mut res = rd::rd_kafka_ConfigResource_new(
-            rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC,
-            cname.as_ptr(),
-        );
+        let mut res = rd::rd_kafka_ConfigResource_new(kind, cname.as_ptr());
         if res.is_null() {
-            return Err(Error::kafka(format!(
-                "{API}: cannot describe topic '{name}'"
-            )));
+            return Err(Error::kafka(format!("{API}: cannot describe {resource}")));
         }
         let ev = call(
             rk,
@@ -227,7 +263,7 @@ pub fn describe_topic_configs(
         let code = rd::rd_kafka_ConfigResource_error(r);
         if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
             let msg = string(rd::rd_kafka_ConfigResource_error_string(r)).unwrap_or_default();
-            return Err(map_error(code, &msg, API));
+            return Err(map_error(code, &format!("{resource}: {msg}"), API));
         }
         let mut m = 0usize;
         let entries = array(rd::rd_kafka_ConfigResource_configs(r, &mut m), m);
@@ -245,6 +281,7 @@ pub fn describe_topic_configs(
                     },
                     source: source_name(rd::rd_kafka_ConfigEntry_source(e)),
                     sensitive,
+                    read_only: rd::rd_kafka_ConfigEntry_is_read_only(e) != 0,
                 }
             })
             .collect())
@@ -259,18 +296,19 @@ pub enum ConfigChange {
     Delete(String),
 }
 
-/// IncrementalAlterConfigs for one topic. With `validate_only` the broker checks the changes
-/// (unknown keys, bad values, policies) and applies nothing.
-pub fn alter_topic_config(
+/// IncrementalAlterConfigs for one resource (a broker's goes to that broker). With
+/// `validate_only` the broker checks the changes and applies nothing.
+pub fn alter_configs(
     client: Handle<'_>,
-    name: &str,
+    resource: &ConfigResource,
     changes: &[ConfigChange],
     validate_only: bool,
     timeout: Duration,
 ) -> Result<()> {
     let rk = client.native_ptr();
     const API: &str = "IncrementalAlterConfigs";
-    let cname = cstring(name, "topic")?;
+    let (kind, name) = resource.raw();
+    let cname = cstring(&name, "resource")?;
     let changes: Vec<(CString, Option<CString>)> = changes
         .iter()
         .map(|c| match c {
@@ -281,12 +319,9 @@ pub fn alter_topic_config(
         })
         .collect::<Result<_>>()?;
     unsafe {
-        let mut res = rd::rd_kafka_ConfigResource_new(
-            rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC,
-            cname.as_ptr(),
-        );
+        let mut res = rd::rd_kafka_ConfigResource_new(kind, cname.as_ptr());
         if res.is_null() {
-            return Err(Error::kafka(format!("{API}: cannot alter topic '{name}'")));
+            return Err(Error::kafka(format!("{API}: cannot alter {resource}")));
         }
         for (k, v) in &changes {
             use rd::rd_kafka_AlterConfigOpType_t as Op;
@@ -338,13 +373,13 @@ pub fn alter_topic_config(
             return Err(match RDKafkaErrorCode::from(code) {
                 RDKafkaErrorCode::InvalidConfig
                 | RDKafkaErrorCode::InvalidRequest
-                | RDKafkaErrorCode::PolicyViolation => Error::usage(format!(
-                    "topic '{name}': the broker refused the change: {msg}"
-                )),
-                RDKafkaErrorCode::UnknownTopicOrPartition => {
-                    Error::NotFound(format!("unknown topic '{name}'"))
+                | RDKafkaErrorCode::PolicyViolation => {
+                    Error::usage(format!("{resource}: the broker refused the change: {msg}"))
                 }
-                _ => map_error(code, &format!("topic '{name}': {msg}"), API),
+                RDKafkaErrorCode::UnknownTopicOrPartition => {
+                    Error::NotFound(format!("unknown {resource}"))
+                }
+                _ => map_error(code, &format!("{resource}: {msg}"), API),
             });
         }
         Ok(())

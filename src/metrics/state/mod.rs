@@ -151,6 +151,12 @@ impl MetricsState {
         self.alerts.rules()
     }
 
+    /// Swaps in new alert rules (a reload); returns the firing alerts of removed or changed
+    /// rules, resolved at `now` (see [`AlertEngine::replace_rules`]).
+    pub fn replace_rules(&mut self, rules: Vec<AlertRule>, now: Millis) -> Vec<AlertEvent> {
+        self.alerts.replace_rules(rules, now)
+    }
+
     /// Samples taken in so far.
     pub fn samples(&self) -> u64 {
         self.samples

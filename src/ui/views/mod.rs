@@ -1,23 +1,29 @@
 //! One file per screen (and per popup).
 
+mod acls;
 mod brokers;
 mod command_line;
+mod delete_group;
 mod group;
 mod groups;
 mod help;
 mod overview;
 mod reset;
+mod subjects;
 mod tail;
 mod topic;
 mod topics;
 
+pub use acls::acls;
 pub use brokers::brokers;
 pub use command_line::command_popup;
+pub use delete_group::delete_group;
 pub use group::group;
 pub use groups::groups;
 pub use help::help_popup;
 pub use overview::overview;
 pub use reset::reset;
+pub use subjects::subjects;
 pub use tail::tail;
 pub use topic::topic;
 pub use topics::topics;

@@ -13,6 +13,7 @@ use crate::app::fmt::{self, num};
 use crate::app::tail::{DetailTab, OwnedRecord, TailState};
 use crate::app::State;
 use crate::record::sanitize::{escape_bytes, escape_text};
+use crate::record::{pretty_json, FieldDecoding, StartPosition};
 use crate::ui::{safe, Severity, Theme};
 
 /// Most bytes the hex view shows.
@@ -57,7 +58,17 @@ fn title(state: &State, theme: &Theme, t: &TailState) -> Line<'static> {
     } else if t.follow {
         Span::styled(" following ", Style::new().fg(theme.severity_ok))
     } else {
-        Span::styled(" scrolled ", theme.muted())
+        Span::styled(" held ", theme.muted())
+    };
+    // The view holds still and the buffer is full: the reader waits (the broker keeps the
+    // records) rather than push out what is on screen.
+    let stopped = if t.reading_stopped() && !t.paused && !t.follow {
+        Span::styled(
+            " buffer full: reading stopped (F follows) ",
+            Style::new().fg(theme.stale),
+        )
+    } else {
+        Span::raw("")
     };
     let dropped = if t.buffer.dropped > 0 {
         Span::styled(
@@ -67,8 +78,17 @@ fn title(state: &State, theme: &Theme, t: &TailState) -> Line<'static> {
     } else {
         Span::raw("")
     };
+    let undecoded = if t.problems.count > 0 {
+        Span::styled(
+            format!(" undecoded {} ", num(t.problems.count as i64)),
+            theme.severity(Severity::Warn),
+        )
+    } else {
+        Span::raw("")
+    };
     Line::from(vec![
         Span::styled(format!(" tail {} ", safe(&t.topic)), theme.title()),
+        Span::styled(format!(" from {} ", position(t.from)), theme.muted()),
         Span::raw(format!(" {}/s ", fmt::rate(Some(t.rate(state.now))))),
         Span::raw(format!(
             " {}/{} ",
@@ -76,8 +96,25 @@ fn title(state: &State, theme: &Theme, t: &TailState) -> Line<'static> {
             num(t.buffer.capacity() as i64)
         )),
         dropped,
+        undecoded,
         mode,
+        stopped,
     ])
+}
+
+/// Where the tail started, as `:from` takes it.
+fn position(from: StartPosition) -> String {
+    match from {
+        StartPosition::Beginning => "beginning".into(),
+        StartPosition::End => "end".into(),
+        StartPosition::Offset(o) => o.to_string(),
+        StartPosition::Last(n) => format!("-{n}"),
+        StartPosition::Time(ms) => Utc.timestamp_millis_opt(ms).single().map_or_else(
+            || format!("@{ms}"),
+            |d| format!("@{}", d.format("%H:%M:%S")),
+        ),
+        StartPosition::Ago(d) => format!("@-{}", humantime::format_duration(d)),
+    }
 }
 
 fn records(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, t: &TailState) {
@@ -150,8 +187,8 @@ fn records(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, t: &Tail
                 Cell::from(r.partition.to_string()),
                 Cell::from(r.offset.to_string()),
                 Cell::from(time(r)),
-                Cell::from(fmt::cut(&shown(r.key.as_deref()), 20)),
-                Cell::from(fmt::cut(&shown(r.value.as_deref()), value_width)),
+                Cell::from(fmt::cut(&shown_key(r), 20)),
+                Cell::from(fmt::cut(&shown_value(r), value_width)),
             ]);
             Some(row)
         })
@@ -194,6 +231,68 @@ fn shown(b: Option<&[u8]>) -> String {
     }
 }
 
+/// A key or value as one line: its decoded JSON when it was read through a schema.
+fn shown_field(d: Option<&FieldDecoding>, raw: Option<&[u8]>) -> String {
+    match d.and_then(FieldDecoding::json) {
+        Some(json) => escape_text(json).into_owned(),
+        None => shown(raw),
+    }
+}
+
+fn shown_key(r: &OwnedRecord) -> String {
+    shown_field(
+        r.decoded.as_ref().and_then(|d| d.key.as_ref()),
+        r.key.as_deref(),
+    )
+}
+
+fn shown_value(r: &OwnedRecord) -> String {
+    shown_field(
+        r.decoded.as_ref().and_then(|d| d.value.as_ref()),
+        r.value.as_deref(),
+    )
+}
+
+/// What the schema tab says of one field.
+fn schema_lines(theme: &Theme, part: &str, d: Option<&FieldDecoding>, lines: &mut Vec<Line>) {
+    let label = Span::styled(format!("{part} "), Style::new().fg(theme.accent));
+    match d {
+        None => lines.push(Line::from(vec![
+            label,
+            Span::styled("no schema: shown as text", theme.muted()),
+        ])),
+        Some(FieldDecoding::Failed(why)) => {
+            lines.push(Line::from(vec![
+                label,
+                Span::styled(
+                    "cannot be decoded, shown raw",
+                    theme.severity(Severity::Warn),
+                ),
+            ]));
+            lines.push(Line::raw(format!("  {}", safe(why))));
+        }
+        Some(FieldDecoding::Json { schema: m, .. }) => {
+            let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+            lines.push(Line::from(vec![label, Span::raw(m.kind.registry_name())]));
+            let mut field = |name: &str, value: String| {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {name:<8} "), theme.muted()),
+                    Span::raw(safe(&value)),
+                ]))
+            };
+            field("subject", opt(m.subject.clone()));
+            field("version", opt(m.version.map(|v| v.to_string())));
+            field("id", opt(m.id.map(|v| v.to_string())));
+            if let Some(msg) = &m.message {
+                field("message", msg.clone());
+            }
+            if let Some(file) = &m.file {
+                field("file", file.clone());
+            }
+        }
+    }
+}
+
 fn detail(
     frame: &mut Frame,
     area: Rect,
@@ -209,15 +308,18 @@ fn detail(
             Span::styled(format!(" {label} "), theme.muted())
         }
     };
+    let decoded = rec.and_then(|r| r.decoded.as_deref());
+    let mut tabs = vec![tab_span(DetailTab::Value, "value")];
+    if decoded.is_some() || tab == DetailTab::Schema {
+        tabs.push(tab_span(DetailTab::Schema, "schema"));
+    }
+    tabs.push(tab_span(DetailTab::Headers, "headers"));
+    tabs.push(tab_span(DetailTab::Hex, "hex"));
     let block = Block::new()
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
         .border_style(Style::new().fg(theme.border_focused))
-        .title(Line::from(vec![
-            tab_span(DetailTab::Value, "value"),
-            tab_span(DetailTab::Headers, "headers"),
-            tab_span(DetailTab::Hex, "hex"),
-        ]))
+        .title(Line::from(tabs))
         .title_bottom(Line::styled(" tab switches · esc closes ", theme.muted()));
     let Some(r) = rec else {
         frame.render_widget(Paragraph::new("no record selected").block(block), area);
@@ -247,14 +349,43 @@ fn detail(
         ]),
         Line::from(vec![
             Span::styled("key ", theme.muted()),
-            Span::raw(shown(r.key.as_deref())),
+            Span::raw(shown_key(r)),
         ]),
         Line::raw(""),
     ];
+    let value_decoding = decoded.and_then(|d| d.value.as_ref());
     match tab {
-        DetailTab::Value => match r.value.as_deref() {
-            None => lines.push(Line::styled("null value (tombstone)", theme.muted())),
-            Some(v) => match serde_json::from_slice::<serde_json::Value>(v) {
+        DetailTab::Value => match (r.value.as_deref(), value_decoding) {
+            (None, _) => lines.push(Line::styled("null value (tombstone)", theme.muted())),
+            (Some(_), Some(FieldDecoding::Json { text, schema })) => {
+                lines.push(Line::styled(
+                    format!(
+                        "{} · {}",
+                        schema.kind.registry_name(),
+                        safe(
+                            schema
+                                .subject
+                                .as_deref()
+                                .or(schema.file.as_deref())
+                                .unwrap_or("-")
+                        )
+                    ),
+                    theme.muted(),
+                ));
+                lines.extend(
+                    pretty_json(text)
+                        .lines()
+                        .map(|l| Line::raw(escape_text(l).into_owned())),
+                );
+            }
+            (Some(v), Some(FieldDecoding::Failed(why))) => {
+                lines.push(Line::styled(
+                    format!("cannot be decoded: {}", safe(why)),
+                    theme.severity(Severity::Warn),
+                ));
+                lines.push(Line::raw(escape_bytes(v).into_owned()));
+            }
+            (Some(v), None) => match serde_json::from_slice::<serde_json::Value>(v) {
                 Ok(json) => {
                     let pretty = serde_json::to_string_pretty(&json).unwrap_or_default();
                     lines.extend(
@@ -266,6 +397,15 @@ fn detail(
                 Err(_) => lines.push(Line::raw(escape_bytes(v).into_owned())),
             },
         },
+        DetailTab::Schema => {
+            schema_lines(
+                theme,
+                "key",
+                decoded.and_then(|d| d.key.as_ref()),
+                &mut lines,
+            );
+            schema_lines(theme, "value", value_decoding, &mut lines);
+        }
         DetailTab::Headers => {
             if r.headers.is_empty() {
                 lines.push(Line::styled("no headers", theme.muted()));

@@ -5212,6 +5212,7 @@ typedef enum {
         RD_KAFKA_CONSUMER_GROUP_TYPE_UNKNOWN  = 0,
         RD_KAFKA_CONSUMER_GROUP_TYPE_CONSUMER = 1,
         RD_KAFKA_CONSUMER_GROUP_TYPE_CLASSIC  = 2,
+        RD_KAFKA_CONSUMER_GROUP_TYPE_SHARE    = 3, /**< KIP-932 (listed only) */
         RD_KAFKA_CONSUMER_GROUP_TYPE__CNT
 } rd_kafka_consumer_group_type_t;
 

@@ -5636,10 +5636,16 @@ rd_kafka_DescribeAclsResponse_parse(rd_kafka_op_t *rko_req,
         rd_kafka_buf_read_str(reply, &error_msg);
 
         if (error_code) {
-                if (RD_KAFKAP_STR_LEN(&error_msg) == 0)
-                        errstr = (char *)rd_kafka_err2str(error_code);
+                /* The request failed as a whole (no authorizer, not
+                 * authorized): report it, not an empty list. */
+                if (RD_KAFKAP_STR_IS_NULL(&error_msg) ||
+                    RD_KAFKAP_STR_LEN(&error_msg) == 0)
+                        rd_snprintf(errstr, errstr_size, "%s",
+                                    rd_kafka_err2str(error_code));
                 else
-                        RD_KAFKAP_STR_DUPA(&errstr, &error_msg);
+                        rd_snprintf(errstr, errstr_size, "%.*s",
+                                    RD_KAFKAP_STR_PR(&error_msg));
+                return (rd_kafka_resp_err_t)error_code;
         }
 
         /* #resources */
@@ -7604,7 +7610,14 @@ rd_kafka_ListConsumerGroupsResponse_parse(rd_kafka_op_t *rko_req,
                 is_simple_consumer_group = *proto_type == '\0';
                 is_consumer_protocol_type =
                     !strcmp(proto_type, CONSUMER_PROTOCOL_TYPE);
-                if (is_simple_consumer_group || is_consumer_protocol_type) {
+                /* KIP-932 share groups (protocol type "share") are listed
+                 * with their type, so that callers can show them rather
+                 * than drop them; they cannot be described as consumer
+                 * groups. */
+                if (!strcmp(proto_type, "share"))
+                        type = RD_KAFKA_CONSUMER_GROUP_TYPE_SHARE;
+                if (is_simple_consumer_group || is_consumer_protocol_type ||
+                    type == RD_KAFKA_CONSUMER_GROUP_TYPE_SHARE) {
                         group_listing = rd_kafka_ConsumerGroupListing_new(
                             group_id, is_simple_consumer_group, state, type);
                         rd_list_add(&valid, group_listing);

@@ -1,4 +1,4 @@
-//! What every cluster change of the CLI shares: the audit lines (an intent before, an outcome
+//! What every cluster change (of the CLI and the console) shares: the audit lines (an intent before, an outcome
 //! after, tied by one id, who/where/when) and the undo file (owner-only, never through a link,
 //! never overwriting one).
 
@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use chrono::SecondsFormat;
 
+use super::{append_audit_line, file_safe, new_audit_id, Actor};
 use crate::config::{self, ConnectionSettings};
 use crate::error::{Error, Result};
-use crate::offsets::{append_audit_line, file_safe, new_audit_id, Actor};
 
 /// One change's audit trail in `audit.jsonl` of the data dir.
 pub struct Audit {

@@ -1,0 +1,149 @@
+//! `kscope watch`'s text output: an alert event as one line, the `--once` summary a monitoring
+//! system reads, and the `--metrics` table.
+
+use super::output::{opt, table};
+use super::watch::check;
+use crate::metrics::time::Millis;
+use crate::metrics::time::{format_secs, rfc3339};
+use crate::metrics::{AlertEvent, MetricsState, Snapshot};
+use crate::record::sanitize::escape_text;
+
+pub(super) fn event_text(e: &AlertEvent, silenced_until: Option<Millis>) -> String {
+    let value = e.value.map_or("-".to_string(), |v| v.to_string());
+    let silenced = silenced_until.map_or(String::new(), |t| {
+        format!(" [silenced until {}]", rfc3339(t))
+    });
+    format!(
+        "{} {:<8} {:<4} {} {} value={} ({}){silenced}",
+        rfc3339(e.at),
+        match e.state {
+            crate::metrics::EventState::Firing => "FIRING",
+            crate::metrics::EventState::Resolved => "RESOLVED",
+        },
+        e.severity,
+        e.rule,
+        e.resource,
+        value,
+        e.expr
+    )
+}
+
+/// The Nagios-style status line, the firing alerts and what was not evaluated.
+pub(super) fn check_summary(
+    code: i32,
+    firing: &[AlertEvent],
+    state: &MetricsState,
+    snap: &Snapshot,
+    unseen: &[String],
+) -> String {
+    let word = match code {
+        check::CRITICAL => "CRITICAL",
+        check::WARNING => "WARNING",
+        check::UNKNOWN => "UNKNOWN",
+        _ => "OK",
+    };
+    let mut s = if firing.is_empty() && !unseen.is_empty() {
+        format!(
+            "{word}: not evaluated: {}\n",
+            escape_text(&unseen.join("; "))
+        )
+    } else if firing.is_empty() {
+        format!(
+            "{word}: no alerts firing ({} topics, {} groups, {} rules)\n",
+            snap.topics.len(),
+            snap.groups.len(),
+            state.rules().len()
+        )
+    } else {
+        // The status line is what a monitoring system reads: a name must not break it.
+        let list: Vec<String> = firing
+            .iter()
+            .map(|e| format!("{} {}", escape_text(&e.rule), escape_text(&e.resource)))
+            .collect();
+        format!("{word}: {} firing: {}\n", firing.len(), list.join(", "))
+    };
+    if !firing.is_empty() {
+        s.push_str(&table(
+            &["SEVERITY", "RULE", "RESOURCE", "VALUE", "RULE-TEXT"],
+            firing
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.severity.to_string(),
+                        e.rule.clone(),
+                        e.resource.clone(),
+                        e.value.map_or("-".into(), |v| v.to_string()),
+                        e.expr.clone(),
+                    ]
+                })
+                .collect(),
+        ));
+    }
+    if !firing.is_empty() && !unseen.is_empty() {
+        s.push_str(&format!(
+            "Not evaluated: {}\n",
+            escape_text(&unseen.join("; "))
+        ));
+    }
+    s
+}
+
+fn rate(v: Option<f64>) -> String {
+    v.map_or("-".into(), |r| format!("{r:.1}/s"))
+}
+
+/// A compact text view of a snapshot: the cluster, busiest topics and the groups.
+pub(super) fn metrics_table(s: &Snapshot) -> String {
+    let mut out = format!(
+        "{}  cluster {}  topics {}  partitions {}  under-replicated {}  offline {}  alerts {}\n",
+        rfc3339(s.at),
+        rate(s.cluster.rate),
+        s.cluster.topics,
+        s.cluster.partitions,
+        s.cluster.under_replicated,
+        s.cluster.offline,
+        s.alerts.len()
+    );
+    if !s.leaderboards.topics_by_rate.is_empty() {
+        out.push_str(&table(
+            &["TOPIC", "RATE"],
+            s.leaderboards
+                .topics_by_rate
+                .iter()
+                .map(|r| vec![r.name.clone(), rate(Some(r.value))])
+                .collect(),
+        ));
+    }
+    if !s.groups.is_empty() {
+        out.push_str(&table(
+            &[
+                "GROUP", "STATUS", "LAG", "LAG-TIME", "GROWTH", "CONSUME", "ETA",
+            ],
+            s.groups
+                .iter()
+                .map(|g| {
+                    vec![
+                        g.group.clone(),
+                        match (g.status, g.measuring) {
+                            _ if g.inactive => "inactive".to_string(),
+                            (None, Some(m)) => m.to_string(),
+                            (s, _) => opt(s),
+                        },
+                        opt(g.total_lag),
+                        g.lag_seconds.map_or("-".into(), |s| {
+                            format!(
+                                "{}{}",
+                                g.time_lag_method.map_or("", |m| m.mark()),
+                                format_secs(s)
+                            )
+                        }),
+                        rate(g.lag_growth),
+                        rate(g.consume_rate),
+                        g.eta_seconds.map_or("-".into(), format_secs),
+                    ]
+                })
+                .collect(),
+        ));
+    }
+    out
+}
