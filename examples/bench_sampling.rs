@@ -24,6 +24,7 @@ use kscope::metrics::{
     default_rules, CommittedOffset, GroupSample, MetricsConfig, MetricsState, PartitionSample,
     Sample,
 };
+use kscope::model::RecordTime;
 
 #[derive(Parser)]
 struct Args {
@@ -46,7 +47,8 @@ enum Cmd {
         #[arg(long, default_value_t = 10)]
         records: usize,
     },
-    /// The engine alone, on synthetic samples of the same shape (no broker)
+    /// The engine alone, on synthetic samples of the same shape (no broker): the first
+    /// sample, then (unless `--first-only`) a whole history of samples to steady state
     Engine {
         #[arg(long, default_value_t = 100)]
         topics: usize,
@@ -54,6 +56,9 @@ enum Cmd {
         partitions: i32,
         #[arg(long, default_value_t = 1000)]
         groups: usize,
+        /// Stop after the first sample (its time and the process's peak memory)
+        #[arg(long)]
+        first_only: bool,
     },
     Measure {
         #[arg(short, long)]
@@ -95,8 +100,9 @@ async fn main() -> Res<()> {
             topics,
             partitions,
             groups,
+            first_only,
         } => {
-            engine(topics, partitions, groups);
+            engine(topics, partitions, groups, first_only);
             Ok(())
         }
     }
@@ -232,6 +238,17 @@ fn rusage() -> (Duration, i64) {
     (tv(ru.ru_utime) + tv(ru.ru_stime), ru.ru_maxrss)
 }
 
+/// CPU time of the calling thread (what a step cost, whatever else the machine runs).
+#[allow(unsafe_code)]
+fn thread_cpu() -> Duration {
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: clock_gettime writes into the struct we own.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
 fn current_rss_kib() -> i64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -269,9 +286,9 @@ async fn measure(bootstrap: &str, cycles: usize, interval: Duration) -> Res<()> 
     let mut state = MetricsState::new(MetricsConfig::default(), default_rules());
     let (_, rss_start) = rusage();
     println!(
-        "| cycle | partitions | groups | committed offsets | requests (sampler) | requests on the wire | wall | CPU | ingest + snapshot |"
+        "| cycle | partitions | groups | committed offsets | requests (sampler) | requests on the wire | wall | CPU | ingest + snapshot | time lag exact |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut last = None;
     for cycle in 1..=cycles {
         let before = fresh_stats(&client).await;
@@ -306,8 +323,13 @@ async fn measure(bootstrap: &str, cycles: usize, interval: Duration) -> Res<()> 
             wire.push("(no statistics)".into());
         }
         let r = sample.requests;
+        let exact = snap
+            .groups
+            .iter()
+            .filter(|g| g.time_lag_method == Some(kscope::model::TimeLagMethod::Exact))
+            .count();
         println!(
-            "| {cycle}{} | {} | {} | {} | {} (Metadata {}, ListGroups {}, ListOffsets {}, OffsetFetch {}) | {wire_total} ({}) | {:.0} ms | {:.0} ms | {:.0} ms |",
+            "| {cycle}{} | {} | {} | {} | {} (Metadata {}, ListGroups {}, ListOffsets {}, OffsetFetch {}, Fetch {}) | {wire_total} ({}) | {:.0} ms | {:.0} ms | {:.0} ms | {exact} of {} groups ({} record times) |",
             if cycle == 1 { " (cold)" } else { "" },
             sample.partitions.len(),
             sample.groups.len(),
@@ -317,10 +339,13 @@ async fn measure(bootstrap: &str, cycles: usize, interval: Duration) -> Res<()> 
             r.list_groups,
             r.list_offsets,
             r.offset_fetch,
+            r.fetch,
             wire.join(", "),
             wall.as_secs_f64() * 1000.0,
             (cpu1 - cpu0).as_secs_f64() * 1000.0,
             ingest.as_secs_f64() * 1000.0,
+            snap.groups.len(),
+            sample.record_times.len(),
         );
         let failed = sample.groups.iter().filter(|g| g.error.is_some()).count();
         if failed > 0 || !sample.errors.is_empty() {
@@ -368,6 +393,11 @@ fn steady_state(state: &mut MetricsState, mut sample: Sample) {
                 o.offset += 9;
             }
         }
+        for r in &mut sample.record_times {
+            r.offset += 9;
+            r.record_offset += 9;
+            r.timestamp += state.config().interval;
+        }
         let t = Instant::now();
         state.ingest(&sample, sample.at);
         let t1 = Instant::now();
@@ -388,10 +418,14 @@ fn steady_state(state: &mut MetricsState, mut sample: Sample) {
     );
 }
 
-/// A sample shaped like the benchmark cluster: every group on all partitions of one topic.
-fn engine(topics: usize, partitions: i32, groups: usize) {
+/// A sample shaped like the benchmark cluster: every group on all partitions of one topic,
+/// committed half way, with the timestamps of the records at the committed offsets (exact time
+/// lag; one per partition and offset, as the sampler hands them over).
+fn engine(topics: usize, partitions: i32, groups: usize, first_only: bool) {
+    let at = 1_700_000_000_000;
+    let t0 = Instant::now();
     let sample = Sample {
-        at: 1_700_000_000_000,
+        at,
         partitions: (0..topics)
             .flat_map(|t| {
                 (0..partitions).map(move |p| PartitionSample {
@@ -420,10 +454,62 @@ fn engine(topics: usize, partitions: i32, groups: usize) {
                 error: None,
             })
             .collect(),
+        record_times: (0..topics.min(groups))
+            .flat_map(|t| {
+                (0..partitions).map(move |p| RecordTime {
+                    topic: topic_name(t),
+                    partition: p,
+                    offset: 500,
+                    record_offset: 500,
+                    timestamp: at - 90_000,
+                    from_log_start: false,
+                })
+            })
+            .collect(),
         ..Sample::default()
     };
-    let mut state = MetricsState::new(MetricsConfig::default(), default_rules());
+    let group_partitions: usize = sample.groups.iter().map(|g| g.offsets.len()).sum();
     let (_, rss) = rusage();
-    println!("RSS before {:.1} MiB", rss as f64 / 1024.0);
-    steady_state(&mut state, sample);
+    println!(
+        "synthetic sample: {} partitions, {} groups, {group_partitions} group partitions, {} record times; built in {:.0} ms, RSS {:.1} MiB",
+        sample.partitions.len(),
+        sample.groups.len(),
+        sample.record_times.len(),
+        t0.elapsed().as_secs_f64() * 1000.0,
+        rss as f64 / 1024.0
+    );
+    let mut state = MetricsState::new(MetricsConfig::default(), default_rules());
+    let (t, cpu) = (Instant::now(), thread_cpu());
+    let events = state.ingest(&sample, sample.at);
+    let (ingest, ingest_cpu) = (t.elapsed(), thread_cpu() - cpu);
+    let t1 = Instant::now();
+    let snap = state.snapshot(sample.at);
+    let snapshot = t1.elapsed();
+    let rows = state.group_partitions(&group_name(0), sample.at);
+    let (_, peak) = rusage();
+    println!(
+        "first sample: ingest {:.0} ms wall, {:.0} ms CPU (rates, exact time lag, status of every group partition, {} alert rules: {} events), snapshot {:.1} ms ({} groups); RSS {:.1} MiB, peak {:.1} MiB",
+        ingest.as_secs_f64() * 1000.0,
+        ingest_cpu.as_secs_f64() * 1000.0,
+        state.rules().len(),
+        events.len(),
+        snapshot.as_secs_f64() * 1000.0,
+        snap.groups.len(),
+        current_rss_kib() as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
+    if let Some(r) = rows.first() {
+        println!(
+            "  {} {}/{}: lag {:?}, time lag {:?} s ({:?})",
+            group_name(0),
+            r.topic,
+            r.partition,
+            r.lag,
+            r.lag_seconds,
+            r.time_lag_method
+        );
+    }
+    if !first_only {
+        steady_state(&mut state, sample);
+    }
 }

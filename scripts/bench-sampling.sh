@@ -7,13 +7,19 @@
 # examples/bench_sampling.rs in a fresh process, and stops the cluster.
 #
 #   scripts/bench-sampling.sh [--topics 100] [--partitions 100] [--groups 1000] [--cycles 5]
+#   scripts/bench-sampling.sh --engine [--topics 1000 --partitions 100 --groups 10000]
 #   KSCOPE_KAFKA_HEAP_OPTS="-Xmx2g -Xms1g" is the broker heap used unless set.
+#
+# --engine measures the metrics engine alone, without a broker, on one synthetic sample of that
+# shape (every group on all partitions of one topic) and then a whole history of them, under
+# /usr/bin/time -v (wall time and peak RSS of the whole process).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-topics=100 partitions=100 groups=1000 cycles=5
+topics=100 partitions=100 groups=1000 cycles=5 engine=
 while (($#)); do
     case $1 in
+    --engine) engine=1; topics=1000 partitions=100 groups=10000; shift ;;
     --topics) topics=$2; shift 2 ;;
     --partitions) partitions=$2; shift 2 ;;
     --groups) groups=$2; shift 2 ;;
@@ -24,6 +30,17 @@ done
 
 cargo build --release --locked --example bench_sampling >&2
 bench=target/release/examples/bench_sampling
+
+if [[ -n $engine ]]; then
+    echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
+    for mode in --first-only ""; do
+        # shellcheck disable=SC2086
+        /usr/bin/time -v "$bench" engine --topics "$topics" --partitions "$partitions" \
+            --groups "$groups" $mode 2> >(grep -E 'Elapsed \(wall|Maximum resident' >&2)
+        wait
+    done
+    exit 0
+fi
 
 export KSCOPE_KAFKA_HEAP_OPTS=${KSCOPE_KAFKA_HEAP_OPTS:--Xmx2g -Xms1g}
 trap 'scripts/kafka.sh stop --name bench >/dev/null 2>&1 || true' EXIT

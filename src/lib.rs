@@ -16,6 +16,7 @@ pub mod private_file;
 pub mod record;
 pub mod runtime;
 pub mod schema;
+pub mod silences;
 pub mod ui;
 
 pub use error::{Error, Result};

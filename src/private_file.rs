@@ -128,6 +128,43 @@ pub fn create_new(path: &Path, what: &str) -> Result<File, OpenError> {
     regular(file, path, what)
 }
 
+/// Opens `path` for reading, never through a symbolic link and only if it is a regular file;
+/// `Ok(None)` when nothing is there. For files kscope wrote and reads back (silences).
+pub fn open_read(path: &Path, what: &str) -> Result<Option<File>, OpenError> {
+    let mut o = OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK);
+    }
+    match o.open(path) {
+        Ok(file) => match file.metadata() {
+            Ok(m) if m.is_file() => Ok(Some(file)),
+            Ok(_) => Err(OpenError::NotAFile(format!(
+                "refusing to read the {what} {}: it is not a regular file",
+                path.display()
+            ))),
+            Err(e) => Err(OpenError::Io(format!(
+                "cannot check the {what} {}: {e}",
+                path.display()
+            ))),
+        },
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => {
+            let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            Err(if is_link {
+                OpenError::Symlink(format!(
+                    "refusing to read the {what} {}: it is a symbolic link (remove it, or point KSCOPE_DATA_DIR elsewhere)",
+                    path.display()
+                ))
+            } else {
+                OpenError::Io(format!("cannot open the {what} {}: {e}", path.display()))
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 #[cfg(unix)]
 mod tests {

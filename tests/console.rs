@@ -1260,7 +1260,7 @@ fn repeated_jumps_keep_the_trail_short() {
         h.command(&format!("topic t{i}"));
     }
     assert_eq!(h.state.stack.len(), app::nav::MAX_DEPTH);
-    assert_eq!(h.state.stack[0], View::Overview);
+    assert!(matches!(h.state.stack[0], View::Overview(_)));
     assert_eq!(h.state.view().title(), "topic t19");
     // A tail dropped off the trail stops.
     let fx = h.command("tail orders");
@@ -1456,7 +1456,7 @@ fn navigate_topics_topic_tail_and_back() {
     assert!(matches!(h.state.view(), View::Topic { .. }));
     h.key(Key::plain(KeyCode::Esc));
     h.key(Key::plain(KeyCode::Esc));
-    assert_eq!(h.state.view(), &View::Overview);
+    assert!(matches!(h.state.view(), View::Overview(_)));
     let fx = h.keys("q");
     assert!(fx.contains(&Effect::Quit));
     assert!(h.state.quit);
@@ -1910,7 +1910,7 @@ fn every_screen_in_every_state() {
 #[test]
 fn help_lists_every_key() {
     use kscope::app::commands::{lines, Layer, COMMANDS, INPUT_KEYS};
-    let mut h = Harness::new(100, 110);
+    let mut h = Harness::new(100, 118);
     h.loaded();
     h.keys("?");
     let screen = h.render();
@@ -1958,6 +1958,146 @@ fn a_panicking_background_task_is_shown() {
     assert!(
         screen.contains("internal error: the groups request panicked: index out of bounds"),
         "{screen}"
+    );
+}
+
+// ---- the alert list: sorted, drill-down, filter, silences ------------------------------------
+
+/// Alerts of three severities on groups and topics, fired at different times: the list sorts
+/// them by severity, then by how long each has fired; Enter opens the alert's group or topic;
+/// `/` filters the overview's lists; `a` silences the selected alert for a typed duration.
+#[test]
+fn alert_list_sorts_drills_down_filters_and_silences() {
+    use kscope::metrics::{default_rules, AlertRule, MetricsConfig, MetricsState, SilenceChange};
+    let mut h = Harness::new(110, 30);
+    let mut rules = default_rules();
+    rules.extend([
+        // analytics from 10 s, fraud-detector from 80 s.
+        AlertRule::new("lag-high", "lag > 5k", Severity::Warn).unwrap(),
+        // Every group from the first sample.
+        AlertRule::new("any-lag", "lag > 0", Severity::Info).unwrap(),
+        // The topic `alerts` takes no writes: from the second sample (10 s).
+        AlertRule::new("quiet-topic", "rate(alerts) < 1/s", Severity::Crit).unwrap(),
+    ]);
+    h.state.metrics = MetricsState::new(MetricsConfig::default(), rules);
+    h.loaded();
+    let order: Vec<(String, String)> = app::alerts::rows(&h.state)
+        .iter()
+        .map(|r| (r.alert.rule.clone(), r.alert.resource.clone()))
+        .collect();
+    let pairs: Vec<(&str, &str)> = order
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("under-replicated", "page_views"),
+            ("quiet-topic", "alerts"),
+            ("lag-high", "analytics"),
+            ("group-status", "fraud-detector"),
+            ("lag-high", "fraud-detector"),
+            ("any-lag", "analytics"),
+            ("any-lag", "billing"),
+            ("any-lag", "fraud-detector"),
+        ]
+    );
+    insta::assert_snapshot!("alerts_sorted", h.render());
+
+    // Enter on the second alert opens its topic; on the third, its group.
+    h.keys("j");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    assert_eq!(fetched(&fx), vec![PanelKey::Topic("alerts".into())]);
+    assert!(matches!(h.state.view(), View::Topic { name, .. } if name == "alerts"));
+    h.key(Key::plain(KeyCode::Esc));
+    h.keys("j");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    assert_eq!(fetched(&fx), vec![PanelKey::Group("analytics".into())]);
+    h.answer(fx, 181, None);
+    insta::assert_snapshot!("alert_drill_down_group", h.render());
+    // Back on the overview, the same alert is still selected.
+    h.key(Key::plain(KeyCode::Esc));
+    assert_eq!(
+        app::alerts::selected(&h.state).map(|r| r.alert.resource),
+        Some("analytics".to_string())
+    );
+
+    // `/` filters every list on the overview; Esc clears it.
+    h.keys("/fraud");
+    h.key(Key::plain(KeyCode::Enter));
+    insta::assert_snapshot!("overview_filtered", h.render());
+    assert_eq!(app::alerts::rows(&h.state).len(), 3);
+    h.key(Key::plain(KeyCode::Esc));
+    assert_eq!(app::alerts::rows(&h.state).len(), 8);
+
+    // `a` on group-status fraud-detector (the fourth): the prompt; a wrong duration is said
+    // and cleared; 30m silences it.
+    h.keys("gjjj");
+    h.keys("a");
+    assert!(
+        matches!(&h.state.mode, app::Mode::Silence { rule, resource, .. }
+        if rule == "group-status" && resource == "fraud-detector")
+    );
+    h.keys("2x");
+    insta::assert_snapshot!("silence_prompt", h.render());
+    assert!(h.key(Key::plain(KeyCode::Enter)).is_empty());
+    insta::assert_snapshot!("silence_prompt_wrong", h.render());
+    h.keys("30m");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let now = h.state.now_ms();
+    let want = SilenceChange::Set(kscope::metrics::Silence {
+        scope: "prod-eu".into(),
+        rule: "group-status".into(),
+        resource: "fraud-detector".into(),
+        until: now + 30 * 60_000,
+        created: now,
+    });
+    assert_eq!(fx, vec![Effect::Silence(want)]);
+    assert_eq!(h.state.mode, app::Mode::Normal);
+    // Silenced: last in the list, marked, not counted as firing; no flash when it fires again.
+    let rows = app::alerts::rows(&h.state);
+    assert_eq!(rows[7].alert.resource, "fraud-detector");
+    assert_eq!(rows[7].silenced_until, Some(now + 30 * 60_000));
+    let saved = h.state.silences.clone();
+    h.act(Action::SilencesSaved { result: Ok(saved) });
+    insta::assert_snapshot!("alert_silenced", h.render());
+
+    // A write that failed is said.
+    h.act(Action::SilencesSaved {
+        result: Err(Failure::new(
+            ErrorKind::Io,
+            "cannot write the silences file /data/silences.json: No space left on device",
+        )),
+    });
+    assert!(h
+        .state
+        .flash
+        .as_ref()
+        .is_some_and(|f| f.text.starts_with("silence not kept: cannot write")));
+
+    // `a` on it again and 0 lifts the silence.
+    h.keys("G");
+    h.keys("a0");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    assert!(
+        matches!(&fx[..], [Effect::Silence(SilenceChange::Lift { resource, .. })]
+        if resource == "fraud-detector")
+    );
+    assert!(app::alerts::rows(&h.state)
+        .iter()
+        .all(|r| r.silenced_until.is_none()));
+
+    // Esc at the prompt leaves without silencing; `a` with no alert selected says so.
+    h.keys("a");
+    assert!(h.key(Key::plain(KeyCode::Esc)).is_empty());
+    assert_eq!(h.state.mode, app::Mode::Normal);
+    let mut empty = Harness::new(100, 30);
+    empty.tick(0);
+    empty.keys("a");
+    assert_eq!(empty.state.mode, app::Mode::Normal);
+    assert_eq!(
+        empty.state.flash.as_ref().map(|f| f.text.as_str()),
+        Some("no alert to silence")
     );
 }
 

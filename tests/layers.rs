@@ -25,6 +25,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("offsets", 2),
     ("schema", 2),
     ("demo", 2),
+    ("silences", 2),
     ("app", 3),
     ("ui", 4),
     ("runtime", 5),

@@ -686,3 +686,136 @@ async fn inactive_and_ignored_groups_stay_out_of_the_check() {
         "{lines:?}"
     );
 }
+
+/// A silence set in the console (`a` on the alert, the duration typed at the prompt, written by
+/// the same code the console's runtime runs) is honoured by `watch --once`: the alert is
+/// reported as silenced and no longer sets the exit code, until the silence is lifted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silence_set_in_the_console_is_honoured_by_watch_once() {
+    use kscope::app::{self, Action, Effect, Key, KeyCode, Options, State};
+    use kscope::metrics::AlertRule;
+    use kscope::model::Severity;
+
+    let k = kafka();
+    let (topic, group) = (unique("silenced"), unique("g-silenced"));
+    create_topic(k, &topic, 1, 1).await;
+    let batch: Vec<TestRecord> = (0..10).map(|_| (0, None, &b"x"[..], None)).collect();
+    produce(k, &topic, &batch).await;
+    commit(k, &group, &topic, 4).await;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let expr = format!("lag({group}) > 0");
+    let cfg = write_config(
+        &dir,
+        &format!(
+            "[metrics]\ndefault_alerts = false\n[[alerts]]\nname = \"behind\"\nrule = \"{expr}\"\nseverity = \"crit\"\n"
+        ),
+    );
+    let check = || {
+        kscope(k)
+            .env("KSCOPE_DATA_DIR", &data)
+            .args(["--config-file", &cfg, "watch", "--once", "--interval", "1s"])
+            .args(["--group", &group, "--topic", &topic])
+            .output()
+            .unwrap()
+    };
+    let out = check();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    // The console on the same cluster (`-b`: its silences are keyed by the bootstrap servers),
+    // fed a real sample.
+    let t0 = std::time::Instant::now();
+    let wall0 = chrono::Utc::now().timestamp_millis();
+    let mut state = State::new("ad hoc", &k.bootstrap, false, Options::default(), t0, wall0);
+    state.silence_scope = kscope::metrics::silence::scope(None, &k.bootstrap);
+    state.metrics = MetricsState::new(
+        MetricsConfig::default(),
+        vec![AlertRule::new("behind", &expr, Severity::Crit).unwrap()],
+    );
+    let req = app::update(&mut state, Action::Tick(t0))
+        .iter()
+        .find_map(|e| match e {
+            Effect::Sample { req } => Some(*req),
+            _ => None,
+        })
+        .expect("a sample is asked for");
+    let filter = SampleFilter {
+        topics: vec![topic.clone()],
+        groups: vec![group.clone()],
+        ..SampleFilter::default()
+    };
+    let sample = client(k).sample(&filter).await.expect("sample");
+    app::update(
+        &mut state,
+        Action::Sampled {
+            req,
+            at: t0,
+            result: Ok(Box::new(sample)),
+        },
+    );
+    let rows = app::alerts::rows(&state);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].alert.resource, group);
+
+    // `a`, "2h", Enter: the console asks for the silence to be written.
+    let mut fx = Vec::new();
+    for key in [
+        Key::char('a'),
+        Key::char('2'),
+        Key::char('h'),
+        Key::plain(KeyCode::Enter),
+    ] {
+        fx.extend(app::update(&mut state, Action::Key(key)));
+    }
+    let change = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Silence(c) => Some(c.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no silence asked for: {fx:?}"));
+    let path = data.join(kscope::silences::FILE);
+    let now = chrono::Utc::now().timestamp_millis();
+    kscope::silences::update(&path, &change, now).expect("write the silence");
+
+    let out = check();
+    assert_eq!(out.status.code(), Some(0), "silenced: {}", stderr(&out));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["rule"], "behind");
+    let until = lines[0]["silenced_until"].as_str().expect("silenced_until");
+    let until = chrono::DateTime::parse_from_rfc3339(until)
+        .unwrap()
+        .timestamp_millis();
+    assert!((until - (wall0 + 2 * 3_600_000)).abs() < 60_000, "{until}");
+    // The table says so too.
+    let out = kscope(k)
+        .env("KSCOPE_DATA_DIR", &data)
+        .args(["--config-file", &cfg, "watch", "--once", "--interval", "1s"])
+        .args(["--group", &group, "--topic", &topic, "-o", "table"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("OK: no alerts firing"), "{text}");
+    assert!(
+        text.contains(&format!("Silenced: behind {group} until ")),
+        "{text}"
+    );
+
+    // Lifting it (`a`, `0`) brings the alert back.
+    let mut fx = Vec::new();
+    for key in [Key::char('a'), Key::char('0'), Key::plain(KeyCode::Enter)] {
+        fx.extend(app::update(&mut state, Action::Key(key)));
+    }
+    let lift = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Silence(c) => Some(c.clone()),
+            _ => None,
+        })
+        .expect("lift");
+    kscope::silences::update(&path, &lift, now).expect("lift the silence");
+    let out = check();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

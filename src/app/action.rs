@@ -162,6 +162,10 @@ pub enum Action {
         at: Instant,
         result: Result<Box<Sample>, Failure>,
     },
+    /// The silences file was changed (`Effect::Silence`): every silence it now holds.
+    SilencesSaved {
+        result: Result<crate::metrics::Silences, Failure>,
+    },
     /// A background task panicked (a bug): `task` says which, `message` what the panic said.
     /// The panic is in the log with a backtrace; the screen shows it on the status line.
     TaskPanicked {
@@ -219,6 +223,8 @@ pub enum Effect {
         session: u64,
         limit: Option<u64>,
     },
+    /// Set or lift a silence in the silences file; answer with `Action::SilencesSaved`.
+    Silence(crate::metrics::SilenceChange),
     /// Reconnect to another context from the config.
     SwitchContext(String),
     Quit,

@@ -54,6 +54,8 @@ pub enum Command {
     Detail,
     Windows,
     NextTab,
+    /// `a` on an alert of the overview.
+    Silence,
     /// The Schema Registry's subjects.
     Subjects,
 }
@@ -227,6 +229,8 @@ pub const COMMANDS: &[Spec] = &[
     key(C::Windows, "windows", &["w"], "event-time windows, late records, sessions, top keys",
         "windows"),
     key(C::NextTab, "next_tab", &["tab"], "next tab / detail view", "tab"),
+    key(C::Silence, "silence", &["a"],
+        "silence the selected alert for a while (asks how long; 0 lifts it)", "silence"),
 ];
 
 impl Command {
@@ -305,6 +309,8 @@ pub enum Layer {
     ResetDone,
     /// The help screen.
     Help,
+    /// The silence prompt (`a` on an alert).
+    Silence,
 }
 
 impl Layer {
@@ -318,6 +324,7 @@ impl Layer {
             Layer::ResetPreview => "Offset reset: the plan",
             Layer::ResetDone => "Offset reset: the result",
             Layer::Help => "In this help",
+            Layer::Silence => "Silencing an alert (a)",
         }
     }
 
@@ -329,6 +336,7 @@ impl Layer {
         Layer::ResetText,
         Layer::ResetPreview,
         Layer::ResetDone,
+        Layer::Silence,
         Layer::Help,
     ];
 
@@ -336,7 +344,7 @@ impl Layer {
     pub fn takes_text(self) -> bool {
         matches!(
             self,
-            Layer::Line | Layer::Filter | Layer::ResetText | Layer::ResetPreview
+            Layer::Line | Layer::Filter | Layer::ResetText | Layer::ResetPreview | Layer::Silence
         )
     }
 }
@@ -444,6 +452,11 @@ pub const INPUT_KEYS: &[InputKey] = &[
     input(L::ResetDone, &["down", "pgdown"], I::Down, "scroll down"),
     input(L::ResetDone, &["enter", "esc"], I::Accept, "back to the group"),
 
+    input(L::Silence, &["enter"], I::Accept, "silence it for what is typed (nothing: 1h)"),
+    input(L::Silence, &["backspace"], I::Erase, "erase"),
+    input(L::Silence, &["esc", "ctrl-c"], I::Cancel, "leave without silencing"),
+    other(L::Silence, "other keys", I::Other, "typed: 30m, 2h, 1d (at most 30d); 0 lifts the silence"),
+
     input(L::Help, &["j", "down"], I::Down, "scroll down"),
     input(L::Help, &["k", "up"], I::Up, "scroll up"),
     input(L::Help, &["ctrl-c"], I::Quit, "quit kscope"),
@@ -494,6 +507,7 @@ mod tests {
             C::Detail,
             C::Windows,
             C::NextTab,
+            C::Silence,
             C::Subjects,
         ];
         assert_eq!(all.len(), COMMANDS.len());

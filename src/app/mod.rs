@@ -8,6 +8,7 @@
 //! [`run_command`] runs a command whether a key or a `:` line asked for it.
 
 pub mod action;
+pub mod alerts;
 pub mod columns;
 pub mod command_line;
 pub mod commands;
@@ -76,6 +77,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Sampled { req, at, result } => panels::on_sampled(state, req, at, result),
         Action::ResetPlanned { req, result } => reset::on_planned(state, req, result),
         Action::ResetApplied { req, result } => reset::on_applied(state, req, result),
+        Action::SilencesSaved { result } => alerts::on_saved(state, result),
         Action::GroupDeleted { req, result } => group_delete::on_deleted(state, req, result),
         Action::TaskPanicked { task, message } => flash(
             state,
@@ -123,6 +125,11 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
         },
         Mode::Command { input } => command_line::on_key(state, key, input, fx),
         Mode::Filter { input } => filter::on_key(state, key, input),
+        Mode::Silence {
+            rule,
+            resource,
+            input,
+        } => alerts::on_key(state, key, rule, resource, input, fx),
     }
 }
 
@@ -170,7 +177,7 @@ pub fn run_command(state: &mut State, cmd: Command, args: &[&str], fx: &mut Vec<
         }
         Command::SortNext => nav::sort(state, true),
         Command::SortReverse => nav::sort(state, false),
-        Command::Overview => nav::go_to(state, View::Overview, fx),
+        Command::Overview => nav::go_to(state, View::Overview(Table::default()), fx),
         Command::Topics => nav::go_to(state, View::Topics(columns::topics_table()), fx),
         Command::Groups => nav::go_to(state, View::Groups(columns::groups_table()), fx),
         Command::Brokers => nav::go_to(state, View::Brokers(Table::default()), fx),
@@ -222,6 +229,7 @@ pub fn run_command(state: &mut State, cmd: Command, args: &[&str], fx: &mut Vec<
         Command::Follow => tail::follow(state),
         Command::Detail => tail::toggle_detail(state),
         Command::Windows => tail::toggle_windows(state),
+        Command::Silence => alerts::open_prompt(state),
         Command::NextTab => match state.view() {
             View::Topic { .. } => nav::next_topic_tab(state),
             View::Tail => tail::next_detail_tab(state),

@@ -10,7 +10,10 @@ use super::tail::stop_tail;
 
 /// Recomputes the row order of the current table after data, filter or sort changed.
 pub fn refresh_order(state: &mut State) {
-    let order = columns::order(state);
+    let order = match state.view() {
+        View::Overview(_) => Some(super::alerts::order(state)),
+        _ => columns::order(state),
+    };
     if let (Some(order), Some(t)) = (order, state.view_mut().table_mut()) {
         t.order = order;
     }
@@ -301,6 +304,7 @@ pub fn open_selected(state: &mut State, fx: &mut Vec<Effect>) -> bool {
                 push_view(state, group_view(name), fx);
             }
         }
+        View::Overview(_) => super::alerts::open_selected(state, fx),
         View::Tail => return false,
         _ => {}
     }

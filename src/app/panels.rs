@@ -325,8 +325,15 @@ pub fn on_sampled(state: &mut State, req: u64, at: Instant, result: Result<Box<S
                 return;
             }
             let now_ms = state.now_ms();
-            let events = state.metrics.ingest(&sample, now_ms);
+            let mut events = state.metrics.ingest(&sample, now_ms);
             state.metrics_view.refresh(&state.metrics, now_ms);
+            // A silenced alert does not call for attention.
+            events.retain(|e| {
+                state
+                    .silences
+                    .active(&state.silence_scope, &e.rule, &e.resource, now_ms)
+                    .is_none()
+            });
             if let Some(e) = events.iter().max_by_key(|e| e.severity) {
                 let level = match (e.state, e.severity) {
                     (EventState::Resolved, _) => Level::Info,

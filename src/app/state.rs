@@ -65,7 +65,8 @@ impl TopicTab {
 /// A screen. The console keeps a stack of them: Esc goes back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum View {
-    Overview,
+    /// The table is the alert list's selection; its filter applies to every list on screen.
+    Overview(Table),
     Brokers(Table),
     Topics(Table),
     Topic {
@@ -95,7 +96,7 @@ pub enum View {
 impl View {
     pub fn title(&self) -> String {
         match self {
-            View::Overview => "overview".into(),
+            View::Overview(_) => "overview".into(),
             View::Brokers(_) => "brokers".into(),
             View::Topics(_) => "topics".into(),
             View::Topic { name, .. } => format!("topic {name}"),
@@ -123,7 +124,7 @@ impl View {
                 C::Back,
             ],
             View::Tail => &[C::Pause, C::Follow, C::Detail, C::Windows, C::Back],
-            View::Overview => &[C::Topics, C::Groups, C::Brokers],
+            View::Overview(_) => &[C::Silence, C::Topics, C::Groups, C::Brokers],
             View::Subjects(_) => &[C::SortNext, C::Refresh, C::Back],
             View::Acls(_) => &[C::SortNext, C::Back],
             View::Brokers(_) | View::Reset { .. } | View::DeleteGroup { .. } => &[C::Back],
@@ -137,7 +138,8 @@ impl View {
 
     pub fn table(&self) -> Option<&Table> {
         match self {
-            View::Brokers(t)
+            View::Overview(t)
+            | View::Brokers(t)
             | View::Topics(t)
             | View::Groups(t)
             | View::Subjects(t)
@@ -149,7 +151,8 @@ impl View {
 
     pub fn table_mut(&mut self) -> Option<&mut Table> {
         match self {
-            View::Brokers(t)
+            View::Overview(t)
+            | View::Brokers(t)
             | View::Topics(t)
             | View::Groups(t)
             | View::Subjects(t)
@@ -174,6 +177,12 @@ pub enum Mode {
     },
     Help {
         scroll: usize,
+    },
+    /// `a` on an alert: how long to silence it for (`input`; empty is the default).
+    Silence {
+        rule: String,
+        resource: String,
+        input: String,
     },
 }
 
@@ -229,6 +238,10 @@ pub struct State {
     pub sampling: Panel<()>,
     /// What the screens read from `metrics`, indexed once per sample.
     pub metrics_view: MetricsView,
+    /// Muted alerts, as the silences file holds them (loaded at start, written on `a`).
+    pub silences: crate::metrics::Silences,
+    /// Which cluster's silences apply: the context's name, or the bootstrap servers.
+    pub silence_scope: String,
     pub flash: Option<Flash>,
     pub quit: bool,
     pub(super) next_request: u64,
@@ -256,7 +269,7 @@ impl State {
             started: now,
             started_ms: now_ms,
             size: (80, 24),
-            stack: vec![View::Overview],
+            stack: vec![View::Overview(Table::default())],
             mode: Mode::Normal,
             frozen: false,
             cluster: Panel::default(),
@@ -275,6 +288,8 @@ impl State {
             ),
             sampling: Panel::default(),
             metrics_view: MetricsView::default(),
+            silences: crate::metrics::Silences::default(),
+            silence_scope: context.to_string(),
             flash: None,
             quit: false,
             next_request: 1,
@@ -289,12 +304,12 @@ impl State {
 
     pub fn view(&self) -> &View {
         // The stack is never empty: `back` keeps the root.
-        self.stack.last().unwrap_or(&View::Overview)
+        self.stack.last().unwrap_or(&OVERVIEW)
     }
 
     pub fn view_mut(&mut self) -> &mut View {
         if self.stack.is_empty() {
-            self.stack.push(View::Overview);
+            self.stack.push(View::Overview(Table::default()));
         }
         let last = self.stack.len() - 1;
         &mut self.stack[last]
@@ -306,6 +321,7 @@ impl State {
         let extra = match self.view() {
             View::Topic { .. } => 1,
             View::Group { .. } => GROUP_INFO_ROWS,
+            View::Overview(_) => OVERVIEW_ROWS_ABOVE_ALERTS,
             _ => 0,
         };
         usize::from(self.size.1)
@@ -316,5 +332,18 @@ impl State {
 
 /// Lines around a table: header bar, status line, key hints, two borders and the column header.
 pub const CHROME_ROWS: usize = 6;
+/// Lines of the overview above its alert list (cluster and rate, leaderboards), less the
+/// column header the alert list does not have.
+pub const OVERVIEW_ROWS_ABOVE_ALERTS: usize = 14 - 1;
+/// The overview when the stack is (never) empty.
+static OVERVIEW: View = View::Overview(Table {
+    selected: 0,
+    offset: 0,
+    filter: String::new(),
+    invert: false,
+    sort: 0,
+    descending: false,
+    order: Vec::new(),
+});
 /// Lines of group information above the group's table.
 pub const GROUP_INFO_ROWS: usize = 4;

@@ -18,10 +18,10 @@ use crate::config;
 use crate::error::{Error, Result};
 use crate::kafka::produce::{Acks, OutRecord, Producer};
 use crate::kafka::{KafkaClient, SampleFilter};
-use crate::metrics::time::Millis;
+use crate::metrics::time::{rfc3339, Millis};
 use crate::metrics::{AlertEvent, MetricsState, Snapshot};
 use crate::model::Severity;
-use crate::record::sanitize::escape_line;
+use crate::record::sanitize::{escape_line, escape_text};
 
 /// `watch --once` exit codes, as Nagios plugins use them.
 pub mod check {
@@ -65,6 +65,12 @@ struct AlertLine<'a> {
     #[serde(flatten)]
     event: &'a AlertEvent,
     context: Option<&'a str>,
+    /// Set while the alert is silenced (from the console's `a`): it counts toward no exit code.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::metrics::time::serialize_opt_ts"
+    )]
+    silenced_until: Option<Millis>,
 }
 
 #[derive(Serialize)]
@@ -129,6 +135,11 @@ pub async fn run(g: &GlobalArgs, a: WatchArgs) -> Result<i32> {
 struct Watch {
     output: Output,
     context: Option<String>,
+    /// Which silences apply, and where they are kept.
+    scope: String,
+    /// `None` without a data dir (no home directory): then there can be no silences.
+    silences_path: Option<std::path::PathBuf>,
+    silences: std::sync::Mutex<crate::metrics::Silences>,
     publisher: Option<(Producer, String)>,
     metrics: bool,
     exporter: Option<super::exporter::Exporter>,
@@ -186,6 +197,7 @@ async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
         }
         None => None,
     };
+    let silences_path = crate::silences::path().ok();
     let targets = config::notify_targets(&file, path.as_deref())?;
     let notifier = if targets.is_empty() {
         None
@@ -194,6 +206,12 @@ async fn watch(g: &GlobalArgs, a: WatchArgs, output: Output) -> Result<i32> {
     };
     let mut w = Watch {
         output,
+        scope: crate::metrics::silence::scope(context.as_deref(), &settings.bootstrap),
+        silences: std::sync::Mutex::new(match &silences_path {
+            Some(p) => crate::silences::load(p)?,
+            None => crate::metrics::Silences::default(),
+        }),
+        silences_path,
         context,
         publisher,
         metrics: a.metrics,
@@ -252,9 +270,15 @@ async fn check_once(
             .then_with(|| a.rule.cmp(&b.rule))
             .then_with(|| a.resource.cmp(&b.resource))
     });
+    // Silences set since the start count too.
+    w.reload_silences()?;
+    let (silenced, firing): (Vec<AlertEvent>, Vec<AlertEvent>) = firing
+        .into_iter()
+        .partition(|e| w.silenced_until(e).is_some());
     let snap = state.snapshot(now);
     let unseen = not_evaluated(filter, [&first, &second], &snap);
     // Never OK (or only WARNING) about what could not be seen; a firing CRITICAL stays one.
+    // Silenced alerts count toward nothing.
     let code = match firing.iter().map(|e| e.severity).max() {
         Some(Severity::Crit) => check::CRITICAL,
         _ if !unseen.is_empty() => check::UNKNOWN,
@@ -270,6 +294,20 @@ async fn check_once(
     match w.output {
         Output::Table => {
             let mut text = check_summary(code, &firing, state, &snap, &unseen);
+            if !silenced.is_empty() {
+                let list: Vec<String> = silenced
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{} {} until {}",
+                            escape_text(&e.rule),
+                            escape_text(&e.resource),
+                            w.silenced_until(e).map_or("-".into(), rfc3339)
+                        )
+                    })
+                    .collect();
+                text.push_str(&format!("Silenced: {}\n", list.join(", ")));
+            }
             if let Some(s) = snapshot {
                 text.push('\n');
                 text.push_str(&metrics_table(s));
@@ -278,7 +316,7 @@ async fn check_once(
         }
         Output::Json => {
             let mut lines: Vec<serde_json::Value> = Vec::new();
-            for e in &firing {
+            for e in firing.iter().chain(&silenced) {
                 lines.push(to_value(&w.line(e))?);
             }
             if let Some(u) = &unseen_line {
@@ -290,7 +328,7 @@ async fn check_once(
             }
         }
         Output::Jsonl => {
-            for e in &firing {
+            for e in firing.iter().chain(&silenced) {
                 emit_json(Stream::Stdout, &w.line(e), false)?;
             }
             if let Some(u) = &unseen_line {
@@ -462,11 +500,20 @@ async fn watch_forever(
         }
         let now = now_ms();
         let events = state.ingest(&sample, now);
+        if let Err(e) = w.reload_silences() {
+            warn(format_args!("{e}; keeping the silences read before"));
+        }
         for e in &events {
             w.print_event(e)?;
         }
         if let Some(n) = &w.notifier {
-            n.notify(&events);
+            // A silenced alert pages nobody (it is still printed, marked as silenced).
+            let paging: Vec<AlertEvent> = events
+                .iter()
+                .filter(|e| w.silenced_until(e).is_none())
+                .cloned()
+                .collect();
+            n.notify(&paging);
         }
         if w.metrics {
             w.print_metrics(&state.snapshot(now))?;
@@ -570,7 +617,27 @@ impl Watch {
             kind: "alert",
             event: e,
             context: self.context.as_deref(),
+            silenced_until: self.silenced_until(e),
         }
+    }
+
+    /// Until when an alert is silenced, if it is.
+    fn silenced_until(&self, e: &AlertEvent) -> Option<Millis> {
+        self.silences
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .active(&self.scope, &e.rule, &e.resource, e.at)
+            .map(|s| s.until)
+    }
+
+    /// Reads the silences file again (the console may have changed it).
+    fn reload_silences(&self) -> Result<()> {
+        let Some(path) = &self.silences_path else {
+            return Ok(());
+        };
+        let fresh = crate::silences::load(path)?;
+        *self.silences.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(())
     }
 
     fn metrics_line<'a>(&'a self, s: &'a Snapshot) -> MetricsLine<'a> {
@@ -583,7 +650,7 @@ impl Watch {
 
     fn print_event(&self, e: &AlertEvent) -> Result<()> {
         match self.output {
-            Output::Table => emit_line(&event_text(e)),
+            Output::Table => emit_line(&event_text(e, self.silenced_until(e))),
             Output::Json => emit_json(Stream::Stdout, &self.line(e), true),
             Output::Jsonl => emit_json(Stream::Stdout, &self.line(e), false),
         }

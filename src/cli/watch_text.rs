@@ -3,14 +3,18 @@
 
 use super::output::{opt, table};
 use super::watch::check;
+use crate::metrics::time::Millis;
 use crate::metrics::time::{format_secs, rfc3339};
 use crate::metrics::{AlertEvent, MetricsState, Snapshot};
 use crate::record::sanitize::escape_text;
 
-pub(super) fn event_text(e: &AlertEvent) -> String {
+pub(super) fn event_text(e: &AlertEvent, silenced_until: Option<Millis>) -> String {
     let value = e.value.map_or("-".to_string(), |v| v.to_string());
+    let silenced = silenced_until.map_or(String::new(), |t| {
+        format!(" [silenced until {}]", rfc3339(t))
+    });
     format!(
-        "{} {:<8} {:<4} {} {} value={} ({})",
+        "{} {:<8} {:<4} {} {} value={} ({}){silenced}",
         rfc3339(e.at),
         match e.state {
             crate::metrics::EventState::Firing => "FIRING",

@@ -41,6 +41,8 @@ pub struct RawMetrics {
     pub rate_window: Option<String>,
     /// The window group status is judged over (default 2m).
     pub status_window: Option<String>,
+    /// When the first status verdict comes, judged over the samples so far (default 1m).
+    pub first_verdict: Option<String>,
     /// How long history is kept for time lag and lag trends (default 15m).
     pub history: Option<String>,
     /// Entries per leaderboard (default 10).
@@ -70,6 +72,10 @@ impl RawMetrics {
                 .status_window
                 .clone()
                 .or_else(|| self.status_window.clone()),
+            first_verdict: o
+                .first_verdict
+                .clone()
+                .or_else(|| self.first_verdict.clone()),
             history: o.history.clone().or_else(|| self.history.clone()),
             top: o.top.or(self.top),
             default_alerts: o.default_alerts.or(self.default_alerts),
@@ -128,6 +134,7 @@ pub fn metrics_config(
     out.interval = duration("interval", &raw.interval, out.interval)?;
     out.rate_window = duration("rate_window", &raw.rate_window, out.rate_window)?;
     out.status_window = duration("status_window", &raw.status_window, out.status_window)?;
+    out.first_verdict = duration("first_verdict", &raw.first_verdict, out.first_verdict)?;
     out.history = duration("history", &raw.history, out.history)?;
     out.inactive_after = duration("inactive_after", &raw.inactive_after, out.inactive_after)?;
     if let Some(g) = &raw.ignore_groups {

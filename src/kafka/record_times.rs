@@ -20,7 +20,7 @@ use rdkafka::message::{Message, Timestamp};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::call::Call;
-use super::config::create_client;
+use super::config::{client_config, config_error};
 use super::safety::ClientRole;
 use super::KscopeContext;
 use crate::error::{Error, Result};
@@ -160,7 +160,7 @@ impl Call<'_> {
     }
 
     fn record_consumer(&self) -> Result<BaseConsumer<KscopeContext>> {
-        create_client(
+        let mut cfg = client_config(
             &self.settings,
             ClientRole::Tail,
             &[
@@ -173,10 +173,12 @@ impl Call<'_> {
                 ("auto.offset.reset", "earliest"),
                 // About one record batch of each partition, no more.
                 ("max.partition.fetch.bytes", "65536"),
-                ("fetch.max.bytes", "1048576"),
+                // One response can hold a batch of each of 10,000 partitions, and what is
+                // queued ahead of the reader (all of it) stays under 8 MiB.
+                ("fetch.max.bytes", "4194304"),
                 ("message.max.bytes", "1048576"),
                 ("queued.min.messages", "1"),
-                ("queued.max.messages.kbytes", "1024"),
+                ("queued.max.messages.kbytes", "8192"),
                 // The default (1 s) would idle between the fetches of a round.
                 ("fetch.queue.backoff.ms", "0"),
                 ("fetch.wait.max.ms", "50"),
@@ -185,7 +187,13 @@ impl Call<'_> {
                 ("isolation.level", "read_uncommitted"),
                 ("check.crcs", "false"),
             ],
-        )
+        );
+        // Never statistics, whatever the context sets: with them librdkafka keeps a timer per
+        // assigned partition, rescheduled in a sorted list (quadratic in the partitions of a
+        // round; most of a cold cycle's CPU at 10,000 partitions).
+        cfg.set("statistics.interval.ms", "0");
+        cfg.create_with_context(KscopeContext::new())
+            .map_err(config_error)
     }
 }
 
@@ -199,7 +207,10 @@ fn read_round(
     let mut tpl = TopicPartitionList::with_capacity(round.len());
     let mut pending: HashMap<(String, i32), (i64, i64)> = HashMap::with_capacity(round.len());
     for (tp, committed, from) in round {
-        tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*from))
+        // Set on the element just added: `add_partition_offset` looks the partition up in
+        // the whole list again, which is quadratic in the partitions of a round.
+        tpl.add_partition(&tp.topic, tp.partition)
+            .set_offset(Offset::Offset(*from))
             .map_err(|e| Error::kafka(format!("cannot assign {tp}: {e}")))?;
         pending.insert((tp.topic.clone(), tp.partition), (*committed, *from));
     }

@@ -15,6 +15,7 @@ pub mod event_time;
 pub mod glob;
 pub mod rules;
 pub mod sample;
+pub mod silence;
 pub mod state;
 pub mod status;
 pub mod time;
@@ -25,6 +26,7 @@ pub use alerts::{ActiveAlert, AlertEvent, AlertPhase, EventState};
 pub use event_time::{EventTimeConfig, EventTimeWindows, TailStats};
 pub use rules::{default_rules, AlertRule};
 pub use sample::{CommittedOffset, GroupSample, PartitionSample, Requests, Sample};
+pub use silence::{Silence, SilenceChange, Silences};
 pub use state::{
     ClusterMetrics, GroupMetrics, GroupPartitionMetrics, Leaderboards, MetricsConfig, MetricsState,
     PartitionMetrics, Ranked, Snapshot, TopicMetrics, WindowValue,

@@ -18,6 +18,13 @@
 //! 7. OK otherwise.
 //!
 //! A group's status is its worst partition's: OK < WARN < REWIND < STALL < STOP.
+//!
+//! The window grows in at the start ([`judged_window`]): a partition first seen less than a
+//! status window ago is judged over its samples so far, once they span `first_verdict` (1 min by
+//! default, against a 2 min window), so a fresh console or `watch` gives its first verdict after
+//! a minute instead of two; from then on the window grows with the samples until it is the
+//! status window. Every rule above holds over that shorter window as over the whole one, with
+//! the samples it needs counted for it.
 
 use std::fmt;
 use std::str::FromStr;
@@ -108,6 +115,17 @@ pub fn samples_needed(window: Millis, interval: Millis) -> usize {
     .max(3)
 }
 
+/// The window a partition is judged over at `now`: the span of its samples so far, at least
+/// `first` and at most `window` (the status window). Once the samples cover the status window
+/// (always, after the first one), it is the status window.
+pub fn judged_window(points: &[StatusPoint], first: Millis, window: Millis, now: Millis) -> Millis {
+    let first = first.clamp(0, window);
+    match points.first() {
+        Some(p) => (now - p.t).clamp(first, window),
+        None => window,
+    }
+}
+
 /// How far a partition (or group) is from its first verdict: `have` of `need` samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Measuring {
@@ -133,6 +151,16 @@ pub fn measuring(
     if evaluate(points, window, need, now, has_members).is_some() {
         return None;
     }
+    progress(points, window, need, now)
+}
+
+/// [`measuring`] for a partition already known to have no verdict (`evaluate` said `None`).
+pub fn progress(
+    points: &[StatusPoint],
+    window: Millis,
+    need: usize,
+    now: Millis,
+) -> Option<Measuring> {
     let pts = window_points(points, window, now);
     pts.last()?.lag?;
     Some(Measuring {
@@ -383,6 +411,154 @@ mod tests {
         assert_eq!(
             evaluate(&p, 20_000, 3, 20_000, Some(true)),
             Some(Status::Warn)
+        );
+    }
+
+    /// Sample sequences shaped like those taken from a real cluster every 10 s (a producer at
+    /// 50 records/s: the log end grows 500 per sample), judged after every sample the way the
+    /// engine judges them: over the window the samples so far give (first verdict after 1 min,
+    /// a 2 min status window). One letter per sample: `.` measuring, `O` OK, `W` WARN, `R`
+    /// REWIND, `T` STALL, `P` STOP.
+    #[test]
+    fn recorded_sequences_get_the_verdicts_the_rules_promise() {
+        const STEP: Millis = 10_000;
+        let end = |i: usize| 10_000 + 500 * i as i64;
+        // (name, members, committed offset at sample i, expected verdicts)
+        type Committed = Box<dyn Fn(usize) -> i64>;
+        let cases: Vec<(&str, Option<bool>, usize, Committed, &str)> = vec![
+            // Keeps up, committing every 5 s: a little behind at every sample, never zero.
+            (
+                "healthy",
+                Some(true),
+                16,
+                Box::new(move |i| end(i) - [120, 80, 240, 30, 160, 90, 200, 50][i % 8]),
+                "......OOOOOOOOOO",
+            ),
+            // Commits every 30 s (Kafka Streams' default): unmoved over two samples in three,
+            // never a STALL.
+            (
+                "commits-every-30s",
+                Some(true),
+                16,
+                Box::new(move |i| end(i / 3 * 3) - 100),
+                "......OOOOOOOOOO",
+            ),
+            // Reads 30 records/s of 50: moves, and the lag grows at every step.
+            (
+                "slow",
+                Some(true),
+                16,
+                Box::new(move |i| end(0) - 1_000 + 300 * i as i64),
+                "......WWWWWWWWWW",
+            ),
+            // Members, offsets unmoved, lag above zero.
+            (
+                "stalled",
+                Some(true),
+                12,
+                Box::new(|_| 9_000),
+                "......TTTTTT",
+            ),
+            // No members: nobody can commit.
+            (
+                "stopped",
+                Some(false),
+                12,
+                Box::new(|_| 9_000),
+                "......PPPPPP",
+            ),
+            // Caught up (lag zero at every sample): certain from the first sample.
+            ("caught-up", Some(true), 8, Box::new(end), "OOOOOOOO"),
+            // Healthy, then reset 5,000 back at sample 8, then reading again: REWIND at once,
+            // until the step back leaves the 2 min window.
+            (
+                "rewound",
+                Some(true),
+                22,
+                Box::new(move |i| {
+                    if i < 8 {
+                        end(i) - 100
+                    } else {
+                        end(i) - 5_000 + 300 * (i as i64 - 8)
+                    }
+                }),
+                "......OORRRRRRRRRRRROO",
+            ),
+        ];
+        for (name, members, n, committed, want) in cases {
+            let points: Vec<StatusPoint> = (0..n)
+                .map(|i| {
+                    let c = committed(i);
+                    StatusPoint {
+                        t: i as Millis * STEP,
+                        committed: c,
+                        lag: Some((end(i) - c).max(0)),
+                    }
+                })
+                .collect();
+            let got: String = (0..n)
+                .map(|i| {
+                    let (pts, now) = (&points[..=i], i as Millis * STEP);
+                    let window = judged_window(pts, 60_000, 120_000, now);
+                    let need = samples_needed(window, STEP);
+                    match evaluate(pts, window, need, now, members) {
+                        None => '.',
+                        Some(Status::Ok) => 'O',
+                        Some(Status::Warn) => 'W',
+                        Some(Status::Rewind) => 'R',
+                        Some(Status::Stall) => 'T',
+                        Some(Status::Stop) => 'P',
+                    }
+                })
+                .collect();
+            assert_eq!(got, want, "{name}");
+        }
+
+        // Too few samples: `watch --once --interval 1s` (two samples a second apart, judged
+        // over that second) of a live group that did not move is measuring, never STALL.
+        let p = vec![
+            StatusPoint {
+                t: 0,
+                committed: 10,
+                lag: Some(5),
+            },
+            StatusPoint {
+                t: 1_000,
+                committed: 10,
+                lag: Some(7),
+            },
+        ];
+        let window = judged_window(&p, 1_000, 1_000, 1_000);
+        assert_eq!(window, 1_000);
+        let need = samples_needed(window, 1_000);
+        assert_eq!(evaluate(&p, window, need, 1_000, Some(true)), None);
+        assert_eq!(
+            measuring(&p, window, need, 1_000, Some(true)),
+            Some(Measuring { have: 2, need: 3 })
+        );
+        // The same without members is a STOP.
+        assert_eq!(
+            evaluate(&p, window, need, 1_000, Some(false)),
+            Some(Status::Stop)
+        );
+    }
+
+    #[test]
+    fn the_window_grows_in_from_the_first_verdict_to_the_status_window() {
+        let p = pts(&[(0, Some(1)), (1, Some(1))]);
+        // Samples at 0 s and 10 s.
+        assert_eq!(judged_window(&p, 60_000, 120_000, 10_000), 60_000);
+        assert_eq!(judged_window(&p, 60_000, 120_000, 90_000), 90_000);
+        assert_eq!(judged_window(&p, 60_000, 120_000, 500_000), 120_000);
+        // A first verdict longer than the window is the window.
+        assert_eq!(judged_window(&p, 600_000, 120_000, 10_000), 120_000);
+        assert_eq!(judged_window(&[], 60_000, 120_000, 10_000), 120_000);
+        // Measuring counts what the shorter window needs: 7 samples for 1 min at 10 s.
+        let p = pts(&[(0, Some(1)), (0, Some(2)), (0, Some(3))]);
+        let w = judged_window(&p, 60_000, 120_000, 20_000);
+        assert_eq!(
+            measuring(&p, w, samples_needed(w, 10_000), 20_000, Some(true)),
+            Some(Measuring { have: 3, need: 7 })
         );
     }
 

@@ -32,10 +32,15 @@ impl TimeLag {
 /// The exact time lag at `now` from the record the consumer reads next (0 for a timestamp in
 /// the future: a producer's clock ahead of ours).
 pub fn exact(record: &RecordTime, now: Millis) -> TimeLag {
+    exact_at(record.timestamp, record.from_log_start, now)
+}
+
+/// [`exact`] from the record's timestamp alone.
+pub fn exact_at(timestamp: Millis, from_log_start: bool, now: Millis) -> TimeLag {
     TimeLag {
-        seconds: crate::model::time_lag_ms(now, record.timestamp) as f64 / 1000.0,
+        seconds: crate::model::time_lag_ms(now, timestamp) as f64 / 1000.0,
         method: TimeLagMethod::Exact,
-        from_log_start: record.from_log_start,
+        from_log_start,
     }
 }
 

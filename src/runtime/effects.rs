@@ -244,6 +244,7 @@ impl Runner {
                     t.limit.store(limit_value(limit), Ordering::Relaxed);
                 }
             }
+            Effect::Silence(change) => self.silence(change),
             // The event loop handles these.
             Effect::SwitchContext(_) | Effect::Quit => {}
         }
@@ -324,6 +325,29 @@ impl Runner {
                 at: Instant::now(),
                 result: Err(e),
             })
+        });
+    }
+
+    /// Writes a silence to the silences file (a small file under a lock: on the blocking pool).
+    fn silence(&self, change: crate::metrics::SilenceChange) {
+        let tx = self.tx.clone();
+        let work = async move {
+            let written = tokio::task::spawn_blocking(move || {
+                let path = crate::silences::path()?;
+                crate::silences::update(&path, &change, chrono::Utc::now().timestamp_millis())
+            })
+            .await;
+            let result = match written {
+                Ok(r) => r.map_err(Failure::from),
+                Err(e) => Err(Failure::new(
+                    ErrorKind::Internal,
+                    format!("internal error (the silences writer failed: {e})"),
+                )),
+            };
+            let _ = tx.send(Action::SilencesSaved { result });
+        };
+        spawn_guarded(&self.tx, "the silences writer".into(), work, |e| {
+            Some(Action::SilencesSaved { result: Err(e) })
         });
     }
 

@@ -139,6 +139,13 @@ fn new_state(console: &Console, settings: &ConnectionSettings, size: (u16, u16))
     state.size = size;
     let (config, rules) = (console.metrics)(settings.context.as_deref())?;
     state.metrics = MetricsState::new(config, rules);
+    // The same silences `kscope watch` applies; one that cannot be read is said, not ignored.
+    state.silence_scope =
+        crate::metrics::silence::scope(settings.context.as_deref(), &settings.bootstrap);
+    match crate::silences::path().and_then(|p| crate::silences::load(&p)) {
+        Ok(s) => state.silences = s,
+        Err(e) => flash_error(&mut state, e),
+    }
     Ok(state)
 }
 

@@ -37,7 +37,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     .areas(area);
     header_bar(frame, bar, state, theme);
     match state.view() {
-        View::Overview => views::overview(frame, body, state, theme),
+        View::Overview(t) => views::overview(frame, body, state, theme, t),
         View::Brokers(t) => views::brokers(frame, body, state, theme, t),
         View::Topics(t) => views::topics(frame, body, state, theme, t),
         View::Topic { name, tab, table } => {
@@ -122,6 +122,32 @@ fn status_line(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled("█", Style::new().fg(theme.accent)),
             Span::styled("   enter keep · esc clear · !text inverts", theme.muted()),
         ]),
+        Mode::Silence {
+            rule,
+            resource,
+            input,
+        } => {
+            let mut spans = vec![
+                Span::styled(
+                    format!("silence {} on {} for ", safe(rule), safe(resource)),
+                    theme.title(),
+                ),
+                Span::raw(safe(input)),
+                Span::styled("█", Style::new().fg(theme.accent)),
+            ];
+            // What was wrong with the last answer, else what the prompt takes.
+            match state.flash.as_ref().filter(|f| f.level >= Level::Warn) {
+                Some(f) => spans.push(Span::styled(
+                    format!("   {}", safe(&f.text)),
+                    theme.severity(Severity::Warn),
+                )),
+                None => spans.push(Span::styled(
+                    "   enter: 1h, or 30m, 2h, 1d · 0 lifts · esc",
+                    theme.muted(),
+                )),
+            }
+            Line::from(spans)
+        }
         _ => match &state.flash {
             Some(f) => {
                 let style = match f.level {

@@ -26,9 +26,48 @@ pub(super) struct PartitionState {
     /// (time, log end), never decreasing; only the ends of a stretch without writes are kept.
     pub(super) ends: VecDeque<(Millis, i64)>,
     pub(super) resets: u64,
+    /// Records at the offsets groups sit at (from the sample's record times), each with when a
+    /// sample last had it: a group at one of these offsets has an exact time lag. Kept per
+    /// partition, not per group partition: many groups at one offset share it.
+    pub(super) records: Vec<(RecordSeen, Millis)>,
 }
 
+/// Offsets a partition's record cache keeps at most (the oldest seen go first).
+const RECORDS_PER_PARTITION: usize = 16;
+
 impl PartitionState {
+    /// The record at `offset`, if a sample read it.
+    pub(super) fn record_at(&self, offset: i64) -> Option<RecordSeen> {
+        self.records
+            .iter()
+            .find(|(r, _)| r.offset == offset)
+            .map(|(r, _)| *r)
+    }
+
+    fn remember(&mut self, record: RecordSeen, at: Millis) {
+        match self
+            .records
+            .iter_mut()
+            .find(|(r, _)| r.offset == record.offset)
+        {
+            Some(slot) => *slot = (record, at),
+            None => {
+                if self.records.len() >= RECORDS_PER_PARTITION {
+                    if let Some(oldest) = self
+                        .records
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, (_, t))| *t)
+                        .map(|(i, _)| i)
+                    {
+                        self.records.swap_remove(oldest);
+                    }
+                }
+                self.records.push((record, at));
+            }
+        }
+    }
+
     /// Takes a sampled log end. `appeared_after` is the previous sample's time when the
     /// partition is new since then: everything in it was written in between.
     pub(super) fn observe(&mut self, at: Millis, end: i64, appeared_after: Option<Millis>) {
@@ -45,6 +84,7 @@ impl PartitionState {
                 // new one's records were written since the last sample.
                 self.resets += 1;
                 self.ends.clear();
+                self.records.clear();
                 self.produced.push(Delta {
                     from: t,
                     to: at,
@@ -77,6 +117,7 @@ impl PartitionState {
 
     pub(super) fn prune(&mut self, rates_before: Millis, history_before: Millis) {
         self.produced.prune(rates_before);
+        self.records.retain(|(_, seen)| *seen > history_before);
         while self.ends.len() > 1 && self.ends[1].0 <= history_before {
             self.ends.pop_front();
         }
@@ -109,8 +150,25 @@ pub(super) struct GroupPartitionState {
     pub(super) rewinds: u64,
     /// When the group last had an offset for it.
     pub(super) seen: Millis,
-    /// The record at the committed offset, as last read (for exact time lag).
-    pub(super) record_time: Option<crate::model::RecordTime>,
+}
+
+/// The record at a committed offset: what exact time lag needs of a `RecordTime`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct RecordSeen {
+    /// The committed offset it was read for.
+    pub(super) offset: i64,
+    pub(super) timestamp: Millis,
+    pub(super) from_log_start: bool,
+}
+
+impl RecordSeen {
+    pub(super) fn of(r: &crate::model::RecordTime) -> Self {
+        RecordSeen {
+            offset: r.offset,
+            timestamp: r.timestamp,
+            from_log_start: r.from_log_start,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -166,14 +224,23 @@ impl MetricsState {
         }
     }
 
+    /// Takes in the records read at committed offsets, into their partitions' record caches
+    /// (a record read before at the same offset is still the one a group there reads next).
+    pub(super) fn ingest_record_times(&mut self, sample: &Sample) {
+        for run in sample.record_times.chunk_by(|a, b| a.topic == b.topic) {
+            let Some(topic) = self.topics.get_mut(&run[0].topic) else {
+                continue;
+            };
+            for r in run {
+                if let Some(p) = topic.partitions.get_mut(&r.partition) {
+                    p.remember(RecordSeen::of(r), sample.at);
+                }
+            }
+        }
+    }
+
     pub(super) fn ingest_groups(&mut self, sample: &Sample) {
         let at = sample.at;
-        let record_times: std::collections::HashMap<(&str, i32, i64), &crate::model::RecordTime> =
-            sample
-                .record_times
-                .iter()
-                .map(|r| ((r.topic.as_str(), r.partition, r.offset), r))
-                .collect();
         for gs in &sample.groups {
             if glob::matches_some(&self.config.ignore_groups, &gs.group) {
                 continue;
@@ -200,58 +267,55 @@ impl MetricsState {
             let mut consumed_known = gs.unknown.is_empty();
             let mut total_lag: Option<i64> = None;
             let mut unknown_ends: Vec<String> = Vec::new();
-            for o in &gs.offsets {
+            for run in gs.offsets.chunk_by(|a, b| a.topic == b.topic) {
+                let name = &run[0].topic;
                 // Lag only on topics that are sampled.
-                let Some(part) = self
-                    .topics
-                    .get(&o.topic)
-                    .and_then(|t| t.partitions.get(&o.partition))
-                    .filter(|p| p.present)
-                else {
+                let Some(topic) = self.topics.get(name) else {
                     continue;
                 };
-                let log_end = part.end_at(at);
-                if log_end.is_none() && part.missing {
-                    unknown_ends.push(format!("{}/{}", o.topic, o.partition));
+                if !g.partitions.contains_key(name) {
+                    g.partitions.insert(name.clone(), BTreeMap::new());
                 }
-                if !g.partitions.contains_key(&o.topic) {
-                    g.partitions.insert(o.topic.clone(), BTreeMap::new());
-                }
-                let Some(tp) = g.partitions.get_mut(&o.topic) else {
+                let Some(tp) = g.partitions.get_mut(name) else {
                     continue;
                 };
-                let gp = tp.entry(o.partition).or_default();
-                match gp.points.last() {
-                    Some(last) if o.offset < last.committed => {
-                        gp.rewinds += 1;
-                        g.rewinds += 1;
-                        g.moved_at = Some(at);
+                for o in run {
+                    let Some(part) = topic.partitions.get(&o.partition).filter(|p| p.present)
+                    else {
+                        continue;
+                    };
+                    let log_end = part.end_at(at);
+                    if log_end.is_none() && part.missing {
+                        unknown_ends.push(format!("{}/{}", o.topic, o.partition));
                     }
-                    Some(last) => {
-                        if o.offset != last.committed {
+                    let gp = tp.entry(o.partition).or_default();
+                    match gp.points.last() {
+                        Some(last) if o.offset < last.committed => {
+                            gp.rewinds += 1;
+                            g.rewinds += 1;
                             g.moved_at = Some(at);
                         }
-                        if Some(last.t) != previous {
-                            consumed_known = false;
+                        Some(last) => {
+                            if o.offset != last.committed {
+                                g.moved_at = Some(at);
+                            }
+                            if Some(last.t) != previous {
+                                consumed_known = false;
+                            }
+                            *consumed.get_or_insert(0) += o.offset - last.committed;
                         }
-                        *consumed.get_or_insert(0) += o.offset - last.committed;
+                        None => {}
                     }
-                    None => {}
-                }
-                let lag = crate::model::lag(Some(o.offset), log_end);
-                if let Some(l) = lag {
-                    *total_lag.get_or_insert(0) += l;
-                }
-                gp.points.push(StatusPoint {
-                    t: at,
-                    committed: o.offset,
-                    lag,
-                });
-                gp.seen = at;
-                // A record read before at the same offset is still the one the group reads next.
-                match record_times.get(&(o.topic.as_str(), o.partition, o.offset)) {
-                    Some(r) => gp.record_time = Some((*r).clone()),
-                    None => gp.record_time = gp.record_time.take().filter(|r| r.offset == o.offset),
+                    let lag = crate::model::lag(Some(o.offset), log_end);
+                    if let Some(l) = lag {
+                        *total_lag.get_or_insert(0) += l;
+                    }
+                    gp.points.push(StatusPoint {
+                        t: at,
+                        committed: o.offset,
+                        lag,
+                    });
+                    gp.seen = at;
                 }
             }
             // Partitions whose offset the coordinator could not give keep their history (they

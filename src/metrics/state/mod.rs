@@ -34,6 +34,10 @@ pub struct MetricsConfig {
     pub rate_window: Millis,
     /// The window group status is judged over.
     pub status_window: Millis,
+    /// How soon a first status verdict comes: a partition seen for less than the status
+    /// window is judged over its samples so far once they span this (see
+    /// `status::judged_window`).
+    pub first_verdict: Millis,
     /// How long log-end history is kept (for time lag) and lag trends are shown.
     pub history: Millis,
     /// Entries per leaderboard.
@@ -58,6 +62,7 @@ impl Default for MetricsConfig {
             ],
             rate_window: MINUTE,
             status_window: 2 * MINUTE,
+            first_verdict: MINUTE,
             history: 15 * MINUTE,
             top: 10,
             inactive_after: 24 * 60 * MINUTE,
@@ -170,6 +175,7 @@ impl MetricsState {
             return Vec::new();
         }
         self.ingest_partitions(sample);
+        self.ingest_record_times(sample);
         self.ingest_groups(sample);
         self.last_at = Some(sample.at);
         self.samples += 1;

@@ -1,7 +1,7 @@
 //! Projections: rates over windows, per-topic, per-partition and per-group metrics, leaderboards,
 //! snapshots and what alert rules observe, computed from the history at `now`.
 
-use super::history::{GroupPartitionState, GroupState};
+use super::history::{GroupPartitionState, GroupState, TopicState};
 use super::snapshot::{
     ClusterMetrics, GroupMetrics, GroupPartitionMetrics, Leaderboards, PartitionMetrics, Ranked,
     Snapshot, TopicMetrics, WindowValue,
@@ -177,36 +177,35 @@ impl MetricsState {
 
     fn part_view(
         &self,
-        topic: &str,
+        topic: Option<&TopicState>,
         partition: i32,
         gp: &GroupPartitionState,
         members: Option<bool>,
         now: Millis,
     ) -> Option<PartView> {
         let last = gp.points.last()?;
-        let part = self
-            .topics
-            .get(topic)
-            .and_then(|t| t.partitions.get(&partition));
+        let part = topic.and_then(|t| t.partitions.get(&partition));
         let log_end = part.and_then(|p| p.end_at(last.t));
-        let need = status::samples_needed(self.config.status_window, self.config.interval);
+        let c = &self.config;
+        let window = status::judged_window(&gp.points, c.first_verdict, c.status_window, now);
+        let need = status::samples_needed(window, c.interval);
+        let status = status::evaluate(&gp.points, window, need, now, members);
         Some(PartView {
             committed: last.committed,
             log_end,
             lag: last.lag,
             lag_seconds: if last.lag == Some(0) {
                 Some(timelag::caught_up())
-            } else if let Some(r) = gp
-                .record_time
-                .as_ref()
-                .filter(|r| r.offset == last.committed)
-            {
-                Some(timelag::exact(r, now))
+            } else if let Some(r) = part.and_then(|p| p.record_at(last.committed)) {
+                Some(timelag::exact_at(r.timestamp, r.from_log_start, now))
             } else {
                 part.and_then(|p| time_lag(&p.ends, last.committed, now))
             },
-            status: status::evaluate(&gp.points, self.config.status_window, need, now, members),
-            measuring: status::measuring(&gp.points, self.config.status_window, need, now, members),
+            status,
+            measuring: match status {
+                None => status::progress(&gp.points, window, need, now),
+                Some(_) => None,
+            },
         })
     }
 
@@ -220,8 +219,9 @@ impl MetricsState {
         let old = self.config.inactive_after as f64 / 1000.0;
         let mut partitions = 0;
         for (topic, parts) in &g.partitions {
+            let sampled = self.topics.get(topic);
             for (id, gp) in parts {
-                let Some(v) = self.part_view(topic, *id, gp, members, now) else {
+                let Some(v) = self.part_view(sampled, *id, gp, members, now) else {
                     continue;
                 };
                 partitions += 1;
@@ -328,8 +328,9 @@ impl MetricsState {
         let members = has_members(g.state.as_deref());
         let mut out = Vec::new();
         for (topic, parts) in &g.partitions {
+            let sampled = self.topics.get(topic);
             for (id, gp) in parts {
-                let Some(v) = self.part_view(topic, *id, gp, members, now) else {
+                let Some(v) = self.part_view(sampled, *id, gp, members, now) else {
                     continue;
                 };
                 out.push(GroupPartitionMetrics {

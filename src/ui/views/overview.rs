@@ -1,5 +1,6 @@
-//! The overview: cluster health, the produce rate, and leaderboards of the busiest topics and
-//! the groups furthest behind.
+//! The overview: cluster health, the produce rate, leaderboards of the busiest topics and
+//! the groups furthest behind, and the alert list (a selection: Enter opens an alert's group or
+//! topic, `a` silences it). The overview's filter (`/`) applies to every list on it.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -7,8 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Sparkline};
 use ratatui::Frame;
 
+use crate::app::alerts::{self, shown};
 use crate::app::fmt::{self, num, opt_num};
-use crate::app::State;
+use crate::app::{State, Table};
 use crate::metrics::AlertPhase;
 use crate::ui::widgets::{panel_block, ready};
 use crate::ui::{safe, Severity, Theme};
@@ -16,7 +18,7 @@ use crate::ui::{safe, Severity, Theme};
 /// Rows in each leaderboard.
 const TOP_N: usize = 5;
 
-pub fn overview(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+pub fn overview(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table: &Table) {
     let [top, boards, alerts] = Layout::vertical([
         Constraint::Length(7),
         Constraint::Length(TOP_N as u16 + 2),
@@ -29,9 +31,9 @@ pub fn overview(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(boards);
     cluster(frame, cluster_area, state, theme);
     rate(frame, rate_area, state, theme);
-    top_topics(frame, topics_area, state, theme);
-    top_groups(frame, groups_area, state, theme);
-    alert_list(frame, alerts, state, theme);
+    top_topics(frame, topics_area, state, theme, table);
+    top_groups(frame, groups_area, state, theme, table);
+    alert_list(frame, alerts, state, theme, table);
 }
 
 fn cluster(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -113,15 +115,37 @@ fn rate(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     );
 }
 
-fn top_topics(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let block = panel_block("top topics by rate".into(), &state.sampling, state, theme);
-    let board = state
-        .metrics
-        .latest()
+/// A panel's title, with the overview's filter when one is set.
+fn filtered_title(title: &str, table: &Table) -> String {
+    if table.filter.is_empty() {
+        title.to_string()
+    } else {
+        format!(
+            "{title} /{}{}",
+            if table.invert { "!" } else { "" },
+            safe(&table.filter)
+        )
+    }
+}
+
+fn top_topics(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table: &Table) {
+    let block = panel_block(
+        filtered_title("top topics by rate", table),
+        &state.sampling,
+        state,
+        theme,
+    );
+    let latest = state.metrics.latest();
+    let board: Vec<_> = latest
         .map(|s| s.leaderboards.topics_by_rate.clone())
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| shown(table, &r.name))
+        .collect();
     let width = area.width.saturating_sub(14) as usize;
-    let lines: Vec<Line> = if board.is_empty() {
+    let lines: Vec<Line> = if board.is_empty() && latest.is_some() && !table.filter.is_empty() {
+        vec![Line::styled("no topic matches the filter", theme.muted())]
+    } else if board.is_empty() {
         vec![Line::styled("measuring…", theme.muted())]
     } else {
         board
@@ -141,15 +165,25 @@ fn top_topics(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn top_groups(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let block = panel_block("top groups by lag".into(), &state.sampling, state, theme);
-    let board = state
+fn top_groups(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table: &Table) {
+    let block = panel_block(
+        filtered_title("top groups by lag", table),
+        &state.sampling,
+        state,
+        theme,
+    );
+    let board: Vec<_> = state
         .metrics
         .latest()
         .map(|s| s.leaderboards.groups_by_lag.clone())
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| shown(table, &r.name))
+        .collect();
     let width = area.width.saturating_sub(26) as usize;
-    let lines: Vec<Line> = if board.is_empty() {
+    let lines: Vec<Line> = if board.is_empty() && !table.filter.is_empty() {
+        vec![Line::styled("no group matches the filter", theme.muted())]
+    } else if board.is_empty() {
         vec![Line::styled("no group lag known", theme.muted())]
     } else {
         board
@@ -181,56 +215,70 @@ fn top_groups(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn alert_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let mut alerts = state
-        .metrics
-        .latest()
-        .map(|s| s.alerts.clone())
-        .unwrap_or_default();
-    let firing = alerts
+fn alert_list(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, table: &Table) {
+    let rows = alerts::rows(state);
+    let firing = rows
         .iter()
-        .filter(|a| a.phase != AlertPhase::Pending)
+        .filter(|r| r.firing() && r.silenced_until.is_none())
         .count();
+    let silenced = rows.iter().filter(|r| r.silenced_until.is_some()).count();
+    let counts = if silenced > 0 {
+        format!("{firing} firing, {silenced} silenced")
+    } else {
+        format!("{firing} firing")
+    };
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(Style::new().fg(theme.border))
         .title(Span::styled(
-            format!(" alerts ({firing} firing) "),
+            format!(" {} ", filtered_title(&format!("alerts ({counts})"), table)),
             theme.title(),
         ));
-    // Worst first, then the oldest.
-    alerts.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.since.cmp(&b.since)));
     let now = state.now_ms();
-    let mut lines: Vec<Line> = alerts
+    let age = |ms: i64| fmt::age(std::time::Duration::from_millis(ms.max(0) as u64));
+    // Keep the selection in view: the list scrolls under it.
+    let height = area.height.saturating_sub(2).max(1) as usize;
+    let first = table.selected.saturating_sub(height - 1);
+    let mut lines: Vec<Line> = rows
         .iter()
-        .map(|a| {
-            let (label, style) = match a.phase {
-                AlertPhase::Pending => ("pending ".to_string(), theme.muted()),
-                AlertPhase::Resolving => (
-                    format!("{:<8}", a.severity.to_string().to_uppercase()),
-                    theme.muted(),
-                ),
-                AlertPhase::Firing => (
-                    format!("{:<8}", a.severity.to_string().to_uppercase()),
-                    theme.severity(a.severity),
-                ),
+        .enumerate()
+        .skip(first)
+        .take(height)
+        .map(|(i, r)| {
+            let a = &r.alert;
+            let severity = a.severity.to_string().to_uppercase();
+            let (label, style) = match (r.silenced_until, a.phase) {
+                (Some(_), _) => ("silenced", theme.muted()),
+                (None, AlertPhase::Pending) => ("pending", theme.muted()),
+                (None, AlertPhase::Resolving) => (severity.as_str(), theme.muted()),
+                (None, AlertPhase::Firing) => (severity.as_str(), theme.severity(a.severity)),
             };
             let value = a.value.as_ref().map_or("-".to_string(), |v| v.to_string());
-            Line::from(vec![
-                Span::styled(label, style),
+            // How long it has fired (pending: how long its condition has held; silenced: how
+            // long the silence still holds).
+            let when = match (r.silenced_until, a.fired_at) {
+                (Some(until), _) => format!("{} left", age(until - now)),
+                (None, Some(t)) => format!("firing {}", age(now - t)),
+                (None, None) => format!("pending {}", age(a.age(now))),
+            };
+            let line = Line::from(vec![
+                Span::styled(format!("{label:<9}"), style),
                 Span::raw(format!("{:<18} ", fmt::cut(&safe(&a.rule), 18))),
                 Span::raw(format!("{:<24} ", fmt::cut(&safe(&a.resource), 24))),
-                Span::styled(format!("{} = {value}  ", safe(&a.expr)), theme.muted()),
-                Span::raw(format!(
-                    "since {}",
-                    fmt::age(std::time::Duration::from_millis(a.age(now).max(0) as u64))
-                )),
-            ])
+                Span::raw(format!("{when:<12} ")),
+                Span::styled(format!("{} = {value}", safe(&a.expr)), theme.muted()),
+            ]);
+            if i == table.selected {
+                line.style(theme.selection())
+            } else {
+                line
+            }
         })
         .collect();
     if lines.is_empty() {
         let text = match state.metrics.latest() {
             None => "waiting for the first samples…".to_string(),
+            Some(s) if !s.alerts.is_empty() => "no alert matches the filter".to_string(),
             Some(_) => format!("no alerts ({} rules)", state.metrics.rules().len()),
         };
         lines.push(Line::styled(text, theme.muted()));
