@@ -2096,3 +2096,220 @@ fn group_deletion_flow_confirms_by_name_and_shows_the_undo() {
     assert!(matches!(h.state.view(), View::Group { .. }));
     assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
 }
+
+// ---- cluster changes from the topic and brokers screens -------------------------------------
+
+fn enter() -> Key {
+    Key::plain(KeyCode::Enter)
+}
+
+fn esc() -> Key {
+    Key::plain(KeyCode::Esc)
+}
+
+/// The topic `orders` on screen, loaded.
+fn on_topic(read_only: bool) -> Harness {
+    let mut h = Harness::with(100, 24, read_only);
+    h.loaded();
+    h.command("topic orders");
+    h.tick(181);
+    h.respond(181, None);
+    h
+}
+
+fn config_plan(refused: Option<&str>) -> ConfigPlan {
+    ConfigPlan {
+        target: ConfigTarget::Topic("orders".into()),
+        edits: vec![
+            ConfigEdit {
+                key: "retention.ms".into(),
+                value: Some("259200000".into()),
+            },
+            ConfigEdit {
+                key: "cleanup.policy".into(),
+                value: None,
+            },
+        ],
+        keys: vec![
+            ConfigKeyPlan {
+                key: "retention.ms".into(),
+                before: Some("86400000".into()),
+                before_source: "topic".into(),
+                action: ConfigAction::Set,
+                after: Some("259200000".into()),
+                unchanged: false,
+            },
+            ConfigKeyPlan {
+                key: "cleanup.policy".into(),
+                before: Some("delete".into()),
+                before_source: "default".into(),
+                action: ConfigAction::Delete,
+                after: None,
+                unchanged: true,
+            },
+        ],
+        refused: refused.map(String::from),
+    }
+}
+
+fn config_applied(mismatched: bool) -> ConfigApplied {
+    let undo = "/home/op/.local/share/kscope/undo/topic-config-orders-20261202T050000.000Z.json";
+    ConfigApplied {
+        read_back: vec![
+            ConfigReadBack {
+                key: "retention.ms".into(),
+                value: Some(if mismatched { "86400000" } else { "259200000" }.into()),
+                source: Some("topic".into()),
+                verified: !mismatched,
+            },
+            ConfigReadBack {
+                key: "cleanup.policy".into(),
+                value: Some("delete".into()),
+                source: Some("default".into()),
+                verified: true,
+            },
+        ],
+        mismatched: if mismatched {
+            vec!["retention.ms".into()]
+        } else {
+            vec![]
+        },
+        read_back_error: None,
+        undo_file: undo.into(),
+        undo_command: format!("kscope topic config orders --from-file {undo} --execute"),
+    }
+}
+
+fn plan_change(fx: &[Effect]) -> (u64, app::ChangeRequest) {
+    match fx {
+        [Effect::PlanChange { req, request }] => (*req, (**request).clone()),
+        other => panic!("expected a plan, got {other:?}"),
+    }
+}
+
+fn apply_change(fx: &[Effect]) -> (u64, app::ChangePlan) {
+    match fx {
+        [Effect::ApplyChange { req, plan }] => (*req, (**plan).clone()),
+        other => panic!("expected an apply, got {other:?}"),
+    }
+}
+
+#[test]
+fn topic_config_edit_plans_then_applies_and_shows_the_undo() {
+    let mut h = on_topic(false);
+    assert!(h.render().contains("<e> edit"), "{}", h.render());
+    h.keys("e");
+    assert!(matches!(h.state.view(), View::Change { .. }));
+    insta::assert_snapshot!("topic_config_input", h.render());
+    // Not an entry: nothing planned, the reason shown.
+    h.keys("retention.ms");
+    let fx = h.key(enter());
+    assert!(
+        fx.iter().all(|e| !matches!(e, Effect::PlanChange { .. })),
+        "{fx:?}"
+    );
+    insta::assert_snapshot!("topic_config_bad_entry", h.render());
+    h.key(Key::ctrl('u'));
+    h.keys("retention.ms=259200000 -cleanup.policy");
+    let (req, request) = plan_change(&h.key(enter()));
+    assert_eq!(
+        request,
+        app::ChangeRequest::Config {
+            topic: "orders".into(),
+            edits: config_plan(None).edits,
+        }
+    );
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Config(config_plan(None)))),
+    });
+    insta::assert_snapshot!("topic_config_plan", h.render());
+    // Letters are not commands while the plan is up: `q` does not quit.
+    assert!(h.keys("q").is_empty());
+    assert!(!h.state.quit);
+    // Reversible: Enter applies the plan on screen, no typed name.
+    let (req, plan) = apply_change(&h.key(enter()));
+    assert_eq!(plan, app::ChangePlan::Config(config_plan(None)));
+    insta::assert_snapshot!("topic_config_applying", h.render());
+    // The broker refused when applying: back to the plan, with why; nothing else sent.
+    h.act(Action::ChangeApplied {
+        req,
+        result: Err(Failure::new(
+            ErrorKind::Usage,
+            "IncrementalAlterConfigs: topic 'orders': POLICY_VIOLATION: retention too long",
+        )),
+    });
+    insta::assert_snapshot!("topic_config_failed", h.render());
+    // `y` applies too.
+    let (req, _) = apply_change(&h.keys("y"));
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Config(config_applied(false)))),
+    });
+    insta::assert_snapshot!("topic_config_done", h.render());
+    // Back to the topic, read again.
+    let fx = h.key(enter());
+    assert!(matches!(h.state.view(), View::Topic { .. }));
+    assert!(h.state.change.is_none());
+    assert!(
+        fetched(&fx).contains(&PanelKey::Topic("orders".into())),
+        "{fx:?}"
+    );
+
+    // On the configs tab, the selected config is offered to edit.
+    h.key(Key::plain(KeyCode::Tab));
+    h.keys("e");
+    let Some(app::ChangeStep::Input { text }) = h.state.change.as_ref().map(|c| c.step.clone())
+    else {
+        panic!("expected the input step");
+    };
+    assert!(text.ends_with('=') || text.contains('='), "{text}");
+    // The broker refuses the change in the dry run: the plan says so, Enter applies nothing.
+    h.key(Key::ctrl('u'));
+    h.keys("retention.ms=-5 -cleanup.policy");
+    let (req, _) = plan_change(&h.key(enter()));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Config(config_plan(Some(
+            "IncrementalAlterConfigs: topic 'orders': INVALID_CONFIG: Invalid value -5 for \
+             configuration retention.ms",
+        ))))),
+    });
+    assert!(h.key(enter()).is_empty());
+    insta::assert_snapshot!("topic_config_refused", h.render());
+    // Esc goes back to the entries as typed.
+    h.key(esc());
+    assert_eq!(
+        h.state.change.as_ref().map(|c| c.step.clone()),
+        Some(app::ChangeStep::Input {
+            text: "retention.ms=-5 -cleanup.policy".into()
+        })
+    );
+    let (req, _) = plan_change(&h.key(enter()));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Config(config_plan(None)))),
+    });
+    let (req, _) = apply_change(&h.keys("y"));
+    // Applied, but the read-back shows the old value: said plainly, the undo still shown.
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Config(config_applied(true)))),
+    });
+    insta::assert_snapshot!("topic_config_unverified", h.render());
+    // An answer to a stale request is dropped.
+    h.act(Action::ChangeApplied {
+        req: req + 100,
+        result: Err(Failure::new(ErrorKind::Usage, "late")),
+    });
+    assert!(!h.render().contains("late"));
+
+    // Read-only: not offered, and refused.
+    let mut h = on_topic(true);
+    assert!(!h.render().contains("<e> edit"), "{}", h.render());
+    let fx = h.keys("e");
+    assert!(fx.iter().all(|e| !matches!(e, Effect::PlanChange { .. })));
+    assert!(matches!(h.state.view(), View::Topic { .. }));
+    assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
+    insta::assert_snapshot!("topic_config_read_only", h.render());
+}

@@ -1,6 +1,7 @@
 //! The real binary in a real terminal (tmux) on the demo cluster: it navigates to topics, a
 //! topic, a tail, groups and a group, quits, and the terminal is restored; and against a real
-//! broker, a group deleted from the console with its undo file.
+//! broker, a group deleted and a topic's configs edited from the console, each with its undo
+//! file.
 //! `scripts/test.sh` runs it against the release binary (`KSCOPE_BIN`).
 
 mod common;
@@ -337,4 +338,128 @@ fn the_console_deletes_a_group_with_an_undo_file() {
         .filter_map(|p| p["committed"].as_i64())
         .collect();
     assert_eq!(committed, vec![3, 3]);
+}
+
+#[test]
+fn the_console_edits_a_topics_configs_with_a_plan_and_an_undo_file() {
+    let k = common::kafka();
+    let topic = common::unique("tmux-cfg");
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut c = common::kscope(k);
+        c.env("KSCOPE_DATA_DIR", data.path()).args(args);
+        c.output().unwrap()
+    };
+    let retention = |out: std::process::Output| {
+        let v = common::json(&out);
+        let c = v["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "retention.ms")
+            .cloned()
+            .unwrap_or_default();
+        (
+            c["value"].as_str().unwrap_or_default().to_string(),
+            c["source"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    assert!(run(&["topic", "create", &topic, "-p", "1", "-r", "1"])
+        .status
+        .success());
+    let before = retention(run(&["topic", &topic, "-o", "json"]));
+    assert_ne!(before.1, "topic", "{before:?}");
+
+    let bin =
+        std::env::var("KSCOPE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kscope").to_string());
+    let t = Tmux::new(140, 32);
+    t.send(&[
+        &format!(
+            "KSCOPE_DATA_DIR={} {bin} -b {}; echo KSCOPE_EXIT=$?",
+            data.path().display(),
+            k.bootstrap
+        ),
+        "Enter",
+    ]);
+    t.wait_for("the overview", &["● connected"]);
+    t.send(&[":", &format!("topic {topic}"), "Enter"]);
+    t.wait_for("the topic", &[&format!("topic {topic}"), "<e> edit"]);
+    // A value the broker refuses: the plan says so in its words, and nothing applies.
+    t.send(&["e"]);
+    t.wait_for("the entry", &["KEY=VALUE sets a config", "> "]);
+    t.send(&["retention.ms=soon", "Enter"]);
+    t.wait_for(
+        "the refused plan",
+        &["the broker refused it (validate-only)", "retention.ms"],
+    );
+    t.send(&["Enter"]);
+    t.send(&["Escape", "C-u", "retention.ms=259200000", "Enter"]);
+    t.wait_for(
+        "the plan",
+        &[
+            "the broker validated the change (validate-only)",
+            "-> 259200000",
+            "enter or y applies it",
+        ],
+    );
+    assert_eq!(
+        retention(run(&["topic", &topic, "-o", "json"])),
+        before,
+        "the plan changed nothing"
+    );
+    t.send(&["y"]);
+    let s = t.wait_for(
+        "the result",
+        &[
+            "applied and read back: 1 key(s) as asked",
+            "now 259200000 (topic)  verified",
+            "undo: kscope topic config",
+        ],
+    );
+    assert!(s.contains("--from-file"), "{s}");
+    t.send(&["Enter", "q"]);
+    t.wait_for("the exit", &["KSCOPE_EXIT=0"]);
+
+    // Applied, audited, and undone with the command the result showed.
+    assert_eq!(
+        retention(run(&["topic", &topic, "-o", "json"])),
+        ("259200000".to_string(), "topic".to_string())
+    );
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "topic-config");
+    assert_eq!(last["result"], "applied");
+    assert_eq!(last["topic"], topic.as_str());
+    let undo = last["undo_file"].as_str().unwrap().to_string();
+    let out = run(&["topic", "config", &topic, "--from-file", &undo, "--execute"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(retention(run(&["topic", &topic, "-o", "json"])), before);
+
+    // Read-only: `e` is not offered and is refused.
+    let t = Tmux::new(140, 32);
+    t.send(&[
+        &format!(
+            "KSCOPE_DATA_DIR={} {bin} --read-only -b {}; echo KSCOPE_EXIT=$?",
+            data.path().display(),
+            k.bootstrap
+        ),
+        "Enter",
+    ]);
+    t.wait_for("the overview", &["● connected", "READ-ONLY"]);
+    t.send(&[":", &format!("topic {topic}"), "Enter"]);
+    let s = t.wait_for("the topic", &[&format!("topic {topic}"), "<t> tail"]);
+    assert!(!s.contains("<e> edit"), "{s}");
+    t.send(&["e"]);
+    t.wait_for("the refusal", &["is read-only"]);
+    t.send(&["q"]);
+    t.wait_for("the exit", &["KSCOPE_EXIT=0"]);
+    let lines = std::fs::read_to_string(data.path().join("audit.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(
+        lines,
+        audit.lines().count() + 2,
+        "only the undo was audited"
+    );
 }

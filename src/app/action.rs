@@ -156,6 +156,16 @@ pub enum Action {
         req: u64,
         result: Result<Box<ApplyReport>, Failure>,
     },
+    /// A cluster change was planned (nothing changed yet).
+    ChangePlanned {
+        req: u64,
+        result: Result<Box<super::change::ChangePlan>, Failure>,
+    },
+    /// A cluster change was applied (or refused, changing nothing).
+    ChangeApplied {
+        req: u64,
+        result: Result<Box<super::change::ChangeOutcome>, Failure>,
+    },
     /// A metrics sample (log-end and committed offsets of everything) finished.
     Sampled {
         req: u64,
@@ -195,6 +205,17 @@ pub enum Effect {
         group: String,
         topic: Option<String>,
         committed: Vec<(String, i32, i64)>,
+    },
+    /// Plan a cluster change (the broker validates it, nothing changes); answer with
+    /// `Action::ChangePlanned`.
+    PlanChange {
+        req: u64,
+        request: Box<super::change::ChangeRequest>,
+    },
+    /// Apply a planned cluster change; answer with `Action::ChangeApplied`.
+    ApplyChange {
+        req: u64,
+        plan: Box<super::change::ChangePlan>,
     },
     /// Take a metrics sample; answer with `Action::Sampled { req, .. }`.
     Sample {

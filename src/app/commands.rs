@@ -43,6 +43,8 @@ pub enum Command {
     DeleteGroupSelected,
     /// Delete the group's offsets of the selected row's topic.
     DeleteOffsetsSelected,
+    /// Edit the configs of the topic on screen (plan, then apply; undo file).
+    EditTopicConfig,
     /// `:reset GROUP`
     Reset,
     /// `:ctx NAME`
@@ -221,6 +223,8 @@ pub const COMMANDS: &[Spec] = &[
         "delete the group on screen (no members; undo file)", "delete")),
     mutating(key(C::DeleteOffsetsSelected, "delete_offsets", &["X"],
         "delete the group's offsets of the selected topic (undo file)", "delete-offsets")),
+    mutating(key(C::EditTopicConfig, "edit_config", &["e"],
+        "edit the topic's configs (a plan first; undo file)", "edit")),
     key(C::Pause, "pause", &["space"], "pause / resume the tail", "pause"),
     key(C::Follow, "follow", &["F"], "follow the newest record", "follow"),
     key(C::Detail, "detail", &["d"], "record detail pane", "detail"),
@@ -489,6 +493,7 @@ mod tests {
             C::ResetSelected,
             C::DeleteGroupSelected,
             C::DeleteOffsetsSelected,
+            C::EditTopicConfig,
             C::Pause,
             C::Follow,
             C::Detail,
@@ -534,7 +539,7 @@ mod tests {
     }
 
     #[test]
-    fn only_a_reset_and_a_group_deletion_change_the_cluster_and_are_refused_read_only() {
+    fn only_the_cluster_changes_are_mutating_and_refused_read_only() {
         let mutating: Vec<&str> = COMMANDS
             .iter()
             .filter(|s| s.mutates)
@@ -542,7 +547,13 @@ mod tests {
             .collect();
         assert_eq!(
             mutating,
-            ["reset", "reset_selected", "delete_group", "delete_offsets"]
+            [
+                "reset",
+                "reset_selected",
+                "delete_group",
+                "delete_offsets",
+                "edit_config"
+            ]
         );
         assert_eq!(
             refusal(C::Reset, true, "prod").as_deref(),

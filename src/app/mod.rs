@@ -8,6 +8,7 @@
 //! [`run_command`] runs a command whether a key or a `:` line asked for it.
 
 pub mod action;
+pub mod change;
 pub mod columns;
 pub mod command_line;
 pub mod commands;
@@ -26,6 +27,7 @@ pub mod tail;
 use std::time::Duration;
 
 pub use action::{Action, Effect, Key, KeyCode, PanelKey, Payload};
+pub use change::{ChangeFlow, ChangeKind, ChangeOutcome, ChangePlan, ChangeRequest, ChangeStep};
 pub use command_line::{complete, suggestions};
 pub use commands::Command;
 pub use group_delete::{DeleteGroupFlow, DeleteStep, DeletedGroup};
@@ -77,6 +79,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ResetPlanned { req, result } => reset::on_planned(state, req, result),
         Action::ResetApplied { req, result } => reset::on_applied(state, req, result),
         Action::GroupDeleted { req, result } => group_delete::on_deleted(state, req, result),
+        Action::ChangePlanned { req, result } => change::on_planned(state, req, result),
+        Action::ChangeApplied { req, result } => change::on_applied(state, req, result),
         Action::TaskPanicked { task, message } => flash(
             state,
             Level::Error,
@@ -103,6 +107,7 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
             let used = match state.view() {
                 View::Reset { .. } => reset::on_key(state, key, fx),
                 View::DeleteGroup { .. } => group_delete::on_key(state, key, fx),
+                View::Change { .. } => change::on_key(state, key, fx),
                 _ => false,
             };
             if !used {
@@ -210,6 +215,11 @@ pub fn run_command(state: &mut State, cmd: Command, args: &[&str], fx: &mut Vec<
         }
         Command::DeleteOffsetsSelected => {
             if let Err(why) = group_delete::open_offsets(state, fx) {
+                flash(state, Level::Warn, why);
+            }
+        }
+        Command::EditTopicConfig => {
+            if let Err(why) = change::open_topic_config(state, fx) {
                 flash(state, Level::Warn, why);
             }
         }

@@ -72,6 +72,7 @@ fn drop_views(state: &mut State, at: std::ops::Range<usize>, fx: &mut Vec<Effect
                 }
             }
             View::Reset { .. } => state.reset = None,
+            View::Change { .. } => state.change = None,
             _ => {}
         }
     }
@@ -153,6 +154,7 @@ pub fn back(state: &mut State, fx: &mut Vec<Effect>) {
             Some(View::Tail) => stop_tail(state, fx),
             Some(View::Reset { .. }) => state.reset = None,
             Some(View::DeleteGroup { .. }) => state.delete_group = None,
+            Some(View::Change { .. }) => state.change = None,
             _ => {}
         }
         refresh_order(state);

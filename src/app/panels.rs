@@ -259,6 +259,12 @@ fn wanted(state: &State) -> Vec<PanelKey> {
         }
         View::Subjects(_) => keys.push(PanelKey::Subjects),
         View::Acls(_) => keys.push(PanelKey::Acls),
+        // A change of a topic shows the topic as it is (and reads it fresh after).
+        View::Change { .. } => {
+            if let Some(topic) = state.change.as_ref().and_then(|c| c.kind.topic(&c.target)) {
+                keys.push(PanelKey::Topic(topic));
+            }
+        }
         _ => {}
     }
     keys

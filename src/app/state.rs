@@ -90,6 +90,10 @@ pub enum View {
     DeleteGroup {
         group: String,
     },
+    /// A cluster change (a topic's configs, ...): what to change, the plan, the result.
+    Change {
+        title: String,
+    },
 }
 
 impl View {
@@ -106,6 +110,7 @@ impl View {
             View::Subjects(_) => "subjects".into(),
             View::Acls(_) => "acls".into(),
             View::DeleteGroup { group } => format!("delete {group}"),
+            View::Change { title } => title.clone(),
         }
     }
 
@@ -114,7 +119,7 @@ impl View {
         use Command as C;
         let own: &[Command] = match self {
             View::Topics(_) => &[C::Open, C::TailSelected, C::SortNext],
-            View::Topic { .. } => &[C::NextTab, C::TailSelected, C::Back],
+            View::Topic { .. } => &[C::NextTab, C::TailSelected, C::EditTopicConfig, C::Back],
             View::Groups(_) => &[C::Open, C::ResetSelected, C::SortNext],
             View::Group { .. } => &[
                 C::ResetSelected,
@@ -126,7 +131,10 @@ impl View {
             View::Overview => &[C::Topics, C::Groups, C::Brokers],
             View::Subjects(_) => &[C::SortNext, C::Refresh, C::Back],
             View::Acls(_) => &[C::SortNext, C::Back],
-            View::Brokers(_) | View::Reset { .. } | View::DeleteGroup { .. } => &[C::Back],
+            View::Brokers(_)
+            | View::Reset { .. }
+            | View::DeleteGroup { .. }
+            | View::Change { .. } => &[C::Back],
         };
         [C::CommandMode, C::Filter, C::Help]
             .into_iter()
@@ -221,6 +229,8 @@ pub struct State {
     pub tail: Option<TailState>,
     /// The group deletion in progress (the DeleteGroup view).
     pub delete_group: Option<super::group_delete::DeleteGroupFlow>,
+    /// The cluster change in progress (the Change view).
+    pub change: Option<super::change::ChangeFlow>,
     /// The offset reset in progress (the Reset view).
     pub reset: Option<super::reset::ResetFlow>,
     /// Rates, lag trends, group status and alerts, from periodic samples.
@@ -267,6 +277,7 @@ impl State {
             subjects: Panel::default(),
             acls: Panel::default(),
             delete_group: None,
+            change: None,
             tail: None,
             reset: None,
             metrics: MetricsState::new(

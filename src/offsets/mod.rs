@@ -10,6 +10,7 @@
 
 mod audit;
 pub mod change;
+pub mod config_change;
 pub(crate) use audit::{append_audit_line, new_audit_id};
 pub mod csv;
 pub mod engine;

@@ -50,6 +50,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Subjects(t) => views::subjects(frame, body, state, theme, t),
         View::Acls(t) => views::acls(frame, body, state, theme, t),
         View::DeleteGroup { .. } => views::delete_group(frame, body, state, theme),
+        View::Change { .. } => views::change(frame, body, state, theme),
     }
     status_line(frame, status, state, theme);
     key_hints(frame, hints, state, theme);

@@ -2,6 +2,7 @@
 
 mod acls;
 mod brokers;
+mod change;
 mod command_line;
 mod delete_group;
 mod group;
@@ -16,6 +17,7 @@ mod topics;
 
 pub use acls::acls;
 pub use brokers::brokers;
+pub use change::change;
 pub use command_line::command_popup;
 pub use delete_group::delete_group;
 pub use group::group;

@@ -1,0 +1,327 @@
+//! The console's cluster changes other than resets and group deletions, one flow for all:
+//! type what to change, see the plan (nothing changes yet), confirm, see the result read
+//! back. `e` on a topic edits its configs (reversible: the plan is shown and Enter or `y`
+//! applies it, an undo file is written first). The broker side is the CLI's
+//! (`offsets::config_change`). The flow's keys are the reset's layers (typing, the plan, the
+//! result).
+
+use super::action::{Effect, Key};
+use super::commands::{Input, Layer};
+use super::nav::{back, push_view};
+use super::state::{State, TopicTab, View};
+use crate::model::{ConfigApplied, ConfigEdit, ConfigPlan, Failure};
+
+/// Which change the flow makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// A topic's configs (`e`).
+    TopicConfig,
+}
+
+impl ChangeKind {
+    /// What the screen's title says, of `target`.
+    pub fn title(self, target: &str) -> String {
+        match self {
+            ChangeKind::TopicConfig => format!("edit configs of topic {target}"),
+        }
+    }
+
+    /// The topic the change is of, if it is of one.
+    pub fn topic(self, target: &str) -> Option<String> {
+        match self {
+            ChangeKind::TopicConfig => Some(target.to_string()),
+        }
+    }
+
+    /// What to type first.
+    pub fn prompt(self) -> &'static str {
+        match self {
+            ChangeKind::TopicConfig => {
+                "KEY=VALUE sets a config, -KEY removes the topic's own value (back to the \
+                 default); several with spaces"
+            }
+        }
+    }
+
+    /// The word to type before an irreversible change applies; `None`: reversible, Enter or
+    /// `y` applies the plan on screen.
+    pub fn confirm_word(self, _target: &str) -> Option<String> {
+        match self {
+            ChangeKind::TopicConfig => None,
+        }
+    }
+}
+
+/// What to plan, as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeRequest {
+    Config {
+        topic: String,
+        edits: Vec<ConfigEdit>,
+    },
+}
+
+/// A change planned (nothing applied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangePlan {
+    Config(ConfigPlan),
+}
+
+impl ChangePlan {
+    /// Why the plan cannot be applied (the broker refused it, nothing would change).
+    pub fn blocked(&self) -> Option<String> {
+        match self {
+            ChangePlan::Config(p) => {
+                if let Some(why) = &p.refused {
+                    Some(format!(
+                        "the broker refused the change: {why}; esc to edit it"
+                    ))
+                } else if p.keys.iter().all(|k| k.unchanged) {
+                    Some("nothing would change: every key already has that value".into())
+                } else {
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// What applying did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeOutcome {
+    Config(ConfigApplied),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeStep {
+    /// Typing what to change.
+    Input {
+        text: String,
+    },
+    Planning {
+        req: u64,
+    },
+    /// The plan is on screen; `confirm` is the typed confirmation (irreversible changes).
+    Plan {
+        plan: Box<ChangePlan>,
+        confirm: String,
+    },
+    Applying {
+        req: u64,
+        plan: Box<ChangePlan>,
+    },
+    Done {
+        plan: Box<ChangePlan>,
+        outcome: Box<ChangeOutcome>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeFlow {
+    pub kind: ChangeKind,
+    /// The topic (or broker) changed.
+    pub target: String,
+    /// What was typed, kept when going back from the plan to edit it.
+    pub text: String,
+    pub step: ChangeStep,
+    /// The last problem: a typo, a wrong name, the broker's refusal.
+    pub error: Option<String>,
+}
+
+/// `e` on a topic's screen: edit its configs. On the configs tab the selected config is
+/// offered as `KEY=VALUE` to edit.
+pub fn open_topic_config(state: &mut State, fx: &mut Vec<Effect>) -> Result<(), String> {
+    let View::Topic { name, tab, table } = state.view() else {
+        return Err("open a topic first (e on its screen edits its configs)".into());
+    };
+    let (name, tab, selected) = (name.clone(), *tab, table.selected_index());
+    let text = match (&state.topic.data, tab, selected) {
+        (Some(d), TopicTab::Configs, Some(i)) if d.name == name => d
+            .configs
+            .get(i)
+            .map(|c| format!("{}={}", c.name, c.value.as_deref().unwrap_or("")))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    open(state, ChangeKind::TopicConfig, name, text, fx);
+    Ok(())
+}
+
+fn open(state: &mut State, kind: ChangeKind, target: String, text: String, fx: &mut Vec<Effect>) {
+    state.change = Some(ChangeFlow {
+        kind,
+        target: target.clone(),
+        text: text.clone(),
+        step: ChangeStep::Input { text },
+        error: None,
+    });
+    state.flash = None;
+    push_view(
+        state,
+        View::Change {
+            title: kind.title(&target),
+        },
+        fx,
+    );
+}
+
+/// What the typed text asks for, or why it asks for nothing.
+fn request(kind: ChangeKind, target: &str, text: &str) -> Result<ChangeRequest, String> {
+    match kind {
+        ChangeKind::TopicConfig => Ok(ChangeRequest::Config {
+            topic: target.to_string(),
+            edits: ConfigEdit::parse_entries(text)?,
+        }),
+    }
+}
+
+/// A key in the change view; returns whether the flow used it.
+pub fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
+    let req = state.next_request;
+    let Some(flow) = state.change.as_mut() else {
+        return false;
+    };
+    let layer = match flow.step {
+        ChangeStep::Input { .. } => Layer::ResetText,
+        ChangeStep::Plan { .. } => Layer::ResetPreview,
+        ChangeStep::Done { .. } => Layer::ResetDone,
+        ChangeStep::Planning { .. } | ChangeStep::Applying { .. } => return false,
+    };
+    let input = state.keymap.input(layer, key);
+    let confirm_word = flow.kind.confirm_word(&flow.target);
+    match &mut flow.step {
+        ChangeStep::Input { text } => match (input, key.typed()) {
+            (Some(Input::Cancel), _) => {
+                state.change = None;
+                back(state, fx);
+            }
+            (Some(Input::Erase), _) => {
+                text.pop();
+            }
+            (Some(Input::Clear), _) => text.clear(),
+            (Some(Input::Accept), _) => match request(flow.kind, &flow.target, text) {
+                Ok(request) => {
+                    flow.text = text.clone();
+                    flow.error = None;
+                    flow.step = ChangeStep::Planning { req };
+                    state.next_request += 1;
+                    fx.push(Effect::PlanChange {
+                        req,
+                        request: Box::new(request),
+                    });
+                }
+                Err(why) => flow.error = Some(why),
+            },
+            (Some(_), _) => return false,
+            (None, Some(c)) => text.push(c),
+            (None, None) => return false,
+        },
+        ChangeStep::Plan { plan, confirm } => {
+            let apply = match (input, key.typed()) {
+                (Some(Input::Cancel), _) => {
+                    flow.step = ChangeStep::Input {
+                        text: flow.text.clone(),
+                    };
+                    flow.error = None;
+                    return true;
+                }
+                (Some(Input::Erase), _) => {
+                    confirm.pop();
+                    false
+                }
+                (Some(Input::Clear), _) => {
+                    confirm.clear();
+                    false
+                }
+                (Some(Input::Accept), _) => true,
+                (Some(_), _) => return false,
+                (None, Some('y')) if confirm_word.is_none() => true,
+                (None, Some(c)) if confirm_word.is_some() => {
+                    confirm.push(c);
+                    false
+                }
+                // Other letters do nothing here (they are not commands while a plan is up).
+                (None, Some(_)) => return true,
+                (None, None) => return false,
+            };
+            if apply {
+                if let Some(why) = plan.blocked() {
+                    flow.error = Some(why);
+                } else if let Some(word) = confirm_word.filter(|w| w != confirm) {
+                    flow.error = Some(format!("type '{word}' to confirm: this cannot be undone"));
+                } else {
+                    flow.error = None;
+                    let plan = plan.clone();
+                    fx.push(Effect::ApplyChange {
+                        req,
+                        plan: plan.clone(),
+                    });
+                    flow.step = ChangeStep::Applying { req, plan };
+                    state.next_request += 1;
+                }
+            }
+        }
+        ChangeStep::Done { .. } => match input {
+            Some(Input::Accept) => {
+                state.change = None;
+                back(state, fx);
+            }
+            _ => return false,
+        },
+        ChangeStep::Planning { .. } | ChangeStep::Applying { .. } => return false,
+    }
+    true
+}
+
+/// The plan came back (or could not be made: back to the typing, with why).
+pub fn on_planned(state: &mut State, req: u64, result: Result<Box<ChangePlan>, Failure>) {
+    let Some(flow) = state.change.as_mut() else {
+        return;
+    };
+    if flow.step != (ChangeStep::Planning { req }) {
+        return;
+    }
+    match result {
+        Ok(plan) => {
+            flow.error = plan.blocked();
+            flow.step = ChangeStep::Plan {
+                plan,
+                confirm: String::new(),
+            };
+        }
+        Err(e) => {
+            flow.error = Some(e.message);
+            flow.step = ChangeStep::Input {
+                text: flow.text.clone(),
+            };
+        }
+    }
+}
+
+/// The change was applied (or refused, changing nothing: back to the plan, with why).
+pub fn on_applied(state: &mut State, req: u64, result: Result<Box<ChangeOutcome>, Failure>) {
+    let Some(flow) = state.change.as_mut() else {
+        return;
+    };
+    let ChangeStep::Applying { req: r, plan } = &flow.step else {
+        return;
+    };
+    if *r != req {
+        return;
+    }
+    let plan = plan.clone();
+    match result {
+        Ok(outcome) => flow.step = ChangeStep::Done { plan, outcome },
+        Err(e) => {
+            flow.error = Some(e.message);
+            flow.step = ChangeStep::Plan {
+                plan,
+                confirm: String::new(),
+            };
+        }
+    }
+    // What changed is shown fresh when the flow closes.
+    state.topic.due = None;
+    state.topics.due = None;
+    state.cluster.due = None;
+}

@@ -1,0 +1,125 @@
+//! Cluster changes as the CLI prints them and the console shows them: a config change's plan
+//! (each key's value and source now, and after) and what reading it back found. The broker side
+//! is `offsets::config_change`.
+
+use serde::Serialize;
+
+/// One config change asked for: `value` `None` removes the resource's own value (back to the
+/// default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigEdit {
+    pub key: String,
+    pub value: Option<String>,
+}
+
+impl ConfigEdit {
+    /// The console's entries, separated by spaces: `KEY=VALUE` sets, `-KEY` removes the
+    /// resource's own value. Each key once.
+    pub fn parse_entries(text: &str) -> Result<Vec<ConfigEdit>, String> {
+        let mut edits: Vec<ConfigEdit> = Vec::new();
+        for entry in text.split_whitespace() {
+            let edit = if let Some(key) = entry.strip_prefix('-') {
+                ConfigEdit {
+                    key: key.to_string(),
+                    value: None,
+                }
+            } else if let Some((k, v)) = entry.split_once('=') {
+                ConfigEdit {
+                    key: k.to_string(),
+                    value: Some(v.to_string()),
+                }
+            } else {
+                return Err(format!(
+                    "'{entry}' is neither KEY=VALUE (set) nor -KEY (back to the default)"
+                ));
+            };
+            if edit.key.is_empty() {
+                return Err(format!("'{entry}' names no config key"));
+            }
+            if edits.iter().any(|e| e.key == edit.key) {
+                return Err(format!(
+                    "config '{}' is changed twice; name each key once",
+                    edit.key
+                ));
+            }
+            edits.push(edit);
+        }
+        if edits.is_empty() {
+            return Err("nothing to change: type KEY=VALUE or -KEY (several with spaces)".into());
+        }
+        Ok(edits)
+    }
+}
+
+/// `set` or `delete` (back to the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfigAction {
+    Set,
+    Delete,
+}
+
+/// One key of a config change's plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigKeyPlan {
+    pub key: String,
+    /// The value now (`null` when the broker hides it: a sensitive config).
+    pub before: Option<String>,
+    /// Where the value now comes from (`topic`, `default`, `broker`, ...).
+    pub before_source: String,
+    pub action: ConfigAction,
+    /// The new value; `null` for a delete.
+    pub after: Option<String>,
+    /// Setting the value it already has, or deleting a value the resource does not set.
+    pub unchanged: bool,
+}
+
+/// Which resource a config change is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfigTarget {
+    Topic(String),
+    Broker(i32),
+}
+
+impl std::fmt::Display for ConfigTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigTarget::Topic(t) => write!(f, "topic '{t}'"),
+            ConfigTarget::Broker(b) => write!(f, "broker {b}"),
+        }
+    }
+}
+
+/// A config change planned: nothing applied yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigPlan {
+    pub target: ConfigTarget,
+    pub edits: Vec<ConfigEdit>,
+    pub keys: Vec<ConfigKeyPlan>,
+    /// The broker's refusal of the change (validate-only), in its words; `None`: validated.
+    pub refused: Option<String>,
+}
+
+/// One key read back after a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigReadBack {
+    pub key: String,
+    pub value: Option<String>,
+    pub source: Option<String>,
+    /// What the broker now says is what was asked.
+    pub verified: bool,
+}
+
+/// A config change applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigApplied {
+    /// Each key as read back (empty when it could not be read back).
+    pub read_back: Vec<ConfigReadBack>,
+    /// Keys whose read-back value is not what was asked.
+    pub mismatched: Vec<String>,
+    /// The configs could not be read back at all: why.
+    pub read_back_error: Option<String>,
+    pub undo_file: String,
+    pub undo_command: String,
+}

@@ -1,0 +1,222 @@
+//! A cluster change from the console (a topic's configs, ...): what to type, the plan with the
+//! broker's verdict, the confirmation, the result read back with its undo command.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::app::{ChangeFlow, ChangeOutcome, ChangePlan, ChangeStep, State};
+use crate::model::{ConfigAction, ConfigApplied, ConfigPlan};
+use crate::ui::{safe, Severity, Theme};
+
+pub fn change(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some(flow) = state.change.as_ref() else {
+        frame.render_widget(Paragraph::new("no change in progress"), area);
+        return;
+    };
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(Style::new().fg(theme.border_focused))
+        .title(Span::styled(
+            format!(" {} ", safe(&flow.kind.title(&flow.target))),
+            theme.title(),
+        ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [body, message] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(inner);
+    let lines = match &flow.step {
+        ChangeStep::Input { text } => input(state, theme, flow, text),
+        ChangeStep::Planning { .. } => vec![Line::styled(
+            "planning: reading what is there now; the broker validates the change (nothing changes yet)…",
+            theme.muted(),
+        )],
+        ChangeStep::Plan { plan, confirm } => {
+            let mut lines = plan_lines(theme, plan);
+            lines.push(Line::raw(""));
+            lines.push(match flow.kind.confirm_word(&flow.target) {
+                _ if plan.blocked().is_some() => {
+                    Line::styled("nothing can be applied: esc edits it", theme.muted())
+                }
+                None => Line::styled(
+                    "enter or y applies it (an undo file is written first), esc edits it",
+                    theme.severity(Severity::Warn),
+                ),
+                Some(word) => Line::from(vec![
+                    Span::styled(
+                        format!(
+                            "this cannot be undone: type '{}' to confirm (enter), esc edits: ",
+                            safe(&word)
+                        ),
+                        theme.severity(Severity::Warn),
+                    ),
+                    Span::raw(safe(confirm)),
+                    Span::styled("▏", theme.muted()),
+                ]),
+            });
+            lines
+        }
+        ChangeStep::Applying { plan, .. } => {
+            let mut lines = plan_lines(theme, plan);
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "applying: undo file, audit, change, read back…",
+                theme.severity(Severity::Warn),
+            ));
+            lines
+        }
+        ChangeStep::Done { plan, outcome } => {
+            let mut lines = match (&**plan, &**outcome) {
+                (ChangePlan::Config(p), ChangeOutcome::Config(o)) => config_done(theme, p, o),
+            };
+            lines.push(Line::raw(""));
+            lines.push(Line::styled("enter or esc: back", theme.muted()));
+            lines
+        }
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    if let Some(e) = &flow.error {
+        frame.render_widget(
+            Paragraph::new(Line::styled(safe(e), theme.severity(Severity::Crit)))
+                .wrap(Wrap { trim: true }),
+            message,
+        );
+    }
+}
+
+fn input<'a>(state: &State, theme: &Theme, flow: &ChangeFlow, text: &str) -> Vec<Line<'a>> {
+    let mut lines = vec![
+        Line::styled(flow.kind.prompt().to_string(), theme.muted()),
+        Line::raw(""),
+    ];
+    if let Some(d) = flow
+        .kind
+        .topic(&flow.target)
+        .and_then(|t| state.topic.data.as_ref().filter(|d| d.name == t))
+    {
+        let own: Vec<String> = d
+            .configs
+            .iter()
+            .filter(|c| c.source == "topic")
+            .map(|c| format!("{}={}", c.name, c.value.as_deref().unwrap_or("(hidden)")))
+            .collect();
+        lines.push(Line::styled(
+            if own.is_empty() {
+                "set on this topic now: nothing (every config is a default)".to_string()
+            } else {
+                format!("set on this topic now: {}", safe(&own.join(" ")))
+            },
+            theme.muted(),
+        ));
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("> ", theme.title()),
+        Span::raw(safe(text)),
+        Span::styled("▏", theme.muted()),
+    ]));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "enter: the plan (nothing changes yet), esc cancels",
+        theme.muted(),
+    ));
+    lines
+}
+
+fn plan_lines<'a>(theme: &Theme, plan: &ChangePlan) -> Vec<Line<'a>> {
+    match plan {
+        ChangePlan::Config(p) => config_plan(theme, p),
+    }
+}
+
+fn opt(v: &Option<String>) -> String {
+    v.as_deref().map_or_else(|| "-".to_string(), safe)
+}
+
+fn config_plan<'a>(theme: &Theme, p: &ConfigPlan) -> Vec<Line<'a>> {
+    let width = p.keys.iter().map(|k| k.key.len()).max().unwrap_or(3).max(3);
+    let mut lines = vec![Line::styled(
+        format!("{:<width$}  NOW (SOURCE) -> AFTER", "KEY"),
+        theme.title(),
+    )];
+    for k in &p.keys {
+        let after = match k.action {
+            ConfigAction::Set => opt(&k.after),
+            ConfigAction::Delete => "(default)".to_string(),
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!(
+                "{:<width$}  {} ({}) -> {after}",
+                safe(&k.key),
+                opt(&k.before),
+                safe(&k.before_source)
+            )),
+            Span::styled(if k.unchanged { "  unchanged" } else { "" }, theme.muted()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(match &p.refused {
+        None => Line::styled(
+            "the broker validated the change (validate-only): nothing is applied yet",
+            theme.severity(Severity::Ok),
+        ),
+        Some(why) => Line::styled(
+            format!("the broker refused it (validate-only): {}", safe(why)),
+            theme.severity(Severity::Crit),
+        ),
+    });
+    lines
+}
+
+fn config_done<'a>(theme: &Theme, p: &ConfigPlan, o: &ConfigApplied) -> Vec<Line<'a>> {
+    let mut lines = vec![Line::styled(
+        if let Some(e) = &o.read_back_error {
+            format!(
+                "applied, but the configs could not be read back to verify: {}",
+                safe(e)
+            )
+        } else if o.mismatched.is_empty() {
+            format!("applied and read back: {} key(s) as asked", p.edits.len())
+        } else {
+            format!(
+                "applied, but reading back shows other values for: {}",
+                safe(&o.mismatched.join(", "))
+            )
+        },
+        theme.severity(if o.mismatched.is_empty() {
+            Severity::Ok
+        } else {
+            Severity::Crit
+        }),
+    )];
+    lines.push(Line::raw(""));
+    let width = o
+        .read_back
+        .iter()
+        .map(|k| k.key.len())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    for r in &o.read_back {
+        lines.push(Line::from(vec![
+            Span::raw(format!(
+                "{:<width$}  now {} ({})  ",
+                safe(&r.key),
+                opt(&r.value),
+                opt(&r.source)
+            )),
+            if r.verified {
+                Span::styled("verified", theme.severity(Severity::Ok))
+            } else {
+                Span::styled("NOT VERIFIED", theme.severity(Severity::Crit))
+            },
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::raw(format!("undo file: {}", safe(&o.undo_file))));
+    lines.push(Line::raw(format!("undo: {}", safe(&o.undo_command))));
+    lines
+}
