@@ -2313,3 +2313,195 @@ fn topic_config_edit_plans_then_applies_and_shows_the_undo() {
     assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
     insta::assert_snapshot!("topic_config_read_only", h.render());
 }
+
+fn truncate_plan(executed: bool, failed: bool) -> TruncatePlan {
+    let partitions = (0..3)
+        .map(|p| {
+            let (start, new) = (100 * p as i64, if p == 2 { 200 } else { 1_000 });
+            TruncatePartition {
+                partition: p,
+                log_start: start,
+                log_end: 20_000 + p as i64,
+                new_log_start: new,
+                records_deleted: new - start,
+                result_log_start: (executed && !(failed && p == 1) && new > start).then_some(new),
+                error: (executed && failed && p == 1)
+                    .then(|| "NOT_LEADER_OR_FOLLOWER: the leader moved".to_string()),
+            }
+        })
+        .collect::<Vec<_>>();
+    TruncatePlan {
+        topic: "orders".into(),
+        executed,
+        records_deleted: partitions.iter().map(|p| p.records_deleted).sum(),
+        partitions,
+        groups_behind: vec![BehindGroup {
+            group: "billing".into(),
+            partitions: vec![0, 1],
+        }],
+        groups_unknown: vec!["fraud-detector".into()],
+    }
+}
+
+#[test]
+fn topic_partitions_and_truncate_need_the_typed_topic_name() {
+    let mut h = on_topic(false);
+    let screen = h.render();
+    assert!(
+        screen.contains("<P> partitions") && screen.contains("<T> truncate"),
+        "{screen}"
+    );
+
+    // Partitions: the count, the plan with what it means for keyed records, the typed name.
+    h.keys("P");
+    assert!(matches!(h.state.view(), View::Change { .. }));
+    insta::assert_snapshot!("topic_partitions_input", h.render());
+    h.keys("many");
+    assert!(h.key(enter()).is_empty());
+    assert!(h.state.change.as_ref().unwrap().error.is_some());
+    h.key(Key::ctrl('u'));
+    h.keys("8");
+    let (req, request) = plan_change(&h.key(enter()));
+    assert_eq!(
+        request,
+        app::ChangeRequest::Partitions {
+            topic: "orders".into(),
+            count: 8
+        }
+    );
+    let plan = PartitionsPlan {
+        topic: "orders".into(),
+        partitions_before: 6,
+        partitions_after: 8,
+        note: PARTITIONS_NOTE.into(),
+    };
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Partitions(plan.clone()))),
+    });
+    insta::assert_snapshot!("topic_partitions_plan", h.render());
+    // Enter or `y` alone do not apply an irreversible change: the name is typed.
+    assert!(h.key(enter()).is_empty());
+    h.keys("order");
+    assert!(h.key(enter()).is_empty());
+    insta::assert_snapshot!("topic_partitions_wrong_name", h.render());
+    h.keys("s");
+    insta::assert_snapshot!("topic_partitions_typed", h.render());
+    let (req, applied) = apply_change(&h.key(enter()));
+    assert_eq!(applied, app::ChangePlan::Partitions(plan.clone()));
+    insta::assert_snapshot!("topic_partitions_applying", h.render());
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Partitions(PartitionsAdded {
+            partitions_now: 8,
+            verified: true,
+        }))),
+    });
+    insta::assert_snapshot!("topic_partitions_done", h.render());
+    h.key(enter());
+    assert!(matches!(h.state.view(), View::Topic { .. }));
+
+    // The metadata does not show the new count: said plainly.
+    h.keys("P8");
+    let (req, _) = plan_change(&h.key(enter()));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Partitions(plan))),
+    });
+    h.keys("orders");
+    let (req, _) = apply_change(&h.key(enter()));
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Partitions(PartitionsAdded {
+            partitions_now: 6,
+            verified: false,
+        }))),
+    });
+    insta::assert_snapshot!("topic_partitions_unverified", h.render());
+    h.key(esc());
+
+    // Truncate: before an offset or a time, per partition what goes, the lagging groups named.
+    h.keys("T");
+    insta::assert_snapshot!("topic_truncate_input", h.render());
+    h.keys("beginning");
+    assert!(h.key(enter()).is_empty());
+    insta::assert_snapshot!("topic_truncate_bad_point", h.render());
+    h.key(Key::ctrl('u'));
+    h.keys("@-2h");
+    let (req, request) = plan_change(&h.key(enter()));
+    assert!(
+        matches!(&request, app::ChangeRequest::Truncate { topic, before: kscope::record::StartPosition::Ago(_) } if topic == "orders"),
+        "{request:?}"
+    );
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Truncate(truncate_plan(
+            false, false,
+        )))),
+    });
+    insta::assert_snapshot!("topic_truncate_plan", h.render());
+    h.keys("orders");
+    let (req, _) = apply_change(&h.key(enter()));
+    insta::assert_snapshot!("topic_truncate_applying", h.render());
+    // The broker refused it all: back to the plan with why, the name typed again.
+    h.act(Action::ChangeApplied {
+        req,
+        result: Err(Failure::new(
+            ErrorKind::NotAuthorized,
+            "not authorized to delete records of topic 'orders'",
+        )),
+    });
+    insta::assert_snapshot!("topic_truncate_failed", h.render());
+    assert!(h.key(enter()).is_empty(), "the typed name was cleared");
+    h.keys("orders");
+    let (req, _) = apply_change(&h.key(enter()));
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Truncate(truncate_plan(
+            true, true,
+        )))),
+    });
+    insta::assert_snapshot!("topic_truncate_partial", h.render());
+    h.key(esc());
+    assert!(matches!(h.state.view(), View::Topic { .. }));
+
+    // Nothing to delete: nothing can be applied.
+    h.keys("T0");
+    let (req, _) = plan_change(&h.key(enter()));
+    let mut nothing = truncate_plan(false, false);
+    for p in &mut nothing.partitions {
+        p.new_log_start = p.log_start;
+        p.records_deleted = 0;
+    }
+    nothing.records_deleted = 0;
+    nothing.groups_behind.clear();
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Truncate(nothing))),
+    });
+    h.keys("orders");
+    assert!(h.key(enter()).is_empty());
+    assert!(h
+        .state
+        .change
+        .as_ref()
+        .unwrap()
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("nothing to delete"));
+
+    // Read-only: neither offered nor run.
+    let mut h = on_topic(true);
+    let screen = h.render();
+    assert!(
+        !screen.contains("<P>") && !screen.contains("<T>"),
+        "{screen}"
+    );
+    for k in ["P", "T"] {
+        let fx = h.keys(k);
+        assert!(fx.iter().all(|e| !matches!(e, Effect::PlanChange { .. })));
+        assert!(matches!(h.state.view(), View::Topic { .. }));
+        assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
+    }
+}

@@ -1,21 +1,29 @@
 //! The console's cluster changes other than resets and group deletions, one flow for all:
 //! type what to change, see the plan (nothing changes yet), confirm, see the result read
 //! back. `e` on a topic edits its configs (reversible: the plan is shown and Enter or `y`
-//! applies it, an undo file is written first). The broker side is the CLI's
-//! (`offsets::config_change`). The flow's keys are the reset's layers (typing, the plan, the
-//! result).
+//! applies it, an undo file is written first); `P` adds partitions and `T` truncates it
+//! (irreversible: the topic's name is typed to confirm). The broker side is the CLI's
+//! (`offsets::config_change`, `offsets::topic_change`). The flow's keys are the reset's layers
+//! (typing, the plan, the result).
 
 use super::action::{Effect, Key};
 use super::commands::{Input, Layer};
 use super::nav::{back, push_view};
 use super::state::{State, TopicTab, View};
-use crate::model::{ConfigApplied, ConfigEdit, ConfigPlan, Failure};
+use crate::model::{
+    ConfigApplied, ConfigEdit, ConfigPlan, Failure, PartitionsAdded, PartitionsPlan, TruncatePlan,
+};
+use crate::record::StartPosition;
 
 /// Which change the flow makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
     /// A topic's configs (`e`).
     TopicConfig,
+    /// Partitions added to a topic (`P`).
+    AddPartitions,
+    /// A topic's records deleted before a point, all partitions (`T`).
+    Truncate,
 }
 
 impl ChangeKind {
@@ -23,13 +31,17 @@ impl ChangeKind {
     pub fn title(self, target: &str) -> String {
         match self {
             ChangeKind::TopicConfig => format!("edit configs of topic {target}"),
+            ChangeKind::AddPartitions => format!("add partitions to topic {target}"),
+            ChangeKind::Truncate => format!("truncate topic {target}"),
         }
     }
 
     /// The topic the change is of, if it is of one.
     pub fn topic(self, target: &str) -> Option<String> {
         match self {
-            ChangeKind::TopicConfig => Some(target.to_string()),
+            ChangeKind::TopicConfig | ChangeKind::AddPartitions | ChangeKind::Truncate => {
+                Some(target.to_string())
+            }
         }
     }
 
@@ -40,14 +52,22 @@ impl ChangeKind {
                 "KEY=VALUE sets a config, -KEY removes the topic's own value (back to the \
                  default); several with spaces"
             }
+            ChangeKind::AddPartitions => {
+                "the new partition count, more than it has now (partitions can only be added)"
+            }
+            ChangeKind::Truncate => {
+                "delete every partition's records before OFFSET or @TIME (@2026-12-01T10:00:00Z, \
+                 @-2h), for every reader"
+            }
         }
     }
 
     /// The word to type before an irreversible change applies; `None`: reversible, Enter or
     /// `y` applies the plan on screen.
-    pub fn confirm_word(self, _target: &str) -> Option<String> {
+    pub fn confirm_word(self, target: &str) -> Option<String> {
         match self {
             ChangeKind::TopicConfig => None,
+            ChangeKind::AddPartitions | ChangeKind::Truncate => Some(target.to_string()),
         }
     }
 }
@@ -59,12 +79,23 @@ pub enum ChangeRequest {
         topic: String,
         edits: Vec<ConfigEdit>,
     },
+    Partitions {
+        topic: String,
+        count: usize,
+    },
+    /// Before an offset or a time (`@TIME`, `@-2h`: resolved when planned).
+    Truncate {
+        topic: String,
+        before: StartPosition,
+    },
 }
 
 /// A change planned (nothing applied).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChangePlan {
     Config(ConfigPlan),
+    Partitions(PartitionsPlan),
+    Truncate(TruncatePlan),
 }
 
 impl ChangePlan {
@@ -82,6 +113,10 @@ impl ChangePlan {
                     None
                 }
             }
+            ChangePlan::Partitions(_) => None,
+            ChangePlan::Truncate(p) => (p.records_deleted == 0).then(|| {
+                "nothing to delete: every partition's log already starts there".to_string()
+            }),
         }
     }
 }
@@ -90,6 +125,9 @@ impl ChangePlan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChangeOutcome {
     Config(ConfigApplied),
+    Partitions(PartitionsAdded),
+    /// The plan as executed: each partition's new log start or error.
+    Truncate(TruncatePlan),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +185,16 @@ pub fn open_topic_config(state: &mut State, fx: &mut Vec<Effect>) -> Result<(), 
     Ok(())
 }
 
+/// `P` or `T` on a topic's screen: add partitions or truncate it.
+pub fn open_topic(state: &mut State, kind: ChangeKind, fx: &mut Vec<Effect>) -> Result<(), String> {
+    let View::Topic { name, .. } = state.view() else {
+        return Err("open a topic first".into());
+    };
+    let name = name.clone();
+    open(state, kind, name, String::new(), fx);
+    Ok(())
+}
+
 fn open(state: &mut State, kind: ChangeKind, target: String, text: String, fx: &mut Vec<Effect>) {
     state.change = Some(ChangeFlow {
         kind,
@@ -172,6 +220,34 @@ fn request(kind: ChangeKind, target: &str, text: &str) -> Result<ChangeRequest, 
             topic: target.to_string(),
             edits: ConfigEdit::parse_entries(text)?,
         }),
+        ChangeKind::AddPartitions => match text.trim().parse::<usize>() {
+            Ok(count) if count > 0 => Ok(ChangeRequest::Partitions {
+                topic: target.to_string(),
+                count,
+            }),
+            _ => Err(format!(
+                "'{}' is not a partition count: type the new total, e.g. 12",
+                text.trim()
+            )),
+        },
+        ChangeKind::Truncate => {
+            let before = text
+                .trim()
+                .parse::<StartPosition>()
+                .map_err(|e| e.to_string())?;
+            match before {
+                StartPosition::Offset(_) | StartPosition::Time(_) | StartPosition::Ago(_) => {
+                    Ok(ChangeRequest::Truncate {
+                        topic: target.to_string(),
+                        before,
+                    })
+                }
+                _ => Err(format!(
+                    "'{}': give an offset or @TIME (e.g. 1500, @-2h), not a named position",
+                    text.trim()
+                )),
+            }
+        }
     }
 }
 
@@ -238,6 +314,7 @@ pub fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
                 (None, Some('y')) if confirm_word.is_none() => true,
                 (None, Some(c)) if confirm_word.is_some() => {
                     confirm.push(c);
+                    flow.error = None;
                     false
                 }
                 // Other letters do nothing here (they are not commands while a plan is up).

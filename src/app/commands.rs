@@ -45,6 +45,10 @@ pub enum Command {
     DeleteOffsetsSelected,
     /// Edit the configs of the topic on screen (plan, then apply; undo file).
     EditTopicConfig,
+    /// Add partitions to the topic on screen (typed confirmation).
+    AddPartitions,
+    /// Delete the topic's records before a point (typed confirmation).
+    TruncateTopic,
     /// `:reset GROUP`
     Reset,
     /// `:ctx NAME`
@@ -225,6 +229,10 @@ pub const COMMANDS: &[Spec] = &[
         "delete the group's offsets of the selected topic (undo file)", "delete-offsets")),
     mutating(key(C::EditTopicConfig, "edit_config", &["e"],
         "edit the topic's configs (a plan first; undo file)", "edit")),
+    mutating(key(C::AddPartitions, "add_partitions", &["P"],
+        "add partitions to the topic (irreversible: typed name)", "partitions")),
+    mutating(key(C::TruncateTopic, "truncate", &["T"],
+        "delete the topic's records before a point (irreversible: typed name)", "truncate")),
     key(C::Pause, "pause", &["space"], "pause / resume the tail", "pause"),
     key(C::Follow, "follow", &["F"], "follow the newest record", "follow"),
     key(C::Detail, "detail", &["d"], "record detail pane", "detail"),
@@ -494,6 +502,8 @@ mod tests {
             C::DeleteGroupSelected,
             C::DeleteOffsetsSelected,
             C::EditTopicConfig,
+            C::AddPartitions,
+            C::TruncateTopic,
             C::Pause,
             C::Follow,
             C::Detail,
@@ -552,7 +562,9 @@ mod tests {
                 "reset_selected",
                 "delete_group",
                 "delete_offsets",
-                "edit_config"
+                "edit_config",
+                "add_partitions",
+                "truncate"
             ]
         );
         assert_eq!(

@@ -223,6 +223,16 @@ pub fn run_command(state: &mut State, cmd: Command, args: &[&str], fx: &mut Vec<
                 flash(state, Level::Warn, why);
             }
         }
+        Command::AddPartitions | Command::TruncateTopic => {
+            let kind = if cmd == Command::AddPartitions {
+                change::ChangeKind::AddPartitions
+            } else {
+                change::ChangeKind::Truncate
+            };
+            if let Err(why) = change::open_topic(state, kind, fx) {
+                flash(state, Level::Warn, why);
+            }
+        }
         Command::SwitchContext => {
             if let Some(name) = arg {
                 switch_context(state, name, fx);

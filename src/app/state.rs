@@ -119,7 +119,13 @@ impl View {
         use Command as C;
         let own: &[Command] = match self {
             View::Topics(_) => &[C::Open, C::TailSelected, C::SortNext],
-            View::Topic { .. } => &[C::NextTab, C::TailSelected, C::EditTopicConfig, C::Back],
+            View::Topic { .. } => &[
+                C::NextTab,
+                C::TailSelected,
+                C::EditTopicConfig,
+                C::AddPartitions,
+                C::TruncateTopic,
+            ],
             View::Groups(_) => &[C::Open, C::ResetSelected, C::SortNext],
             View::Group { .. } => &[
                 C::ResetSelected,

@@ -123,3 +123,79 @@ pub struct ConfigApplied {
     pub undo_file: String,
     pub undo_command: String,
 }
+
+/// Partitions to add to a topic, planned and validated by the broker (nothing applied).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionsPlan {
+    pub topic: String,
+    pub partitions_before: usize,
+    pub partitions_after: usize,
+    /// What the change means for producers and consumers.
+    pub note: String,
+}
+
+/// What keyed producers and readers must know before partitions are added.
+pub const PARTITIONS_NOTE: &str = "keyed records map to other partitions from now on (the \
+    default partitioner hashes the key over the partition count); per-key order across the \
+    change is lost, and partitions cannot be removed again";
+
+/// Partitions added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionsAdded {
+    /// The partition count the metadata shows after.
+    pub partitions_now: usize,
+    pub verified: bool,
+}
+
+/// Where a truncation ends in each partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TruncatePoint {
+    /// The same offset in every partition.
+    Offset(i64),
+    /// The first record at or after this time (ms since the epoch).
+    Time(i64),
+    /// The group's committed offsets.
+    Group(String),
+}
+
+/// One partition of a truncation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TruncatePartition {
+    pub partition: i32,
+    pub log_start: i64,
+    pub log_end: i64,
+    /// The log start after the deletion.
+    pub new_log_start: i64,
+    pub records_deleted: i64,
+    /// After an execute: the log start the broker reported, or its error.
+    pub result_log_start: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// A group whose committed offsets fall below the new log start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BehindGroup {
+    pub group: String,
+    /// Partitions where the group's committed offset is below the new log start.
+    pub partitions: Vec<i32>,
+}
+
+/// A truncation (DeleteRecords) planned, or (with `executed`) applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TruncatePlan {
+    pub topic: String,
+    pub executed: bool,
+    pub records_deleted: i64,
+    pub partitions: Vec<TruncatePartition>,
+    /// Groups that have not read what goes: they will skip to the new log start.
+    pub groups_behind: Vec<BehindGroup>,
+    /// Groups whose offsets could not be read (so they may be behind too).
+    pub groups_unknown: Vec<String>,
+}
+
+impl TruncatePlan {
+    /// Partitions the broker did not truncate (after an execute).
+    pub fn failed(&self) -> usize {
+        self.partitions.iter().filter(|p| p.error.is_some()).count()
+    }
+}

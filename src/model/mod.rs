@@ -18,8 +18,9 @@ mod timelag;
 pub use crate::error::ErrorKind;
 pub use acl::{Acl, AclFilter};
 pub use change::{
-    ConfigAction, ConfigApplied, ConfigEdit, ConfigKeyPlan, ConfigPlan, ConfigReadBack,
-    ConfigTarget,
+    BehindGroup, ConfigAction, ConfigApplied, ConfigEdit, ConfigKeyPlan, ConfigPlan,
+    ConfigReadBack, ConfigTarget, PartitionsAdded, PartitionsPlan, TruncatePartition, TruncatePlan,
+    TruncatePoint, PARTITIONS_NOTE,
 };
 pub use cluster::{
     Broker, ClusterInfo, ConfigValue, DescribedConfig, GroupDetail, GroupSummary, Member,

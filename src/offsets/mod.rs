@@ -17,6 +17,7 @@ pub mod engine;
 pub mod group_delete;
 mod run;
 pub mod spec;
+pub mod topic_change;
 mod undo;
 
 pub use engine::{

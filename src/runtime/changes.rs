@@ -1,12 +1,13 @@
 //! The broker side of the console's cluster changes: each request planned and each plan
-//! applied by the engine the CLI uses (`offsets::config_change`, ...).
+//! applied by the engine the CLI uses (`offsets::config_change`, `offsets::topic_change`).
 
 use crate::app::{ChangeOutcome, ChangePlan, ChangeRequest};
 use crate::config::ConnectionSettings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kafka::KafkaClient;
-use crate::model::ConfigTarget;
-use crate::offsets::config_change;
+use crate::model::{ConfigTarget, TruncatePoint};
+use crate::offsets::{config_change, topic_change};
+use crate::record::StartPosition;
 
 /// Plans a change; nothing is applied. The broker's refusal of a config change is in the plan.
 pub async fn plan(client: &KafkaClient, request: ChangeRequest) -> Result<ChangePlan> {
@@ -15,6 +16,25 @@ pub async fn plan(client: &KafkaClient, request: ChangeRequest) -> Result<Change
             let (plan, _verdict) =
                 config_change::plan(client, &ConfigTarget::Topic(topic), edits).await?;
             Ok(ChangePlan::Config(plan))
+        }
+        ChangeRequest::Partitions { topic, count } => Ok(ChangePlan::Partitions(
+            topic_change::plan_partitions(client, &topic, count).await?,
+        )),
+        ChangeRequest::Truncate { topic, before } => {
+            let point = match before {
+                StartPosition::Offset(o) => TruncatePoint::Offset(o),
+                pos => match pos.timestamp_ms(chrono::Utc::now())? {
+                    Some(ms) => TruncatePoint::Time(ms),
+                    None => {
+                        return Err(Error::usage(
+                            "give an offset or @TIME (e.g. 1500, @-2h), not a named position",
+                        ))
+                    }
+                },
+            };
+            Ok(ChangePlan::Truncate(
+                topic_change::plan_truncate(client, &topic, &point, &[]).await?,
+            ))
         }
     }
 }
@@ -28,6 +48,12 @@ pub async fn apply(
     match plan {
         ChangePlan::Config(p) => Ok(ChangeOutcome::Config(
             config_change::apply(client, settings, &p).await?,
+        )),
+        ChangePlan::Partitions(p) => Ok(ChangeOutcome::Partitions(
+            topic_change::add_partitions(client, settings, &p).await?,
+        )),
+        ChangePlan::Truncate(p) => Ok(ChangeOutcome::Truncate(
+            topic_change::truncate(client, settings, &p).await?,
         )),
     }
 }

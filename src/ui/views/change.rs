@@ -7,8 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::app::{ChangeFlow, ChangeOutcome, ChangePlan, ChangeStep, State};
-use crate::model::{ConfigAction, ConfigApplied, ConfigPlan};
+use crate::app::fmt::num;
+use crate::app::{ChangeFlow, ChangeKind, ChangeOutcome, ChangePlan, ChangeStep, State};
+use crate::model::{
+    ConfigAction, ConfigApplied, ConfigPlan, PartitionsAdded, PartitionsPlan, TruncatePlan,
+};
 use crate::ui::{safe, Severity, Theme};
 
 pub fn change(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -63,7 +66,10 @@ pub fn change(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             let mut lines = plan_lines(theme, plan);
             lines.push(Line::raw(""));
             lines.push(Line::styled(
-                "applying: undo file, audit, change, read back…",
+                match flow.kind {
+                    ChangeKind::TopicConfig => "applying: undo file, audit, change, read back…",
+                    _ => "applying: audit, change, read back…",
+                },
                 theme.severity(Severity::Warn),
             ));
             lines
@@ -71,6 +77,11 @@ pub fn change(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ChangeStep::Done { plan, outcome } => {
             let mut lines = match (&**plan, &**outcome) {
                 (ChangePlan::Config(p), ChangeOutcome::Config(o)) => config_done(theme, p, o),
+                (ChangePlan::Partitions(p), ChangeOutcome::Partitions(o)) => {
+                    partitions_done(theme, p, o)
+                }
+                (_, ChangeOutcome::Truncate(r)) => truncate_lines(theme, r),
+                _ => vec![Line::raw("done")],
             };
             lines.push(Line::raw(""));
             lines.push(Line::styled("enter or esc: back", theme.muted()));
@@ -97,6 +108,23 @@ fn input<'a>(state: &State, theme: &Theme, flow: &ChangeFlow, text: &str) -> Vec
         .topic(&flow.target)
         .and_then(|t| state.topic.data.as_ref().filter(|d| d.name == t))
     {
+        match flow.kind {
+            ChangeKind::TopicConfig => {}
+            ChangeKind::AddPartitions | ChangeKind::Truncate => {
+                let messages: Option<i64> = d.partitions.iter().map(|p| p.messages).sum();
+                lines.push(Line::styled(
+                    format!(
+                        "now: {} partition(s), {} message(s), read by {} group(s)",
+                        d.partitions.len(),
+                        messages.map_or_else(|| "-".to_string(), num),
+                        d.groups.len()
+                    ),
+                    theme.muted(),
+                ));
+                lines.push(Line::raw(""));
+                return with_field(lines, theme, text);
+            }
+        }
         let own: Vec<String> = d
             .configs
             .iter()
@@ -113,6 +141,10 @@ fn input<'a>(state: &State, theme: &Theme, flow: &ChangeFlow, text: &str) -> Vec
         ));
         lines.push(Line::raw(""));
     }
+    with_field(lines, theme, text)
+}
+
+fn with_field<'a>(mut lines: Vec<Line<'a>>, theme: &Theme, text: &str) -> Vec<Line<'a>> {
     lines.push(Line::from(vec![
         Span::styled("> ", theme.title()),
         Span::raw(safe(text)),
@@ -129,7 +161,138 @@ fn input<'a>(state: &State, theme: &Theme, flow: &ChangeFlow, text: &str) -> Vec
 fn plan_lines<'a>(theme: &Theme, plan: &ChangePlan) -> Vec<Line<'a>> {
     match plan {
         ChangePlan::Config(p) => config_plan(theme, p),
+        ChangePlan::Partitions(p) => partitions_plan(theme, p),
+        ChangePlan::Truncate(p) => truncate_lines(theme, p),
     }
+}
+
+fn partitions_plan<'a>(theme: &Theme, p: &PartitionsPlan) -> Vec<Line<'a>> {
+    vec![
+        Line::raw(format!(
+            "partitions: {} -> {}",
+            p.partitions_before, p.partitions_after
+        )),
+        Line::raw(""),
+        Line::styled(
+            "the broker validated the change (validate-only): nothing is applied yet",
+            theme.severity(Severity::Ok),
+        ),
+        Line::styled(safe(&p.note), theme.severity(Severity::Warn)),
+    ]
+}
+
+fn partitions_done<'a>(theme: &Theme, p: &PartitionsPlan, o: &PartitionsAdded) -> Vec<Line<'a>> {
+    vec![
+        if o.verified {
+            Line::styled(
+                format!(
+                    "added: {} -> {} partitions; the metadata shows {}",
+                    p.partitions_before, p.partitions_after, o.partitions_now
+                ),
+                theme.severity(Severity::Ok),
+            )
+        } else {
+            Line::styled(
+                format!(
+                    "applied, but the metadata shows {} partitions, not {}",
+                    o.partitions_now, p.partitions_after
+                ),
+                theme.severity(Severity::Crit),
+            )
+        },
+        Line::raw(""),
+        Line::styled(
+            "nothing to undo: partitions cannot be removed; keyed records now map over the new count",
+            theme.muted(),
+        ),
+    ]
+}
+
+/// A truncation's plan, or (executed) its result.
+fn truncate_lines<'a>(theme: &Theme, p: &TruncatePlan) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
+    if p.executed {
+        let failed = p.failed();
+        let cut = p
+            .partitions
+            .iter()
+            .filter(|x| x.records_deleted > 0)
+            .count();
+        lines.push(if failed == 0 {
+            Line::styled(
+                format!(
+                    "deleted {} record(s) from {cut} partition(s)",
+                    num(p.records_deleted)
+                ),
+                theme.severity(Severity::Ok),
+            )
+        } else {
+            Line::styled(
+                format!(
+                    "partly deleted: {failed} of {cut} partition(s) were not truncated; the others were"
+                ),
+                theme.severity(Severity::Crit),
+            )
+        });
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::styled(
+        format!(
+            "{:<9}  {:>12}  {:>13}  {:>12}  {:>10}  STATUS",
+            "PARTITION", "LOG START", "NEW LOG START", "LOG END", "DELETED"
+        ),
+        theme.title(),
+    ));
+    for x in &p.partitions {
+        let (status, style) = match (&x.error, x.result_log_start) {
+            (Some(e), _) => (
+                format!("failed: {}", safe(e)),
+                theme.severity(Severity::Crit),
+            ),
+            (None, Some(_)) => ("deleted".to_string(), theme.severity(Severity::Ok)),
+            _ if x.records_deleted == 0 => ("unchanged".to_string(), theme.muted()),
+            _ => ("planned".to_string(), Style::new()),
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!(
+                "{:<9}  {:>12}  {:>13}  {:>12}  {:>10}  ",
+                x.partition,
+                num(x.log_start),
+                num(x.new_log_start),
+                num(x.log_end),
+                num(x.records_deleted)
+            )),
+            Span::styled(status, style),
+        ]));
+    }
+    if !p.executed {
+        lines.push(Line::raw(""));
+        lines.push(Line::raw(format!(
+            "records deleted: {} (for every reader; they cannot come back)",
+            num(p.records_deleted)
+        )));
+    }
+    for b in &p.groups_behind {
+        let parts: Vec<String> = b.partitions.iter().map(|p| p.to_string()).collect();
+        lines.push(Line::styled(
+            format!(
+                "group {} has not read what goes on partition(s) {}: it will skip to the new log start",
+                safe(&b.group),
+                parts.join(",")
+            ),
+            theme.severity(Severity::Warn),
+        ));
+    }
+    for u in &p.groups_unknown {
+        lines.push(Line::styled(
+            format!(
+                "group {}: its offsets could not be read (it may be behind)",
+                safe(u)
+            ),
+            theme.severity(Severity::Warn),
+        ));
+    }
+    lines
 }
 
 fn opt(v: &Option<String>) -> String {
