@@ -1910,7 +1910,7 @@ fn every_screen_in_every_state() {
 #[test]
 fn help_lists_every_key() {
     use kscope::app::commands::{lines, Layer, COMMANDS, INPUT_KEYS};
-    let mut h = Harness::new(100, 110);
+    let mut h = Harness::new(100, 125);
     h.loaded();
     h.keys("?");
     let screen = h.render();
@@ -2504,4 +2504,119 @@ fn topic_partitions_and_truncate_need_the_typed_topic_name() {
         assert!(matches!(h.state.view(), View::Topic { .. }));
         assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
     }
+}
+
+fn elect_plan(executed: bool) -> ElectPlan {
+    let part = |topic: &str, partition, leader, action, error: Option<&str>| ElectPartition {
+        topic: topic.into(),
+        partition,
+        leader: Some(leader),
+        preferred: Some(1),
+        action,
+        leader_after: executed.then_some(if partition == 0 { 1 } else { leader }),
+        error: error.map(String::from),
+    };
+    let partitions = vec![
+        part("orders", 0, 2, ElectAction::Elect, None),
+        part(
+            "orders",
+            3,
+            3,
+            ElectAction::Elect,
+            executed.then_some("still led by 3 after the election"),
+        ),
+        part(
+            "payments",
+            1,
+            2,
+            ElectAction::Skip,
+            Some("preferred replica 1 is not in sync"),
+        ),
+    ];
+    ElectPlan {
+        scope: "all topics".into(),
+        executed,
+        moved: usize::from(executed),
+        partitions,
+        read_back_error: None,
+    }
+}
+
+#[test]
+fn preferred_leader_election_from_the_brokers_screen_needs_the_typed_word() {
+    let mut h = Harness::new(100, 24);
+    h.loaded();
+    h.keys("4");
+    assert!(h.render().contains("<E> elect"), "{}", h.render());
+    // Planned at once, nothing typed first.
+    let (req, request) = plan_change(&h.keys("E"));
+    assert_eq!(request, app::ChangeRequest::Elect);
+    insta::assert_snapshot!("elect_planning", h.render());
+    // The plan could not be made: said, and Enter tries again.
+    h.act(Action::ChangePlanned {
+        req,
+        result: Err(Failure::new(
+            ErrorKind::TimedOut,
+            "metadata: timed out after 10s",
+        )),
+    });
+    insta::assert_snapshot!("elect_plan_failed", h.render());
+    let (req, _) = plan_change(&h.key(enter()));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Elect(elect_plan(false)))),
+    });
+    insta::assert_snapshot!("elect_plan", h.render());
+    assert!(h.key(enter()).is_empty());
+    h.keys("elec");
+    assert!(h.key(enter()).is_empty());
+    insta::assert_snapshot!("elect_wrong_word", h.render());
+    h.keys("t");
+    let (req, plan) = apply_change(&h.key(enter()));
+    assert_eq!(plan, app::ChangePlan::Elect(elect_plan(false)));
+    insta::assert_snapshot!("elect_applying", h.render());
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Elect(elect_plan(true)))),
+    });
+    insta::assert_snapshot!("elect_partial", h.render());
+    let fx = h.key(esc());
+    assert!(matches!(h.state.view(), View::Brokers(_)));
+    assert!(fetched(&fx).contains(&PanelKey::Cluster), "{fx:?}");
+
+    // Every partition led by its preferred replica: nothing to run; esc goes back.
+    let (req, _) = plan_change(&h.keys("E"));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Elect(ElectPlan {
+            partitions: vec![],
+            ..elect_plan(false)
+        }))),
+    });
+    h.keys("elect");
+    assert!(h.key(enter()).is_empty());
+    insta::assert_snapshot!("elect_nothing", h.render());
+    h.key(esc());
+    assert!(matches!(h.state.view(), View::Brokers(_)));
+
+    // Only on the brokers screen.
+    h.keys("2");
+    assert!(h.keys("E").is_empty());
+    assert!(h
+        .state
+        .flash
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("brokers screen"));
+
+    // Read-only: not offered, refused.
+    let mut h = Harness::with(100, 24, true);
+    h.loaded();
+    h.keys("4");
+    assert!(!h.render().contains("<E> elect"));
+    assert!(h.keys("E").is_empty());
+    assert!(matches!(h.state.view(), View::Brokers(_)));
+    assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
+    insta::assert_snapshot!("elect_read_only", h.render());
 }

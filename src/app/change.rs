@@ -2,8 +2,9 @@
 //! type what to change, see the plan (nothing changes yet), confirm, see the result read
 //! back. `e` on a topic edits its configs (reversible: the plan is shown and Enter or `y`
 //! applies it, an undo file is written first); `P` adds partitions and `T` truncates it
-//! (irreversible: the topic's name is typed to confirm). The broker side is the CLI's
-//! (`offsets::config_change`, `offsets::topic_change`). The flow's keys are the reset's layers
+//! (irreversible: the topic's name is typed to confirm); `E` on the brokers screen runs a
+//! preferred leader election of every topic (confirmed by typing `elect`). The broker side is
+//! the CLI's (`offsets::config_change`, `offsets::topic_change`, `offsets::leader_election`). The flow's keys are the reset's layers
 //! (typing, the plan, the result).
 
 use super::action::{Effect, Key};
@@ -11,7 +12,8 @@ use super::commands::{Input, Layer};
 use super::nav::{back, push_view};
 use super::state::{State, TopicTab, View};
 use crate::model::{
-    ConfigApplied, ConfigEdit, ConfigPlan, Failure, PartitionsAdded, PartitionsPlan, TruncatePlan,
+    ConfigApplied, ConfigEdit, ConfigPlan, ElectPlan, Failure, PartitionsAdded, PartitionsPlan,
+    TruncatePlan,
 };
 use crate::record::StartPosition;
 
@@ -24,6 +26,8 @@ pub enum ChangeKind {
     AddPartitions,
     /// A topic's records deleted before a point, all partitions (`T`).
     Truncate,
+    /// A preferred leader election of every topic (`E` on the brokers screen).
+    ElectLeaders,
 }
 
 impl ChangeKind {
@@ -33,6 +37,7 @@ impl ChangeKind {
             ChangeKind::TopicConfig => format!("edit configs of topic {target}"),
             ChangeKind::AddPartitions => format!("add partitions to topic {target}"),
             ChangeKind::Truncate => format!("truncate topic {target}"),
+            ChangeKind::ElectLeaders => format!("preferred leader election of {target}"),
         }
     }
 
@@ -42,7 +47,13 @@ impl ChangeKind {
             ChangeKind::TopicConfig | ChangeKind::AddPartitions | ChangeKind::Truncate => {
                 Some(target.to_string())
             }
+            ChangeKind::ElectLeaders => None,
         }
+    }
+
+    /// Whether anything is typed before the plan (an election plans at once).
+    pub fn takes_input(self) -> bool {
+        self != ChangeKind::ElectLeaders
     }
 
     /// What to type first.
@@ -59,6 +70,7 @@ impl ChangeKind {
                 "delete every partition's records before OFFSET or @TIME (@2026-12-01T10:00:00Z, \
                  @-2h), for every reader"
             }
+            ChangeKind::ElectLeaders => "",
         }
     }
 
@@ -68,6 +80,7 @@ impl ChangeKind {
         match self {
             ChangeKind::TopicConfig => None,
             ChangeKind::AddPartitions | ChangeKind::Truncate => Some(target.to_string()),
+            ChangeKind::ElectLeaders => Some("elect".to_string()),
         }
     }
 }
@@ -88,6 +101,8 @@ pub enum ChangeRequest {
         topic: String,
         before: StartPosition,
     },
+    /// A preferred election of every topic's partitions.
+    Elect,
 }
 
 /// A change planned (nothing applied).
@@ -96,6 +111,7 @@ pub enum ChangePlan {
     Config(ConfigPlan),
     Partitions(PartitionsPlan),
     Truncate(TruncatePlan),
+    Elect(ElectPlan),
 }
 
 impl ChangePlan {
@@ -117,6 +133,13 @@ impl ChangePlan {
             ChangePlan::Truncate(p) => (p.records_deleted == 0).then(|| {
                 "nothing to delete: every partition's log already starts there".to_string()
             }),
+            ChangePlan::Elect(p) if p.partitions.is_empty() => {
+                Some("nothing to elect: every partition is led by its preferred replica".into())
+            }
+            ChangePlan::Elect(p) => (p.electable() == 0).then(|| {
+                "nothing can be elected now: no preferred replica of these partitions is in sync"
+                    .to_string()
+            }),
         }
     }
 }
@@ -128,6 +151,8 @@ pub enum ChangeOutcome {
     Partitions(PartitionsAdded),
     /// The plan as executed: each partition's new log start or error.
     Truncate(TruncatePlan),
+    /// The election as run: each partition's leader after, or why it did not move.
+    Elect(ElectPlan),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,12 +220,38 @@ pub fn open_topic(state: &mut State, kind: ChangeKind, fx: &mut Vec<Effect>) -> 
     Ok(())
 }
 
+/// `E` on the brokers screen: plan a preferred leader election of every topic.
+pub fn open_election(state: &mut State, fx: &mut Vec<Effect>) -> Result<(), String> {
+    if !matches!(state.view(), View::Brokers(_)) {
+        return Err("open the brokers screen first (E there elects preferred leaders)".into());
+    }
+    open(
+        state,
+        ChangeKind::ElectLeaders,
+        "all topics".into(),
+        String::new(),
+        fx,
+    );
+    Ok(())
+}
+
 fn open(state: &mut State, kind: ChangeKind, target: String, text: String, fx: &mut Vec<Effect>) {
+    let step = if kind.takes_input() {
+        ChangeStep::Input { text: text.clone() }
+    } else {
+        let req = state.next_request;
+        state.next_request += 1;
+        fx.push(Effect::PlanChange {
+            req,
+            request: Box::new(ChangeRequest::Elect),
+        });
+        ChangeStep::Planning { req }
+    };
     state.change = Some(ChangeFlow {
         kind,
         target: target.clone(),
-        text: text.clone(),
-        step: ChangeStep::Input { text },
+        text,
+        step,
         error: None,
     });
     state.flash = None;
@@ -248,6 +299,7 @@ fn request(kind: ChangeKind, target: &str, text: &str) -> Result<ChangeRequest, 
                 )),
             }
         }
+        ChangeKind::ElectLeaders => Ok(ChangeRequest::Elect),
     }
 }
 
@@ -294,6 +346,11 @@ pub fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
         },
         ChangeStep::Plan { plan, confirm } => {
             let apply = match (input, key.typed()) {
+                (Some(Input::Cancel), _) if !flow.kind.takes_input() => {
+                    state.change = None;
+                    back(state, fx);
+                    return true;
+                }
                 (Some(Input::Cancel), _) => {
                     flow.step = ChangeStep::Input {
                         text: flow.text.clone(),

@@ -49,6 +49,8 @@ pub enum Command {
     AddPartitions,
     /// Delete the topic's records before a point (typed confirmation).
     TruncateTopic,
+    /// A preferred leader election of every topic (typed confirmation).
+    ElectLeaders,
     /// `:reset GROUP`
     Reset,
     /// `:ctx NAME`
@@ -233,6 +235,8 @@ pub const COMMANDS: &[Spec] = &[
         "add partitions to the topic (irreversible: typed name)", "partitions")),
     mutating(key(C::TruncateTopic, "truncate", &["T"],
         "delete the topic's records before a point (irreversible: typed name)", "truncate")),
+    mutating(key(C::ElectLeaders, "elect_leaders", &["E"],
+        "preferred leader election of every topic (on the brokers screen)", "elect")),
     key(C::Pause, "pause", &["space"], "pause / resume the tail", "pause"),
     key(C::Follow, "follow", &["F"], "follow the newest record", "follow"),
     key(C::Detail, "detail", &["d"], "record detail pane", "detail"),
@@ -326,9 +330,9 @@ impl Layer {
             Layer::Line => "In the command line (:)",
             Layer::Filter => "While filtering (/)",
             Layer::ResetChoose => "Offset reset: choosing the mode",
-            Layer::ResetText => "Offset reset: typing the argument or the topics",
-            Layer::ResetPreview => "Offset reset: the plan",
-            Layer::ResetDone => "Offset reset: the result",
+            Layer::ResetText => "Offset reset and changes: typing the argument",
+            Layer::ResetPreview => "Offset reset and changes: the plan",
+            Layer::ResetDone => "Offset reset and changes: the result",
             Layer::Help => "In this help",
         }
     }
@@ -446,15 +450,17 @@ pub const INPUT_KEYS: &[InputKey] = &[
     input(L::ResetPreview, &["down"], I::Down, "scroll down"),
     input(L::ResetPreview, &["pgup"], I::PageUp, "scroll a page up"),
     input(L::ResetPreview, &["pgdown"], I::PageDown, "scroll a page down"),
-    input(L::ResetPreview, &["enter"], I::Accept, "apply, once the group's name is typed"),
+    input(L::ResetPreview, &["enter"], I::Accept,
+        "apply (a reset or what cannot be undone: once the name is typed; a config edit: enter or y)"),
     input(L::ResetPreview, &["backspace"], I::Erase, "erase"),
     input(L::ResetPreview, &["ctrl-u"], I::Clear, "clear the typed name"),
     input(L::ResetPreview, &["esc"], I::Cancel, "back to the modes"),
-    other(L::ResetPreview, "other keys", I::Other, "typed: the group's name confirms"),
+    other(L::ResetPreview, "other keys", I::Other,
+        "typed: the group's or topic's name (or 'elect') confirms"),
 
     input(L::ResetDone, &["up", "pgup"], I::Up, "scroll up"),
     input(L::ResetDone, &["down", "pgdown"], I::Down, "scroll down"),
-    input(L::ResetDone, &["enter", "esc"], I::Accept, "back to the group"),
+    input(L::ResetDone, &["enter", "esc"], I::Accept, "back to the screen before"),
 
     input(L::Help, &["j", "down"], I::Down, "scroll down"),
     input(L::Help, &["k", "up"], I::Up, "scroll up"),
@@ -504,6 +510,7 @@ mod tests {
             C::EditTopicConfig,
             C::AddPartitions,
             C::TruncateTopic,
+            C::ElectLeaders,
             C::Pause,
             C::Follow,
             C::Detail,
@@ -564,7 +571,8 @@ mod tests {
                 "delete_offsets",
                 "edit_config",
                 "add_partitions",
-                "truncate"
+                "truncate",
+                "elect_leaders"
             ]
         );
         assert_eq!(

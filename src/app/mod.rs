@@ -233,6 +233,11 @@ pub fn run_command(state: &mut State, cmd: Command, args: &[&str], fx: &mut Vec<
                 flash(state, Level::Warn, why);
             }
         }
+        Command::ElectLeaders => {
+            if let Err(why) = change::open_election(state, fx) {
+                flash(state, Level::Warn, why);
+            }
+        }
         Command::SwitchContext => {
             if let Some(name) = arg {
                 switch_context(state, name, fx);

@@ -137,10 +137,8 @@ impl View {
             View::Overview => &[C::Topics, C::Groups, C::Brokers],
             View::Subjects(_) => &[C::SortNext, C::Refresh, C::Back],
             View::Acls(_) => &[C::SortNext, C::Back],
-            View::Brokers(_)
-            | View::Reset { .. }
-            | View::DeleteGroup { .. }
-            | View::Change { .. } => &[C::Back],
+            View::Brokers(_) => &[C::ElectLeaders, C::Back],
+            View::Reset { .. } | View::DeleteGroup { .. } | View::Change { .. } => &[C::Back],
         };
         [C::CommandMode, C::Filter, C::Help]
             .into_iter()

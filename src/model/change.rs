@@ -199,3 +199,50 @@ impl TruncatePlan {
         self.partitions.iter().filter(|p| p.error.is_some()).count()
     }
 }
+
+/// What a preferred leader election does with one partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ElectAction {
+    /// Its preferred replica is in sync: the election moves the leadership to it.
+    Elect,
+    /// Its preferred replica is not in sync: left as it is.
+    Skip,
+}
+
+/// One partition not led by its preferred replica.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ElectPartition {
+    pub topic: String,
+    pub partition: i32,
+    pub leader: Option<i32>,
+    pub preferred: Option<i32>,
+    pub action: ElectAction,
+    /// After an execute: the leader the metadata shows.
+    pub leader_after: Option<i32>,
+    pub error: Option<String>,
+}
+
+/// A preferred leader election planned, or (with `executed`) run and read back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ElectPlan {
+    /// `topic T` or `all topics`.
+    pub scope: String,
+    pub executed: bool,
+    pub partitions: Vec<ElectPartition>,
+    /// After an execute: partitions now led by their preferred replica.
+    pub moved: usize,
+    /// After an execute: why the leaders could not be read back, if they could not.
+    #[serde(skip)]
+    pub read_back_error: Option<String>,
+}
+
+impl ElectPlan {
+    /// Partitions the election would move.
+    pub fn electable(&self) -> usize {
+        self.partitions
+            .iter()
+            .filter(|p| p.action == ElectAction::Elect)
+            .count()
+    }
+}

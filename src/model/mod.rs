@@ -19,8 +19,8 @@ pub use crate::error::ErrorKind;
 pub use acl::{Acl, AclFilter};
 pub use change::{
     BehindGroup, ConfigAction, ConfigApplied, ConfigEdit, ConfigKeyPlan, ConfigPlan,
-    ConfigReadBack, ConfigTarget, PartitionsAdded, PartitionsPlan, TruncatePartition, TruncatePlan,
-    TruncatePoint, PARTITIONS_NOTE,
+    ConfigReadBack, ConfigTarget, ElectAction, ElectPartition, ElectPlan, PartitionsAdded,
+    PartitionsPlan, TruncatePartition, TruncatePlan, TruncatePoint, PARTITIONS_NOTE,
 };
 pub use cluster::{
     Broker, ClusterInfo, ConfigValue, DescribedConfig, GroupDetail, GroupSummary, Member,

@@ -15,6 +15,7 @@ pub(crate) use audit::{append_audit_line, new_audit_id};
 pub mod csv;
 pub mod engine;
 pub mod group_delete;
+pub mod leader_election;
 mod run;
 pub mod spec;
 pub mod topic_change;

@@ -1,12 +1,13 @@
 //! The broker side of the console's cluster changes: each request planned and each plan
-//! applied by the engine the CLI uses (`offsets::config_change`, `offsets::topic_change`).
+//! applied by the engine the CLI uses (`offsets::config_change`, `offsets::topic_change`,
+//! `offsets::leader_election`).
 
 use crate::app::{ChangeOutcome, ChangePlan, ChangeRequest};
 use crate::config::ConnectionSettings;
 use crate::error::{Error, Result};
 use crate::kafka::KafkaClient;
 use crate::model::{ConfigTarget, TruncatePoint};
-use crate::offsets::{config_change, topic_change};
+use crate::offsets::{config_change, leader_election, topic_change};
 use crate::record::StartPosition;
 
 /// Plans a change; nothing is applied. The broker's refusal of a config change is in the plan.
@@ -36,6 +37,9 @@ pub async fn plan(client: &KafkaClient, request: ChangeRequest) -> Result<Change
                 topic_change::plan_truncate(client, &topic, &point, &[]).await?,
             ))
         }
+        ChangeRequest::Elect => Ok(ChangePlan::Elect(
+            leader_election::plan(client, None).await?,
+        )),
     }
 }
 
@@ -54,6 +58,9 @@ pub async fn apply(
         )),
         ChangePlan::Truncate(p) => Ok(ChangeOutcome::Truncate(
             topic_change::truncate(client, settings, &p).await?,
+        )),
+        ChangePlan::Elect(p) => Ok(ChangeOutcome::Elect(
+            leader_election::elect(client, settings, &p).await?,
         )),
     }
 }

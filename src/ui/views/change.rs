@@ -10,7 +10,8 @@ use ratatui::Frame;
 use crate::app::fmt::num;
 use crate::app::{ChangeFlow, ChangeKind, ChangeOutcome, ChangePlan, ChangeStep, State};
 use crate::model::{
-    ConfigAction, ConfigApplied, ConfigPlan, PartitionsAdded, PartitionsPlan, TruncatePlan,
+    ConfigAction, ConfigApplied, ConfigPlan, ElectAction, ElectPlan, PartitionsAdded,
+    PartitionsPlan, TruncatePlan,
 };
 use crate::ui::{safe, Severity, Theme};
 
@@ -34,16 +35,25 @@ pub fn change(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let lines = match &flow.step {
         ChangeStep::Input { text } => input(state, theme, flow, text),
         ChangeStep::Planning { .. } => vec![Line::styled(
-            "planning: reading what is there now; the broker validates the change (nothing changes yet)…",
+            match flow.kind {
+                ChangeKind::ElectLeaders => {
+                    "planning: reading every partition's leader and replicas (nothing changes yet)…"
+                }
+                ChangeKind::Truncate => {
+                    "planning: reading the log starts and ends and the groups' offsets (nothing changes yet)…"
+                }
+                _ => "planning: reading what is there now; the broker validates the change (nothing changes yet)…",
+            },
             theme.muted(),
         )],
         ChangeStep::Plan { plan, confirm } => {
             let mut lines = plan_lines(theme, plan);
             lines.push(Line::raw(""));
             lines.push(match flow.kind.confirm_word(&flow.target) {
-                _ if plan.blocked().is_some() => {
-                    Line::styled("nothing can be applied: esc edits it", theme.muted())
-                }
+                _ if plan.blocked().is_some() => Line::styled(
+                    format!("nothing can be applied: esc {}", esc_does(flow.kind)),
+                    theme.muted(),
+                ),
                 None => Line::styled(
                     "enter or y applies it (an undo file is written first), esc edits it",
                     theme.severity(Severity::Warn),
@@ -51,8 +61,9 @@ pub fn change(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Some(word) => Line::from(vec![
                     Span::styled(
                         format!(
-                            "this cannot be undone: type '{}' to confirm (enter), esc edits: ",
-                            safe(&word)
+                            "this cannot be undone: type '{}' to confirm (enter), esc {}: ",
+                            safe(&word),
+                            esc_does(flow.kind)
                         ),
                         theme.severity(Severity::Warn),
                     ),
@@ -81,6 +92,7 @@ pub fn change(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     partitions_done(theme, p, o)
                 }
                 (_, ChangeOutcome::Truncate(r)) => truncate_lines(theme, r),
+                (_, ChangeOutcome::Elect(r)) => elect_lines(theme, r),
                 _ => vec![Line::raw("done")],
             };
             lines.push(Line::raw(""));
@@ -98,7 +110,22 @@ pub fn change(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
+/// What Esc does on the plan.
+fn esc_does(kind: ChangeKind) -> &'static str {
+    if kind.takes_input() {
+        "edits it"
+    } else {
+        "goes back"
+    }
+}
+
 fn input<'a>(state: &State, theme: &Theme, flow: &ChangeFlow, text: &str) -> Vec<Line<'a>> {
+    if !flow.kind.takes_input() {
+        return vec![Line::styled(
+            "the plan could not be made: enter tries again, esc goes back",
+            theme.muted(),
+        )];
+    }
     let mut lines = vec![
         Line::styled(flow.kind.prompt().to_string(), theme.muted()),
         Line::raw(""),
@@ -109,7 +136,7 @@ fn input<'a>(state: &State, theme: &Theme, flow: &ChangeFlow, text: &str) -> Vec
         .and_then(|t| state.topic.data.as_ref().filter(|d| d.name == t))
     {
         match flow.kind {
-            ChangeKind::TopicConfig => {}
+            ChangeKind::TopicConfig | ChangeKind::ElectLeaders => {}
             ChangeKind::AddPartitions | ChangeKind::Truncate => {
                 let messages: Option<i64> = d.partitions.iter().map(|p| p.messages).sum();
                 lines.push(Line::styled(
@@ -163,7 +190,95 @@ fn plan_lines<'a>(theme: &Theme, plan: &ChangePlan) -> Vec<Line<'a>> {
         ChangePlan::Config(p) => config_plan(theme, p),
         ChangePlan::Partitions(p) => partitions_plan(theme, p),
         ChangePlan::Truncate(p) => truncate_lines(theme, p),
+        ChangePlan::Elect(p) => elect_lines(theme, p),
     }
+}
+
+fn id(v: Option<i32>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+/// An election's plan, or (executed) its result.
+fn elect_lines<'a>(theme: &Theme, p: &ElectPlan) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
+    if p.executed {
+        let all = p.partitions.len();
+        lines.push(if let Some(e) = &p.read_back_error {
+            Line::styled(
+                format!(
+                    "elected, but the leaders could not be read back to verify: {}",
+                    safe(e)
+                ),
+                theme.severity(Severity::Crit),
+            )
+        } else if p.moved == all {
+            Line::styled(
+                format!("verified: {all} partition(s) now led by their preferred replica"),
+                theme.severity(Severity::Ok),
+            )
+        } else {
+            Line::styled(
+                format!(
+                    "{} of {all} partition(s) now led by their preferred replica; {} not",
+                    p.moved,
+                    all - p.moved
+                ),
+                theme.severity(Severity::Crit),
+            )
+        });
+        lines.push(Line::raw(""));
+    } else {
+        lines.push(Line::raw(format!(
+            "{} partition(s) of {} not led by their preferred replica (the first replica); {} can move",
+            p.partitions.len(),
+            safe(&p.scope),
+            p.electable()
+        )));
+        lines.push(Line::raw(""));
+    }
+    if p.partitions.is_empty() {
+        return lines;
+    }
+    lines.push(Line::styled(
+        format!(
+            "{:<30}  {:>9}  {:>6}  {:>9}  {:>5}  STATUS",
+            "TOPIC", "PARTITION", "LEADER", "PREFERRED", "AFTER"
+        ),
+        theme.title(),
+    ));
+    for x in &p.partitions {
+        let (status, style) = match (&x.error, x.action, p.executed) {
+            (Some(e), ElectAction::Skip, _) => (
+                format!("skipped: {}", safe(e)),
+                theme.severity(Severity::Warn),
+            ),
+            (Some(e), _, _) => (
+                format!("failed: {}", safe(e)),
+                theme.severity(Severity::Crit),
+            ),
+            (None, _, true) => ("moved".to_string(), theme.severity(Severity::Ok)),
+            (None, _, false) => ("would move".to_string(), Style::new()),
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!(
+                "{:<30}  {:>9}  {:>6}  {:>9}  {:>5}  ",
+                safe(&x.topic),
+                x.partition,
+                id(x.leader),
+                id(x.preferred),
+                id(x.leader_after)
+            )),
+            Span::styled(status, style),
+        ]));
+    }
+    if !p.executed {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            "nothing to undo afterwards: leadership moves again with the next election or failure",
+            theme.muted(),
+        ));
+    }
+    lines
 }
 
 fn partitions_plan<'a>(theme: &Theme, p: &PartitionsPlan) -> Vec<Line<'a>> {
