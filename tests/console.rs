@@ -524,6 +524,9 @@ impl Harness {
                         PanelKey::Group(_) => Payload::Group(Box::new(group_detail())),
                         PanelKey::Subjects => Payload::Subjects(Box::new(subjects())),
                         PanelKey::Acls => Payload::Acls(acls()),
+                        PanelKey::BrokerConfigs(id) => {
+                            Payload::BrokerConfigs(Box::new((*id, broker_configs())))
+                        }
                     }),
                 };
                 let result = match result {
@@ -1850,6 +1853,9 @@ fn every_screen_in_every_state() {
                             ..subjects()
                         })),
                         PanelKey::Acls => Payload::Acls(vec![]),
+                        PanelKey::BrokerConfigs(id) => {
+                            Payload::BrokerConfigs(Box::new((*id, vec![])))
+                        }
                     };
                     let at = h.at(0);
                     h.act(Action::Loaded {
@@ -2215,7 +2221,7 @@ fn topic_config_edit_plans_then_applies_and_shows_the_undo() {
     assert_eq!(
         request,
         app::ChangeRequest::Config {
-            topic: "orders".into(),
+            target: ConfigTarget::Topic("orders".into()),
             edits: config_plan(None).edits,
         }
     );
@@ -2619,4 +2625,124 @@ fn preferred_leader_election_from_the_brokers_screen_needs_the_typed_word() {
     assert!(matches!(h.state.view(), View::Brokers(_)));
     assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
     insta::assert_snapshot!("elect_read_only", h.render());
+}
+
+fn broker_configs() -> Vec<DescribedConfig> {
+    let c = |name: &str, value: Option<&str>, source: &str, read_only: bool| DescribedConfig {
+        name: name.into(),
+        value: value.map(String::from),
+        source: source.into(),
+        sensitive: value.is_none(),
+        read_only,
+    };
+    vec![
+        c("log.cleaner.threads", Some("2"), "broker", false),
+        c("log.dirs", Some("/var/lib/kafka"), "static-broker", true),
+        c(
+            "log.retention.ms",
+            Some("604800000"),
+            "broker-default",
+            false,
+        ),
+        c(
+            "listener.name.sasl.scram.password",
+            None,
+            "static-broker",
+            true,
+        ),
+    ]
+}
+
+#[test]
+fn broker_configs_screen_and_its_dynamic_configs_edited() {
+    let mut h = Harness::new(100, 24);
+    h.loaded();
+    h.keys("4");
+    let fx = h.key(enter());
+    assert!(matches!(h.state.view(), View::BrokerConfigs { id: 1, .. }));
+    assert!(fetched(&fx).contains(&PanelKey::BrokerConfigs(1)), "{fx:?}");
+    insta::assert_snapshot!("broker_configs_loading", h.render());
+    h.respond(181, None);
+    insta::assert_snapshot!("broker_configs", h.render());
+    // A static config is not offered to edit; the selected dynamic one is.
+    h.keys("e");
+    assert_eq!(
+        h.state.change.as_ref().map(|c| c.step.clone()),
+        Some(app::ChangeStep::Input {
+            text: String::new()
+        })
+    );
+    h.key(esc());
+    h.keys("j");
+    h.keys("e");
+    let Some(app::ChangeStep::Input { text }) = h.state.change.as_ref().map(|c| c.step.clone())
+    else {
+        panic!("expected the input step");
+    };
+    assert_eq!(text, "log.cleaner.threads=2");
+    insta::assert_snapshot!("broker_config_input", h.render());
+    h.key(Key::ctrl('u'));
+    h.keys("log.cleaner.threads=4");
+    let (req, request) = plan_change(&h.key(enter()));
+    let edits = vec![ConfigEdit {
+        key: "log.cleaner.threads".into(),
+        value: Some("4".into()),
+    }];
+    assert_eq!(
+        request,
+        app::ChangeRequest::Config {
+            target: ConfigTarget::Broker(1),
+            edits: edits.clone(),
+        }
+    );
+    let plan = ConfigPlan {
+        target: ConfigTarget::Broker(1),
+        edits,
+        keys: vec![ConfigKeyPlan {
+            key: "log.cleaner.threads".into(),
+            before: Some("2".into()),
+            before_source: "broker".into(),
+            action: ConfigAction::Set,
+            after: Some("4".into()),
+            unchanged: false,
+        }],
+        refused: None,
+    };
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Config(plan))),
+    });
+    insta::assert_snapshot!("broker_config_plan", h.render());
+    let (req, _) = apply_change(&h.keys("y"));
+    let undo = "/home/op/.local/share/kscope/undo/broker-config-1-20261202T050000.000Z.json";
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Config(ConfigApplied {
+            read_back: vec![ConfigReadBack {
+                key: "log.cleaner.threads".into(),
+                value: Some("4".into()),
+                source: Some("broker".into()),
+                verified: true,
+            }],
+            mismatched: vec![],
+            read_back_error: None,
+            undo_file: undo.into(),
+            undo_command: format!("kscope broker 1 configs --from-file {undo} --execute"),
+        }))),
+    });
+    insta::assert_snapshot!("broker_config_done", h.render());
+    let fx = h.key(enter());
+    assert!(matches!(h.state.view(), View::BrokerConfigs { id: 1, .. }));
+    assert!(fetched(&fx).contains(&PanelKey::BrokerConfigs(1)), "{fx:?}");
+
+    // Read-only: the configs are shown, `e` is neither offered nor run.
+    let mut h = Harness::with(100, 24, true);
+    h.loaded();
+    h.keys("4");
+    h.key(enter());
+    h.respond(181, None);
+    assert!(!h.render().contains("<e> edit"));
+    assert!(h.keys("e").is_empty());
+    assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
+    insta::assert_snapshot!("broker_configs_read_only", h.render());
 }

@@ -483,7 +483,14 @@ fn the_console_truncates_a_topic_and_adds_partitions_only_with_its_name_typed() 
         (0..10).map(|i| (i % 2, None, &b"v"[..], None)).collect();
     rt.block_on(common::produce(k, &topic, &records));
     let out = run(&[
-        "offsets", "reset", &group, "--topic", &topic, "--to-offset", "3", "--execute",
+        "offsets",
+        "reset",
+        &group,
+        "--topic",
+        &topic,
+        "--to-offset",
+        "3",
+        "--execute",
     ]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     let starts = || -> Vec<i64> {
@@ -511,7 +518,10 @@ fn the_console_truncates_a_topic_and_adds_partitions_only_with_its_name_typed() 
     t.send(&[":", &format!("topic {topic}"), "Enter"]);
     t.wait_for("the topic", &[&format!("topic {topic}"), "<T> truncate"]);
     t.send(&["T"]);
-    t.wait_for("the entry", &["before OFFSET or @TIME", "now: 2 partition(s)"]);
+    t.wait_for(
+        "the entry",
+        &["before OFFSET or @TIME", "now: 2 partition(s)"],
+    );
     t.send(&["4", "Enter"]);
     t.wait_for(
         "the plan",
@@ -524,7 +534,10 @@ fn the_console_truncates_a_topic_and_adds_partitions_only_with_its_name_typed() 
     // Enter without the name, and a wrong name: nothing is deleted.
     t.send(&["Enter"]);
     t.send(&["nope", "Enter"]);
-    t.wait_for("the refusal", &[&format!("type '{topic}' to confirm: this cannot be undone")]);
+    t.wait_for(
+        "the refusal",
+        &[&format!("type '{topic}' to confirm: this cannot be undone")],
+    );
     assert_eq!(starts(), vec![0, 0], "nothing deleted before the name");
     t.send(&["C-u", &topic, "Enter"]);
     t.wait_for("the result", &["deleted 8 record(s) from 2 partition(s)"]);
@@ -537,10 +550,16 @@ fn the_console_truncates_a_topic_and_adds_partitions_only_with_its_name_typed() 
     t.send(&["3", "Enter"]);
     t.wait_for(
         "the plan",
-        &["partitions: 2 -> 3", "keyed records map to other partitions"],
+        &[
+            "partitions: 2 -> 3",
+            "keyed records map to other partitions",
+        ],
     );
     t.send(&[&topic, "Enter"]);
-    t.wait_for("the result", &["added: 2 -> 3 partitions; the metadata shows 3"]);
+    t.wait_for(
+        "the result",
+        &["added: 2 -> 3 partitions; the metadata shows 3"],
+    );
     t.send(&["Enter", "q"]);
     t.wait_for("the exit", &["KSCOPE_EXIT=0"]);
     assert_eq!(starts().len(), 3);

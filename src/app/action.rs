@@ -83,6 +83,8 @@ pub enum PanelKey {
     /// The Schema Registry's subjects (`:subjects`).
     Subjects,
     Acls,
+    /// One broker's configs.
+    BrokerConfigs(i32),
 }
 
 impl PanelKey {
@@ -96,6 +98,7 @@ impl PanelKey {
             PanelKey::Group(_) => "group",
             PanelKey::Subjects => "subjects",
             PanelKey::Acls => "acls",
+            PanelKey::BrokerConfigs(_) => "broker configs",
         }
     }
 }
@@ -110,6 +113,8 @@ pub enum Payload {
     Group(Box<GroupDetail>),
     Subjects(Box<SubjectListing>),
     Acls(Vec<crate::model::Acl>),
+    /// A broker's id and its configs not at Kafka's default.
+    BrokerConfigs(Box<(i32, Vec<crate::model::DescribedConfig>)>),
 }
 
 #[derive(Debug, Clone)]

@@ -12,8 +12,8 @@ use super::commands::{Input, Layer};
 use super::nav::{back, push_view};
 use super::state::{State, TopicTab, View};
 use crate::model::{
-    ConfigApplied, ConfigEdit, ConfigPlan, ElectPlan, Failure, PartitionsAdded, PartitionsPlan,
-    TruncatePlan,
+    ConfigApplied, ConfigEdit, ConfigPlan, ConfigTarget, ElectPlan, Failure, PartitionsAdded,
+    PartitionsPlan, TruncatePlan,
 };
 use crate::record::StartPosition;
 
@@ -22,6 +22,8 @@ use crate::record::StartPosition;
 pub enum ChangeKind {
     /// A topic's configs (`e`).
     TopicConfig,
+    /// A broker's dynamic configs (`e` on its configs screen).
+    BrokerConfig,
     /// Partitions added to a topic (`P`).
     AddPartitions,
     /// A topic's records deleted before a point, all partitions (`T`).
@@ -35,6 +37,7 @@ impl ChangeKind {
     pub fn title(self, target: &str) -> String {
         match self {
             ChangeKind::TopicConfig => format!("edit configs of topic {target}"),
+            ChangeKind::BrokerConfig => format!("edit dynamic configs of broker {target}"),
             ChangeKind::AddPartitions => format!("add partitions to topic {target}"),
             ChangeKind::Truncate => format!("truncate topic {target}"),
             ChangeKind::ElectLeaders => format!("preferred leader election of {target}"),
@@ -47,7 +50,7 @@ impl ChangeKind {
             ChangeKind::TopicConfig | ChangeKind::AddPartitions | ChangeKind::Truncate => {
                 Some(target.to_string())
             }
-            ChangeKind::ElectLeaders => None,
+            ChangeKind::ElectLeaders | ChangeKind::BrokerConfig => None,
         }
     }
 
@@ -70,6 +73,10 @@ impl ChangeKind {
                 "delete every partition's records before OFFSET or @TIME (@2026-12-01T10:00:00Z, \
                  @-2h), for every reader"
             }
+            ChangeKind::BrokerConfig => {
+                "KEY=VALUE sets this broker's dynamic value, -KEY removes it (back to the \
+                 cluster-wide or static value); several with spaces"
+            }
             ChangeKind::ElectLeaders => "",
         }
     }
@@ -78,7 +85,7 @@ impl ChangeKind {
     /// `y` applies the plan on screen.
     pub fn confirm_word(self, target: &str) -> Option<String> {
         match self {
-            ChangeKind::TopicConfig => None,
+            ChangeKind::TopicConfig | ChangeKind::BrokerConfig => None,
             ChangeKind::AddPartitions | ChangeKind::Truncate => Some(target.to_string()),
             ChangeKind::ElectLeaders => Some("elect".to_string()),
         }
@@ -89,7 +96,7 @@ impl ChangeKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChangeRequest {
     Config {
-        topic: String,
+        target: ConfigTarget,
         edits: Vec<ConfigEdit>,
     },
     Partitions {
@@ -191,11 +198,25 @@ pub struct ChangeFlow {
     pub error: Option<String>,
 }
 
-/// `e` on a topic's screen: edit its configs. On the configs tab the selected config is
-/// offered as `KEY=VALUE` to edit.
-pub fn open_topic_config(state: &mut State, fx: &mut Vec<Effect>) -> Result<(), String> {
+/// `e` on a topic's screen: edit its configs (on the configs tab the selected config is
+/// offered as `KEY=VALUE` to edit); on a broker's configs screen, its dynamic configs.
+pub fn open_config(state: &mut State, fx: &mut Vec<Effect>) -> Result<(), String> {
+    if let View::BrokerConfigs { id, table } = state.view() {
+        let (id, selected) = (*id, table.selected_index());
+        let text = state
+            .broker_configs
+            .data
+            .as_ref()
+            .filter(|(of, _)| *of == id)
+            .and_then(|(_, c)| selected.and_then(|i| c.get(i)))
+            .filter(|c| !c.read_only)
+            .map(|c| format!("{}={}", c.name, c.value.as_deref().unwrap_or("")))
+            .unwrap_or_default();
+        open(state, ChangeKind::BrokerConfig, id.to_string(), text, fx);
+        return Ok(());
+    }
     let View::Topic { name, tab, table } = state.view() else {
-        return Err("open a topic first (e on its screen edits its configs)".into());
+        return Err("open a topic or a broker's configs first (e there edits its configs)".into());
     };
     let (name, tab, selected) = (name.clone(), *tab, table.selected_index());
     let text = match (&state.topic.data, tab, selected) {
@@ -268,7 +289,15 @@ fn open(state: &mut State, kind: ChangeKind, target: String, text: String, fx: &
 fn request(kind: ChangeKind, target: &str, text: &str) -> Result<ChangeRequest, String> {
     match kind {
         ChangeKind::TopicConfig => Ok(ChangeRequest::Config {
-            topic: target.to_string(),
+            target: ConfigTarget::Topic(target.to_string()),
+            edits: ConfigEdit::parse_entries(text)?,
+        }),
+        ChangeKind::BrokerConfig => Ok(ChangeRequest::Config {
+            target: ConfigTarget::Broker(
+                target
+                    .parse()
+                    .map_err(|_| format!("'{target}' is not a broker id"))?,
+            ),
             edits: ConfigEdit::parse_entries(text)?,
         }),
         ChangeKind::AddPartitions => match text.trim().parse::<usize>() {
@@ -456,6 +485,7 @@ pub fn on_applied(state: &mut State, req: u64, result: Result<Box<ChangeOutcome>
     }
     // What changed is shown fresh when the flow closes.
     state.topic.due = None;
+    state.broker_configs.due = None;
     state.topics.due = None;
     state.cluster.due = None;
 }

@@ -43,8 +43,8 @@ pub enum Command {
     DeleteGroupSelected,
     /// Delete the group's offsets of the selected row's topic.
     DeleteOffsetsSelected,
-    /// Edit the configs of the topic on screen (plan, then apply; undo file).
-    EditTopicConfig,
+    /// Edit the configs of the topic (or broker) on screen (plan, then apply; undo file).
+    EditConfig,
     /// Add partitions to the topic on screen (typed confirmation).
     AddPartitions,
     /// Delete the topic's records before a point (typed confirmation).
@@ -229,8 +229,8 @@ pub const COMMANDS: &[Spec] = &[
         "delete the group on screen (no members; undo file)", "delete")),
     mutating(key(C::DeleteOffsetsSelected, "delete_offsets", &["X"],
         "delete the group's offsets of the selected topic (undo file)", "delete-offsets")),
-    mutating(key(C::EditTopicConfig, "edit_config", &["e"],
-        "edit the topic's configs (a plan first; undo file)", "edit")),
+    mutating(key(C::EditConfig, "edit_config", &["e"],
+        "edit the configs of the topic or broker on screen (a plan first; undo file)", "edit")),
     mutating(key(C::AddPartitions, "add_partitions", &["P"],
         "add partitions to the topic (irreversible: typed name)", "partitions")),
     mutating(key(C::TruncateTopic, "truncate", &["T"],
@@ -507,7 +507,7 @@ mod tests {
             C::ResetSelected,
             C::DeleteGroupSelected,
             C::DeleteOffsetsSelected,
-            C::EditTopicConfig,
+            C::EditConfig,
             C::AddPartitions,
             C::TruncateTopic,
             C::ElectLeaders,

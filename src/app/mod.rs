@@ -12,6 +12,7 @@ pub mod change;
 pub mod columns;
 pub mod command_line;
 pub mod commands;
+pub mod config_columns;
 pub mod filter;
 pub mod fmt;
 pub mod group_delete;
@@ -218,8 +219,8 @@ pub fn run_command(state: &mut State, cmd: Command, args: &[&str], fx: &mut Vec<
                 flash(state, Level::Warn, why);
             }
         }
-        Command::EditTopicConfig => {
-            if let Err(why) = change::open_topic_config(state, fx) {
+        Command::EditConfig => {
+            if let Err(why) = change::open_config(state, fx) {
                 flash(state, Level::Warn, why);
             }
         }

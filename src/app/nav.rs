@@ -58,6 +58,7 @@ fn same_screen(a: &View, b: &View) -> bool {
         (View::Topic { name: x, .. }, View::Topic { name: y, .. })
         | (View::Group { name: x, .. }, View::Group { name: y, .. })
         | (View::Reset { group: x }, View::Reset { group: y }) => x == y,
+        (View::BrokerConfigs { id: x, .. }, View::BrokerConfigs { id: y, .. }) => x == y,
         _ => std::mem::discriminant(a) == std::mem::discriminant(b),
     }
 }
@@ -120,6 +121,15 @@ pub fn push_view(state: &mut State, view: View, fx: &mut Vec<Effect>) {
             if state.group.data.as_ref().is_none_or(|d| &d.group != name) =>
         {
             state.group = Panel::default();
+        }
+        View::BrokerConfigs { id, .. }
+            if state
+                .broker_configs
+                .data
+                .as_ref()
+                .is_none_or(|d| d.0 != *id) =>
+        {
+            state.broker_configs = Panel::default();
         }
         _ => {}
     }
@@ -301,6 +311,26 @@ pub fn open_selected(state: &mut State, fx: &mut Vec<Effect>) -> bool {
         } => {
             if let Some(name) = selected_group(state) {
                 push_view(state, group_view(name), fx);
+            }
+        }
+        View::Brokers(t) => {
+            let id = t.selected_index().and_then(|i| {
+                state
+                    .cluster
+                    .data
+                    .as_ref()
+                    .and_then(|c| c.brokers.get(i))
+                    .map(|b| b.id)
+            });
+            if let Some(id) = id {
+                push_view(
+                    state,
+                    View::BrokerConfigs {
+                        id,
+                        table: super::columns::config_table(),
+                    },
+                    fx,
+                );
             }
         }
         View::Tail => return false,

@@ -86,6 +86,11 @@ pub enum View {
     Subjects(Table),
     /// The cluster's ACLs (read-only).
     Acls(Table),
+    /// One broker's configs that are not at Kafka's default (Enter on the brokers screen).
+    BrokerConfigs {
+        id: i32,
+        table: Table,
+    },
     /// Deleting a group: the plan, the typed confirmation, the result.
     DeleteGroup {
         group: String,
@@ -111,6 +116,7 @@ impl View {
             View::Acls(_) => "acls".into(),
             View::DeleteGroup { group } => format!("delete {group}"),
             View::Change { title } => title.clone(),
+            View::BrokerConfigs { id, .. } => format!("broker {id} configs"),
         }
     }
 
@@ -122,7 +128,7 @@ impl View {
             View::Topic { .. } => &[
                 C::NextTab,
                 C::TailSelected,
-                C::EditTopicConfig,
+                C::EditConfig,
                 C::AddPartitions,
                 C::TruncateTopic,
             ],
@@ -137,7 +143,8 @@ impl View {
             View::Overview => &[C::Topics, C::Groups, C::Brokers],
             View::Subjects(_) => &[C::SortNext, C::Refresh, C::Back],
             View::Acls(_) => &[C::SortNext, C::Back],
-            View::Brokers(_) => &[C::ElectLeaders, C::Back],
+            View::Brokers(_) => &[C::Open, C::ElectLeaders, C::Back],
+            View::BrokerConfigs { .. } => &[C::EditConfig, C::SortNext, C::Back],
             View::Reset { .. } | View::DeleteGroup { .. } | View::Change { .. } => &[C::Back],
         };
         [C::CommandMode, C::Filter, C::Help]
@@ -154,7 +161,9 @@ impl View {
             | View::Groups(t)
             | View::Subjects(t)
             | View::Acls(t) => Some(t),
-            View::Topic { table, .. } | View::Group { table, .. } => Some(table),
+            View::Topic { table, .. }
+            | View::Group { table, .. }
+            | View::BrokerConfigs { table, .. } => Some(table),
             _ => None,
         }
     }
@@ -166,7 +175,9 @@ impl View {
             | View::Groups(t)
             | View::Subjects(t)
             | View::Acls(t) => Some(t),
-            View::Topic { table, .. } | View::Group { table, .. } => Some(table),
+            View::Topic { table, .. }
+            | View::Group { table, .. }
+            | View::BrokerConfigs { table, .. } => Some(table),
             _ => None,
         }
     }
@@ -230,6 +241,8 @@ pub struct State {
     pub subjects: Panel<SubjectListing>,
     /// The ACLs, asked only while the `:acls` screen is shown.
     pub acls: Panel<Vec<crate::model::Acl>>,
+    /// The configs of one broker (which, and its configs not at Kafka's default).
+    pub broker_configs: Panel<(i32, Vec<crate::model::DescribedConfig>)>,
     pub tail: Option<TailState>,
     /// The group deletion in progress (the DeleteGroup view).
     pub delete_group: Option<super::group_delete::DeleteGroupFlow>,
@@ -280,6 +293,7 @@ impl State {
             group: Panel::default(),
             subjects: Panel::default(),
             acls: Panel::default(),
+            broker_configs: Panel::default(),
             delete_group: None,
             change: None,
             tail: None,

@@ -6,16 +6,15 @@ use crate::app::{ChangeOutcome, ChangePlan, ChangeRequest};
 use crate::config::ConnectionSettings;
 use crate::error::{Error, Result};
 use crate::kafka::KafkaClient;
-use crate::model::{ConfigTarget, TruncatePoint};
+use crate::model::TruncatePoint;
 use crate::offsets::{config_change, leader_election, topic_change};
 use crate::record::StartPosition;
 
 /// Plans a change; nothing is applied. The broker's refusal of a config change is in the plan.
 pub async fn plan(client: &KafkaClient, request: ChangeRequest) -> Result<ChangePlan> {
     match request {
-        ChangeRequest::Config { topic, edits } => {
-            let (plan, _verdict) =
-                config_change::plan(client, &ConfigTarget::Topic(topic), edits).await?;
+        ChangeRequest::Config { target, edits } => {
+            let (plan, _verdict) = config_change::plan(client, &target, edits).await?;
             Ok(ChangePlan::Config(plan))
         }
         ChangeRequest::Partitions { topic, count } => Ok(ChangePlan::Partitions(

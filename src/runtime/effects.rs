@@ -341,6 +341,14 @@ impl Runner {
                         .await
                         .map(Payload::Acls)
                         .map_err(Failure::from),
+                    PanelKey::BrokerConfigs(id) => client
+                        .configs(crate::kafka::native::ConfigResource::Broker(*id))
+                        .await
+                        .map(|c| {
+                            let shown = c.into_iter().filter(|c| c.source != "default").collect();
+                            Payload::BrokerConfigs(Box::new((*id, shown)))
+                        })
+                        .map_err(Failure::from),
                 }
             };
             let result = match tokio::time::timeout(limit, work).await {

@@ -126,6 +126,37 @@ fn input<'a>(state: &State, theme: &Theme, flow: &ChangeFlow, text: &str) -> Vec
             theme.muted(),
         )];
     }
+    if flow.kind == ChangeKind::BrokerConfig {
+        let mut lines = vec![
+            Line::styled(flow.kind.prompt().to_string(), theme.muted()),
+            Line::raw(""),
+        ];
+        if let Some((_, configs)) = state
+            .broker_configs
+            .data
+            .as_ref()
+            .filter(|(id, _)| id.to_string() == flow.target)
+        {
+            let own: Vec<String> = configs
+                .iter()
+                .filter(|c| c.source == "broker")
+                .map(|c| format!("{}={}", c.name, c.value.as_deref().unwrap_or("(hidden)")))
+                .collect();
+            lines.push(Line::styled(
+                if own.is_empty() {
+                    "set dynamically on this broker now: nothing".to_string()
+                } else {
+                    format!(
+                        "set dynamically on this broker now: {}",
+                        safe(&own.join(" "))
+                    )
+                },
+                theme.muted(),
+            ));
+            lines.push(Line::raw(""));
+        }
+        return with_field(lines, theme, text);
+    }
     let mut lines = vec![
         Line::styled(flow.kind.prompt().to_string(), theme.muted()),
         Line::raw(""),
@@ -136,7 +167,7 @@ fn input<'a>(state: &State, theme: &Theme, flow: &ChangeFlow, text: &str) -> Vec
         .and_then(|t| state.topic.data.as_ref().filter(|d| d.name == t))
     {
         match flow.kind {
-            ChangeKind::TopicConfig | ChangeKind::ElectLeaders => {}
+            ChangeKind::TopicConfig | ChangeKind::ElectLeaders | ChangeKind::BrokerConfig => {}
             ChangeKind::AddPartitions | ChangeKind::Truncate => {
                 let messages: Option<i64> = d.partitions.iter().map(|p| p.messages).sum();
                 lines.push(Line::styled(

@@ -1,6 +1,7 @@
 //! One file per screen (and per popup).
 
 mod acls;
+mod broker_configs;
 mod brokers;
 mod change;
 mod command_line;
@@ -16,6 +17,7 @@ mod topic;
 mod topics;
 
 pub use acls::acls;
+pub use broker_configs::broker_configs;
 pub use brokers::brokers;
 pub use change::change;
 pub use command_line::command_popup;
