@@ -524,6 +524,9 @@ impl Harness {
                         PanelKey::Group(_) => Payload::Group(Box::new(group_detail())),
                         PanelKey::Subjects => Payload::Subjects(Box::new(subjects())),
                         PanelKey::Acls => Payload::Acls(acls()),
+                        PanelKey::BrokerConfigs(id) => {
+                            Payload::BrokerConfigs(Box::new((*id, broker_configs())))
+                        }
                     }),
                 };
                 let result = match result {
@@ -1850,6 +1853,9 @@ fn every_screen_in_every_state() {
                             ..subjects()
                         })),
                         PanelKey::Acls => Payload::Acls(vec![]),
+                        PanelKey::BrokerConfigs(id) => {
+                            Payload::BrokerConfigs(Box::new((*id, vec![])))
+                        }
                     };
                     let at = h.at(0);
                     h.act(Action::Loaded {
@@ -1910,7 +1916,7 @@ fn every_screen_in_every_state() {
 #[test]
 fn help_lists_every_key() {
     use kscope::app::commands::{lines, Layer, COMMANDS, INPUT_KEYS};
-    let mut h = Harness::new(100, 118);
+    let mut h = Harness::new(100, 132);
     h.loaded();
     h.keys("?");
     let screen = h.render();
@@ -2235,4 +2241,648 @@ fn group_deletion_flow_confirms_by_name_and_shows_the_undo() {
     assert!(fx.iter().all(|e| !matches!(e, Effect::DeleteGroup { .. })));
     assert!(matches!(h.state.view(), View::Group { .. }));
     assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
+}
+
+// ---- cluster changes from the topic and brokers screens -------------------------------------
+
+fn enter() -> Key {
+    Key::plain(KeyCode::Enter)
+}
+
+fn esc() -> Key {
+    Key::plain(KeyCode::Esc)
+}
+
+/// The topic `orders` on screen, loaded.
+fn on_topic(read_only: bool) -> Harness {
+    let mut h = Harness::with(100, 24, read_only);
+    h.loaded();
+    h.command("topic orders");
+    h.tick(181);
+    h.respond(181, None);
+    h
+}
+
+fn config_plan(refused: Option<&str>) -> ConfigPlan {
+    ConfigPlan {
+        target: ConfigTarget::Topic("orders".into()),
+        edits: vec![
+            ConfigEdit {
+                key: "retention.ms".into(),
+                value: Some("259200000".into()),
+            },
+            ConfigEdit {
+                key: "cleanup.policy".into(),
+                value: None,
+            },
+        ],
+        keys: vec![
+            ConfigKeyPlan {
+                key: "retention.ms".into(),
+                before: Some("86400000".into()),
+                before_source: "topic".into(),
+                action: ConfigAction::Set,
+                after: Some("259200000".into()),
+                unchanged: false,
+            },
+            ConfigKeyPlan {
+                key: "cleanup.policy".into(),
+                before: Some("delete".into()),
+                before_source: "default".into(),
+                action: ConfigAction::Delete,
+                after: None,
+                unchanged: true,
+            },
+        ],
+        refused: refused.map(String::from),
+    }
+}
+
+fn config_applied(mismatched: bool) -> ConfigApplied {
+    let undo = "/home/op/.local/share/kscope/undo/topic-config-orders-20261202T050000.000Z.json";
+    ConfigApplied {
+        read_back: vec![
+            ConfigReadBack {
+                key: "retention.ms".into(),
+                value: Some(if mismatched { "86400000" } else { "259200000" }.into()),
+                source: Some("topic".into()),
+                verified: !mismatched,
+            },
+            ConfigReadBack {
+                key: "cleanup.policy".into(),
+                value: Some("delete".into()),
+                source: Some("default".into()),
+                verified: true,
+            },
+        ],
+        mismatched: if mismatched {
+            vec!["retention.ms".into()]
+        } else {
+            vec![]
+        },
+        read_back_error: None,
+        undo_file: undo.into(),
+        undo_command: format!("kscope topic config orders --from-file {undo} --execute"),
+    }
+}
+
+fn plan_change(fx: &[Effect]) -> (u64, app::ChangeRequest) {
+    match fx {
+        [Effect::PlanChange { req, request }] => (*req, (**request).clone()),
+        other => panic!("expected a plan, got {other:?}"),
+    }
+}
+
+fn apply_change(fx: &[Effect]) -> (u64, app::ChangePlan) {
+    match fx {
+        [Effect::ApplyChange { req, plan }] => (*req, (**plan).clone()),
+        other => panic!("expected an apply, got {other:?}"),
+    }
+}
+
+#[test]
+fn topic_config_edit_plans_then_applies_and_shows_the_undo() {
+    let mut h = on_topic(false);
+    assert!(h.render().contains("<e> edit"), "{}", h.render());
+    h.keys("e");
+    assert!(matches!(h.state.view(), View::Change { .. }));
+    insta::assert_snapshot!("topic_config_input", h.render());
+    // Not an entry: nothing planned, the reason shown.
+    h.keys("retention.ms");
+    let fx = h.key(enter());
+    assert!(
+        fx.iter().all(|e| !matches!(e, Effect::PlanChange { .. })),
+        "{fx:?}"
+    );
+    insta::assert_snapshot!("topic_config_bad_entry", h.render());
+    h.key(Key::ctrl('u'));
+    h.keys("retention.ms=259200000 -cleanup.policy");
+    let (req, request) = plan_change(&h.key(enter()));
+    assert_eq!(
+        request,
+        app::ChangeRequest::Config {
+            target: ConfigTarget::Topic("orders".into()),
+            edits: config_plan(None).edits,
+        }
+    );
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Config(config_plan(None)))),
+    });
+    insta::assert_snapshot!("topic_config_plan", h.render());
+    // Letters are not commands while the plan is up: `q` does not quit.
+    assert!(h.keys("q").is_empty());
+    assert!(!h.state.quit);
+    // Reversible: Enter applies the plan on screen, no typed name.
+    let (req, plan) = apply_change(&h.key(enter()));
+    assert_eq!(plan, app::ChangePlan::Config(config_plan(None)));
+    insta::assert_snapshot!("topic_config_applying", h.render());
+    // The broker refused when applying: back to the plan, with why; nothing else sent.
+    h.act(Action::ChangeApplied {
+        req,
+        result: Err(Failure::new(
+            ErrorKind::Usage,
+            "IncrementalAlterConfigs: topic 'orders': POLICY_VIOLATION: retention too long",
+        )),
+    });
+    insta::assert_snapshot!("topic_config_failed", h.render());
+    // `y` applies too.
+    let (req, _) = apply_change(&h.keys("y"));
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Config(config_applied(false)))),
+    });
+    insta::assert_snapshot!("topic_config_done", h.render());
+    // Back to the topic, read again.
+    let fx = h.key(enter());
+    assert!(matches!(h.state.view(), View::Topic { .. }));
+    assert!(h.state.change.is_none());
+    assert!(
+        fetched(&fx).contains(&PanelKey::Topic("orders".into())),
+        "{fx:?}"
+    );
+
+    // On the configs tab, the selected config is offered to edit.
+    h.key(Key::plain(KeyCode::Tab));
+    h.keys("e");
+    let Some(app::ChangeStep::Input { text }) = h.state.change.as_ref().map(|c| c.step.clone())
+    else {
+        panic!("expected the input step");
+    };
+    assert!(text.ends_with('=') || text.contains('='), "{text}");
+    // The broker refuses the change in the dry run: the plan says so, Enter applies nothing.
+    h.key(Key::ctrl('u'));
+    h.keys("retention.ms=-5 -cleanup.policy");
+    let (req, _) = plan_change(&h.key(enter()));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Config(config_plan(Some(
+            "IncrementalAlterConfigs: topic 'orders': INVALID_CONFIG: Invalid value -5 for \
+             configuration retention.ms",
+        ))))),
+    });
+    assert!(h.key(enter()).is_empty());
+    insta::assert_snapshot!("topic_config_refused", h.render());
+    // Esc goes back to the entries as typed.
+    h.key(esc());
+    assert_eq!(
+        h.state.change.as_ref().map(|c| c.step.clone()),
+        Some(app::ChangeStep::Input {
+            text: "retention.ms=-5 -cleanup.policy".into()
+        })
+    );
+    let (req, _) = plan_change(&h.key(enter()));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Config(config_plan(None)))),
+    });
+    let (req, _) = apply_change(&h.keys("y"));
+    // Applied, but the read-back shows the old value: said plainly, the undo still shown.
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Config(config_applied(true)))),
+    });
+    insta::assert_snapshot!("topic_config_unverified", h.render());
+    // An answer to a stale request is dropped.
+    h.act(Action::ChangeApplied {
+        req: req + 100,
+        result: Err(Failure::new(ErrorKind::Usage, "late")),
+    });
+    assert!(!h.render().contains("late"));
+
+    // Read-only: not offered, and refused.
+    let mut h = on_topic(true);
+    assert!(!h.render().contains("<e> edit"), "{}", h.render());
+    let fx = h.keys("e");
+    assert!(fx.iter().all(|e| !matches!(e, Effect::PlanChange { .. })));
+    assert!(matches!(h.state.view(), View::Topic { .. }));
+    assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
+    insta::assert_snapshot!("topic_config_read_only", h.render());
+}
+
+fn truncate_plan(executed: bool, failed: bool) -> TruncatePlan {
+    let partitions = (0..3)
+        .map(|p| {
+            let (start, new) = (100 * p as i64, if p == 2 { 200 } else { 1_000 });
+            TruncatePartition {
+                partition: p,
+                log_start: start,
+                log_end: 20_000 + p as i64,
+                new_log_start: new,
+                records_deleted: new - start,
+                result_log_start: (executed && !(failed && p == 1) && new > start).then_some(new),
+                error: (executed && failed && p == 1)
+                    .then(|| "NOT_LEADER_OR_FOLLOWER: the leader moved".to_string()),
+            }
+        })
+        .collect::<Vec<_>>();
+    TruncatePlan {
+        topic: "orders".into(),
+        executed,
+        records_deleted: partitions.iter().map(|p| p.records_deleted).sum(),
+        partitions,
+        groups_behind: vec![BehindGroup {
+            group: "billing".into(),
+            partitions: vec![0, 1],
+        }],
+        groups_unknown: vec!["fraud-detector".into()],
+    }
+}
+
+#[test]
+fn topic_partitions_and_truncate_need_the_typed_topic_name() {
+    let mut h = on_topic(false);
+    let screen = h.render();
+    assert!(
+        screen.contains("<P> partitions") && screen.contains("<T> truncate"),
+        "{screen}"
+    );
+
+    // Partitions: the count, the plan with what it means for keyed records, the typed name.
+    h.keys("P");
+    assert!(matches!(h.state.view(), View::Change { .. }));
+    insta::assert_snapshot!("topic_partitions_input", h.render());
+    h.keys("many");
+    assert!(h.key(enter()).is_empty());
+    assert!(h.state.change.as_ref().unwrap().error.is_some());
+    h.key(Key::ctrl('u'));
+    h.keys("8");
+    let (req, request) = plan_change(&h.key(enter()));
+    assert_eq!(
+        request,
+        app::ChangeRequest::Partitions {
+            topic: "orders".into(),
+            count: 8
+        }
+    );
+    let plan = PartitionsPlan {
+        topic: "orders".into(),
+        partitions_before: 6,
+        partitions_after: 8,
+        note: PARTITIONS_NOTE.into(),
+    };
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Partitions(plan.clone()))),
+    });
+    insta::assert_snapshot!("topic_partitions_plan", h.render());
+    // Enter or `y` alone do not apply an irreversible change: the name is typed.
+    assert!(h.key(enter()).is_empty());
+    h.keys("order");
+    assert!(h.key(enter()).is_empty());
+    insta::assert_snapshot!("topic_partitions_wrong_name", h.render());
+    h.keys("s");
+    insta::assert_snapshot!("topic_partitions_typed", h.render());
+    let (req, applied) = apply_change(&h.key(enter()));
+    assert_eq!(applied, app::ChangePlan::Partitions(plan.clone()));
+    insta::assert_snapshot!("topic_partitions_applying", h.render());
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Partitions(PartitionsAdded {
+            partitions_now: 8,
+            verified: true,
+        }))),
+    });
+    insta::assert_snapshot!("topic_partitions_done", h.render());
+    h.key(enter());
+    assert!(matches!(h.state.view(), View::Topic { .. }));
+
+    // The metadata does not show the new count: said plainly.
+    h.keys("P8");
+    let (req, _) = plan_change(&h.key(enter()));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Partitions(plan))),
+    });
+    h.keys("orders");
+    let (req, _) = apply_change(&h.key(enter()));
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Partitions(PartitionsAdded {
+            partitions_now: 6,
+            verified: false,
+        }))),
+    });
+    insta::assert_snapshot!("topic_partitions_unverified", h.render());
+    h.key(esc());
+
+    // Truncate: before an offset or a time, per partition what goes, the lagging groups named.
+    h.keys("T");
+    insta::assert_snapshot!("topic_truncate_input", h.render());
+    h.keys("beginning");
+    assert!(h.key(enter()).is_empty());
+    insta::assert_snapshot!("topic_truncate_bad_point", h.render());
+    h.key(Key::ctrl('u'));
+    h.keys("@-2h");
+    let (req, request) = plan_change(&h.key(enter()));
+    assert!(
+        matches!(&request, app::ChangeRequest::Truncate { topic, before: kscope::record::StartPosition::Ago(_) } if topic == "orders"),
+        "{request:?}"
+    );
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Truncate(truncate_plan(
+            false, false,
+        )))),
+    });
+    insta::assert_snapshot!("topic_truncate_plan", h.render());
+    h.keys("orders");
+    let (req, _) = apply_change(&h.key(enter()));
+    insta::assert_snapshot!("topic_truncate_applying", h.render());
+    // The broker refused it all: back to the plan with why, the name typed again.
+    h.act(Action::ChangeApplied {
+        req,
+        result: Err(Failure::new(
+            ErrorKind::NotAuthorized,
+            "not authorized to delete records of topic 'orders'",
+        )),
+    });
+    insta::assert_snapshot!("topic_truncate_failed", h.render());
+    assert!(h.key(enter()).is_empty(), "the typed name was cleared");
+    h.keys("orders");
+    let (req, _) = apply_change(&h.key(enter()));
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Truncate(truncate_plan(
+            true, true,
+        )))),
+    });
+    insta::assert_snapshot!("topic_truncate_partial", h.render());
+    h.key(esc());
+    assert!(matches!(h.state.view(), View::Topic { .. }));
+
+    // Nothing to delete: nothing can be applied.
+    h.keys("T0");
+    let (req, _) = plan_change(&h.key(enter()));
+    let mut nothing = truncate_plan(false, false);
+    for p in &mut nothing.partitions {
+        p.new_log_start = p.log_start;
+        p.records_deleted = 0;
+    }
+    nothing.records_deleted = 0;
+    nothing.groups_behind.clear();
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Truncate(nothing))),
+    });
+    h.keys("orders");
+    assert!(h.key(enter()).is_empty());
+    assert!(h
+        .state
+        .change
+        .as_ref()
+        .unwrap()
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("nothing to delete"));
+
+    // Read-only: neither offered nor run.
+    let mut h = on_topic(true);
+    let screen = h.render();
+    assert!(
+        !screen.contains("<P>") && !screen.contains("<T>"),
+        "{screen}"
+    );
+    for k in ["P", "T"] {
+        let fx = h.keys(k);
+        assert!(fx.iter().all(|e| !matches!(e, Effect::PlanChange { .. })));
+        assert!(matches!(h.state.view(), View::Topic { .. }));
+        assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
+    }
+}
+
+fn elect_plan(executed: bool) -> ElectPlan {
+    let part = |topic: &str, partition, leader, action, error: Option<&str>| ElectPartition {
+        topic: topic.into(),
+        partition,
+        leader: Some(leader),
+        preferred: Some(1),
+        action,
+        leader_after: executed.then_some(if partition == 0 { 1 } else { leader }),
+        error: error.map(String::from),
+    };
+    let partitions = vec![
+        part("orders", 0, 2, ElectAction::Elect, None),
+        part(
+            "orders",
+            3,
+            3,
+            ElectAction::Elect,
+            executed.then_some("still led by 3 after the election"),
+        ),
+        part(
+            "payments",
+            1,
+            2,
+            ElectAction::Skip,
+            Some("preferred replica 1 is not in sync"),
+        ),
+    ];
+    ElectPlan {
+        scope: "all topics".into(),
+        executed,
+        moved: usize::from(executed),
+        partitions,
+        read_back_error: None,
+    }
+}
+
+#[test]
+fn preferred_leader_election_from_the_brokers_screen_needs_the_typed_word() {
+    let mut h = Harness::new(100, 24);
+    h.loaded();
+    h.keys("4");
+    assert!(h.render().contains("<E> elect"), "{}", h.render());
+    // Planned at once, nothing typed first.
+    let (req, request) = plan_change(&h.keys("E"));
+    assert_eq!(request, app::ChangeRequest::Elect);
+    insta::assert_snapshot!("elect_planning", h.render());
+    // The plan could not be made: said, and Enter tries again.
+    h.act(Action::ChangePlanned {
+        req,
+        result: Err(Failure::new(
+            ErrorKind::TimedOut,
+            "metadata: timed out after 10s",
+        )),
+    });
+    insta::assert_snapshot!("elect_plan_failed", h.render());
+    let (req, _) = plan_change(&h.key(enter()));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Elect(elect_plan(false)))),
+    });
+    insta::assert_snapshot!("elect_plan", h.render());
+    assert!(h.key(enter()).is_empty());
+    h.keys("elec");
+    assert!(h.key(enter()).is_empty());
+    insta::assert_snapshot!("elect_wrong_word", h.render());
+    h.keys("t");
+    let (req, plan) = apply_change(&h.key(enter()));
+    assert_eq!(plan, app::ChangePlan::Elect(elect_plan(false)));
+    insta::assert_snapshot!("elect_applying", h.render());
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Elect(elect_plan(true)))),
+    });
+    insta::assert_snapshot!("elect_partial", h.render());
+    let fx = h.key(esc());
+    assert!(matches!(h.state.view(), View::Brokers(_)));
+    assert!(fetched(&fx).contains(&PanelKey::Cluster), "{fx:?}");
+
+    // Every partition led by its preferred replica: nothing to run; esc goes back.
+    let (req, _) = plan_change(&h.keys("E"));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Elect(ElectPlan {
+            partitions: vec![],
+            ..elect_plan(false)
+        }))),
+    });
+    h.keys("elect");
+    assert!(h.key(enter()).is_empty());
+    insta::assert_snapshot!("elect_nothing", h.render());
+    h.key(esc());
+    assert!(matches!(h.state.view(), View::Brokers(_)));
+
+    // Only on the brokers screen.
+    h.keys("2");
+    assert!(h.keys("E").is_empty());
+    assert!(h
+        .state
+        .flash
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("brokers screen"));
+
+    // Read-only: not offered, refused.
+    let mut h = Harness::with(100, 24, true);
+    h.loaded();
+    h.keys("4");
+    assert!(!h.render().contains("<E> elect"));
+    assert!(h.keys("E").is_empty());
+    assert!(matches!(h.state.view(), View::Brokers(_)));
+    assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
+    insta::assert_snapshot!("elect_read_only", h.render());
+}
+
+fn broker_configs() -> Vec<DescribedConfig> {
+    let c = |name: &str, value: Option<&str>, source: &str, read_only: bool| DescribedConfig {
+        name: name.into(),
+        value: value.map(String::from),
+        source: source.into(),
+        sensitive: value.is_none(),
+        read_only,
+    };
+    vec![
+        c("log.cleaner.threads", Some("2"), "broker", false),
+        c("log.dirs", Some("/var/lib/kafka"), "static-broker", true),
+        c(
+            "log.retention.ms",
+            Some("604800000"),
+            "broker-default",
+            false,
+        ),
+        c(
+            "listener.name.sasl.scram.password",
+            None,
+            "static-broker",
+            true,
+        ),
+    ]
+}
+
+#[test]
+fn broker_configs_screen_and_its_dynamic_configs_edited() {
+    let mut h = Harness::new(100, 24);
+    h.loaded();
+    h.keys("4");
+    let fx = h.key(enter());
+    assert!(matches!(h.state.view(), View::BrokerConfigs { id: 1, .. }));
+    assert!(fetched(&fx).contains(&PanelKey::BrokerConfigs(1)), "{fx:?}");
+    insta::assert_snapshot!("broker_configs_loading", h.render());
+    h.respond(181, None);
+    insta::assert_snapshot!("broker_configs", h.render());
+    // A static config is not offered to edit; the selected dynamic one is.
+    h.keys("e");
+    assert_eq!(
+        h.state.change.as_ref().map(|c| c.step.clone()),
+        Some(app::ChangeStep::Input {
+            text: String::new()
+        })
+    );
+    h.key(esc());
+    h.keys("j");
+    h.keys("e");
+    let Some(app::ChangeStep::Input { text }) = h.state.change.as_ref().map(|c| c.step.clone())
+    else {
+        panic!("expected the input step");
+    };
+    assert_eq!(text, "log.cleaner.threads=2");
+    insta::assert_snapshot!("broker_config_input", h.render());
+    h.key(Key::ctrl('u'));
+    h.keys("log.cleaner.threads=4");
+    let (req, request) = plan_change(&h.key(enter()));
+    let edits = vec![ConfigEdit {
+        key: "log.cleaner.threads".into(),
+        value: Some("4".into()),
+    }];
+    assert_eq!(
+        request,
+        app::ChangeRequest::Config {
+            target: ConfigTarget::Broker(1),
+            edits: edits.clone(),
+        }
+    );
+    let plan = ConfigPlan {
+        target: ConfigTarget::Broker(1),
+        edits,
+        keys: vec![ConfigKeyPlan {
+            key: "log.cleaner.threads".into(),
+            before: Some("2".into()),
+            before_source: "broker".into(),
+            action: ConfigAction::Set,
+            after: Some("4".into()),
+            unchanged: false,
+        }],
+        refused: None,
+    };
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Config(plan))),
+    });
+    insta::assert_snapshot!("broker_config_plan", h.render());
+    let (req, _) = apply_change(&h.keys("y"));
+    let undo = "/home/op/.local/share/kscope/undo/broker-config-1-20261202T050000.000Z.json";
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Config(ConfigApplied {
+            read_back: vec![ConfigReadBack {
+                key: "log.cleaner.threads".into(),
+                value: Some("4".into()),
+                source: Some("broker".into()),
+                verified: true,
+            }],
+            mismatched: vec![],
+            read_back_error: None,
+            undo_file: undo.into(),
+            undo_command: format!("kscope broker 1 configs --from-file {undo} --execute"),
+        }))),
+    });
+    insta::assert_snapshot!("broker_config_done", h.render());
+    let fx = h.key(enter());
+    assert!(matches!(h.state.view(), View::BrokerConfigs { id: 1, .. }));
+    assert!(fetched(&fx).contains(&PanelKey::BrokerConfigs(1)), "{fx:?}");
+
+    // Read-only: the configs are shown, `e` is neither offered nor run.
+    let mut h = Harness::with(100, 24, true);
+    h.loaded();
+    h.keys("4");
+    h.key(enter());
+    h.respond(181, None);
+    assert!(!h.render().contains("<e> edit"));
+    assert!(h.keys("e").is_empty());
+    assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
+    insta::assert_snapshot!("broker_configs_read_only", h.render());
 }

@@ -1,6 +1,7 @@
 //! The real binary in a real terminal (tmux) on the demo cluster: it navigates to topics, a
 //! topic, a tail, groups and a group, quits, and the terminal is restored; and against a real
-//! broker, a group deleted from the console with its undo file.
+//! broker, a group deleted and a topic's configs edited from the console, each with its undo
+//! file.
 //! `scripts/test.sh` runs it against the release binary (`KSCOPE_BIN`).
 
 mod common;
@@ -338,4 +339,249 @@ fn the_console_deletes_a_group_with_an_undo_file() {
         .filter_map(|p| p["committed"].as_i64())
         .collect();
     assert_eq!(committed, vec![3, 3]);
+}
+
+#[test]
+fn the_console_edits_a_topics_configs_with_a_plan_and_an_undo_file() {
+    let k = common::kafka();
+    let topic = common::unique("tmux-cfg");
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut c = common::kscope(k);
+        c.env("KSCOPE_DATA_DIR", data.path()).args(args);
+        c.output().unwrap()
+    };
+    let retention = |out: std::process::Output| {
+        let v = common::json(&out);
+        let c = v["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "retention.ms")
+            .cloned()
+            .unwrap_or_default();
+        (
+            c["value"].as_str().unwrap_or_default().to_string(),
+            c["source"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    assert!(run(&["topic", "create", &topic, "-p", "1", "-r", "1"])
+        .status
+        .success());
+    let before = retention(run(&["topic", &topic, "-o", "json"]));
+    assert_ne!(before.1, "topic", "{before:?}");
+
+    let bin =
+        std::env::var("KSCOPE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kscope").to_string());
+    let t = Tmux::new(140, 32);
+    t.send(&[
+        &format!(
+            "KSCOPE_DATA_DIR={} {bin} -b {}; echo KSCOPE_EXIT=$?",
+            data.path().display(),
+            k.bootstrap
+        ),
+        "Enter",
+    ]);
+    t.wait_for("the overview", &["● connected"]);
+    t.send(&[":", &format!("topic {topic}"), "Enter"]);
+    t.wait_for("the topic", &[&format!("topic {topic}"), "<e> edit"]);
+    // A value the broker refuses: the plan says so in its words, and nothing applies.
+    t.send(&["e"]);
+    t.wait_for("the entry", &["KEY=VALUE sets a config", "> "]);
+    t.send(&["retention.ms=soon", "Enter"]);
+    t.wait_for(
+        "the refused plan",
+        &["the broker refused it (validate-only)", "retention.ms"],
+    );
+    t.send(&["Enter"]);
+    t.send(&["Escape", "C-u", "retention.ms=259200000", "Enter"]);
+    t.wait_for(
+        "the plan",
+        &[
+            "the broker validated the change (validate-only)",
+            "-> 259200000",
+            "enter or y applies it",
+        ],
+    );
+    assert_eq!(
+        retention(run(&["topic", &topic, "-o", "json"])),
+        before,
+        "the plan changed nothing"
+    );
+    t.send(&["y"]);
+    let s = t.wait_for(
+        "the result",
+        &[
+            "applied and read back: 1 key(s) as asked",
+            "now 259200000 (topic)  verified",
+            "undo: kscope topic config",
+        ],
+    );
+    assert!(s.contains("--from-file"), "{s}");
+    t.send(&["Enter", "q"]);
+    t.wait_for("the exit", &["KSCOPE_EXIT=0"]);
+
+    // Applied, audited, and undone with the command the result showed.
+    assert_eq!(
+        retention(run(&["topic", &topic, "-o", "json"])),
+        ("259200000".to_string(), "topic".to_string())
+    );
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "topic-config");
+    assert_eq!(last["result"], "applied");
+    assert_eq!(last["topic"], topic.as_str());
+    let undo = last["undo_file"].as_str().unwrap().to_string();
+    let out = run(&["topic", "config", &topic, "--from-file", &undo, "--execute"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(retention(run(&["topic", &topic, "-o", "json"])), before);
+
+    // Read-only: `e` is not offered and is refused.
+    let t = Tmux::new(140, 32);
+    t.send(&[
+        &format!(
+            "KSCOPE_DATA_DIR={} {bin} --read-only -b {}; echo KSCOPE_EXIT=$?",
+            data.path().display(),
+            k.bootstrap
+        ),
+        "Enter",
+    ]);
+    t.wait_for("the overview", &["● connected", "READ-ONLY"]);
+    t.send(&[":", &format!("topic {topic}"), "Enter"]);
+    let s = t.wait_for("the topic", &[&format!("topic {topic}"), "<t> tail"]);
+    assert!(!s.contains("<e> edit"), "{s}");
+    t.send(&["e"]);
+    t.wait_for("the refusal", &["is read-only"]);
+    t.send(&["q"]);
+    t.wait_for("the exit", &["KSCOPE_EXIT=0"]);
+    let lines = std::fs::read_to_string(data.path().join("audit.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(
+        lines,
+        audit.lines().count() + 2,
+        "only the undo was audited"
+    );
+}
+
+#[test]
+fn the_console_truncates_a_topic_and_adds_partitions_only_with_its_name_typed() {
+    let k = common::kafka();
+    let topic = common::unique("tmux-trunc");
+    let group = common::unique("tmux-trunc-g");
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut c = common::kscope(k);
+        c.env("KSCOPE_DATA_DIR", data.path()).args(args);
+        c.output().unwrap()
+    };
+    assert!(run(&["topic", "create", &topic, "-p", "2", "-r", "1"])
+        .status
+        .success());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let records: Vec<common::TestRecord<'_>> =
+        (0..10).map(|i| (i % 2, None, &b"v"[..], None)).collect();
+    rt.block_on(common::produce(k, &topic, &records));
+    let out = run(&[
+        "offsets",
+        "reset",
+        &group,
+        "--topic",
+        &topic,
+        "--to-offset",
+        "3",
+        "--execute",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let starts = || -> Vec<i64> {
+        common::json(&run(&["topic", &topic, "-o", "json"]))["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["low_watermark"].as_i64().unwrap_or(-1))
+            .collect()
+    };
+    assert_eq!(starts(), vec![0, 0]);
+
+    let bin =
+        std::env::var("KSCOPE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kscope").to_string());
+    let t = Tmux::new(140, 32);
+    t.send(&[
+        &format!(
+            "KSCOPE_DATA_DIR={} {bin} -b {}; echo KSCOPE_EXIT=$?",
+            data.path().display(),
+            k.bootstrap
+        ),
+        "Enter",
+    ]);
+    t.wait_for("the overview", &["● connected"]);
+    t.send(&[":", &format!("topic {topic}"), "Enter"]);
+    t.wait_for("the topic", &[&format!("topic {topic}"), "<T> truncate"]);
+    t.send(&["T"]);
+    t.wait_for(
+        "the entry",
+        &["before OFFSET or @TIME", "now: 2 partition(s)"],
+    );
+    t.send(&["4", "Enter"]);
+    t.wait_for(
+        "the plan",
+        &[
+            "records deleted: 8",
+            &format!("group {group} has not read what goes on partition(s) 0,1"),
+            &format!("type '{topic}' to confirm"),
+        ],
+    );
+    // Enter without the name, and a wrong name: nothing is deleted.
+    t.send(&["Enter"]);
+    t.send(&["nope", "Enter"]);
+    t.wait_for(
+        "the refusal",
+        &[&format!("type '{topic}' to confirm: this cannot be undone")],
+    );
+    assert_eq!(starts(), vec![0, 0], "nothing deleted before the name");
+    t.send(&["C-u", &topic, "Enter"]);
+    t.wait_for("the result", &["deleted 8 record(s) from 2 partition(s)"]);
+    t.send(&["Enter"]);
+    assert_eq!(starts(), vec![4, 4]);
+
+    // Partitions: the count, the plan, the name.
+    t.send(&["P"]);
+    t.wait_for("the entry", &["the new partition count"]);
+    t.send(&["3", "Enter"]);
+    t.wait_for(
+        "the plan",
+        &[
+            "partitions: 2 -> 3",
+            "keyed records map to other partitions",
+        ],
+    );
+    t.send(&[&topic, "Enter"]);
+    t.wait_for(
+        "the result",
+        &["added: 2 -> 3 partitions; the metadata shows 3"],
+    );
+    t.send(&["Enter", "q"]);
+    t.wait_for("the exit", &["KSCOPE_EXIT=0"]);
+    assert_eq!(starts().len(), 3);
+
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let outcomes: Vec<(String, String)> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["phase"] == "outcome")
+        .map(|l| {
+            (
+                l["action"].as_str().unwrap_or_default().to_string(),
+                l["result"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        outcomes.ends_with(&[
+            ("topic-truncate".into(), "applied".into()),
+            ("topic-partitions".into(), "applied".into())
+        ]),
+        "{outcomes:?}"
+    );
 }

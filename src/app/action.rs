@@ -83,6 +83,8 @@ pub enum PanelKey {
     /// The Schema Registry's subjects (`:subjects`).
     Subjects,
     Acls,
+    /// One broker's configs.
+    BrokerConfigs(i32),
 }
 
 impl PanelKey {
@@ -96,6 +98,7 @@ impl PanelKey {
             PanelKey::Group(_) => "group",
             PanelKey::Subjects => "subjects",
             PanelKey::Acls => "acls",
+            PanelKey::BrokerConfigs(_) => "broker configs",
         }
     }
 }
@@ -110,6 +113,8 @@ pub enum Payload {
     Group(Box<GroupDetail>),
     Subjects(Box<SubjectListing>),
     Acls(Vec<crate::model::Acl>),
+    /// A broker's id and its configs not at Kafka's default.
+    BrokerConfigs(Box<(i32, Vec<crate::model::DescribedConfig>)>),
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +161,16 @@ pub enum Action {
         req: u64,
         result: Result<Box<ApplyReport>, Failure>,
     },
+    /// A cluster change was planned (nothing changed yet).
+    ChangePlanned {
+        req: u64,
+        result: Result<Box<super::change::ChangePlan>, Failure>,
+    },
+    /// A cluster change was applied (or refused, changing nothing).
+    ChangeApplied {
+        req: u64,
+        result: Result<Box<super::change::ChangeOutcome>, Failure>,
+    },
     /// A metrics sample (log-end and committed offsets of everything) finished.
     Sampled {
         req: u64,
@@ -199,6 +214,17 @@ pub enum Effect {
         group: String,
         topic: Option<String>,
         committed: Vec<(String, i32, i64)>,
+    },
+    /// Plan a cluster change (the broker validates it, nothing changes); answer with
+    /// `Action::ChangePlanned`.
+    PlanChange {
+        req: u64,
+        request: Box<super::change::ChangeRequest>,
+    },
+    /// Apply a planned cluster change; answer with `Action::ChangeApplied`.
+    ApplyChange {
+        req: u64,
+        plan: Box<super::change::ChangePlan>,
     },
     /// Take a metrics sample; answer with `Action::Sampled { req, .. }`.
     Sample {

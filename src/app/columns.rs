@@ -7,13 +7,14 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
+pub use super::config_columns::{BROKER_CONFIGS, CONFIGS};
 use super::fmt::{self, num, opt_num};
 use super::state::{State, Table, TopicTab, View};
 use crate::metrics::status::Measuring;
 use crate::metrics::{GroupPartitionMetrics, Status};
 use crate::model::{
-    Broker, ConfigValue, GroupDetail, GroupSummary, PartitionInfo, PartitionLag, PartitionRef,
-    RegistrySubject, Severity, TopicDetail, TopicSummary,
+    Broker, GroupDetail, GroupSummary, PartitionInfo, PartitionLag, PartitionRef, RegistrySubject,
+    Severity, TopicDetail, TopicSummary,
 };
 
 /// How wide a column is: a fixed number of cells, or a share of what is left.
@@ -437,33 +438,6 @@ pub const PARTITIONS: TableDef<PartitionInfo, PartitionRates> = TableDef {
 };
 
 #[rustfmt::skip]
-pub const CONFIGS: TableDef<ConfigValue> = TableDef {
-    columns: &[
-        Column { title: "NAME", width: Fill(2),
-            cell: |c, _, _| Cell::plain(&c.name),
-            sort: Some(|a, b, _, _| a.name.cmp(&b.name)) },
-        Column { title: "VALUE", width: Fill(2),
-            cell: |c, _, _| {
-                if c.sensitive {
-                    Cell::plain("<sensitive>")
-                } else {
-                    Cell::plain(c.value.as_deref().unwrap_or("-"))
-                }
-            },
-            sort: Some(|a, b, _, _| a.value.cmp(&b.value)) },
-        Column { title: "SOURCE", width: Fixed(15),
-            cell: |c, _, _| Cell::plain(&c.source),
-            sort: Some(|a, b, _, _| a.source.cmp(&b.source)) },
-    ],
-    filter_text: |c| format!("{} {}", c.name, c.value.clone().unwrap_or_default()),
-    empty: "no configs",
-    // Values set on the topic itself stand out from inherited ones.
-    row: Some(|c| if c.source == "topic" { Role::Accent } else { Role::Plain }),
-    hide_first: &["SOURCE"],
-    min_fill: MIN_FILL,
-};
-
-#[rustfmt::skip]
 pub const TOPIC_GROUPS: TableDef<String> = TableDef {
     columns: &[Column { title: "GROUP", width: Fill(1),
         cell: |g, _, _| Cell::plain(g),
@@ -575,6 +549,11 @@ pub fn groups_table() -> Table {
     Table::sorted_by(4, true)
 }
 
+/// Configs sorted by name.
+pub fn config_table() -> Table {
+    Table::sorted_by(0, false)
+}
+
 pub fn group_table() -> Table {
     Table::sorted_by(0, false)
 }
@@ -593,6 +572,7 @@ pub fn sortable_columns(view: &View) -> usize {
         },
         View::Group { .. } => GROUP_PARTITIONS.sortable(),
         View::Subjects(_) => SUBJECTS.sortable(),
+        View::BrokerConfigs { .. } => BROKER_CONFIGS.sortable(),
         _ => 0,
     }
 }
@@ -626,6 +606,10 @@ pub fn order(state: &State) -> Option<Vec<usize>> {
         View::Subjects(t) => {
             let d = state.subjects.data.as_ref()?;
             Some(SUBJECTS.order(&d.subjects, t, state, &()))
+        }
+        View::BrokerConfigs { id, table } => {
+            let (of, configs) = state.broker_configs.data.as_ref()?;
+            (of == id).then(|| BROKER_CONFIGS.order(configs, table, state, &()))
         }
         _ => None,
     }

@@ -43,6 +43,14 @@ pub enum Command {
     DeleteGroupSelected,
     /// Delete the group's offsets of the selected row's topic.
     DeleteOffsetsSelected,
+    /// Edit the configs of the topic (or broker) on screen (plan, then apply; undo file).
+    EditConfig,
+    /// Add partitions to the topic on screen (typed confirmation).
+    AddPartitions,
+    /// Delete the topic's records before a point (typed confirmation).
+    TruncateTopic,
+    /// A preferred leader election of every topic (typed confirmation).
+    ElectLeaders,
     /// `:reset GROUP`
     Reset,
     /// `:ctx NAME`
@@ -223,6 +231,14 @@ pub const COMMANDS: &[Spec] = &[
         "delete the group on screen (no members; undo file)", "delete")),
     mutating(key(C::DeleteOffsetsSelected, "delete_offsets", &["X"],
         "delete the group's offsets of the selected topic (undo file)", "delete-offsets")),
+    mutating(key(C::EditConfig, "edit_config", &["e"],
+        "edit the configs of the topic or broker on screen (a plan first; undo file)", "edit")),
+    mutating(key(C::AddPartitions, "add_partitions", &["P"],
+        "add partitions to the topic (irreversible: typed name)", "partitions")),
+    mutating(key(C::TruncateTopic, "truncate", &["T"],
+        "delete the topic's records before a point (irreversible: typed name)", "truncate")),
+    mutating(key(C::ElectLeaders, "elect_leaders", &["E"],
+        "preferred leader election of every topic (on the brokers screen)", "elect")),
     key(C::Pause, "pause", &["space"], "pause / resume the tail", "pause"),
     key(C::Follow, "follow", &["F"], "follow the newest record", "follow"),
     key(C::Detail, "detail", &["d"], "record detail pane", "detail"),
@@ -320,9 +336,9 @@ impl Layer {
             Layer::Line => "In the command line (:)",
             Layer::Filter => "While filtering (/)",
             Layer::ResetChoose => "Offset reset: choosing the mode",
-            Layer::ResetText => "Offset reset: typing the argument or the topics",
-            Layer::ResetPreview => "Offset reset: the plan",
-            Layer::ResetDone => "Offset reset: the result",
+            Layer::ResetText => "Offset reset and changes: typing the argument",
+            Layer::ResetPreview => "Offset reset and changes: the plan",
+            Layer::ResetDone => "Offset reset and changes: the result",
             Layer::Help => "In this help",
             Layer::Silence => "Silencing an alert (a)",
         }
@@ -442,15 +458,17 @@ pub const INPUT_KEYS: &[InputKey] = &[
     input(L::ResetPreview, &["down"], I::Down, "scroll down"),
     input(L::ResetPreview, &["pgup"], I::PageUp, "scroll a page up"),
     input(L::ResetPreview, &["pgdown"], I::PageDown, "scroll a page down"),
-    input(L::ResetPreview, &["enter"], I::Accept, "apply, once the group's name is typed"),
+    input(L::ResetPreview, &["enter"], I::Accept,
+        "apply (a reset or what cannot be undone: once the name is typed; a config edit: enter or y)"),
     input(L::ResetPreview, &["backspace"], I::Erase, "erase"),
     input(L::ResetPreview, &["ctrl-u"], I::Clear, "clear the typed name"),
     input(L::ResetPreview, &["esc"], I::Cancel, "back to the modes"),
-    other(L::ResetPreview, "other keys", I::Other, "typed: the group's name confirms"),
+    other(L::ResetPreview, "other keys", I::Other,
+        "typed: the group's or topic's name (or 'elect') confirms"),
 
     input(L::ResetDone, &["up", "pgup"], I::Up, "scroll up"),
     input(L::ResetDone, &["down", "pgdown"], I::Down, "scroll down"),
-    input(L::ResetDone, &["enter", "esc"], I::Accept, "back to the group"),
+    input(L::ResetDone, &["enter", "esc"], I::Accept, "back to the screen before"),
 
     input(L::Silence, &["enter"], I::Accept, "silence it for what is typed (nothing: 1h)"),
     input(L::Silence, &["backspace"], I::Erase, "erase"),
@@ -502,6 +520,10 @@ mod tests {
             C::ResetSelected,
             C::DeleteGroupSelected,
             C::DeleteOffsetsSelected,
+            C::EditConfig,
+            C::AddPartitions,
+            C::TruncateTopic,
+            C::ElectLeaders,
             C::Pause,
             C::Follow,
             C::Detail,
@@ -548,7 +570,7 @@ mod tests {
     }
 
     #[test]
-    fn only_a_reset_and_a_group_deletion_change_the_cluster_and_are_refused_read_only() {
+    fn only_the_cluster_changes_are_mutating_and_refused_read_only() {
         let mutating: Vec<&str> = COMMANDS
             .iter()
             .filter(|s| s.mutates)
@@ -556,7 +578,16 @@ mod tests {
             .collect();
         assert_eq!(
             mutating,
-            ["reset", "reset_selected", "delete_group", "delete_offsets"]
+            [
+                "reset",
+                "reset_selected",
+                "delete_group",
+                "delete_offsets",
+                "edit_config",
+                "add_partitions",
+                "truncate",
+                "elect_leaders"
+            ]
         );
         assert_eq!(
             refusal(C::Reset, true, "prod").as_deref(),

@@ -9,9 +9,11 @@
 
 pub mod action;
 pub mod alerts;
+pub mod change;
 pub mod columns;
 pub mod command_line;
 pub mod commands;
+pub mod config_columns;
 pub mod filter;
 pub mod fmt;
 pub mod group_delete;
@@ -27,6 +29,7 @@ pub mod tail;
 use std::time::Duration;
 
 pub use action::{Action, Effect, Key, KeyCode, PanelKey, Payload};
+pub use change::{ChangeFlow, ChangeKind, ChangeOutcome, ChangePlan, ChangeRequest, ChangeStep};
 pub use command_line::{complete, suggestions};
 pub use commands::Command;
 pub use group_delete::{DeleteGroupFlow, DeleteStep, DeletedGroup};
@@ -79,6 +82,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ResetApplied { req, result } => reset::on_applied(state, req, result),
         Action::SilencesSaved { result } => alerts::on_saved(state, result),
         Action::GroupDeleted { req, result } => group_delete::on_deleted(state, req, result),
+        Action::ChangePlanned { req, result } => change::on_planned(state, req, result),
+        Action::ChangeApplied { req, result } => change::on_applied(state, req, result),
         Action::TaskPanicked { task, message } => flash(
             state,
             Level::Error,
@@ -105,6 +110,7 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
             let used = match state.view() {
                 View::Reset { .. } => reset::on_key(state, key, fx),
                 View::DeleteGroup { .. } => group_delete::on_key(state, key, fx),
+                View::Change { .. } => change::on_key(state, key, fx),
                 _ => false,
             };
             if !used {
@@ -217,6 +223,26 @@ pub fn run_command(state: &mut State, cmd: Command, args: &[&str], fx: &mut Vec<
         }
         Command::DeleteOffsetsSelected => {
             if let Err(why) = group_delete::open_offsets(state, fx) {
+                flash(state, Level::Warn, why);
+            }
+        }
+        Command::EditConfig => {
+            if let Err(why) = change::open_config(state, fx) {
+                flash(state, Level::Warn, why);
+            }
+        }
+        Command::AddPartitions | Command::TruncateTopic => {
+            let kind = if cmd == Command::AddPartitions {
+                change::ChangeKind::AddPartitions
+            } else {
+                change::ChangeKind::Truncate
+            };
+            if let Err(why) = change::open_topic(state, kind, fx) {
+                flash(state, Level::Warn, why);
+            }
+        }
+        Command::ElectLeaders => {
+            if let Err(why) = change::open_election(state, fx) {
                 flash(state, Level::Warn, why);
             }
         }

@@ -61,6 +61,7 @@ fn same_screen(a: &View, b: &View) -> bool {
         (View::Topic { name: x, .. }, View::Topic { name: y, .. })
         | (View::Group { name: x, .. }, View::Group { name: y, .. })
         | (View::Reset { group: x }, View::Reset { group: y }) => x == y,
+        (View::BrokerConfigs { id: x, .. }, View::BrokerConfigs { id: y, .. }) => x == y,
         _ => std::mem::discriminant(a) == std::mem::discriminant(b),
     }
 }
@@ -75,6 +76,7 @@ fn drop_views(state: &mut State, at: std::ops::Range<usize>, fx: &mut Vec<Effect
                 }
             }
             View::Reset { .. } => state.reset = None,
+            View::Change { .. } => state.change = None,
             _ => {}
         }
     }
@@ -123,6 +125,15 @@ pub fn push_view(state: &mut State, view: View, fx: &mut Vec<Effect>) {
         {
             state.group = Panel::default();
         }
+        View::BrokerConfigs { id, .. }
+            if state
+                .broker_configs
+                .data
+                .as_ref()
+                .is_none_or(|d| d.0 != *id) =>
+        {
+            state.broker_configs = Panel::default();
+        }
         _ => {}
     }
     if let View::Reset { group } = &view {
@@ -156,6 +167,7 @@ pub fn back(state: &mut State, fx: &mut Vec<Effect>) {
             Some(View::Tail) => stop_tail(state, fx),
             Some(View::Reset { .. }) => state.reset = None,
             Some(View::DeleteGroup { .. }) => state.delete_group = None,
+            Some(View::Change { .. }) => state.change = None,
             _ => {}
         }
         refresh_order(state);
@@ -305,6 +317,26 @@ pub fn open_selected(state: &mut State, fx: &mut Vec<Effect>) -> bool {
             }
         }
         View::Overview(_) => super::alerts::open_selected(state, fx),
+        View::Brokers(t) => {
+            let id = t.selected_index().and_then(|i| {
+                state
+                    .cluster
+                    .data
+                    .as_ref()
+                    .and_then(|c| c.brokers.get(i))
+                    .map(|b| b.id)
+            });
+            if let Some(id) = id {
+                push_view(
+                    state,
+                    View::BrokerConfigs {
+                        id,
+                        table: super::columns::config_table(),
+                    },
+                    fx,
+                );
+            }
+        }
         View::Tail => return false,
         _ => {}
     }

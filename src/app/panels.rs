@@ -142,6 +142,7 @@ panel_data! {
     GroupDetail: Group(g) => (incomplete::group(&g), *g);
     SubjectListing: Subjects(s) => (incomplete::subjects(&s), *s);
     Vec<crate::model::Acl>: Acls(a) => (None, a);
+    (i32, Vec<crate::model::DescribedConfig>): BrokerConfigs(b) => (None, *b);
 }
 
 /// A panel's bookkeeping, whatever its data: what scheduling, refreshing and answers touch.
@@ -219,12 +220,13 @@ impl State {
             PanelKey::Group(_) => &mut self.group,
             PanelKey::Subjects => &mut self.subjects,
             PanelKey::Acls => &mut self.acls,
+            PanelKey::BrokerConfigs(_) => &mut self.broker_configs,
         }
     }
 
     /// Every panel with its name, for the status line.
     /// (The subjects are the registry's, not the cluster's: their screen shows its errors.)
-    pub fn panels(&self) -> [(&'static str, &dyn PanelSlot); 6] {
+    pub fn panels(&self) -> [(&'static str, &dyn PanelSlot); 7] {
         [
             ("cluster", &self.cluster),
             ("topics", &self.topics),
@@ -232,6 +234,7 @@ impl State {
             ("groups", &self.groups),
             ("group", &self.group),
             ("acls", &self.acls),
+            ("broker configs", &self.broker_configs),
         ]
     }
 
@@ -244,6 +247,7 @@ impl State {
             View::Groups(_) => &self.groups,
             View::Subjects(_) => &self.subjects,
             View::Acls(_) => &self.acls,
+            View::BrokerConfigs { .. } => &self.broker_configs,
             _ => &self.cluster,
         }
     }
@@ -259,6 +263,13 @@ fn wanted(state: &State) -> Vec<PanelKey> {
         }
         View::Subjects(_) => keys.push(PanelKey::Subjects),
         View::Acls(_) => keys.push(PanelKey::Acls),
+        View::BrokerConfigs { id, .. } => keys.push(PanelKey::BrokerConfigs(*id)),
+        // A change of a topic shows the topic as it is (and reads it fresh after).
+        View::Change { .. } => {
+            if let Some(topic) = state.change.as_ref().and_then(|c| c.kind.topic(&c.target)) {
+                keys.push(PanelKey::Topic(topic));
+            }
+        }
         _ => {}
     }
     keys

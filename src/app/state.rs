@@ -87,9 +87,18 @@ pub enum View {
     Subjects(Table),
     /// The cluster's ACLs (read-only).
     Acls(Table),
+    /// One broker's configs that are not at Kafka's default (Enter on the brokers screen).
+    BrokerConfigs {
+        id: i32,
+        table: Table,
+    },
     /// Deleting a group: the plan, the typed confirmation, the result.
     DeleteGroup {
         group: String,
+    },
+    /// A cluster change (a topic's configs, ...): what to change, the plan, the result.
+    Change {
+        title: String,
     },
 }
 
@@ -107,6 +116,8 @@ impl View {
             View::Subjects(_) => "subjects".into(),
             View::Acls(_) => "acls".into(),
             View::DeleteGroup { group } => format!("delete {group}"),
+            View::Change { title } => title.clone(),
+            View::BrokerConfigs { id, .. } => format!("broker {id} configs"),
         }
     }
 
@@ -115,7 +126,13 @@ impl View {
         use Command as C;
         let own: &[Command] = match self {
             View::Topics(_) => &[C::Open, C::TailSelected, C::SortNext],
-            View::Topic { .. } => &[C::NextTab, C::TailSelected, C::Back],
+            View::Topic { .. } => &[
+                C::NextTab,
+                C::TailSelected,
+                C::EditConfig,
+                C::AddPartitions,
+                C::TruncateTopic,
+            ],
             View::Groups(_) => &[C::Open, C::ResetSelected, C::SortNext],
             View::Group { .. } => &[
                 C::ResetSelected,
@@ -127,7 +144,9 @@ impl View {
             View::Overview(_) => &[C::Silence, C::Topics, C::Groups, C::Brokers],
             View::Subjects(_) => &[C::SortNext, C::Refresh, C::Back],
             View::Acls(_) => &[C::SortNext, C::Back],
-            View::Brokers(_) | View::Reset { .. } | View::DeleteGroup { .. } => &[C::Back],
+            View::Brokers(_) => &[C::Open, C::ElectLeaders, C::Back],
+            View::BrokerConfigs { .. } => &[C::EditConfig, C::SortNext, C::Back],
+            View::Reset { .. } | View::DeleteGroup { .. } | View::Change { .. } => &[C::Back],
         };
         [C::CommandMode, C::Filter, C::Help]
             .into_iter()
@@ -144,7 +163,9 @@ impl View {
             | View::Groups(t)
             | View::Subjects(t)
             | View::Acls(t) => Some(t),
-            View::Topic { table, .. } | View::Group { table, .. } => Some(table),
+            View::Topic { table, .. }
+            | View::Group { table, .. }
+            | View::BrokerConfigs { table, .. } => Some(table),
             _ => None,
         }
     }
@@ -157,7 +178,9 @@ impl View {
             | View::Groups(t)
             | View::Subjects(t)
             | View::Acls(t) => Some(t),
-            View::Topic { table, .. } | View::Group { table, .. } => Some(table),
+            View::Topic { table, .. }
+            | View::Group { table, .. }
+            | View::BrokerConfigs { table, .. } => Some(table),
             _ => None,
         }
     }
@@ -227,9 +250,13 @@ pub struct State {
     pub subjects: Panel<SubjectListing>,
     /// The ACLs, asked only while the `:acls` screen is shown.
     pub acls: Panel<Vec<crate::model::Acl>>,
+    /// The configs of one broker (which, and its configs not at Kafka's default).
+    pub broker_configs: Panel<(i32, Vec<crate::model::DescribedConfig>)>,
     pub tail: Option<TailState>,
     /// The group deletion in progress (the DeleteGroup view).
     pub delete_group: Option<super::group_delete::DeleteGroupFlow>,
+    /// The cluster change in progress (the Change view).
+    pub change: Option<super::change::ChangeFlow>,
     /// The offset reset in progress (the Reset view).
     pub reset: Option<super::reset::ResetFlow>,
     /// Rates, lag trends, group status and alerts, from periodic samples.
@@ -279,7 +306,9 @@ impl State {
             group: Panel::default(),
             subjects: Panel::default(),
             acls: Panel::default(),
+            broker_configs: Panel::default(),
             delete_group: None,
+            change: None,
             tail: None,
             reset: None,
             metrics: MetricsState::new(

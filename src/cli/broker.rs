@@ -73,7 +73,7 @@ pub async fn run(g: &GlobalArgs, a: BrokerArgs) -> Result<i32> {
     if !c.set.is_empty() || !c.delete.is_empty() || c.from_file.is_some() {
         return change(
             g,
-            resource,
+            crate::model::ConfigTarget::Broker(a.id),
             &Asked {
                 set: &c.set,
                 delete: &c.delete,

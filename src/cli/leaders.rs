@@ -12,7 +12,8 @@ use serde::Serialize;
 use super::output::{emit, emit_json, say, table, Stream};
 use super::{GlobalArgs, Output};
 use crate::error::{exit, Error, Result};
-use crate::model::PartitionLeader;
+use crate::model::{ElectAction, ElectPlan, PartitionLeader};
+use crate::offsets::leader_election;
 
 #[derive(Debug, Args)]
 pub struct LeadersArgs {
@@ -150,67 +151,17 @@ pub async fn run_list(g: &GlobalArgs, a: LeadersArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-#[derive(Debug, Serialize)]
-struct Planned {
-    topic: String,
-    partition: i32,
-    leader: Option<i32>,
-    preferred: Option<i32>,
-    /// `elect`, or `skip` (the preferred replica is not in sync, or the partition is offline).
-    action: &'static str,
-    /// After an execute: the leader read back.
-    leader_after: Option<i32>,
-    error: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct Report {
-    scope: String,
-    executed: bool,
-    partitions: Vec<Planned>,
-    /// After an execute: partitions now led by their preferred replica.
-    moved: usize,
-}
-
 pub async fn run_elect(g: &GlobalArgs, a: ElectArgs) -> Result<i32> {
     let settings = g.settings()?;
     let client = super::budget_client(settings.clone())?;
-    let parts = client.leadership(a.name.as_deref(), true).await?;
-    let scope = a
-        .name
-        .clone()
-        .map_or("all topics".to_string(), |t| format!("topic {t}"));
-    let mut report = Report {
-        scope: scope.clone(),
-        executed: false,
-        partitions: parts
-            .iter()
-            .filter(|p| p.not_preferred())
-            .map(|p| Planned {
-                topic: p.topic.clone(),
-                partition: p.partition,
-                leader: p.leader,
-                preferred: p.preferred,
-                action: if p.electable() { "elect" } else { "skip" },
-                leader_after: None,
-                error: (!p.electable())
-                    .then(|| format!("preferred replica {} is not in sync", opt(p.preferred))),
-            })
-            .collect(),
-        moved: 0,
-    };
-    let targets: Vec<(String, i32)> = report
-        .partitions
-        .iter()
-        .filter(|p| p.action == "elect")
-        .map(|p| (p.topic.clone(), p.partition))
-        .collect();
-    if !a.execute || targets.is_empty() {
-        print(g.output, &report)?;
+    let plan = leader_election::plan(&client, a.name.as_deref()).await?;
+    let electable = plan.electable();
+    if !a.execute || electable == 0 {
+        print(g.output, &plan)?;
         if g.output == Output::Table {
-            say(if report.partitions.is_empty() {
+            say(if plan.partitions.is_empty() {
                 "nothing to elect: every partition is led by its preferred replica"
-            } else if targets.is_empty() {
+            } else if electable == 0 {
                 "nothing can be elected now: no preferred replica of these partitions is in sync"
             } else {
                 "dry run: no leader was moved (add --execute)"
@@ -218,87 +169,14 @@ pub async fn run_elect(g: &GlobalArgs, a: ElectArgs) -> Result<i32> {
         }
         return Ok(exit::OK);
     }
-    let writer = client.writer(&format!("elect preferred leaders of {scope}"))?;
-    let audit = crate::offsets::change::Audit::new(&settings, "elect-leaders")?;
-    let fields = |r: &Report| serde_json::json!({"scope": r.scope, "partitions": r.partitions});
-    audit.intent(&fields(&report))?;
-    let results = match writer.elect_preferred_leaders(targets).await {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = audit.line("outcome", Some("failed"), &fields(&report));
-            return Err(e);
-        }
-    };
-    for p in report.partitions.iter_mut().filter(|p| p.action == "elect") {
-        if let Some((_, msg)) = results
-            .iter()
-            .find(|r| r.topic == p.topic && r.partition == p.partition)
-            .and_then(|r| r.error.as_ref())
-        {
-            p.error = Some(msg.clone());
-        }
-    }
-    // Verify: the metadata shows the preferred replica leading. Brokers learn of the new leader
-    // a moment after the controller answered: ask again for a few seconds.
-    let mut after = client.leadership(a.name.as_deref(), true).await;
-    for _ in 0..20 {
-        let done = match &after {
-            Ok(now) => report
-                .partitions
-                .iter()
-                .filter(|p| p.action == "elect" && p.error.is_none())
-                .all(|p| {
-                    now.iter().any(|n| {
-                        n.topic == p.topic && n.partition == p.partition && !n.not_preferred()
-                    })
-                }),
-            Err(_) => false,
-        };
-        if done || client.budget_left() < std::time::Duration::from_millis(500) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        after = client.leadership(a.name.as_deref(), true).await;
-    }
-    let verified = after.is_ok();
-    if let Ok(now) = &after {
-        for p in report.partitions.iter_mut() {
-            if let Some(n) = now
-                .iter()
-                .find(|n| n.topic == p.topic && n.partition == p.partition)
-            {
-                p.leader_after = n.leader;
-                if p.action == "elect" && p.error.is_none() && n.not_preferred() {
-                    p.error = Some(format!("still led by {} after the election", opt(n.leader)));
-                }
-            }
-        }
-    }
-    report.executed = true;
-    report.moved = report
-        .partitions
-        .iter()
-        .filter(|p| p.action == "elect" && p.error.is_none())
-        .count();
-    let not_moved = report.partitions.len() - report.moved;
-    let result = if !verified {
-        "unverified"
-    } else if not_moved == 0 {
-        "applied"
-    } else if report.moved > 0 {
-        "partial"
-    } else {
-        "failed"
-    };
-    audit
-        .line("outcome", Some(result), &fields(&report))
-        .map_err(|e| Error::Io(format!("elected, but {e}")))?;
+    let report = leader_election::elect(&client, &settings, &plan).await?;
     print(g.output, &report)?;
-    if let Err(e) = after {
+    if let Some(e) = &report.read_back_error {
         return Err(Error::Incomplete(format!(
             "elected, but the leaders could not be read back to verify: {e}"
         )));
     }
+    let not_moved = report.partitions.len() - report.moved;
     if not_moved > 0 && report.moved > 0 {
         return Err(Error::PartiallyApplied(format!(
             "{not_moved} of {} partition(s) are still not led by their preferred replica (see \
@@ -319,7 +197,7 @@ pub async fn run_elect(g: &GlobalArgs, a: ElectArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-fn print(output: Output, r: &Report) -> Result<()> {
+fn print(output: Output, r: &ElectPlan) -> Result<()> {
     match output {
         Output::Json => emit_json(Stream::Stdout, r, true),
         Output::Jsonl => emit_json(Stream::Stdout, r, false),
@@ -344,7 +222,7 @@ fn print(output: Output, r: &Report) -> Result<()> {
                             opt(p.preferred),
                             opt(p.leader_after),
                             match (&p.error, p.action, r.executed) {
-                                (Some(e), "skip", _) => format!("skipped: {e}"),
+                                (Some(e), ElectAction::Skip, _) => format!("skipped: {e}"),
                                 (Some(e), _, _) => format!("failed: {e}"),
                                 (None, _, true) => "moved".to_string(),
                                 (None, _, false) => "would move".to_string(),

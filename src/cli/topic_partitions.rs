@@ -9,6 +9,8 @@ use serde::Serialize;
 use super::output::{emit, emit_json, say, Stream};
 use super::{GlobalArgs, Output};
 use crate::error::{exit, Error, Result};
+use crate::model::PartitionsPlan;
+use crate::offsets::topic_change;
 
 #[derive(Debug, Args)]
 pub struct PartitionsArgs {
@@ -27,38 +29,20 @@ pub struct PartitionsArgs {
 
 #[derive(Serialize)]
 struct Report<'a> {
-    topic: &'a str,
-    partitions_before: usize,
-    partitions_after: usize,
+    #[serde(flatten)]
+    plan: &'a PartitionsPlan,
     executed: bool,
     validated: bool,
-    /// What the change means for producers and consumers.
-    note: &'static str,
 }
-
-const NOTE: &str = "keyed records map to other partitions from now on (the default partitioner \
-    hashes the key over the partition count); per-key order across the change is lost, and \
-    partitions cannot be removed again";
 
 pub async fn run(g: &GlobalArgs, a: PartitionsArgs) -> Result<i32> {
     let settings = g.settings()?;
     let client = super::budget_client(settings.clone())?;
-    let before = client.partitions(&a.name).await?.len();
-    if a.count <= before {
-        return Err(Error::usage(format!(
-            "topic '{}' has {before} partitions; --count must be more than that (partitions \
-             can only be added)",
-            a.name
-        )));
-    }
-    client.validate_partitions(&a.name, a.count).await?;
+    let plan = topic_change::plan_partitions(&client, &a.name, a.count).await?;
     let mut report = Report {
-        topic: &a.name,
-        partitions_before: before,
-        partitions_after: a.count,
+        plan: &plan,
         executed: false,
         validated: true,
-        note: NOTE,
     };
     if !a.execute {
         print(g.output, &report)?;
@@ -67,47 +51,20 @@ pub async fn run(g: &GlobalArgs, a: PartitionsArgs) -> Result<i32> {
         }
         return Ok(exit::OK);
     }
-    let writer = client.writer(&format!("add partitions to topic '{}'", a.name))?;
+    client.writer(&format!("add partitions to topic '{}'", a.name))?;
     if !a.yes {
         return Err(Error::usage(format!(
             "adding partitions to '{}' cannot be undone: add --yes to confirm",
             a.name
         )));
     }
-    let audit = crate::offsets::change::Audit::new(&settings, "topic-partitions")?;
-    let fields = serde_json::json!({"topic": a.name, "before": before, "after": a.count});
-    audit.intent(&fields)?;
-    if let Err(e) = writer.create_partitions(&a.name, a.count).await {
-        let _ = audit.line("outcome", Some("failed"), &fields);
-        return Err(e);
-    }
-    // Read back: metadata may lag the controller for a moment.
-    let mut now_count = 0;
-    for _ in 0..20 {
-        now_count = client
-            .partitions(&a.name)
-            .await
-            .map(|p| p.len())
-            .unwrap_or(0);
-        if now_count == a.count {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-    let verified = now_count == a.count;
-    audit
-        .line(
-            "outcome",
-            Some(if verified { "applied" } else { "unverified" }),
-            &fields,
-        )
-        .map_err(|e| Error::Io(format!("applied, but {e}")))?;
+    let added = topic_change::add_partitions(&client, &settings, &plan).await?;
     report.executed = true;
     print(g.output, &report)?;
-    if !verified {
+    if !added.verified {
         return Err(Error::kafka(format!(
-            "applied, but the metadata shows {now_count} partitions, not {}",
-            a.count
+            "applied, but the metadata shows {} partitions, not {}",
+            added.partitions_now, a.count
         )));
     }
     Ok(exit::OK)
@@ -119,15 +76,15 @@ fn print(output: Output, r: &Report<'_>) -> Result<()> {
         Output::Jsonl => emit_json(Stream::Stdout, r, false),
         Output::Table => emit(&format!(
             "Topic:      {}\nPartitions: {} -> {}{}\nNote:       {}\n",
-            r.topic,
-            r.partitions_before,
-            r.partitions_after,
+            r.plan.topic,
+            r.plan.partitions_before,
+            r.plan.partitions_after,
             if r.executed {
                 " (applied)"
             } else {
                 " (planned)"
             },
-            r.note
+            r.plan.note
         )),
     }
 }

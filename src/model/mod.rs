@@ -6,6 +6,7 @@
 //! as `-` in tables and `null` in JSON: never a made-up value that looks right.
 
 mod acl;
+mod change;
 mod cluster;
 mod failure;
 mod gaps;
@@ -16,6 +17,11 @@ mod timelag;
 
 pub use crate::error::ErrorKind;
 pub use acl::{Acl, AclFilter};
+pub use change::{
+    BehindGroup, ConfigAction, ConfigApplied, ConfigEdit, ConfigKeyPlan, ConfigPlan,
+    ConfigReadBack, ConfigTarget, ElectAction, ElectPartition, ElectPlan, PartitionsAdded,
+    PartitionsPlan, TruncatePartition, TruncatePlan, TruncatePoint, PARTITIONS_NOTE,
+};
 pub use cluster::{
     Broker, ClusterInfo, ConfigValue, DescribedConfig, GroupDetail, GroupSummary, Member,
     PartitionInfo, PartitionLag, PartitionLeader, TopicDetail, TopicPartitions, TopicSummary,

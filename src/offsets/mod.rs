@@ -10,12 +10,15 @@
 
 mod audit;
 pub mod change;
+pub mod config_change;
 pub(crate) use audit::{append_audit_line, new_audit_id};
 pub mod csv;
 pub mod engine;
 pub mod group_delete;
+pub mod leader_election;
 mod run;
 pub mod spec;
+pub mod topic_change;
 mod undo;
 
 pub use engine::{

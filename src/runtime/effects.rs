@@ -227,6 +227,46 @@ impl Runner {
                     })
                 });
             }
+            Effect::PlanChange { req, request } => {
+                let client = self.client.clone();
+                let tx = self.tx.clone();
+                let work = async move {
+                    let result = super::changes::plan(&client, *request)
+                        .await
+                        .map(Box::new)
+                        .map_err(Failure::from);
+                    let _ = tx.send(Action::ChangePlanned { req, result });
+                };
+                spawn_guarded(&self.tx, "the change's plan".into(), work, move |e| {
+                    Some(Action::ChangePlanned {
+                        req,
+                        result: Err(e),
+                    })
+                });
+            }
+            Effect::ApplyChange { req, plan } => {
+                let client = self.client.clone();
+                let settings = self.settings.clone();
+                let tx = self.tx.clone();
+                let work = async move {
+                    let result = super::changes::apply(&client, &settings, *plan)
+                        .await
+                        .map(Box::new)
+                        .map_err(Failure::from);
+                    let _ = tx.send(Action::ChangeApplied { req, result });
+                };
+                spawn_guarded(&self.tx, "the change".into(), work, move |e| {
+                    Some(Action::ChangeApplied {
+                        req,
+                        result: Err(Failure::new(
+                            e.kind,
+                            format!(
+                                "{e}: the change may be partly applied; check it and the audit log"
+                            ),
+                        )),
+                    })
+                });
+            }
             Effect::StartTail {
                 session,
                 topic,
@@ -301,6 +341,14 @@ impl Runner {
                         .acls(crate::model::AclFilter::default())
                         .await
                         .map(Payload::Acls)
+                        .map_err(Failure::from),
+                    PanelKey::BrokerConfigs(id) => client
+                        .configs(crate::kafka::native::ConfigResource::Broker(*id))
+                        .await
+                        .map(|c| {
+                            let shown = c.into_iter().filter(|c| c.source != "default").collect();
+                            Payload::BrokerConfigs(Box::new((*id, shown)))
+                        })
                         .map_err(Failure::from),
                 }
             };

@@ -2,6 +2,7 @@
 //! ticks and broker answers into actions, runs `app::update`, draws, and carries out effects.
 //! The UI never waits on the network: every request runs in a task with a timeout.
 
+mod changes;
 pub mod effects;
 pub mod fatal;
 

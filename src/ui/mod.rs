@@ -49,7 +49,11 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Reset { group } => views::reset(frame, body, state, theme, group),
         View::Subjects(t) => views::subjects(frame, body, state, theme, t),
         View::Acls(t) => views::acls(frame, body, state, theme, t),
+        View::BrokerConfigs { id, table } => {
+            views::broker_configs(frame, body, state, theme, *id, table)
+        }
         View::DeleteGroup { .. } => views::delete_group(frame, body, state, theme),
+        View::Change { .. } => views::change(frame, body, state, theme),
     }
     status_line(frame, status, state, theme);
     key_hints(frame, hints, state, theme);

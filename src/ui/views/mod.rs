@@ -1,7 +1,9 @@
 //! One file per screen (and per popup).
 
 mod acls;
+mod broker_configs;
 mod brokers;
+mod change;
 mod command_line;
 mod delete_group;
 mod group;
@@ -15,7 +17,9 @@ mod topic;
 mod topics;
 
 pub use acls::acls;
+pub use broker_configs::broker_configs;
 pub use brokers::brokers;
+pub use change::change;
 pub use command_line::command_popup;
 pub use delete_group::delete_group;
 pub use group::group;
