@@ -2377,6 +2377,9 @@ fn topic_config_edit_plans_then_applies_and_shows_the_undo() {
     let (req, plan) = apply_change(&h.key(enter()));
     assert_eq!(plan, app::ChangePlan::Config(config_plan(None)));
     insta::assert_snapshot!("topic_config_applying", h.render());
+    // While it is applied, Esc does not leave: the result will be shown.
+    assert!(h.key(esc()).is_empty());
+    assert!(matches!(h.state.view(), View::Change { .. }));
     // The broker refused when applying: back to the plan, with why; nothing else sent.
     h.act(Action::ChangeApplied {
         req,

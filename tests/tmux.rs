@@ -1,7 +1,8 @@
 //! The real binary in a real terminal (tmux) on the demo cluster: it navigates to topics, a
 //! topic, a tail, groups and a group, quits, and the terminal is restored; and against a real
-//! broker, a group deleted and a topic's configs edited from the console, each with its undo
-//! file.
+//! broker, the console's cluster changes: a group deleted and a topic's configs edited, each with
+//! its undo file; a topic truncated and given partitions only with its name typed; the brokers
+//! screen's election plan and a broker's configs.
 //! `scripts/test.sh` runs it against the release binary (`KSCOPE_BIN`).
 
 mod common;
@@ -466,7 +467,7 @@ fn the_console_edits_a_topics_configs_with_a_plan_and_an_undo_file() {
 }
 
 #[test]
-fn the_console_truncates_a_topic_and_adds_partitions_only_with_its_name_typed() {
+fn the_console_truncates_a_topic_and_adds_partitions_only_with_its_name_typed_and_shows_brokers() {
     let k = common::kafka();
     let topic = common::unique("tmux-trunc");
     let group = common::unique("tmux-trunc-g");
@@ -561,7 +562,23 @@ fn the_console_truncates_a_topic_and_adds_partitions_only_with_its_name_typed() 
         "the result",
         &["added: 2 -> 3 partitions; the metadata shows 3"],
     );
-    t.send(&["Enter", "q"]);
+    t.send(&["Enter"]);
+    // One broker leads every partition it has: nothing to elect, and nothing can be run.
+    t.send(&["4"]);
+    t.wait_for("the brokers", &["<E> elect", "controller"]);
+    t.send(&["E"]);
+    t.wait_for(
+        "the election's plan",
+        &["nothing to elect: every partition is led by its preferred replica"],
+    );
+    t.send(&["elect", "Enter", "Escape"]);
+    // A broker's configs: what is not at the default, with its source.
+    t.send(&["Enter"]);
+    t.wait_for(
+        "the broker's configs",
+        &["configs", "SOURCE", "DYNAMIC", "<e> edit"],
+    );
+    t.send(&["q"]);
     t.wait_for("the exit", &["KSCOPE_EXIT=0"]);
     assert_eq!(starts().len(), 3);
 
@@ -577,6 +594,7 @@ fn the_console_truncates_a_topic_and_adds_partitions_only_with_its_name_typed() 
             )
         })
         .collect();
+    // The election that had nothing to move ran nothing and audited nothing.
     assert!(
         outcomes.ends_with(&[
             ("topic-truncate".into(), "applied".into()),

@@ -342,7 +342,9 @@ pub fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
         ChangeStep::Input { .. } => Layer::ResetText,
         ChangeStep::Plan { .. } => Layer::ResetPreview,
         ChangeStep::Done { .. } => Layer::ResetDone,
-        ChangeStep::Planning { .. } | ChangeStep::Applying { .. } => return false,
+        ChangeStep::Planning { .. } => return false,
+        // The change is being made: its result stays on screen (ctrl-c still quits).
+        ChangeStep::Applying { .. } => return key != Key::ctrl('c'),
     };
     let input = state.keymap.input(layer, key);
     let confirm_word = flow.kind.confirm_word(&flow.target);

@@ -246,3 +246,41 @@ impl ElectPlan {
             .count()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_entries_set_and_delete_each_key_once() {
+        let e =
+            ConfigEdit::parse_entries("  retention.ms=1=2   -cleanup.policy segment.ms= ").unwrap();
+        assert_eq!(
+            e,
+            vec![
+                ConfigEdit {
+                    key: "retention.ms".into(),
+                    value: Some("1=2".into())
+                },
+                ConfigEdit {
+                    key: "cleanup.policy".into(),
+                    value: None
+                },
+                ConfigEdit {
+                    key: "segment.ms".into(),
+                    value: Some(String::new())
+                },
+            ]
+        );
+        for (text, why) in [
+            ("", "nothing to change"),
+            ("retention.ms", "neither KEY=VALUE"),
+            ("-", "names no config key"),
+            ("=5", "names no config key"),
+            ("a=1 -a", "changed twice"),
+        ] {
+            let err = ConfigEdit::parse_entries(text).unwrap_err();
+            assert!(err.contains(why), "{text:?}: {err}");
+        }
+    }
+}
