@@ -6,7 +6,9 @@
 // A developer tool that prints its own numbers, never broker-chosen text.
 #![allow(clippy::disallowed_macros)]
 use criterion::{criterion_group, criterion_main, Criterion};
-use kscope::cli::exporter::{render, ExportOptions, Totals};
+use std::io::{Read, Write};
+
+use kscope::cli::exporter::{render, ExportOptions, Exporter, Totals};
 use kscope::metrics::{CommittedOffset, GroupSample, MetricsState, PartitionSample, Sample};
 
 fn state(groups: usize, partitions: i32) -> MetricsState {
@@ -57,6 +59,27 @@ fn bench(c: &mut Criterion) {
     eprintln!("scrape body: {body:?} bytes");
     c.bench_function("render 1,000 groups x 10 partitions", |b| {
         b.iter(|| render(&s, 11_000, None, Totals::default(), opts))
+    });
+    // What Prometheus pays: one GET /metrics over loopback against the running exporter,
+    // the whole 2.4 MB body read, while the finished text of the last sample is served.
+    let Ok(exporter) = Exporter::listen("127.0.0.1:0") else {
+        eprintln!("cannot listen on loopback: no scrape benchmark");
+        return;
+    };
+    if let Ok(e) = render(&s, 11_000, None, Totals::default(), opts) {
+        exporter.publish(e);
+    }
+    let addr = exporter.local_addr();
+    c.bench_function("scrape /metrics, 1,000 groups x 10 partitions", |b| {
+        b.iter(|| {
+            let mut body = Vec::new();
+            if let Ok(mut conn) = std::net::TcpStream::connect(&addr) {
+                let _ = conn.write_all(b"GET /metrics HTTP/1.0\r\nHost: bench\r\n\r\n");
+                let _ = conn.read_to_end(&mut body);
+            }
+            assert!(body.len() > 1_000_000, "short scrape: {} bytes", body.len());
+            body.len()
+        })
     });
 }
 
