@@ -346,6 +346,7 @@ fn sample(secs: u64) -> kscope::metrics::Sample {
     ];
     Sample {
         at: WALL0 + t * 1000,
+        brokers: Some(3),
         partitions,
         groups,
         requests: Requests::default(),
@@ -1869,6 +1870,7 @@ fn every_screen_in_every_state() {
                     let at = h.at(0);
                     let empty = kscope::metrics::Sample {
                         at: WALL0,
+                        brokers: Some(3),
                         partitions: vec![],
                         groups: vec![],
                         requests: Default::default(),

@@ -120,6 +120,14 @@ fn prometheus_scrapes_lag_and_fires_an_alert_for_a_stopped_group() {
         body.contains(&format!("kscope_group_lag{{group=\"{group}\"}} 80")),
         "{body}"
     );
+    // The single-broker test cluster, as its metadata lists it.
+    assert!(
+        body.lines().any(|l| l
+            .strip_prefix("kscope_cluster_brokers ")
+            .and_then(|v| v.parse::<f64>().ok())
+            == Some(1.0)),
+        "no broker count:\n{body}"
+    );
     assert!(!body.contains("# EOF"), "the text format has no EOF line");
     let (_, om) = get(&addr, "/metrics", Some("application/openmetrics-text")).unwrap();
     assert!(om.trim_end().ends_with("# EOF"), "{om}");

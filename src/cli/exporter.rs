@@ -141,6 +141,14 @@ pub fn render(
     );
 
     let c = &snapshot.cluster;
+    if let Some(n) = c.brokers {
+        gauge(
+            &mut r,
+            "kscope_cluster_brokers",
+            "Brokers the cluster's metadata lists",
+            n as f64,
+        );
+    }
     gauge(
         &mut r,
         "kscope_cluster_topics",

@@ -213,6 +213,7 @@ impl Call<'_> {
         let record_times = self.sample_record_times(&partitions, &group_samples, &mut requests);
         Ok(Sample {
             at,
+            brokers: Some(md.brokers().len()),
             partitions,
             groups: group_samples,
             requests,

@@ -12,6 +12,8 @@ pub struct Sample {
     pub at: Millis,
     pub partitions: Vec<PartitionSample>,
     pub groups: Vec<GroupSample>,
+    /// Brokers the cluster's metadata listed (`None`: not read).
+    pub brokers: Option<usize>,
     /// Requests the cycle sent.
     pub requests: Requests,
     /// Wall time of the cycle.

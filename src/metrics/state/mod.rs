@@ -95,6 +95,8 @@ pub struct MetricsState {
     groups: BTreeMap<String, GroupState>,
     alerts: AlertEngine,
     last_at: Option<Millis>,
+    /// Brokers the last sample's metadata listed.
+    brokers: Option<usize>,
     samples: u64,
     out_of_order: u64,
     last_requests: Requests,
@@ -134,6 +136,7 @@ impl MetricsState {
             groups: BTreeMap::new(),
             alerts: AlertEngine::new(rules),
             last_at: None,
+            brokers: None,
             samples: 0,
             out_of_order: 0,
             last_requests: Requests::default(),
@@ -178,6 +181,7 @@ impl MetricsState {
         self.ingest_record_times(sample);
         self.ingest_groups(sample);
         self.last_at = Some(sample.at);
+        self.brokers = sample.brokers;
         self.samples += 1;
         self.last_requests = sample.requests;
         self.last_took = sample.took_ms;

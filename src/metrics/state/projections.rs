@@ -57,7 +57,7 @@ impl MetricsState {
 
     /// The cluster as a whole (sampled topics only).
     pub fn cluster(&self, now: Millis) -> ClusterMetrics {
-        cluster_of(&self.topics(now), &self.config.windows)
+        cluster_of(&self.topics(now), &self.config.windows, self.brokers)
     }
 
     #[cfg(test)]
@@ -70,6 +70,7 @@ impl MetricsState {
         let series: Vec<&DeltaSeries> = parts().map(|p| &p.produced).collect();
         let (rate, rates) = self.sum_rates(&series, now);
         ClusterMetrics {
+            brokers: self.brokers,
             topics: self
                 .topics
                 .values()
@@ -391,7 +392,7 @@ impl MetricsState {
             took_ms: self.last_took,
             errors: self.last_errors.clone(),
             missing: self.last_missing.clone(),
-            cluster: cluster_of(&topics, &self.config.windows),
+            cluster: cluster_of(&topics, &self.config.windows, self.brokers),
             leaderboards: leaderboards(&topics, &groups, self.config.top),
             alerts: self.alerts.active(),
             topics,
@@ -401,11 +402,16 @@ impl MetricsState {
 }
 
 /// The cluster's numbers are its topics' summed.
-fn cluster_of(topics: &[TopicMetrics], windows: &[WindowSpec]) -> ClusterMetrics {
+fn cluster_of(
+    topics: &[TopicMetrics],
+    windows: &[WindowSpec],
+    brokers: Option<usize>,
+) -> ClusterMetrics {
     let missing_partitions: usize = topics.iter().map(|t| t.missing_partitions).sum();
     // With a partition's log end unknown the sum would be part of the cluster's rate.
     let whole = |v: Option<f64>| v.filter(|_| missing_partitions == 0);
     ClusterMetrics {
+        brokers,
         topics: topics.len(),
         partitions: topics.iter().map(|t| t.partitions).sum(),
         under_replicated: topics.iter().map(|t| t.under_replicated).sum(),

@@ -21,6 +21,8 @@ pub struct WindowValue {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClusterMetrics {
+    /// Brokers the last sample's metadata listed (`null` before one).
+    pub brokers: Option<usize>,
     pub topics: usize,
     pub partitions: usize,
     pub under_replicated: usize,
