@@ -22,10 +22,19 @@ fn a_broker_down_shows_under_replicated_partitions() {
         .args(["topic", "create", &topic, "-p", "6", "-r", "3"])
         .assert()
         .success();
-    let out = kscope(&k)
-        .args(["topic", &topic, "-o", "json"])
-        .output()
-        .unwrap();
+    // Brokers learn of a new topic from the controller a moment after it is created: the one
+    // asked may not list it yet.
+    let visible_by = Instant::now() + Duration::from_secs(15);
+    let out = loop {
+        let out = kscope(&k)
+            .args(["topic", &topic, "-o", "json"])
+            .output()
+            .unwrap();
+        if out.status.success() || Instant::now() > visible_by {
+            break out;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     let v = json(&out);
     assert!(v["partitions"]
         .as_array()
