@@ -260,6 +260,32 @@ pub fn authorizer_present(client: Handle<'_>, timeout: Duration) -> Result<bool>
     }
 }
 
+/// Waits for the one result of an ACL request sent at `started`: the event, or the request's
+/// own error (with its code) in the ACL wording.
+unsafe fn wait_acl(
+    queue: &Queue,
+    started: Instant,
+    timeout: Duration,
+    api: &str,
+) -> std::result::Result<Event, (RDKafkaErrorCode, Error)> {
+    let Some(ev) = poll_event(queue, started + timeout + GRACE) else {
+        return Err((
+            RDKafkaErrorCode::OperationTimedOut,
+            Error::Timeout {
+                what: api.into(),
+                after: started.elapsed(),
+            },
+        ));
+    };
+    let code = rd::rd_kafka_event_error(ev.0);
+    if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+        let msg = string(rd::rd_kafka_event_error_string(ev.0)).unwrap_or_default();
+        let code = RDKafkaErrorCode::from(code);
+        return Err((code, with_wait(acl_error(code, &msg, api), started)));
+    }
+    Ok(ev)
+}
+
 fn describe_acls_coded(
     client: Handle<'_>,
     filter: &AclFilter,
@@ -279,21 +305,7 @@ fn describe_acls_coded(
         .map_err(other)?;
         let started = Instant::now();
         rd::rd_kafka_DescribeAcls(rk, f.0, opts.0, queue.0);
-        let Some(ev) = poll_event(&queue, started + timeout + GRACE) else {
-            return Err((
-                RDKafkaErrorCode::OperationTimedOut,
-                Error::Timeout {
-                    what: API.into(),
-                    after: started.elapsed(),
-                },
-            ));
-        };
-        let code = rd::rd_kafka_event_error(ev.0);
-        if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-            let msg = string(rd::rd_kafka_event_error_string(ev.0)).unwrap_or_default();
-            let code = RDKafkaErrorCode::from(code);
-            return Err((code, with_wait(acl_error(code, &msg, API), started)));
-        }
+        let ev = wait_acl(&queue, started, timeout, API)?;
         let result = rd::rd_kafka_event_DescribeAcls_result(ev.0);
         if result.is_null() {
             return Err(other(Error::kafka(format!(
@@ -331,20 +343,7 @@ pub fn create_acls(
         )?;
         let started = Instant::now();
         rd::rd_kafka_CreateAcls(rk, ptrs.as_mut_ptr(), ptrs.len(), opts.0, queue.0);
-        let Some(ev) = poll_event(&queue, started + timeout + GRACE) else {
-            return Err(Error::Timeout {
-                what: API.into(),
-                after: started.elapsed(),
-            });
-        };
-        let code = rd::rd_kafka_event_error(ev.0);
-        if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-            let msg = string(rd::rd_kafka_event_error_string(ev.0)).unwrap_or_default();
-            return Err(with_wait(
-                acl_error(RDKafkaErrorCode::from(code), &msg, API),
-                started,
-            ));
-        }
+        let ev = wait_acl(&queue, started, timeout, API).map_err(|(_, e)| e)?;
         let result = rd::rd_kafka_event_CreateAcls_result(ev.0);
         if result.is_null() {
             return Err(Error::kafka(format!("{API}: unexpected result event")));
@@ -390,20 +389,7 @@ pub fn delete_acls(
         )?;
         let started = Instant::now();
         rd::rd_kafka_DeleteAcls(rk, ptrs.as_mut_ptr(), ptrs.len(), opts.0, queue.0);
-        let Some(ev) = poll_event(&queue, started + timeout + GRACE) else {
-            return Err(Error::Timeout {
-                what: API.into(),
-                after: started.elapsed(),
-            });
-        };
-        let code = rd::rd_kafka_event_error(ev.0);
-        if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-            let msg = string(rd::rd_kafka_event_error_string(ev.0)).unwrap_or_default();
-            return Err(with_wait(
-                acl_error(RDKafkaErrorCode::from(code), &msg, API),
-                started,
-            ));
-        }
+        let ev = wait_acl(&queue, started, timeout, API).map_err(|(_, e)| e)?;
         let result = rd::rd_kafka_event_DeleteAcls_result(ev.0);
         if result.is_null() {
             return Err(Error::kafka(format!("{API}: unexpected result event")));
