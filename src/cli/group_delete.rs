@@ -36,23 +36,7 @@ pub async fn run(g: &GlobalArgs, a: DeleteArgs) -> Result<i32> {
     let settings = g.settings()?;
     let client = super::budget_client(settings.clone())?;
     let detail = client.group(&a.group, None).await?;
-    if !detail.gaps.is_complete() {
-        return Err(Error::Incomplete(format!(
-            "not deleting group '{}': its members or offsets could not all be read ({})",
-            a.group,
-            detail.gaps.summary()
-        )));
-    }
-    if detail.state == "Dead" && detail.partitions.is_empty() {
-        return Err(Error::NotFound(format!("unknown group '{}'", a.group)));
-    }
-    if !detail.members.is_empty() {
-        return Err(Error::GroupActive(format!(
-            "group '{}' has {} active member(s): stop its consumers first",
-            a.group,
-            detail.members.len()
-        )));
-    }
+    check_deletable(&detail, &format!("group '{}'", a.group), "")?;
     let committed: Vec<(String, i32, i64)> = detail
         .partitions
         .iter()
@@ -112,4 +96,31 @@ fn print(output: Output, r: &Report<'_>) -> Result<()> {
             emit(&text)
         }
     }
+}
+
+/// Refuses to delete what a group holds while the answer is incomplete, the group unknown, or
+/// its members active. `what` names what would go ("group 'G'", "offsets of group 'G'");
+/// `active_note` follows the refusal of an active group.
+pub(super) fn check_deletable(
+    detail: &crate::model::GroupDetail,
+    what: &str,
+    active_note: &str,
+) -> Result<()> {
+    if !detail.gaps.is_complete() {
+        return Err(Error::Incomplete(format!(
+            "not deleting {what}: its members or offsets could not all be read ({})",
+            detail.gaps.summary()
+        )));
+    }
+    if detail.state == "Dead" && detail.partitions.is_empty() {
+        return Err(Error::NotFound(format!("unknown group '{}'", detail.group)));
+    }
+    if !detail.members.is_empty() {
+        return Err(Error::GroupActive(format!(
+            "group '{}' has {} active member(s): stop its consumers first{active_note}",
+            detail.group,
+            detail.members.len()
+        )));
+    }
+    Ok(())
 }

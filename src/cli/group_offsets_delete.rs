@@ -66,23 +66,11 @@ pub async fn run(g: &GlobalArgs, a: DeleteOffsetsArgs) -> Result<i32> {
     let settings = g.settings()?;
     let client = super::budget_client(settings.clone())?;
     let detail = client.group(&a.group, None).await?;
-    if !detail.gaps.is_complete() {
-        return Err(Error::Incomplete(format!(
-            "not deleting offsets of group '{}': its members or offsets could not all be read ({})",
-            a.group,
-            detail.gaps.summary()
-        )));
-    }
-    if detail.state == "Dead" && detail.partitions.is_empty() {
-        return Err(Error::NotFound(format!("unknown group '{}'", a.group)));
-    }
-    if !detail.members.is_empty() {
-        return Err(Error::GroupActive(format!(
-            "group '{}' has {} active member(s): stop its consumers first (they would commit again)",
-            a.group,
-            detail.members.len()
-        )));
-    }
+    super::group_delete::check_deletable(
+        &detail,
+        &format!("offsets of group '{}'", a.group),
+        " (they would commit again)",
+    )?;
     let chosen = |p: &crate::model::PartitionLag| {
         a.topics.contains(&p.topic)
             && (a.partitions.is_empty() || a.partitions.contains(&p.partition))
