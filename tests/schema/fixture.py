@@ -20,6 +20,7 @@ import uuid
 
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
+from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
@@ -116,13 +117,36 @@ def proto_modules():
     return shop_pb2
 
 
+class Registry(SchemaRegistryClient):
+    """The client, tolerant of its own retried registration.
+
+    The client retries a request whose connection failed (reset, timeout). When the registry had
+    already stored the schema from the first attempt, the retry is answered 409 "already exists"
+    for a subject that now holds exactly this schema: look it up instead of failing.
+    """
+
+    def register_schema_full_response(self, subject_name, schema, normalize_schemas=False):
+        try:
+            return super().register_schema_full_response(subject_name, schema, normalize_schemas)
+        except SchemaRegistryError as e:
+            if e.http_status_code != 409:
+                raise
+            return self.lookup_schema(subject_name, schema, normalize_schemas)
+
+
+def registry_client(url):
+    # A generous request timeout: a loaded test machine can take seconds to answer a first
+    # registration, and a timed-out request is what makes the client retry.
+    return Registry({"url": url, "timeout": 60})
+
+
 def delivery_check(err, msg):
     if err is not None:
         sys.exit("delivery failed: %s" % err)
 
 
 def produce(args):
-    sr = SchemaRegistryClient({"url": args.registry})
+    sr = registry_client(args.registry)
     p = Producer({"bootstrap.servers": args.bootstrap, "linger.ms": 5})
     topic = args.topic
     vctx = SerializationContext(topic, MessageField.VALUE)
@@ -221,7 +245,7 @@ def normal(v):
 
 
 def consume(args):
-    sr = SchemaRegistryClient({"url": args.registry})
+    sr = registry_client(args.registry)
     if args.kind == "avro":
         d = AvroDeserializer(sr)
         conv = lambda v: normal(v)
