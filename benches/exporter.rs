@@ -8,7 +8,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::io::{Read, Write};
 
-use kscope::cli::exporter::{render, ExportOptions, Exporter, Totals};
+use kscope::cli::exporter::{no_silences, render, ExportOptions, Exporter, Totals};
 use kscope::metrics::{CommittedOffset, GroupSample, MetricsState, PartitionSample, Sample};
 
 fn state(groups: usize, partitions: i32) -> MetricsState {
@@ -55,10 +55,11 @@ fn bench(c: &mut Criterion) {
     let opts = ExportOptions {
         per_partition: true,
     };
-    let body = render(&s, 11_000, None, Totals::default(), opts).map(|e| e.body.len());
+    let body =
+        render(&s, 11_000, None, Totals::default(), opts, &no_silences).map(|e| e.body.len());
     eprintln!("scrape body: {body:?} bytes");
     c.bench_function("render 1,000 groups x 10 partitions", |b| {
-        b.iter(|| render(&s, 11_000, None, Totals::default(), opts))
+        b.iter(|| render(&s, 11_000, None, Totals::default(), opts, &no_silences))
     });
     // What Prometheus pays: one GET /metrics over loopback against the running exporter,
     // the whole 2.4 MB body read, while the finished text of the last sample is served.
@@ -66,7 +67,7 @@ fn bench(c: &mut Criterion) {
         eprintln!("cannot listen on loopback: no scrape benchmark");
         return;
     };
-    if let Ok(e) = render(&s, 11_000, None, Totals::default(), opts) {
+    if let Ok(e) = render(&s, 11_000, None, Totals::default(), opts, &no_silences) {
         exporter.publish(e);
     }
     let addr = exporter.local_addr();

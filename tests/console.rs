@@ -2109,6 +2109,98 @@ fn alert_list_sorts_drills_down_filters_and_silences() {
     );
 }
 
+/// A silence set by another console (or removed from the file by hand) shows while the
+/// console runs: it reads the silences file again every few seconds, one reading at a time,
+/// and a reading that started before a change of its own is not taken.
+#[test]
+fn silences_changed_elsewhere_show_without_a_restart() {
+    use kscope::metrics::{Silence, SilenceChange, Silences};
+    let mut h = Harness::new(110, 30);
+    h.loaded();
+    let loads = |fx: &[Effect]| -> Vec<u64> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::LoadSilences { generation } => Some(*generation),
+                _ => None,
+            })
+            .collect()
+    };
+    // One reading is out since the last ticks of `loaded`: no second one while it is.
+    let out = h.state.silences_sync.generation;
+    assert!(h.state.silences_sync.loading);
+    assert!(loads(&h.tick(200)).is_empty());
+    let elsewhere = Silences {
+        silences: vec![Silence {
+            scope: "prod-eu".into(),
+            rule: "group-status".into(),
+            resource: "fraud-detector".into(),
+            until: h.state.now_ms() + 600_000,
+            created: h.state.now_ms(),
+        }],
+    };
+    h.act(Action::SilencesLoaded {
+        generation: out,
+        result: Ok(elsewhere.clone()),
+    });
+    let muted = |h: &Harness| {
+        app::alerts::rows(&h.state)
+            .iter()
+            .filter(|r| r.silenced_until.is_some())
+            .map(|r| r.alert.resource.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(muted(&h), ["fraud-detector"]);
+    insta::assert_snapshot!("alert_silenced_elsewhere", h.render());
+
+    // The next reading is asked for 5 s after the last one, not before.
+    assert!(loads(&h.tick(203)).is_empty());
+    let next = loads(&h.tick(206));
+    assert_eq!(next.len(), 1);
+    // The console lifts a silence of its own meanwhile (`a`, 0): the reading that was out
+    // (it holds the silence still) is not taken.
+    h.keys("G");
+    h.keys("a0");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    assert!(matches!(
+        &fx[..],
+        [Effect::Silence(SilenceChange::Lift { .. })]
+    ));
+    h.act(Action::SilencesLoaded {
+        generation: next[0],
+        result: Ok(elsewhere),
+    });
+    assert!(muted(&h).is_empty());
+    // No reading while the change is being written; after it, the next one comes again.
+    assert!(loads(&h.tick(215)).is_empty());
+    h.act(Action::SilencesSaved {
+        result: Ok(Silences::default()),
+    });
+    let again = loads(&h.tick(216));
+    assert_eq!(again.len(), 1);
+
+    // A file that cannot be read keeps what is shown and is said once, not at every reading.
+    let broken = || {
+        Err(Failure::new(
+            ErrorKind::Io,
+            "cannot read the silences file /data/silences.json: expected value (fix or remove it)",
+        ))
+    };
+    h.act(Action::SilencesLoaded {
+        generation: again[0],
+        result: broken(),
+    });
+    assert!(h.state.flash.as_ref().is_some_and(|f| f
+        .text
+        .starts_with("silences not read again: cannot read the silences file")));
+    h.state.flash = None;
+    let g = loads(&h.tick(222));
+    h.act(Action::SilencesLoaded {
+        generation: g[0],
+        result: broken(),
+    });
+    assert!(h.state.flash.is_none());
+}
+
 #[test]
 fn group_deletion_flow_confirms_by_name_and_shows_the_undo() {
     let mut h = Harness::new(100, 24);

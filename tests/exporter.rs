@@ -83,7 +83,32 @@ fn prometheus_scrapes_lag_and_fires_an_alert_for_a_stopped_group() {
         .assert()
         .success();
 
+    // A kscope rule that fires for the group, silenced from a console on this cluster (`-b`:
+    // silences keyed by the bootstrap servers) in the data dir the watch reads.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let cfg = dir.path().join("kscope.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[metrics]\ndefault_alerts = false\n[[alerts]]\nname = \"behind\"\n\
+             rule = \"lag({group}) > 0\"\nseverity = \"warn\"\n"
+        ),
+    )
+    .unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let silence = kscope::metrics::SilenceChange::Set(kscope::metrics::Silence {
+        scope: kscope::metrics::silence::scope(None, &k.bootstrap),
+        rule: "behind".into(),
+        resource: group.clone(),
+        until: now + 3_600_000,
+        created: now,
+    });
+    kscope::silences::update(&data.join(kscope::silences::FILE), &silence, now).unwrap();
+
     let mut watch = kscope_std()
+        .env("KSCOPE_DATA_DIR", &data)
+        .args(["--config-file", cfg.to_str().unwrap()])
         .args([
             "-b",
             &k.bootstrap,
@@ -133,9 +158,36 @@ fn prometheus_scrapes_lag_and_fires_an_alert_for_a_stopped_group() {
     assert!(om.trim_end().ends_with("# EOF"), "{om}");
     assert_eq!(get(&addr, "/healthz", None).unwrap().0, 200);
     assert_eq!(get(&addr, "/nothing", None).unwrap().0, 404);
+    // The silenced alert: still firing, marked silenced, in /metrics and /alerts.
+    let muted = format!(
+        "kscope_alert_silenced{{rule=\"behind\",resource=\"{group}\",severity=\"warn\"}} 1"
+    );
+    let body = wait_for("the silenced alert", Duration::from_secs(30), || {
+        get(&addr, "/metrics", None).filter(|(_, b)| b.contains(&muted))
+    })
+    .1;
+    assert!(
+        body.contains(&format!(
+            "kscope_alert_firing{{rule=\"behind\",resource=\"{group}\",severity=\"warn\"}} 1"
+        )),
+        "{body}"
+    );
+    let (_, alerts) = get(&addr, "/alerts", None).unwrap();
+    let alerts: serde_json::Value = serde_json::from_str(&alerts).unwrap();
+    let ours = alerts
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["resource"] == group.as_str()))
+        .unwrap_or_else(|| panic!("{alerts}"));
+    assert_eq!(ours["rule"], "behind", "{alerts}");
+    let until = ours["silenced_until"].as_str().expect("silenced_until");
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(until)
+            .unwrap()
+            .timestamp_millis(),
+        now + 3_600_000
+    );
 
     // The real server scrapes it and evaluates a rule on it.
-    let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("rules.yml"),
         format!(
@@ -188,5 +240,14 @@ fn prometheus_scrapes_lag_and_fires_an_alert_for_a_stopped_group() {
     })
     .1;
     assert!(alerts.contains(&group), "{alerts}\n{}", log());
+    // Prometheus has the silence too, to leave the alert out of its own routing.
+    let query = format!("/api/v1/query?query=kscope_alert_silenced%7Bresource%3D%22{group}%22%7D");
+    let answer = wait_for("the silence in Prometheus", Duration::from_secs(30), || {
+        get(&web, &query, None).filter(|(s, b)| *s == 200 && b.contains("\"value\""))
+    })
+    .1;
+    let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(v["data"]["result"][0]["value"][1], "1", "{v}");
+    assert_eq!(v["data"]["result"][0]["metric"]["rule"], "behind", "{v}");
     drop(watch);
 }

@@ -181,6 +181,11 @@ pub enum Action {
     SilencesSaved {
         result: Result<crate::metrics::Silences, Failure>,
     },
+    /// The silences file as read by `Effect::LoadSilences { generation }`.
+    SilencesLoaded {
+        generation: u64,
+        result: Result<crate::metrics::Silences, Failure>,
+    },
     /// A background task panicked (a bug): `task` says which, `message` what the panic said.
     /// The panic is in the log with a backtrace; the screen shows it on the status line.
     TaskPanicked {
@@ -251,6 +256,11 @@ pub enum Effect {
     },
     /// Set or lift a silence in the silences file; answer with `Action::SilencesSaved`.
     Silence(crate::metrics::SilenceChange),
+    /// Read the silences file again (another console or a cron job may have changed it);
+    /// answer with `Action::SilencesLoaded` carrying `generation`.
+    LoadSilences {
+        generation: u64,
+    },
     /// Reconnect to another context from the config.
     SwitchContext(String),
     Quit,

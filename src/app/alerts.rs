@@ -231,12 +231,87 @@ fn silence_for(
     };
     state.silences.apply(&change);
     refresh_order(state);
+    // A reading of the file that started before this change would undo it on screen.
+    state.silences_sync.generation += 1;
+    state.silences_sync.saving += 1;
     fx.push(Effect::Silence(change));
+}
+
+/// How often the console reads the silences file again, so a silence set by another console
+/// (or removed from the file by hand) shows without a restart.
+pub const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Re-reading the silences file while the console runs.
+#[derive(Debug, Default, Clone)]
+pub struct SilencesSync {
+    /// Bumped by every change the console makes: a reading that started before it is stale.
+    pub generation: u64,
+    /// Changes written but not yet answered.
+    pub saving: u32,
+    /// When the last reading was asked for.
+    pub asked: Option<std::time::Instant>,
+    /// A reading is out.
+    pub loading: bool,
+    /// Why the file could not be read last time (said once, not at every reading).
+    pub problem: Option<String>,
+}
+
+/// On a tick: asks for the file again [`RELOAD_EVERY`] after the last reading, one at a time, never
+/// while a change of the console's own is being written.
+pub fn schedule_reload(state: &mut State, fx: &mut Vec<Effect>) {
+    let sync = &mut state.silences_sync;
+    let due = sync
+        .asked
+        .is_none_or(|t| state.now.saturating_duration_since(t) >= RELOAD_EVERY);
+    if !due || sync.loading || sync.saving > 0 {
+        return;
+    }
+    sync.asked = Some(state.now);
+    sync.loading = true;
+    fx.push(Effect::LoadSilences {
+        generation: sync.generation,
+    });
+}
+
+/// The file as read again: it replaces what is on screen unless the console changed a
+/// silence since the reading was asked for. A file that cannot be read keeps the silences
+/// known so far and is said on the status line once.
+pub fn on_loaded(
+    state: &mut State,
+    generation: u64,
+    result: Result<Silences, crate::model::Failure>,
+) {
+    state.silences_sync.loading = false;
+    // The next reading comes RELOAD_EVERY after this answer.
+    state.silences_sync.asked = Some(state.now);
+    if generation != state.silences_sync.generation {
+        return;
+    }
+    match result {
+        Ok(all) => {
+            state.silences_sync.problem = None;
+            if all != state.silences {
+                state.silences = all;
+                refresh_order(state);
+            }
+        }
+        Err(e) => {
+            if state.silences_sync.problem.as_deref() != Some(e.message.as_str()) {
+                super::flash(
+                    state,
+                    Level::Error,
+                    format!("silences not read again: {}", e.message),
+                );
+                state.silences_sync.problem = Some(e.message);
+            }
+        }
+    }
 }
 
 /// The silences file was written (it now holds `result`), or could not be: then what is on
 /// screen is not kept, and the status line says why.
 pub fn on_saved(state: &mut State, result: Result<Silences, crate::model::Failure>) {
+    state.silences_sync.saving = state.silences_sync.saving.saturating_sub(1);
     match result {
         Ok(all) => state.silences = all,
         Err(e) => super::flash(

@@ -62,6 +62,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 t.windows.tick(now_ms);
             }
             panels::schedule(state, &mut fx);
+            alerts::schedule_reload(state, &mut fx);
         }
         Action::Resize(w, h) => {
             state.size = (w, h);
@@ -81,6 +82,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::ResetPlanned { req, result } => reset::on_planned(state, req, result),
         Action::ResetApplied { req, result } => reset::on_applied(state, req, result),
         Action::SilencesSaved { result } => alerts::on_saved(state, result),
+        Action::SilencesLoaded { generation, result } => {
+            alerts::on_loaded(state, generation, result)
+        }
         Action::GroupDeleted { req, result } => group_delete::on_deleted(state, req, result),
         Action::ChangePlanned { req, result } => change::on_planned(state, req, result),
         Action::ChangeApplied { req, result } => change::on_applied(state, req, result),

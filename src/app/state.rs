@@ -269,6 +269,8 @@ pub struct State {
     pub silences: crate::metrics::Silences,
     /// Which cluster's silences apply: the context's name, or the bootstrap servers.
     pub silence_scope: String,
+    /// Re-reading the silences file while the console runs.
+    pub silences_sync: super::alerts::SilencesSync,
     pub flash: Option<Flash>,
     pub quit: bool,
     pub(super) next_request: u64,
@@ -319,6 +321,7 @@ impl State {
             metrics_view: MetricsView::default(),
             silences: crate::metrics::Silences::default(),
             silence_scope: context.to_string(),
+            silences_sync: Default::default(),
             flash: None,
             quit: false,
             next_request: 1,

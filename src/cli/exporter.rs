@@ -72,13 +72,25 @@ fn set(f: &Family<Labels, GaugeF>, labels: Labels, v: f64) {
     f.get_or_create(&labels).set(v);
 }
 
+/// Until when an alert (rule, resource) is silenced, if it is: the silences `kscope watch`
+/// read from the data dir.
+pub type Silenced<'a> = &'a dyn Fn(&str, &str) -> Option<Millis>;
+
+/// For a watch without silences.
+pub fn no_silences(_rule: &str, _resource: &str) -> Option<Millis> {
+    None
+}
+
 /// Renders the state after a sample. `failure` is why the last sample failed, if it did.
+/// A silenced alert is still exported (it still fires) and is marked: `kscope_alert_silenced`
+/// is 1 for it, and `/alerts` gives `silenced_until`.
 pub fn render(
     state: &MetricsState,
     now: Millis,
     failure: Option<&str>,
     totals: Totals,
     opts: ExportOptions,
+    silenced: Silenced,
 ) -> Result<Exposition> {
     let mut r = Registry::default();
     counter(&mut r, "kscope_samples", "Samples taken", totals.samples);
@@ -115,7 +127,7 @@ pub fn render(
             "1 when the last sample read everything it asked for",
             0.0,
         );
-        return finish(r, unhealthy, &snapshot);
+        return finish(r, unhealthy, &snapshot, silenced);
     }
     gauge(
         &mut r,
@@ -318,22 +330,42 @@ pub fn render(
         "kscope_alert_firing",
         "1 while the rule fires for the resource, 0 while it is pending",
     );
+    let muted = family(
+        &mut r,
+        "kscope_alert_silenced",
+        "1 while the alert is silenced (from the console's `a`): it still fires, and pages nobody",
+    );
     for a in &snapshot.alerts {
         let firing = matches!(a.phase, AlertPhase::Firing | AlertPhase::Resolving);
-        set(
-            &alert,
-            vec![
-                ("rule", a.rule.clone()),
-                ("resource", a.resource.clone()),
-                ("severity", a.severity.to_string()),
-            ],
-            if firing { 1.0 } else { 0.0 },
-        );
+        let labels = vec![
+            ("rule", a.rule.clone()),
+            ("resource", a.resource.clone()),
+            ("severity", a.severity.to_string()),
+        ];
+        if silenced(&a.rule, &a.resource).is_some() {
+            set(&muted, labels.clone(), 1.0);
+        }
+        set(&alert, labels, if firing { 1.0 } else { 0.0 });
     }
-    finish(r, None, &snapshot)
+    finish(r, None, &snapshot, silenced)
 }
 
-fn finish(r: Registry, unhealthy: Option<String>, snapshot: &Snapshot) -> Result<Exposition> {
+/// A firing alert as `/alerts` gives it.
+#[derive(serde::Serialize)]
+struct AlertJson<'a> {
+    #[serde(flatten)]
+    alert: &'a crate::metrics::ActiveAlert,
+    /// Until when it is silenced (`null`: it is not).
+    #[serde(serialize_with = "crate::metrics::time::serialize_opt_ts")]
+    silenced_until: Option<Millis>,
+}
+
+fn finish(
+    r: Registry,
+    unhealthy: Option<String>,
+    snapshot: &Snapshot,
+    silenced: Silenced,
+) -> Result<Exposition> {
     let mut body = String::new();
     encode_registry(&mut body, &r)
         .map_err(|_| Error::Io("cannot encode the metrics".to_string()))?;
@@ -341,6 +373,10 @@ fn finish(r: Registry, unhealthy: Option<String>, snapshot: &Snapshot) -> Result
         .alerts
         .iter()
         .filter(|a| matches!(a.phase, AlertPhase::Firing | AlertPhase::Resolving))
+        .map(|alert| AlertJson {
+            alert,
+            silenced_until: silenced(&alert.rule, &alert.resource),
+        })
         .collect();
     let alerts =
         serde_json::to_string(&firing).map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
@@ -535,7 +571,7 @@ mod tests {
             vec![part("orders", 0, Some(50)), part("orders", 1, Some(30))],
             vec![group("billing", &[("orders", 0, 10), ("orders", 1, 30)])],
         )]);
-        let e = render(&s, 1_000, None, Totals::default(), OPTS).unwrap();
+        let e = render(&s, 1_000, None, Totals::default(), OPTS, &no_silences).unwrap();
         assert!(e.unhealthy.is_none());
         assert!(e.body.contains("kscope_sample_complete 1"), "{}", e.body);
         assert!(
@@ -563,6 +599,7 @@ mod tests {
             ExportOptions {
                 per_partition: false,
             },
+            &no_silences,
         )
         .unwrap();
         assert!(!per_group.body.contains("kscope_group_partition_lag{"));
@@ -593,7 +630,7 @@ mod tests {
             from_log_start: false,
         }];
         let s = state_after(vec![first]);
-        let e = render(&s, 1_000, None, Totals::default(), OPTS).unwrap();
+        let e = render(&s, 1_000, None, Totals::default(), OPTS, &no_silences).unwrap();
         let line = |p: i32, m: &str| {
             format!(
                 "kscope_group_partition_lag_seconds{{group=\"billing\",topic=\"orders\",partition=\"{p}\",method=\"{m}\"}}"
@@ -612,6 +649,56 @@ mod tests {
         // One sample, no history before it: only a lower bound.
         assert!(!e.body.contains(&line(2, "exact")), "{}", e.body);
         assert!(e.body.contains(&line(2, "lower_bound")), "{}", e.body);
+    }
+
+    #[test]
+    fn a_silenced_alert_still_fires_and_is_marked() {
+        let rules =
+            vec![
+                crate::metrics::AlertRule::new("lag", "lag > 5", crate::model::Severity::Warn)
+                    .unwrap(),
+            ];
+        let mut s = MetricsState::new(Default::default(), rules);
+        let g = |a: &str| group(a, &[("orders", 0, 10)]);
+        let one = sample(
+            1_000,
+            vec![part("orders", 0, Some(50))],
+            vec![g("billing"), g("audit")],
+        );
+        s.ingest(&one, 1_000);
+        let silenced =
+            |rule: &str, resource: &str| (rule == "lag" && resource == "billing").then_some(90_000);
+        let e = render(&s, 1_000, None, Totals::default(), OPTS, &silenced).unwrap();
+        for group in ["billing", "audit"] {
+            let firing = format!(
+                "kscope_alert_firing{{rule=\"lag\",resource=\"{group}\",severity=\"warn\"}} 1.0"
+            );
+            assert!(e.body.contains(&firing), "{}", e.body);
+        }
+        assert!(
+            e.body.contains(
+                "kscope_alert_silenced{rule=\"lag\",resource=\"billing\",severity=\"warn\"} 1.0"
+            ),
+            "{}",
+            e.body
+        );
+        assert!(
+            !e.body
+                .contains("kscope_alert_silenced{rule=\"lag\",resource=\"audit\""),
+            "{}",
+            e.body
+        );
+        let alerts: serde_json::Value = serde_json::from_str(&e.alerts).unwrap();
+        let until = |r: &str| {
+            alerts
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["resource"] == r)
+                .map(|a| a["silenced_until"].clone())
+        };
+        assert_eq!(until("billing"), Some("1970-01-01T00:01:30.000Z".into()));
+        assert_eq!(until("audit"), Some(serde_json::Value::Null));
     }
 
     #[test]
@@ -637,7 +724,7 @@ mod tests {
             ),
             missing,
         ]);
-        let e = render(&s, 2_000, None, Totals::default(), OPTS).unwrap();
+        let e = render(&s, 2_000, None, Totals::default(), OPTS, &no_silences).unwrap();
         assert!(e.body.contains("kscope_sample_complete 0"), "{}", e.body);
         assert!(
             e.body.contains("kscope_group_up{group=\"billing\"} 0"),
@@ -670,6 +757,7 @@ mod tests {
             Some("cannot reach kafka:9092"),
             Totals::default(),
             OPTS,
+            &no_silences,
         )
         .unwrap();
         assert_eq!(e.unhealthy.as_deref(), Some("cannot reach kafka:9092"));

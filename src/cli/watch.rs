@@ -531,7 +531,18 @@ impl Watch {
         let Some(exporter) = &self.exporter else {
             return;
         };
-        let rendered = super::exporter::render(state, now_ms(), failure, totals, self.export)
+        let now = now_ms();
+        let silences = self
+            .silences
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let silenced = |rule: &str, resource: &str| {
+            silences
+                .active(&self.scope, rule, resource, now)
+                .map(|s| s.until)
+        };
+        let rendered = super::exporter::render(state, now, failure, totals, self.export, &silenced)
             .and_then(|mut e| {
                 if let Some(n) = &self.notifier {
                     super::notify::append_metrics(&mut e.body, &n.counts())?;

@@ -285,6 +285,7 @@ impl Runner {
                 }
             }
             Effect::Silence(change) => self.silence(change),
+            Effect::LoadSilences { generation } => self.load_silences(generation),
             // The event loop handles these.
             Effect::SwitchContext(_) | Effect::Quit => {}
         }
@@ -396,6 +397,31 @@ impl Runner {
         };
         spawn_guarded(&self.tx, "the silences writer".into(), work, |e| {
             Some(Action::SilencesSaved { result: Err(e) })
+        });
+    }
+
+    /// Reads the silences file again (on the blocking pool).
+    fn load_silences(&self, generation: u64) {
+        let tx = self.tx.clone();
+        let work = async move {
+            let read = tokio::task::spawn_blocking(|| {
+                crate::silences::path().and_then(|p| crate::silences::load(&p))
+            })
+            .await;
+            let result = match read {
+                Ok(r) => r.map_err(Failure::from),
+                Err(e) => Err(Failure::new(
+                    ErrorKind::Internal,
+                    format!("internal error (the silences reader failed: {e})"),
+                )),
+            };
+            let _ = tx.send(Action::SilencesLoaded { generation, result });
+        };
+        spawn_guarded(&self.tx, "the silences reader".into(), work, move |e| {
+            Some(Action::SilencesLoaded {
+                generation,
+                result: Err(e),
+            })
         });
     }
 

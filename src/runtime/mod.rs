@@ -145,7 +145,10 @@ fn new_state(console: &Console, settings: &ConnectionSettings, size: (u16, u16))
         crate::metrics::silence::scope(settings.context.as_deref(), &settings.bootstrap);
     match crate::silences::path().and_then(|p| crate::silences::load(&p)) {
         Ok(s) => state.silences = s,
-        Err(e) => flash_error(&mut state, e),
+        Err(e) => {
+            state.silences_sync.problem = Some(crate::model::Failure::from(&e).message);
+            flash_error(&mut state, e)
+        }
     }
     Ok(state)
 }
