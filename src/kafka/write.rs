@@ -218,20 +218,36 @@ fn create_topic(
         configs,
         i.timeout(),
     )?;
-    // The controller has the topic; the broker that answers metadata may learn of it a
-    // moment later. Return when it is usable, so `create` then `produce` just works.
+    // The controller has the topic; the brokers that answer metadata learn of it a moment
+    // later, each in its own time. Return when it is usable, so `create` then `produce` or
+    // `describe` just works: every partition led, in several answers in a row (each metadata
+    // request goes to whichever broker librdkafka picks, so one answer speaks for one broker).
+    const IN_A_ROW: u32 = 3;
     let deadline = std::time::Instant::now() + i.timeout();
+    let mut seen = 0;
     loop {
         match i.metadata(Some(name)) {
             Ok(md)
-                if md
-                    .topics()
-                    .iter()
-                    .any(|t| t.name() == name && t.partitions().len() == partitions as usize) =>
+                if md.topics().iter().any(|t| {
+                    t.name() == name
+                        && t.partitions().len() == partitions as usize
+                        && t.partitions().iter().all(|p| p.leader() >= 0)
+                }) =>
             {
-                return Ok(())
+                seen += 1;
+                if seen >= IN_A_ROW {
+                    return Ok(());
+                }
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Ok(_) | Err(Error::NotFound(_))
+                if seen > 0 && std::time::Instant::now() >= deadline =>
+            {
+                // Listed, led, but not yet by every broker asked: created all the same.
+                return Ok(());
             }
             Ok(_) | Err(Error::NotFound(_)) if std::time::Instant::now() < deadline => {
+                seen = 0;
                 std::thread::sleep(Duration::from_millis(100))
             }
             Ok(_) | Err(Error::NotFound(_)) => {
