@@ -184,6 +184,54 @@ fn config_check_names_the_broken_context() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("config.toml"), "{}", stderr(&out));
+
+    // A notify target `watch` would refuse: the file is invalid, exit 2, the target named.
+    let check = |text: &str| {
+        std::fs::write(&cfg, text).unwrap();
+        kscope_bare()
+            .args(["--config-file", cfg.to_str().unwrap(), "config", "check"])
+            .args(["-o", "json"])
+            .output()
+            .unwrap()
+    };
+    let ok = "[contexts.ok]\nbootstrap = \"127.0.0.1:9092\"\n";
+    let out = check(&format!(
+        "{ok}[notify.ops]\nkind = \"pager\"\nurl = \"https://alerts.example/k\"\n"
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("invalid kind 'pager' in [notify.ops]"),
+        "{}",
+        stderr(&out)
+    );
+    // So is a global alert rule that does not parse.
+    let out = check(&format!(
+        "{ok}[[alerts]]\nname = \"x\"\nrule = \"lag >>> 5\"\nseverity = \"warn\"\n"
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // A context's own rule that does not parse: that context is named, the others are fine.
+    let out = check(&format!(
+        "{ok}[contexts.prod]\nbootstrap = \"127.0.0.1:9093\"\n\
+         [[contexts.prod.alerts]]\nname = \"x\"\nrule = \"lag >>> 5\"\nseverity = \"warn\"\n"
+    ));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v = json(&out);
+    let by = |name: &str| {
+        v["contexts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["context"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} missing: {v}"))
+    };
+    assert_eq!(by("ok")["error"], serde_json::Value::Null, "{v}");
+    assert!(
+        by("prod")["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("lag >>> 5") || e.contains("[[contexts.prod.alerts]]")),
+        "{v}"
+    );
 }
 
 #[test]

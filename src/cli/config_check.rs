@@ -1,5 +1,6 @@
-//! `kscope config check`: parses config.toml, resolves every context and, with `--connect`,
-//! connects to each one, so a broken context is found before an incident needs it.
+//! `kscope config check`: parses config.toml, checks its alert rules and notification
+//! targets, resolves every context and, with `--connect`, connects to each one, so a broken
+//! context is found before an incident needs it.
 
 use std::time::Instant;
 
@@ -20,9 +21,10 @@ pub struct ConfigArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Parse config.toml and resolve every context (secrets, command_config files, timeouts);
-    /// with --connect, also connect to each one. Exit 0 when every context is fine, 1 when one
-    /// is not, 2 when the file itself is invalid.
+    /// Parse config.toml, check its alert rules and [notify] targets, and resolve every
+    /// context (secrets, command_config files, timeouts, its own alert settings); with
+    /// --connect, also connect to each one. Exit 0 when every context is fine, 1 when one is
+    /// not, 2 when the file itself is invalid (a wrong rule or notify target included).
     Check(CheckArgs),
     /// The names of the contexts in config.toml, one per line
     Contexts,
@@ -85,6 +87,10 @@ pub async fn run(g: &GlobalArgs, a: ConfigArgs) -> Result<i32> {
                         .to_string(),
                 ));
             };
+            // The alert rules and the notification targets `watch` and the console would
+            // use: a wrong one makes the file invalid (exit 2), as it would stop `watch`.
+            config::alert_rules(&file, None, Some(&path))?;
+            config::notify_targets(&file, Some(&path))?;
             let carried = config::CarriedOptions {
                 read_only: g.read_only,
                 timeout: g.timeout,
@@ -93,7 +99,13 @@ pub async fn run(g: &GlobalArgs, a: ConfigArgs) -> Result<i32> {
             let mut pending = Vec::new();
             for name in file.contexts.keys() {
                 let default = file.default_context.as_deref() == Some(name.as_str());
-                match config::resolve_context(name, carried_for(&carried), &file) {
+                let resolved = config::resolve_context(name, carried_for(&carried), &file)
+                    .and_then(|s| {
+                        // The context's own alert settings, if it has any.
+                        config::alert_rules(&file, Some(name), Some(&path))?;
+                        Ok(s)
+                    });
+                match resolved {
                     Ok(settings) => {
                         let check = described(name, default, &settings);
                         if c.connect {

@@ -544,7 +544,7 @@ lazy_static! {
     ").unwrap();
 }
 
-fn parse_line(line: &str) -> Option<ParsedLine> {
+fn parse_line(line: &str) -> Option<ParsedLine<'_>> {
     if let Some(c) = LINE_RE.captures(line) {
         if let Some(comment_match) = c.get(1) {
             Some(ParsedLine::Comment(comment_match.as_str()))
