@@ -1,0 +1,127 @@
+//! An ACL change from the console (`c`, `x` on `:acls`): the ACLs planned (which exist
+//! already; every ACL a delete filter matches), and after the execute each one's result, the
+//! read-back and the undo command.
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use crate::model::{AclAction, AclPlan};
+use crate::ui::{safe, Severity, Theme};
+
+/// A plan, or (executed) its result.
+pub fn lines<'a>(theme: &Theme, p: &AclPlan) -> Vec<Line<'a>> {
+    let verb = match p.action {
+        AclAction::Create => "create",
+        AclAction::Delete => "delete",
+    };
+    let mut lines = Vec::new();
+    let (all, failed, applied) = (p.todo().len(), p.failed(), p.applied());
+    if p.executed {
+        lines.push(match p.result() {
+            "applied" => Line::styled(
+                format!("{verb}d and read back: {applied} ACL(s) as asked"),
+                theme.severity(Severity::Ok),
+            ),
+            "unverified" => Line::styled(
+                format!(
+                    "{verb}d {applied} ACL(s), but they could not be read back to verify: \
+                     check with kscope acls"
+                ),
+                theme.severity(Severity::Crit),
+            ),
+            "partial" => Line::styled(
+                format!(
+                    "partly applied: {failed} of {all} ACL(s) failed (below, with why); the \
+                     others were {verb}d"
+                ),
+                theme.severity(Severity::Crit),
+            ),
+            _ => Line::styled(
+                format!("no ACL was {verb}d: the broker refused every one (below, with why)"),
+                theme.severity(Severity::Crit),
+            ),
+        });
+    } else {
+        lines.push(Line::raw(match p.action {
+            AclAction::Create => format!(
+                "{} ACL(s) to create; {} exist already",
+                all,
+                p.acls.len() - all
+            ),
+            AclAction::Delete => format!(
+                "the filter matches {} ACL(s) now: exactly these go (one exact filter each)",
+                p.acls.len()
+            ),
+        }));
+    }
+    lines.push(Line::raw(""));
+    if p.acls.is_empty() {
+        return lines;
+    }
+    let width = |f: fn(&crate::model::Acl) -> &str, head: &str| {
+        p.acls
+            .iter()
+            .map(|x| safe(f(&x.acl)).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(head.len())
+    };
+    let (wp, wo, wr) = (
+        width(|a| &a.principal, "PRINCIPAL"),
+        width(|a| &a.operation, "OPERATION"),
+        width(|a| &a.resource_name, "RESOURCE"),
+    );
+    lines.push(Line::styled(
+        format!(
+            "{:<wp$}  {:<10}  {:<wo$}  {:<16}  {:<8}  {:<wr$}  {:<6}  STATUS",
+            "PRINCIPAL", "PERMISSION", "OPERATION", "RESOURCE-TYPE", "PATTERN", "RESOURCE", "HOST"
+        ),
+        theme.title(),
+    ));
+    for x in &p.acls {
+        let a = &x.acl;
+        let (status, style) = match (&x.error, x.exists, p.executed) {
+            (Some(e), _, _) => (
+                format!("failed: {}", safe(e)),
+                theme.severity(Severity::Crit),
+            ),
+            (None, true, _) => ("exists".to_string(), theme.muted()),
+            (None, false, true) => (format!("{verb}d"), theme.severity(Severity::Ok)),
+            (None, false, false) => (format!("would be {verb}d"), Style::new()),
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!(
+                "{:<wp$}  {:<10}  {:<wo$}  {:<16}  {:<8}  {:<wr$}  {:<6}  ",
+                safe(&a.principal),
+                safe(&a.permission),
+                safe(&a.operation),
+                safe(&a.resource_type),
+                safe(&a.pattern_type),
+                safe(&a.resource_name),
+                safe(&a.host)
+            )),
+            Span::styled(status, style),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    match (&p.undo_file, &p.undo_command) {
+        (Some(file), Some(cmd)) => {
+            lines.push(Line::raw(format!("undo file: {}", safe(file))));
+            lines.push(Line::raw(format!("undo: {}", safe(cmd))));
+        }
+        _ => lines.push(Line::styled(
+            match p.action {
+                AclAction::Create => {
+                    "an undo file is written first (kscope acls delete --from-file removes what \
+                     was created)"
+                }
+                AclAction::Delete => {
+                    "an undo file is written first (kscope acls create --from-file puts them \
+                     back)"
+                }
+            },
+            theme.muted(),
+        )),
+    }
+    lines
+}
