@@ -116,7 +116,7 @@ impl ChangeKind {
     /// Why the word is typed, after "type 'WORD' to confirm: ".
     pub fn confirm_why(self) -> &'static str {
         match self {
-            ChangeKind::DeleteAcls => "the principals lose what these ACLs allow (or deny) at once",
+            ChangeKind::DeleteAcls => "access changes at once",
             _ => "this cannot be undone",
         }
     }

@@ -44,9 +44,11 @@ pub fn lines<'a>(theme: &Theme, p: &AclPlan) -> Vec<Line<'a>> {
     } else {
         lines.push(Line::raw(match p.action {
             AclAction::Create => format!(
-                "{} ACL(s) to create; {} exist already",
-                all,
-                p.acls.len() - all
+                "{all} ACL(s) to create; {} already",
+                match p.acls.len() - all {
+                    1 => "1 exists".to_string(),
+                    n => format!("{n} exist"),
+                }
             ),
             AclAction::Delete => format!(
                 "the filter matches {} ACL(s) now: exactly these go (one exact filter each)",
@@ -66,16 +68,32 @@ pub fn lines<'a>(theme: &Theme, p: &AclPlan) -> Vec<Line<'a>> {
             .unwrap_or(0)
             .max(head.len())
     };
-    let (wp, wo, wr) = (
+    let w = [
         width(|a| &a.principal, "PRINCIPAL"),
+        width(|a| &a.permission, "PERMISSION"),
         width(|a| &a.operation, "OPERATION"),
+        width(|a| &a.resource_type, "RESOURCE-TYPE"),
+        width(|a| &a.pattern_type, "PATTERN"),
         width(|a| &a.resource_name, "RESOURCE"),
-    );
+        width(|a| &a.host, "HOST"),
+    ];
+    let row = |cells: [String; 7]| {
+        cells
+            .iter()
+            .zip(w)
+            .map(|(c, w)| format!("{c:<w$}  "))
+            .collect::<String>()
+    };
     lines.push(Line::styled(
-        format!(
-            "{:<wp$}  {:<10}  {:<wo$}  {:<16}  {:<8}  {:<wr$}  {:<6}  STATUS",
-            "PRINCIPAL", "PERMISSION", "OPERATION", "RESOURCE-TYPE", "PATTERN", "RESOURCE", "HOST"
-        ),
+        row([
+            "PRINCIPAL".into(),
+            "PERMISSION".into(),
+            "OPERATION".into(),
+            "RESOURCE-TYPE".into(),
+            "PATTERN".into(),
+            "RESOURCE".into(),
+            "HOST".into(),
+        ]) + "STATUS",
         theme.title(),
     ));
     for x in &p.acls {
@@ -90,38 +108,33 @@ pub fn lines<'a>(theme: &Theme, p: &AclPlan) -> Vec<Line<'a>> {
             (None, false, false) => (format!("would be {verb}d"), Style::new()),
         };
         lines.push(Line::from(vec![
-            Span::raw(format!(
-                "{:<wp$}  {:<10}  {:<wo$}  {:<16}  {:<8}  {:<wr$}  {:<6}  ",
+            Span::raw(row([
                 safe(&a.principal),
                 safe(&a.permission),
                 safe(&a.operation),
                 safe(&a.resource_type),
                 safe(&a.pattern_type),
                 safe(&a.resource_name),
-                safe(&a.host)
-            )),
+                safe(&a.host),
+            ])),
             Span::styled(status, style),
         ]));
     }
-    lines.push(Line::raw(""));
-    match (&p.undo_file, &p.undo_command) {
-        (Some(file), Some(cmd)) => {
+    match (&p.undo_file, &p.undo_command, p.action) {
+        (Some(file), Some(cmd), _) => {
+            lines.push(Line::raw(""));
             lines.push(Line::raw(format!("undo file: {}", safe(file))));
             lines.push(Line::raw(format!("undo: {}", safe(cmd))));
         }
-        _ => lines.push(Line::styled(
-            match p.action {
-                AclAction::Create => {
-                    "an undo file is written first (kscope acls delete --from-file removes what \
-                     was created)"
-                }
-                AclAction::Delete => {
-                    "an undo file is written first (kscope acls create --from-file puts them \
-                     back)"
-                }
-            },
-            theme.muted(),
-        )),
+        // A create's plan says so where Enter is offered.
+        (_, _, AclAction::Create) => {}
+        (_, _, AclAction::Delete) => {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "an undo file is written first (kscope acls create --from-file puts them back)",
+                theme.muted(),
+            ));
+        }
     }
     lines
 }
