@@ -242,3 +242,36 @@ async fn verify(client: &KafkaClient, r: &mut AclPlan, present: bool) -> bool {
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The console's and the CLI's apply alike: a read-only client refuses before the undo
+    /// file, the audit or any request (nothing listens at this address).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_read_only_client_refuses_an_acl_change_before_anything() {
+        let mut settings = ConnectionSettings::plain("127.0.0.1:1");
+        settings.read_only = true;
+        let client = KafkaClient::new(settings.clone()).expect("client");
+        for action in [AclAction::Create, AclAction::Delete] {
+            let mut p = plan(
+                action,
+                vec![AclPlanned {
+                    acl: Acl::parse_entries("principal=User:a type=topic name=t op=read")
+                        .expect("acl")
+                        .remove(0),
+                    exists: false,
+                    error: None,
+                }],
+            );
+            p.verified = true;
+            match apply(&client, &settings, &p).await {
+                Err(e @ Error::ReadOnly(_)) => {
+                    assert!(e.to_string().contains("ACLs"), "{e}")
+                }
+                other => panic!("{action:?}: expected a read-only refusal, got {other:?}"),
+            }
+        }
+    }
+}
