@@ -632,6 +632,16 @@ async fn deleting_offsets_of_a_subscribed_topic_is_refused_and_the_engine_names_
     assert_eq!(last["action"], "group-delete-offsets");
     assert_eq!(last["result"], "partial", "{last}");
     assert_eq!(last["failed"].as_array().unwrap().len(), 2, "{last}");
+    // Only the subscribed topic's: every partition kept, audited `failed`, not `partial`.
+    let only_a: Vec<(String, i32, i64)> = (0..2).map(|p| (a.clone(), p, 10)).collect();
+    let done = delete_offsets(&client, &settings, &group, only_a)
+        .await
+        .unwrap();
+    assert_eq!(done.failed.len(), 2, "{done:?}");
+    assert_eq!(committed(&a), vec![10, 10]);
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["result"], "failed", "{last}");
     drop(consumer);
 }
 
