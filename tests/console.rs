@@ -2983,3 +2983,358 @@ fn broker_configs_screen_and_its_dynamic_configs_edited() {
     assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
     insta::assert_snapshot!("broker_configs_read_only", h.render());
 }
+
+/// The `:acls` screen loaded (its ACLs sorted as the table shows them).
+fn on_acls(read_only: bool) -> Harness {
+    let mut h = Harness::with(110, 24, read_only);
+    h.loaded();
+    h.command("acls");
+    h.tick(181);
+    h.respond(181, None);
+    h
+}
+
+fn acl_plan(action: AclAction, executed: bool, errors: &[Option<&str>]) -> AclPlan {
+    let acls = acls();
+    let mut planned: Vec<AclPlanned> = acls[..2]
+        .iter()
+        .zip(errors.iter().chain(std::iter::repeat(&None)))
+        .map(|(acl, e)| AclPlanned {
+            acl: acl.clone(),
+            exists: false,
+            error: e.map(String::from),
+        })
+        .collect();
+    if action == AclAction::Create {
+        // One of them exists already: nothing to do for it.
+        planned.push(AclPlanned {
+            acl: acls[2].clone(),
+            exists: true,
+            error: None,
+        });
+    }
+    let (undo, verb) = match action {
+        AclAction::Create => (
+            "/data/undo/acls-create-acls-20261202T101500.000Z.json",
+            "delete",
+        ),
+        AclAction::Delete => (
+            "/data/undo/acls-delete-acls-20261202T101500.000Z.json",
+            "create",
+        ),
+    };
+    AclPlan {
+        action,
+        executed,
+        acls: planned,
+        undo_file: executed.then(|| undo.to_string()),
+        undo_command: executed.then(|| format!("kscope acls {verb} --from-file {undo} --execute")),
+        verified: executed,
+    }
+}
+
+#[test]
+fn acls_are_created_from_the_acls_screen_with_a_plan_and_an_undo_file() {
+    let mut h = on_acls(false);
+    let screen = h.render();
+    assert!(
+        screen.contains("<c> create") && screen.contains("<x> delete"),
+        "{screen}"
+    );
+    let fx = h.keys("c");
+    assert!(fx.iter().all(|e| !matches!(e, Effect::PlanChange { .. })));
+    assert!(matches!(h.state.view(), View::Change { .. }));
+    // The selected ACL's principal and resource are offered; the operation is typed.
+    let text = match h.state.change.as_ref().map(|c| c.step.clone()) {
+        Some(app::ChangeStep::Input { text }) => text,
+        other => panic!("expected the input step, got {other:?}"),
+    };
+    assert!(text.ends_with("operation="), "{text}");
+    insta::assert_snapshot!("acl_create_input", h.render());
+    // Not a complete line: nothing planned, why shown.
+    let fx = h.key(enter());
+    assert!(fx.iter().all(|e| !matches!(e, Effect::PlanChange { .. })));
+    insta::assert_snapshot!("acl_create_bad_line", h.render());
+    h.key(Key::ctrl('u'));
+    h.keys("principal=User:analytics type=topic name=page_ pattern=prefixed op=read,describe");
+    let (req, request) = plan_change(&h.key(enter()));
+    let wanted = match request {
+        app::ChangeRequest::CreateAcls(a) => a,
+        other => panic!("expected ACLs to create, got {other:?}"),
+    };
+    assert_eq!(
+        wanted
+            .iter()
+            .map(|a| a.operation.as_str())
+            .collect::<Vec<_>>(),
+        ["read", "describe"]
+    );
+    assert!(wanted
+        .iter()
+        .all(|a| a.host == "*" && a.permission == "allow"));
+    // The engine refused the names: back to the line, with why.
+    h.act(Action::ChangePlanned {
+        req,
+        result: Err(Failure::new(
+            ErrorKind::Usage,
+            "unknown ACL operation 'reed' (one of: any, all, read, ...)",
+        )),
+    });
+    insta::assert_snapshot!("acl_create_plan_error", h.render());
+    let (req, _) = plan_change(&h.key(enter()));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Acls(acl_plan(
+            AclAction::Create,
+            false,
+            &[],
+        )))),
+    });
+    insta::assert_snapshot!("acl_create_plan", h.render());
+    // Reversible (an undo file): Enter applies the plan on screen, nothing typed.
+    let (req, plan) = apply_change(&h.key(enter()));
+    assert_eq!(
+        plan,
+        app::ChangePlan::Acls(acl_plan(AclAction::Create, false, &[]))
+    );
+    insta::assert_snapshot!("acl_create_applying", h.render());
+    assert!(h.key(esc()).is_empty(), "esc waits while it is applied");
+    // Refused as a whole (nothing sent): back to the plan, with why.
+    h.act(Action::ChangeApplied {
+        req,
+        result: Err(Failure::new(
+            ErrorKind::NotAuthorized,
+            "not authorized to change ACLs (CLUSTER_AUTHORIZATION_FAILED: the principal needs \
+             ALTER on the cluster)",
+        )),
+    });
+    insta::assert_snapshot!("acl_create_refused", h.render());
+    // Partly applied: the ACL the broker refused is named with why.
+    let (req, _) = apply_change(&h.keys("y"));
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Acls(acl_plan(
+            AclAction::Create,
+            true,
+            &[
+                None,
+                Some("INVALID_REQUEST: The only valid name for the CLUSTER resource is kafka-cluster"),
+            ],
+        )))),
+    });
+    insta::assert_snapshot!("acl_create_partial", h.render());
+    // Back to the ACLs, read again.
+    let fx = h.key(enter());
+    assert!(matches!(h.state.view(), View::Acls(_)));
+    assert!(fetched(&fx).contains(&PanelKey::Acls), "{fx:?}");
+    // All applied.
+    h.keys("c");
+    h.key(Key::ctrl('u'));
+    h.keys("principal=User:a type=group name=g op=read");
+    let (req, _) = plan_change(&h.key(enter()));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Acls(acl_plan(
+            AclAction::Create,
+            false,
+            &[],
+        )))),
+    });
+    let (req, _) = apply_change(&h.key(enter()));
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Acls(acl_plan(
+            AclAction::Create,
+            true,
+            &[],
+        )))),
+    });
+    insta::assert_snapshot!("acl_create_done", h.render());
+    // Every ACL exists already: nothing to apply.
+    h.key(enter());
+    h.keys("c");
+    h.key(Key::ctrl('u'));
+    h.keys("principal=User:payments type=topic name=payments op=write");
+    let (req, _) = plan_change(&h.key(enter()));
+    let mut all_there = acl_plan(AclAction::Create, false, &[]);
+    all_there.acls.retain(|p| p.exists);
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Acls(all_there))),
+    });
+    assert!(h.key(enter()).is_empty());
+    insta::assert_snapshot!("acl_create_nothing", h.render());
+
+    // Only on the ACLs screen.
+    h.key(esc());
+    h.key(esc());
+    h.keys("2");
+    assert!(h.keys("c").is_empty());
+    assert!(h.state.flash.as_ref().unwrap().text.contains(":acls"));
+
+    // Read-only: neither offered nor run.
+    let mut h = on_acls(true);
+    let screen = h.render();
+    assert!(
+        !screen.contains("<c> create") && !screen.contains("<x> delete"),
+        "{screen}"
+    );
+    for k in ["c", "x"] {
+        assert!(h.keys(k).is_empty());
+        assert!(matches!(h.state.view(), View::Acls(_)));
+        assert!(h.state.flash.as_ref().unwrap().text.contains("read-only"));
+    }
+    insta::assert_snapshot!("acl_read_only", h.render());
+}
+
+#[test]
+fn acls_are_deleted_from_the_acls_screen_only_with_delete_typed() {
+    let mut h = on_acls(false);
+    // The selected ACL is the filter offered: its exact fields.
+    let selected = {
+        let View::Acls(table) = h.state.view() else {
+            panic!("not on the ACLs screen");
+        };
+        let i = table.selected_index().unwrap();
+        h.state.acls.data.as_ref().unwrap()[i].clone()
+    };
+    h.keys("x");
+    let text = match h.state.change.as_ref().map(|c| c.step.clone()) {
+        Some(app::ChangeStep::Input { text }) => text,
+        other => panic!("expected the input step, got {other:?}"),
+    };
+    assert_eq!(text, selected.entries());
+    insta::assert_snapshot!("acl_delete_input", h.render());
+    // A filter with no field would select every ACL: refused.
+    h.key(Key::ctrl('u'));
+    let fx = h.key(enter());
+    assert!(fx.iter().all(|e| !matches!(e, Effect::PlanChange { .. })));
+    insta::assert_snapshot!("acl_delete_empty_filter", h.render());
+    // A wider filter: every ACL it matches is planned, read from the broker.
+    h.keys("principal=User:analytics");
+    let (req, request) = plan_change(&h.key(enter()));
+    assert_eq!(
+        request,
+        app::ChangeRequest::DeleteAcls(AclFilter {
+            principal: Some("User:analytics".into()),
+            ..AclFilter::default()
+        })
+    );
+    insta::assert_snapshot!("acl_delete_planning", h.render());
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Acls(acl_plan(
+            AclAction::Delete,
+            false,
+            &[],
+        )))),
+    });
+    insta::assert_snapshot!("acl_delete_plan", h.render());
+    // Enter alone, or the word mistyped: nothing is sent.
+    assert!(h.key(enter()).is_empty());
+    assert!(h.keys("y").is_empty());
+    h.key(Key::ctrl('u'));
+    h.keys("delet");
+    assert!(h.key(enter()).is_empty());
+    insta::assert_snapshot!("acl_delete_wrong_word", h.render());
+    h.keys("e");
+    let (req, plan) = apply_change(&h.key(enter()));
+    assert_eq!(
+        plan,
+        app::ChangePlan::Acls(acl_plan(AclAction::Delete, false, &[]))
+    );
+    insta::assert_snapshot!("acl_delete_applying", h.render());
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Acls(acl_plan(
+            AclAction::Delete,
+            true,
+            &[],
+        )))),
+    });
+    insta::assert_snapshot!("acl_delete_done", h.render());
+    h.key(enter());
+    assert!(matches!(h.state.view(), View::Acls(_)));
+
+    // The broker could not answer the plan: back to the filter, with why.
+    h.keys("x");
+    let (req, _) = plan_change(&h.key(enter()));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Err(Failure::new(
+            ErrorKind::TimedOut,
+            "DescribeAcls: timed out after 10s",
+        )),
+    });
+    insta::assert_snapshot!("acl_delete_plan_failed", h.render());
+    // The filter matches nothing now: nothing to apply.
+    let (req, _) = plan_change(&h.key(enter()));
+    let mut none = acl_plan(AclAction::Delete, false, &[]);
+    none.acls.clear();
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Acls(none))),
+    });
+    h.keys("delete");
+    assert!(h.key(enter()).is_empty());
+    insta::assert_snapshot!("acl_delete_nothing", h.render());
+    // Deleted, but not read back: said plainly, the undo still shown.
+    h.key(esc());
+    let (req, _) = plan_change(&h.key(enter()));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Acls(acl_plan(
+            AclAction::Delete,
+            false,
+            &[],
+        )))),
+    });
+    h.keys("delete");
+    let (req, _) = apply_change(&h.key(enter()));
+    let mut unverified = acl_plan(AclAction::Delete, true, &[]);
+    unverified.verified = false;
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Acls(unverified))),
+    });
+    insta::assert_snapshot!("acl_delete_unverified", h.render());
+    // Every one refused.
+    h.key(enter());
+    h.keys("x");
+    let (req, _) = plan_change(&h.key(enter()));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Acls(acl_plan(
+            AclAction::Delete,
+            false,
+            &[],
+        )))),
+    });
+    h.keys("delete");
+    let (req, _) = apply_change(&h.key(enter()));
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Acls(acl_plan(
+            AclAction::Delete,
+            true,
+            &[Some("SECURITY_DISABLED"), Some("SECURITY_DISABLED")],
+        )))),
+    });
+    insta::assert_snapshot!("acl_delete_failed", h.render());
+
+    // No ACL listed (none, or the listing failed): nothing to delete.
+    let mut h = Harness::with(110, 24, false);
+    h.loaded();
+    h.command("acls");
+    h.tick(181);
+    h.respond(181, Some("DescribeAcls: the cluster has no authorizer"));
+    assert!(h.keys("x").is_empty());
+    assert!(matches!(h.state.view(), View::Acls(_)));
+    assert!(h
+        .state
+        .flash
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("no ACL selected"));
+}

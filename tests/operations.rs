@@ -513,6 +513,138 @@ fn a_groups_offsets_of_one_topic_are_deleted_only_without_members_and_restored()
     assert_eq!(committed(&b), vec![5, 5]);
 }
 
+/// A group whose member subscribes to `a`, with offsets of `a` and `b`: `kscope group
+/// delete-offsets --topic a --topic b` is refused before anything is sent (exit 6: the
+/// coordinator would keep `a`'s and delete `b`'s), nothing deleted, nothing audited. The engine
+/// itself, asked anyway (what a member joining between the plan and the request makes happen),
+/// reports the partial result the broker gives: `a`'s partitions kept with
+/// GROUP_SUBSCRIBED_TO_TOPIC named, `b`'s deleted, audited `partial`.
+#[tokio::test]
+async fn deleting_offsets_of_a_subscribed_topic_is_refused_and_the_engine_names_what_was_kept() {
+    use kscope::offsets::group_delete::{delete_offsets, SUBSCRIBED};
+    let k = kafka();
+    let (a, b) = (unique("subs-a"), unique("subs-b"));
+    let group = unique("subs");
+    let data = tempfile::tempdir().unwrap();
+    for t in [&a, &b] {
+        create_topic(k, t, 2, 1).await;
+    }
+    let records: Vec<TestRecord<'_>> = (0..20).map(|i| (i % 2, None, &b"v"[..], None)).collect();
+    produce(k, &a, &records).await;
+    produce(k, &b, &records).await;
+    let run = |args: &[&str]| {
+        let mut c = kscope(k);
+        c.env("KSCOPE_DATA_DIR", data.path()).args(args);
+        c.output().unwrap()
+    };
+    let committed = |topic: &str| -> Vec<i64> {
+        let out = run(&["group", &group, "-o", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        json(&out)["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["topic"] == topic)
+            .filter_map(|p| p["committed"].as_i64())
+            .collect()
+    };
+    // `b`'s offsets while the group is empty, then a member subscribed to `a` only.
+    let out = run(&[
+        "offsets",
+        "reset",
+        &group,
+        "--topic",
+        &b,
+        "--to-offset",
+        "5",
+        "--execute",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let consumer = consume_and_commit(k, &group, &a, 20);
+    assert_eq!(committed(&a), vec![10, 10]);
+    assert_eq!(committed(&b), vec![5, 5]);
+    let audit_lines = || {
+        std::fs::read_to_string(data.path().join("audit.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let audited = audit_lines();
+
+    let out = run(&[
+        "group",
+        "delete-offsets",
+        &group,
+        "--topic",
+        &a,
+        "--topic",
+        &b,
+        "--execute",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 active member(s)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(committed(&a), vec![10, 10]);
+    assert_eq!(committed(&b), vec![5, 5]);
+    assert_eq!(audit_lines(), audited, "nothing audited: nothing was sent");
+    assert!(
+        !data.path().join("undo").exists() || {
+            std::fs::read_dir(data.path().join("undo"))
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .all(|e| !e.file_name().to_string_lossy().starts_with("group-offsets"))
+        }
+    );
+
+    // The engine (the CLI's and the console's), asked with the member still there.
+    // SAFETY of the test: the variable only names where this process's undo files and audit go.
+    std::env::set_var("KSCOPE_DATA_DIR", data.path());
+    let client =
+        kscope::kafka::KafkaClient::new(kscope::config::ConnectionSettings::plain(&k.bootstrap))
+            .unwrap();
+    let settings = kscope::config::ConnectionSettings::plain(&k.bootstrap);
+    let all: Vec<(String, i32, i64)> = [(&a, 10), (&b, 5)]
+        .iter()
+        .flat_map(|(t, o)| (0..2).map(move |p| (t.to_string(), p, *o)))
+        .collect();
+    let done = delete_offsets(&client, &settings, &group, all)
+        .await
+        .unwrap();
+    let kept: Vec<(String, i32)> = done
+        .failed
+        .iter()
+        .map(|(t, p, why)| {
+            assert_eq!(why, SUBSCRIBED, "{done:?}");
+            (t.clone(), *p)
+        })
+        .collect();
+    assert_eq!(kept, vec![(a.clone(), 0), (a.clone(), 1)], "{done:?}");
+    assert!(done.verified && done.still_committed.is_empty(), "{done:?}");
+    assert_eq!(committed(&a), vec![10, 10]);
+    assert_eq!(committed(&b), Vec::<i64>::new());
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "group-delete-offsets");
+    assert_eq!(last["result"], "partial", "{last}");
+    assert_eq!(last["failed"].as_array().unwrap().len(), 2, "{last}");
+    // Only the subscribed topic's: every partition kept, audited `failed`, not `partial`.
+    let only_a: Vec<(String, i32, i64)> = (0..2).map(|p| (a.clone(), p, 10)).collect();
+    let done = delete_offsets(&client, &settings, &group, only_a)
+        .await
+        .unwrap();
+    assert_eq!(done.failed.len(), 2, "{done:?}");
+    assert_eq!(committed(&a), vec![10, 10]);
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["result"], "failed", "{last}");
+    drop(consumer);
+}
+
 /// After a broker comes back, the partitions it led are led by others: `kscope leaders` names
 /// them, the dry run moves nothing, read-only refuses, and --execute moves exactly them back and
 /// verifies. On a cluster of its own (a broker is killed), without the broker's own periodic
@@ -741,8 +873,7 @@ fn broker_configs_are_shown_and_dynamic_ones_changed_and_undone() {
 /// and deleted with a plan, verified, audited and undone.
 #[test]
 fn acls_are_planned_applied_and_undone_and_authorization_is_named() {
-    let _stop = common::faults::StopOnDrop::new("ops-acl");
-    let k = start_authorized("ops-acl");
+    let k = authorized();
     let data = tempfile::tempdir().unwrap();
     let (visible, hidden) = (unique("visible-t"), unique("hidden-t"));
     for t in [&visible, &hidden] {
@@ -830,8 +961,9 @@ fn acls_are_planned_applied_and_undone_and_authorization_is_named() {
     let out = admin(&[&create[..], &["-o", "json"]].concat());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json(&out)["acls"].as_array().unwrap().len(), 2);
+    // This principal's ACLs (other tests make ACLs of their own on the shared cluster).
     let listed = |args: &[&str]| {
-        let out = admin(&[&["acls", "-o", "json"][..], args].concat());
+        let out = admin(&[&["acls", "-o", "json", "--principal", &principal][..], args].concat());
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         json(&out)["acls"].as_array().unwrap().len()
     };
@@ -847,7 +979,7 @@ fn acls_are_planned_applied_and_undone_and_authorization_is_named() {
     assert_eq!(last["action"], "acls-create");
     assert_eq!(last["result"], "applied");
     // Filters.
-    assert_eq!(listed(&["--principal", &principal]), 2);
+    assert_eq!(listed(&[]), 2);
     assert_eq!(listed(&["--operation", "read"]), 1);
     assert_eq!(listed(&["--pattern", "literal"]), 0);
     assert_eq!(
@@ -917,6 +1049,140 @@ fn acls_are_planned_applied_and_undone_and_authorization_is_named() {
     let out = admin(&["acls", "delete", "--from-file", &created_undo, "--execute"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(listed(&[]), 0);
+}
+
+/// The cluster with an authorizer, shared by the tests of this file that need it: started (or
+/// reused) by the first, stopped when the last one ends (also when it panics).
+struct Authorized(Kafka);
+
+static AUTHORIZED_USERS: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
+
+fn authorized() -> Authorized {
+    let mut users = AUTHORIZED_USERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let k = start_authorized("ops-acl");
+    *users += 1;
+    Authorized(k)
+}
+
+impl std::ops::Deref for Authorized {
+    type Target = Kafka;
+    fn deref(&self) -> &Kafka {
+        &self.0
+    }
+}
+
+impl Drop for Authorized {
+    fn drop(&mut self) {
+        let mut users = AUTHORIZED_USERS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *users -= 1;
+        if *users == 0 {
+            drop(common::faults::StopOnDrop::new("ops-acl"));
+        }
+    }
+}
+
+/// One `acls create` of a valid ACL and one the broker refuses (a cluster ACL must name
+/// `kafka-cluster`): exit 7, the JSON names the refused ACL and the broker's reason, the other
+/// is created and listed, the audit says `partial`, and the undo file removes what was made.
+#[test]
+fn an_acl_create_the_broker_partly_refuses_is_partial_and_names_the_refused_acl() {
+    let k = authorized();
+    let data = tempfile::tempdir().unwrap();
+    let admin = |args: &[&str]| {
+        let mut c = kscope(&k);
+        c.env("KSCOPE_DATA_DIR", data.path()).args(args);
+        c.output().unwrap()
+    };
+    let principal = format!("User:{}", unique("partial"));
+    let acl = |resource_type: &str, resource: &str| {
+        serde_json::json!({
+            "resource_type": resource_type, "resource_name": resource, "pattern_type": "literal",
+            "principal": principal, "host": "*", "operation": "describe", "permission": "allow",
+        })
+    };
+    let wanted = data.path().join("wanted.json");
+    std::fs::write(
+        &wanted,
+        serde_json::json!({
+            "kind": "kscope-acls",
+            "acls": [acl("topic", "orders"), acl("cluster", "not-the-cluster")],
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let wanted = wanted.to_str().unwrap();
+    let listed = || {
+        let out = admin(&["acls", "--principal", &principal, "-o", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        json(&out)["acls"].clone()
+    };
+
+    // The plan: both would be created.
+    let out = admin(&["acls", "create", "--from-file", wanted, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["acls"].as_array().unwrap().len(), 2);
+
+    let out = admin(&[
+        "acls",
+        "create",
+        "--from-file",
+        wanted,
+        "--execute",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 of 2 ACL(s) failed"),
+        "{}",
+        stderr(&out)
+    );
+    let report = json(&out);
+    assert_eq!(report["executed"], true, "{report}");
+    let acls = report["acls"].as_array().unwrap();
+    let of = |t: &str| acls.iter().find(|a| a["resource_type"] == t).unwrap();
+    assert_eq!(of("topic")["error"], serde_json::Value::Null, "{report}");
+    let why = of("cluster")["error"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("The only valid name for the CLUSTER resource is kafka-cluster"),
+        "the refused ACL names the broker's reason: {report}"
+    );
+    let now = listed();
+    assert_eq!(now.as_array().unwrap().len(), 1, "{now}");
+    assert_eq!(now[0]["resource_type"], "topic", "{now}");
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "acls-create");
+    assert_eq!(last["result"], "partial", "{last}");
+
+    // Again: the valid one exists now, only the refused one is sent. Nothing changes: a
+    // failure (exit 1), not a partial result; the table says which exists and why the other
+    // failed.
+    let out = admin(&["acls", "create", "--from-file", wanted, "--execute"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no ACL was changed"),
+        "{}",
+        stderr(&out)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("exists") && text.contains("failed: ") && text.contains("kafka-cluster"),
+        "{text}"
+    );
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["result"], "failed", "{last}");
+
+    // The first execute's undo file deletes what it created.
+    let undo = report["undo_file"].as_str().unwrap();
+    let out = admin(&["acls", "delete", "--from-file", undo, "--execute"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(listed(), serde_json::json!([]));
 }
 
 /// Without an authorizer: `kscope acls` says there are none to list (exit 5), and listings

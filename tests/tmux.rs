@@ -2,7 +2,8 @@
 //! topic, a tail, groups and a group, quits, and the terminal is restored; and against a real
 //! broker, the console's cluster changes: a group deleted and a topic's configs edited, each with
 //! its undo file; a topic truncated and given partitions only with its name typed; the brokers
-//! screen's election plan and a broker's configs.
+//! screen's election plan and a broker's configs; ACLs created and deleted on `:acls` (a cluster
+//! with an authorizer).
 //! `scripts/test.sh` runs it against the release binary (`KSCOPE_BIN`).
 
 mod common;
@@ -602,4 +603,169 @@ fn the_console_truncates_a_topic_and_adds_partitions_only_with_its_name_typed_an
         ]),
         "{outcomes:?}"
     );
+}
+
+/// The console creates and deletes ACLs on the `:acls` screen of a cluster with an authorizer
+/// (a cluster of its own): `c`, the line, the plan, Enter, the result with its undo command; `x`
+/// offers the selected ACL as the filter, a wider filter plans every ACL it matches, and only
+/// `delete` typed deletes them. Audited; the delete's undo file puts them back; read-only
+/// offers neither key and refuses both.
+#[test]
+fn the_console_creates_and_deletes_acls_with_a_plan_and_an_undo_file() {
+    let _stop = common::faults::StopOnDrop::new("tmux-acl");
+    let k = common::start_authorized("tmux-acl");
+    let principal = format!("User:{}", common::unique("tmux-acl"));
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut c = common::kscope(&k);
+        c.env("KSCOPE_DATA_DIR", data.path()).args(args);
+        c.output().unwrap()
+    };
+    let listed = || {
+        let out = run(&["acls", "--principal", &principal, "-o", "json"]);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        common::json(&out)["acls"].as_array().unwrap().len()
+    };
+    let bin =
+        std::env::var("KSCOPE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_kscope").to_string());
+    let t = Tmux::new(170, 36);
+    t.send(&[
+        &format!(
+            "KSCOPE_DATA_DIR={} {bin} -b {}; echo KSCOPE_EXIT=$?",
+            data.path().display(),
+            k.bootstrap
+        ),
+        "Enter",
+    ]);
+    t.wait_for("the overview", &["● connected"]);
+    t.send(&[":", "acls", "Enter"]);
+    t.wait_for("the ACLs", &["<c> create", "<x> delete"]);
+
+    t.send(&["c"]);
+    t.wait_for("the line", &["create ACLs", "principal=User:NAME", "> "]);
+    t.send(&[
+        "C-u",
+        &format!("principal={principal} type=topic name=orders- pattern=prefixed op=read,describe"),
+        "Enter",
+    ]);
+    t.wait_for(
+        "the create plan",
+        &[
+            "2 ACL(s) to create; 0 exist already",
+            "would be created",
+            "enter or y applies it",
+        ],
+    );
+    assert_eq!(listed(), 0, "the plan created nothing");
+    t.send(&["Enter"]);
+    let s = t.wait_for(
+        "the create result",
+        &[
+            "created and read back: 2 ACL(s) as asked",
+            "undo: kscope acls delete --from-file",
+        ],
+    );
+    assert!(s.contains(&principal), "{s}");
+    assert_eq!(listed(), 2);
+    t.send(&["Enter"]);
+    t.wait_for("the ACLs again", &[&principal, "orders-"]);
+
+    // `x` offers the selected ACL: exactly one matches. Esc twice: back, nothing deleted.
+    t.send(&["/"]);
+    t.send(&["describe", "Enter"]);
+    t.send(&["x"]);
+    t.wait_for(
+        "the selected ACL as the filter",
+        &[
+            "delete ACLs",
+            &format!("principal={principal}"),
+            "operation=describe",
+        ],
+    );
+    t.send(&["Enter"]);
+    t.wait_for(
+        "the plan of the selected ACL",
+        &[
+            "the filter matches 1 ACL(s) now",
+            "would be deleted",
+            "type 'delete'",
+        ],
+    );
+    t.send(&["Escape"]);
+    t.send(&["Escape"]);
+    t.wait_for("the ACLs", &["<c> create", "<x> delete"]);
+    assert_eq!(listed(), 2);
+
+    // A wider filter: both go, only once `delete` is typed.
+    t.send(&["x"]);
+    t.send(&["C-u", &format!("principal={principal}"), "Enter"]);
+    t.wait_for(
+        "the delete plan",
+        &["the filter matches 2 ACL(s) now", "would be deleted"],
+    );
+    t.send(&["dele", "Enter"]);
+    t.wait_for("the wrong word", &["type 'delete' to confirm"]);
+    assert_eq!(listed(), 2);
+    t.send(&["te", "Enter"]);
+    t.wait_for(
+        "the delete result",
+        &[
+            "deleted and read back: 2 ACL(s) as asked",
+            "undo: kscope acls create --from-file",
+        ],
+    );
+    assert_eq!(listed(), 0);
+    t.send(&["Enter", "q"]);
+    t.wait_for("the exit", &["KSCOPE_EXIT=0"]);
+
+    // Audited; the delete's undo file puts them back.
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcomes: Vec<(&str, &str)> = lines
+        .iter()
+        .filter(|l| l["phase"] == "outcome")
+        .map(|l| {
+            (
+                l["action"].as_str().unwrap_or_default(),
+                l["result"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("acls-create", "applied"), ("acls-delete", "applied")]
+    );
+    let undo = lines.last().unwrap()["undo_file"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = run(&["acls", "create", "--from-file", &undo, "--execute"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(listed(), 2);
+
+    // Read-only: neither key offered, both refused.
+    let t = Tmux::new(170, 36);
+    t.send(&[
+        &format!(
+            "KSCOPE_DATA_DIR={} {bin} --read-only -b {}; echo KSCOPE_EXIT=$?",
+            data.path().display(),
+            k.bootstrap
+        ),
+        "Enter",
+    ]);
+    t.wait_for("the overview", &["● connected", "READ-ONLY"]);
+    t.send(&[":", "acls", "Enter"]);
+    let s = t.wait_for("the ACLs", &[&principal, "<s> sort"]);
+    assert!(
+        !s.contains("<c> create") && !s.contains("<x> delete"),
+        "{s}"
+    );
+    t.send(&["x"]);
+    t.wait_for("the refusal", &["is read-only"]);
+    t.send(&["q"]);
+    t.wait_for("the exit", &["KSCOPE_EXIT=0"]);
+    assert_eq!(listed(), 2);
 }

@@ -3,8 +3,11 @@
 //! back. `e` on a topic edits its configs (reversible: the plan is shown and Enter or `y`
 //! applies it, an undo file is written first); `P` adds partitions and `T` truncates it
 //! (irreversible: the topic's name is typed to confirm); `E` on the brokers screen runs a
-//! preferred leader election of every topic (confirmed by typing `elect`). The broker side is
-//! the CLI's (`offsets::config_change`, `offsets::topic_change`, `offsets::leader_election`). The flow's keys are the reset's layers
+//! preferred leader election of every topic (confirmed by typing `elect`); `c` and `x` on the
+//! `:acls` screen create ACLs (reversible: Enter or `y`, an undo file first) and delete the
+//! ACLs a filter selects (the selected one offered; confirmed by typing `delete`). The broker
+//! side is the CLI's (`offsets::config_change`, `offsets::topic_change`,
+//! `offsets::leader_election`, `offsets::acl_change`). The flow's keys are the reset's layers
 //! (typing, the plan, the result).
 
 use super::action::{Effect, Key};
@@ -12,8 +15,8 @@ use super::commands::{Input, Layer};
 use super::nav::{back, push_view};
 use super::state::{State, TopicTab, View};
 use crate::model::{
-    ConfigApplied, ConfigEdit, ConfigPlan, ConfigTarget, ElectPlan, Failure, PartitionsAdded,
-    PartitionsPlan, TruncatePlan,
+    Acl, AclFilter, AclPlan, ConfigApplied, ConfigEdit, ConfigPlan, ConfigTarget, ElectPlan,
+    Failure, PartitionsAdded, PartitionsPlan, TruncatePlan,
 };
 use crate::record::StartPosition;
 
@@ -30,6 +33,10 @@ pub enum ChangeKind {
     Truncate,
     /// A preferred leader election of every topic (`E` on the brokers screen).
     ElectLeaders,
+    /// ACLs created (`c` on the `:acls` screen).
+    CreateAcls,
+    /// The ACLs a filter selects deleted (`x` on the `:acls` screen).
+    DeleteAcls,
 }
 
 impl ChangeKind {
@@ -41,6 +48,8 @@ impl ChangeKind {
             ChangeKind::AddPartitions => format!("add partitions to topic {target}"),
             ChangeKind::Truncate => format!("truncate topic {target}"),
             ChangeKind::ElectLeaders => format!("preferred leader election of {target}"),
+            ChangeKind::CreateAcls => "create ACLs".to_string(),
+            ChangeKind::DeleteAcls => "delete ACLs".to_string(),
         }
     }
 
@@ -50,7 +59,10 @@ impl ChangeKind {
             ChangeKind::TopicConfig | ChangeKind::AddPartitions | ChangeKind::Truncate => {
                 Some(target.to_string())
             }
-            ChangeKind::ElectLeaders | ChangeKind::BrokerConfig => None,
+            ChangeKind::ElectLeaders
+            | ChangeKind::BrokerConfig
+            | ChangeKind::CreateAcls
+            | ChangeKind::DeleteAcls => None,
         }
     }
 
@@ -77,6 +89,15 @@ impl ChangeKind {
                 "KEY=VALUE sets this broker's dynamic value, -KEY removes it (back to the \
                  cluster-wide or static value); several with spaces"
             }
+            ChangeKind::CreateAcls => {
+                "principal=User:NAME resource-type=topic|group|cluster|transactional-id \
+                 resource=NAME operation=read,write (one ACL each); pattern=literal|prefixed, \
+                 permission=allow|deny and host=* are the defaults"
+            }
+            ChangeKind::DeleteAcls => {
+                "the ACLs to delete: every ACL these fields match (the selected one's; leave \
+                 fields out to match more, pattern=match for every ACL that applies to a name)"
+            }
             ChangeKind::ElectLeaders => "",
         }
     }
@@ -85,9 +106,18 @@ impl ChangeKind {
     /// `y` applies the plan on screen.
     pub fn confirm_word(self, target: &str) -> Option<String> {
         match self {
-            ChangeKind::TopicConfig | ChangeKind::BrokerConfig => None,
+            ChangeKind::TopicConfig | ChangeKind::BrokerConfig | ChangeKind::CreateAcls => None,
             ChangeKind::AddPartitions | ChangeKind::Truncate => Some(target.to_string()),
             ChangeKind::ElectLeaders => Some("elect".to_string()),
+            ChangeKind::DeleteAcls => Some("delete".to_string()),
+        }
+    }
+
+    /// Why the word is typed, after "type 'WORD' to confirm: ".
+    pub fn confirm_why(self) -> &'static str {
+        match self {
+            ChangeKind::DeleteAcls => "access changes at once",
+            _ => "this cannot be undone",
         }
     }
 }
@@ -110,6 +140,10 @@ pub enum ChangeRequest {
     },
     /// A preferred election of every topic's partitions.
     Elect,
+    /// ACLs to create, as typed.
+    CreateAcls(Vec<Acl>),
+    /// The filter whose ACLs (as listed when planned) go.
+    DeleteAcls(AclFilter),
 }
 
 /// A change planned (nothing applied).
@@ -119,6 +153,7 @@ pub enum ChangePlan {
     Partitions(PartitionsPlan),
     Truncate(TruncatePlan),
     Elect(ElectPlan),
+    Acls(AclPlan),
 }
 
 impl ChangePlan {
@@ -147,6 +182,13 @@ impl ChangePlan {
                 "nothing can be elected now: no preferred replica of these partitions is in sync"
                     .to_string()
             }),
+            ChangePlan::Acls(p) if p.acls.is_empty() => {
+                Some("nothing to delete: no ACL matches; esc to edit the filter".into())
+            }
+            ChangePlan::Acls(p) => p
+                .todo()
+                .is_empty()
+                .then(|| "nothing to create: every ACL exists already".to_string()),
         }
     }
 }
@@ -160,6 +202,8 @@ pub enum ChangeOutcome {
     Truncate(TruncatePlan),
     /// The election as run: each partition's leader after, or why it did not move.
     Elect(ElectPlan),
+    /// The ACL change as executed: each ACL's result, the undo file.
+    Acls(AclPlan),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,6 +300,43 @@ pub fn open_election(state: &mut State, fx: &mut Vec<Effect>) -> Result<(), Stri
     Ok(())
 }
 
+/// `c` on the `:acls` screen: create ACLs; `x`: delete the ACLs a filter selects, the
+/// selected ACL offered as the filter.
+pub fn open_acls(state: &mut State, kind: ChangeKind, fx: &mut Vec<Effect>) -> Result<(), String> {
+    let View::Acls(table) = state.view() else {
+        return Err(format!(
+            "open the ACLs first (:acls; {} there {} ACLs)",
+            state.keymap.label(if kind == ChangeKind::CreateAcls {
+                super::Command::CreateAcl
+            } else {
+                super::Command::DeleteAcl
+            }),
+            if kind == ChangeKind::CreateAcls {
+                "creates"
+            } else {
+                "deletes"
+            }
+        ));
+    };
+    let selected = table
+        .selected_index()
+        .and_then(|i| state.acls.data.as_ref().and_then(|a| a.get(i)));
+    let text = match (kind, selected) {
+        (ChangeKind::DeleteAcls, Some(acl)) => acl.entries(),
+        (ChangeKind::DeleteAcls, None) => {
+            return Err("no ACL selected: nothing to delete".into());
+        }
+        // A new ACL like the selected one: its principal and resource.
+        (_, Some(acl)) => format!(
+            "principal={} resource-type={} resource={} pattern={} operation=",
+            acl.principal, acl.resource_type, acl.resource_name, acl.pattern_type
+        ),
+        (_, None) => String::new(),
+    };
+    open(state, kind, "acls".into(), text, fx);
+    Ok(())
+}
+
 fn open(state: &mut State, kind: ChangeKind, target: String, text: String, fx: &mut Vec<Effect>) {
     let step = if kind.takes_input() {
         ChangeStep::Input { text: text.clone() }
@@ -329,6 +410,8 @@ fn request(kind: ChangeKind, target: &str, text: &str) -> Result<ChangeRequest, 
             }
         }
         ChangeKind::ElectLeaders => Ok(ChangeRequest::Elect),
+        ChangeKind::CreateAcls => Ok(ChangeRequest::CreateAcls(Acl::parse_entries(text)?)),
+        ChangeKind::DeleteAcls => Ok(ChangeRequest::DeleteAcls(AclFilter::parse_entries(text)?)),
     }
 }
 
@@ -413,7 +496,10 @@ pub fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
                 if let Some(why) = plan.blocked() {
                     flow.error = Some(why);
                 } else if let Some(word) = confirm_word.filter(|w| w != confirm) {
-                    flow.error = Some(format!("type '{word}' to confirm: this cannot be undone"));
+                    flow.error = Some(format!(
+                        "type '{word}' to confirm: {}",
+                        flow.kind.confirm_why()
+                    ));
                 } else {
                     flow.error = None;
                     let plan = plan.clone();
@@ -490,4 +576,5 @@ pub fn on_applied(state: &mut State, req: u64, result: Result<Box<ChangeOutcome>
     state.broker_configs.due = None;
     state.topics.due = None;
     state.cluster.due = None;
+    state.acls.due = None;
 }

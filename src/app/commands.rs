@@ -51,6 +51,10 @@ pub enum Command {
     TruncateTopic,
     /// A preferred leader election of every topic (typed confirmation).
     ElectLeaders,
+    /// Create ACLs (on the `:acls` screen; a plan first, undo file).
+    CreateAcl,
+    /// Delete the ACLs a filter selects, the selected one first (typed confirmation).
+    DeleteAcl,
     /// `:reset GROUP`
     Reset,
     /// `:ctx NAME`
@@ -239,6 +243,11 @@ pub const COMMANDS: &[Spec] = &[
         "delete the topic's records before a point (irreversible: typed name)", "truncate")),
     mutating(key(C::ElectLeaders, "elect_leaders", &["E"],
         "preferred leader election of every topic (on the brokers screen)", "elect")),
+    mutating(key(C::CreateAcl, "create_acl", &["c"],
+        "create ACLs (on the acls screen; a plan first; undo file)", "create")),
+    mutating(key(C::DeleteAcl, "delete_acl", &["x"],
+        "delete the selected ACL, or all a filter matches (on the acls screen; typed 'delete')",
+        "delete")),
     key(C::Pause, "pause", &["space"], "pause / resume the tail", "pause"),
     key(C::Follow, "follow", &["F"], "follow the newest record", "follow"),
     key(C::Detail, "detail", &["d"], "record detail pane", "detail"),
@@ -464,7 +473,7 @@ pub const INPUT_KEYS: &[InputKey] = &[
     input(L::ResetPreview, &["ctrl-u"], I::Clear, "clear the typed name"),
     input(L::ResetPreview, &["esc"], I::Cancel, "back to the modes"),
     other(L::ResetPreview, "other keys", I::Other,
-        "typed: the group's or topic's name (or 'elect') confirms"),
+        "typed: the group's or topic's name (or 'elect', 'delete') confirms"),
 
     input(L::ResetDone, &["up", "pgup"], I::Up, "scroll up"),
     input(L::ResetDone, &["down", "pgdown"], I::Down, "scroll down"),
@@ -524,6 +533,8 @@ mod tests {
             C::AddPartitions,
             C::TruncateTopic,
             C::ElectLeaders,
+            C::CreateAcl,
+            C::DeleteAcl,
             C::Pause,
             C::Follow,
             C::Detail,
@@ -586,7 +597,9 @@ mod tests {
                 "edit_config",
                 "add_partitions",
                 "truncate",
-                "elect_leaders"
+                "elect_leaders",
+                "create_acl",
+                "delete_acl"
             ]
         );
         assert_eq!(

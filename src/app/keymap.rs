@@ -196,7 +196,8 @@ mod tests {
         let m = Keymap::default();
         assert_eq!(m.resolve(Key::char('q')), Some(Command::Quit));
         assert_eq!(m.resolve(Key::ctrl('c')), Some(Command::Quit));
-        assert_eq!(m.resolve(Key::char('x')), None);
+        assert_eq!(m.resolve(Key::char('z')), None);
+        assert_eq!(m.resolve(Key::char('x')), Some(Command::DeleteAcl));
         assert_eq!(m.label(Command::Refresh), "ctrl-r");
     }
 

@@ -250,6 +250,16 @@ pub fn run_command(state: &mut State, cmd: Command, args: &[&str], fx: &mut Vec<
                 flash(state, Level::Warn, why);
             }
         }
+        Command::CreateAcl | Command::DeleteAcl => {
+            let kind = if cmd == Command::CreateAcl {
+                change::ChangeKind::CreateAcls
+            } else {
+                change::ChangeKind::DeleteAcls
+            };
+            if let Err(why) = change::open_acls(state, kind, fx) {
+                flash(state, Level::Warn, why);
+            }
+        }
         Command::SwitchContext => {
             if let Some(name) = arg {
                 switch_context(state, name, fx);

@@ -85,7 +85,7 @@ pub enum View {
     },
     /// The Schema Registry's subjects, with the selected one's schema.
     Subjects(Table),
-    /// The cluster's ACLs (read-only).
+    /// The cluster's ACLs (`c` creates, `x` deletes).
     Acls(Table),
     /// One broker's configs that are not at Kafka's default (Enter on the brokers screen).
     BrokerConfigs {
@@ -143,7 +143,7 @@ impl View {
             View::Tail => &[C::Pause, C::Follow, C::Detail, C::Windows, C::Back],
             View::Overview(_) => &[C::Silence, C::Topics, C::Groups, C::Brokers],
             View::Subjects(_) => &[C::SortNext, C::Refresh, C::Back],
-            View::Acls(_) => &[C::SortNext, C::Back],
+            View::Acls(_) => &[C::CreateAcl, C::DeleteAcl, C::SortNext, C::Back],
             View::Brokers(_) => &[C::Open, C::ElectLeaders, C::Back],
             View::BrokerConfigs { .. } => &[C::EditConfig, C::SortNext, C::Back],
             View::Reset { .. } | View::DeleteGroup { .. } | View::Change { .. } => &[C::Back],

@@ -3,18 +3,18 @@
 //! that would be created (and which exist already) or deleted; `--execute` writes an undo file
 //! (the ACLs, for `acls delete --from-file` after a create and `acls create --from-file` after a
 //! delete), audits the intent, applies exactly the plan, reads the ACLs back to verify, and
-//! audits the outcome. An ACL the broker refused makes it partial (exit 7).
+//! audits the outcome. An ACL the broker refused makes it partial (exit 7). The engine is
+//! `offsets::acl_change`, shared with the console's `:acls` screen.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use serde::{Deserialize, Serialize};
 
 use super::output::{emit, emit_json, say, table, Stream};
 use super::{GlobalArgs, Output};
 use crate::error::{exit, Error, Result};
-use crate::model::{Acl, AclFilter};
-use crate::offsets::shell_quote;
+use crate::model::{Acl, AclFilter, AclPlan};
+use crate::offsets::acl_change::{self, AclSelection};
 
 const NAMES: &str = "\
 Names as Kafka's tools use them: resource types topic, group, cluster, transactional-id; pattern
@@ -134,30 +134,6 @@ pub struct DeleteArgs {
     pub execute: bool,
 }
 
-/// An undo file: the ACLs a change created (to delete) or deleted (to create again).
-#[derive(Debug, Serialize, Deserialize)]
-struct UndoFile {
-    kind: String,
-    acls: Vec<Acl>,
-}
-
-const UNDO_KIND: &str = "kscope-acls";
-
-fn read_undo(path: &std::path::Path) -> Result<Vec<Acl>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::usage(format!("cannot read undo file {}: {e}", path.display())))?;
-    let undo: UndoFile = serde_json::from_str(&text)
-        .map_err(|e| Error::usage(format!("{} is not an ACL undo file: {e}", path.display())))?;
-    if undo.kind != UNDO_KIND {
-        return Err(Error::usage(format!(
-            "{} is not an ACL undo file (kind '{}')",
-            path.display(),
-            undo.kind
-        )));
-    }
-    Ok(undo.acls)
-}
-
 pub async fn run(g: &GlobalArgs, a: AclsArgs) -> Result<i32> {
     match a.action {
         Some(AclAction::Create(c)) => create(g, c).await,
@@ -222,39 +198,23 @@ async fn list(g: &GlobalArgs, f: &FilterArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-#[derive(Debug, Serialize)]
-struct Planned {
-    #[serde(flatten)]
-    acl: Acl,
-    /// Create: the ACL exists already (nothing to do for it).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    exists: bool,
-    /// After an execute: the broker's refusal, or what reading back found.
-    error: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct Report {
-    action: &'static str,
-    executed: bool,
-    acls: Vec<Planned>,
-    undo_file: Option<String>,
-    undo_command: Option<String>,
-}
-
-fn print(output: Output, r: &Report) -> Result<()> {
+fn print(output: Output, r: &AclPlan) -> Result<()> {
     match output {
         Output::Json => emit_json(Stream::Stdout, r, true),
         Output::Jsonl => emit_json(Stream::Stdout, r, false),
         Output::Table => {
             let acls: Vec<&Acl> = r.acls.iter().map(|p| &p.acl).collect();
+            let verb = match r.action {
+                crate::model::AclAction::Create => "create",
+                crate::model::AclAction::Delete => "delete",
+            };
             let status = |a: &Acl| {
                 let p = r.acls.iter().find(|p| &p.acl == a)?;
                 Some(match (&p.error, p.exists, r.executed) {
                     (Some(e), _, _) => format!("failed: {e}"),
                     (None, true, _) => "exists".to_string(),
-                    (None, false, true) => format!("{}d", r.action),
-                    (None, false, false) => format!("would be {}d", r.action),
+                    (None, false, true) => format!("{verb}d"),
+                    (None, false, false) => format!("would be {verb}d"),
                 })
             };
             let mut text = acl_rows(&acls, status);
@@ -268,7 +228,7 @@ fn print(output: Output, r: &Report) -> Result<()> {
 
 async fn create(g: &GlobalArgs, a: CreateArgs) -> Result<i32> {
     let wanted: Vec<Acl> = match &a.from_file {
-        Some(path) => read_undo(path)?,
+        Some(path) => acl_change::read_undo(path)?,
         None => a
             .operations
             .iter()
@@ -283,48 +243,14 @@ async fn create(g: &GlobalArgs, a: CreateArgs) -> Result<i32> {
             })
             .collect(),
     };
-    for acl in &wanted {
-        crate::kafka::native::check_acl(acl)?;
-        if !acl.principal.contains(':') {
-            return Err(Error::usage(format!(
-                "principal '{}' needs a type: User:{}",
-                acl.principal, acl.principal
-            )));
-        }
-    }
     let settings = g.settings()?;
     let client = super::budget_client(settings.clone())?;
-    // Which exist already: read with each ACL's exact filter, names normalized by the broker.
-    let mut plan = Vec::new();
-    for acl in wanted {
-        let found = client.acls(acl_filter_exact(&acl)).await?;
-        let acl = normalize(acl);
-        let exists = found.contains(&acl);
-        if !plan.iter().any(|p: &Planned| p.acl == acl) {
-            plan.push(Planned {
-                acl,
-                exists,
-                error: None,
-            });
-        }
-    }
-    let mut report = Report {
-        action: "create",
-        executed: false,
-        acls: plan,
-        undo_file: None,
-        undo_command: None,
-    };
-    let todo: Vec<Acl> = report
-        .acls
-        .iter()
-        .filter(|p| !p.exists)
-        .map(|p| p.acl.clone())
-        .collect();
-    if !a.execute || todo.is_empty() {
-        print(g.output, &report)?;
+    let plan = acl_change::plan_create(&client, wanted).await?;
+    let nothing = plan.todo().is_empty();
+    if !a.execute || nothing {
+        print(g.output, &plan)?;
         if g.output == Output::Table {
-            say(if todo.is_empty() {
+            say(if nothing {
                 "nothing to create: every ACL exists already"
             } else {
                 "dry run: no ACL was created (add --execute)"
@@ -332,148 +258,36 @@ async fn create(g: &GlobalArgs, a: CreateArgs) -> Result<i32> {
         }
         return Ok(exit::OK);
     }
-    let writer = client.writer("create ACLs")?;
-    let undo = write_acl_undo("acls-create", &todo)?;
-    let audit = crate::offsets::change::Audit::new(&settings, "acls-create")?;
-    let fields = |r: &Report| serde_json::json!({"acls": r.acls, "undo_file": undo.to_str()});
-    audit.intent(&fields(&report))?;
-    let results = match writer.create_acls(todo.clone()).await {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = audit.line("outcome", Some("failed"), &fields(&report));
-            return Err(e);
-        }
-    };
-    for (acl, err) in todo.iter().zip(results) {
-        if let Some(p) = report.acls.iter_mut().find(|p| &p.acl == acl) {
-            p.error = err;
-        }
-    }
-    // Verify: each created ACL is listed now (the authorizer learns of them through the
-    // metadata log, a moment after the answer).
-    let verified = verify(&client, &mut report, true).await;
-    finish(g, report, audit, fields, &undo, verified, "acls delete").await
+    finish(g, acl_change::apply(&client, &settings, &plan).await?)
 }
 
-/// The exact filter of an ACL (for a check before creating it).
-fn acl_filter_exact(a: &Acl) -> AclFilter {
-    a.exact()
-}
-
-/// An ACL with the names the broker answers with (lowercase, `-` not `_`).
-fn normalize(mut a: Acl) -> Acl {
-    for f in [
-        &mut a.resource_type,
-        &mut a.pattern_type,
-        &mut a.operation,
-        &mut a.permission,
-    ] {
-        *f = f.trim().to_ascii_lowercase().replace('_', "-");
-    }
-    a
-}
-
-fn write_acl_undo(kind: &str, acls: &[Acl]) -> Result<PathBuf> {
-    let text = serde_json::to_string_pretty(&UndoFile {
-        kind: UNDO_KIND.to_string(),
-        acls: acls.to_vec(),
-    })
-    .map_err(|e| Error::Io(format!("cannot write JSON: {e}")))?;
-    crate::offsets::change::write_undo(kind, "acls", "json", &(text + "\n"))
-}
-
-/// Reads the ACLs back until each applied one is there (`present`) or gone, for a few seconds;
-/// marks those that are not. `false` when they could not be read.
-async fn verify(client: &crate::kafka::KafkaClient, r: &mut Report, present: bool) -> bool {
-    let applied: Vec<Acl> = r
-        .acls
-        .iter()
-        .filter(|p| !p.exists && p.error.is_none())
-        .map(|p| p.acl.clone())
-        .collect();
-    let mut last = Err(Error::kafka("not read"));
-    for _ in 0..20 {
-        last = client.acls(AclFilter::default()).await;
-        if let Ok(now) = &last {
-            if applied.iter().all(|a| now.contains(a) == present) {
-                break;
-            }
-        }
-        if client.budget_left() < std::time::Duration::from_millis(500) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-    let Ok(now) = last else {
-        return false;
-    };
-    for p in r.acls.iter_mut().filter(|p| !p.exists && p.error.is_none()) {
-        if now.contains(&p.acl) != present {
-            p.error = Some(if present {
-                "not listed when read back".to_string()
+/// Prints an executed plan; its exit: partial (7) when some ACLs were applied and others not,
+/// a failure when none was, incomplete (8) when they could not be read back.
+fn finish(g: &GlobalArgs, done: AclPlan) -> Result<i32> {
+    print(g.output, &done)?;
+    let (failed, all) = (done.failed(), done.acls.len());
+    match done.result() {
+        "partial" => Err(Error::PartiallyApplied(format!(
+            "{failed} of {all} ACL(s) failed (see the table); the others were applied{}",
+            if done.verified {
+                ""
             } else {
-                "still listed when read back".to_string()
-            });
+                ", but could not be read back to verify"
+            }
+        ))),
+        "failed" => {
+            let why = done
+                .acls
+                .iter()
+                .find_map(|p| p.error.clone())
+                .unwrap_or_default();
+            Err(Error::kafka(format!("no ACL was changed: {why}")))
         }
-    }
-    true
-}
-
-async fn finish(
-    g: &GlobalArgs,
-    mut report: Report,
-    audit: crate::offsets::change::Audit,
-    fields: impl Fn(&Report) -> serde_json::Value,
-    undo: &std::path::Path,
-    verified: bool,
-    undo_verb: &str,
-) -> Result<i32> {
-    report.executed = true;
-    let applied = report
-        .acls
-        .iter()
-        .filter(|p| !p.exists && p.error.is_none())
-        .count();
-    let failed = report.acls.iter().filter(|p| p.error.is_some()).count();
-    let result = if !verified {
-        "unverified"
-    } else if failed == 0 {
-        "applied"
-    } else if applied > 0 {
-        "partial"
-    } else {
-        "failed"
-    };
-    audit
-        .line("outcome", Some(result), &fields(&report))
-        .map_err(|e| Error::Io(format!("applied, but {e}")))?;
-    let undo_file = undo.to_string_lossy().into_owned();
-    report.undo_command = Some(format!(
-        "kscope {undo_verb} --from-file {} --execute",
-        shell_quote(&undo_file)
-    ));
-    report.undo_file = Some(undo_file);
-    print(g.output, &report)?;
-    if !verified {
-        return Err(Error::Incomplete(
+        "unverified" => Err(Error::Incomplete(
             "applied, but the ACLs could not be read back to verify".to_string(),
-        ));
+        )),
+        _ => Ok(exit::OK),
     }
-    if failed > 0 && applied > 0 {
-        return Err(Error::PartiallyApplied(format!(
-            "{failed} of {} ACL(s) failed (see the table); the others were applied",
-            report.acls.len()
-        )));
-    }
-    if failed > 0 {
-        let why = report
-            .acls
-            .iter()
-            .find_map(|p| p.error.clone())
-            .unwrap_or_default();
-        return Err(Error::kafka(format!("no ACL was changed: {why}")));
-    }
-    Ok(exit::OK)
 }
 
 async fn delete(g: &GlobalArgs, a: DeleteArgs) -> Result<i32> {
@@ -485,32 +299,15 @@ async fn delete(g: &GlobalArgs, a: DeleteArgs) -> Result<i32> {
     }
     let settings = g.settings()?;
     let client = super::budget_client(settings.clone())?;
-    let selected: Vec<Acl> = match &a.from_file {
-        Some(path) => {
-            let wanted: Vec<Acl> = read_undo(path)?.into_iter().map(normalize).collect();
-            let now = client.acls(AclFilter::default()).await?;
-            wanted.into_iter().filter(|w| now.contains(w)).collect()
-        }
-        None => client.acls(a.filter.filter()).await?,
+    let selection = match &a.from_file {
+        Some(path) => AclSelection::Exactly(acl_change::read_undo(path)?),
+        None => AclSelection::Filter(a.filter.filter()),
     };
-    let mut report = Report {
-        action: "delete",
-        executed: false,
-        acls: selected
-            .into_iter()
-            .map(|acl| Planned {
-                acl,
-                exists: false,
-                error: None,
-            })
-            .collect(),
-        undo_file: None,
-        undo_command: None,
-    };
-    if !a.execute || report.acls.is_empty() {
-        print(g.output, &report)?;
+    let plan = acl_change::plan_delete(&client, selection).await?;
+    if !a.execute || plan.acls.is_empty() {
+        print(g.output, &plan)?;
         if g.output == Output::Table {
-            say(if report.acls.is_empty() {
+            say(if plan.acls.is_empty() {
                 "nothing to delete: no ACL matches"
             } else {
                 "dry run: no ACL was deleted (add --execute)"
@@ -518,31 +315,5 @@ async fn delete(g: &GlobalArgs, a: DeleteArgs) -> Result<i32> {
         }
         return Ok(exit::OK);
     }
-    let writer = client.writer("delete ACLs")?;
-    let planned: Vec<Acl> = report.acls.iter().map(|p| p.acl.clone()).collect();
-    let undo = write_acl_undo("acls-delete", &planned)?;
-    let audit = crate::offsets::change::Audit::new(&settings, "acls-delete")?;
-    let fields = |r: &Report| serde_json::json!({"acls": r.acls, "undo_file": undo.to_str()});
-    audit.intent(&fields(&report))?;
-    // Exactly the plan: one exact filter per ACL, not the user's filter again (it could match
-    // ACLs created since).
-    let filters: Vec<AclFilter> = planned.iter().map(Acl::exact).collect();
-    let results = match writer.delete_acls(filters).await {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = audit.line("outcome", Some("failed"), &fields(&report));
-            return Err(e);
-        }
-    };
-    for (p, r) in report.acls.iter_mut().zip(results) {
-        match r {
-            Err(e) => p.error = Some(e),
-            Ok(deleted) if !deleted.contains(&p.acl) => {
-                p.error = Some("the broker deleted nothing for it".to_string())
-            }
-            Ok(_) => {}
-        }
-    }
-    let verified = verify(&client, &mut report, false).await;
-    finish(g, report, audit, fields, &undo, verified, "acls create").await
+    finish(g, acl_change::apply(&client, &settings, &plan).await?)
 }

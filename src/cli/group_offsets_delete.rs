@@ -145,6 +145,28 @@ pub async fn run(g: &GlobalArgs, a: DeleteOffsetsArgs) -> Result<i32> {
     report.undo_command = Some(done.undo_command.clone());
     report.undo_file = Some(done.undo_file.to_string_lossy().into_owned());
     print(g.output, &report)?;
+    // Nothing was deleted: not a partial result.
+    if let Some(first) = done
+        .failed
+        .first()
+        .filter(|_| failed == report.partitions.len())
+    {
+        let why = format!(
+            "no offset of group '{}' was deleted: {}/{}: {}",
+            a.group, first.0, first.1, first.2
+        );
+        return Err(
+            if done
+                .failed
+                .iter()
+                .all(|(_, _, e)| e == crate::offsets::group_delete::SUBSCRIBED)
+            {
+                Error::GroupActive(why)
+            } else {
+                Error::kafka(why)
+            },
+        );
+    }
     if failed > 0 {
         return Err(Error::PartiallyApplied(format!(
             "{failed} of {} partition(s) of group '{}' kept their offsets (see the table); the \

@@ -16,7 +16,7 @@ mod subjects;
 mod timelag;
 
 pub use crate::error::ErrorKind;
-pub use acl::{Acl, AclFilter};
+pub use acl::{Acl, AclAction, AclFilter, AclPlan, AclPlanned};
 pub use change::{
     BehindGroup, ConfigAction, ConfigApplied, ConfigEdit, ConfigKeyPlan, ConfigPlan,
     ConfigReadBack, ConfigTarget, ElectAction, ElectPartition, ElectPlan, PartitionsAdded,

@@ -78,6 +78,10 @@ pub async fn delete_group(
     })
 }
 
+/// Why the coordinator kept a partition's offset: the group's members subscribe to its topic
+/// (GROUP_SUBSCRIBED_TO_TOPIC).
+pub const SUBSCRIBED: &str = "the group's members subscribe to this topic";
+
 /// What deleting some of a group's committed offsets did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OffsetsDeletion {
@@ -142,7 +146,7 @@ pub async fn delete_offsets(
                         *p,
                         match code {
                             rdkafka::types::RDKafkaErrorCode::GroupSubscribedToTopic => {
-                                "the group's members subscribe to this topic".to_string()
+                                SUBSCRIBED.to_string()
                             }
                             _ => msg.clone(),
                         },
@@ -171,7 +175,9 @@ pub async fn delete_offsets(
         Err(Error::NotFound(_)) => true,
         _ => false,
     };
-    let result = if !failed.is_empty() {
+    let result = if !failed.is_empty() && failed.len() == committed.len() {
+        "failed"
+    } else if !failed.is_empty() {
         "partial"
     } else if !verified || !still_committed.is_empty() {
         "unverified"

@@ -8,6 +8,7 @@
 //! - [`plan`] and [`apply`] talk to the broker. The CLI (`kscope offsets reset`) and the console
 //!   both call them and render the plain data they return.
 
+pub mod acl_change;
 mod audit;
 pub mod change;
 pub mod config_change;

@@ -1,13 +1,13 @@
 //! The broker side of the console's cluster changes: each request planned and each plan
 //! applied by the engine the CLI uses (`offsets::config_change`, `offsets::topic_change`,
-//! `offsets::leader_election`).
+//! `offsets::leader_election`, `offsets::acl_change`).
 
 use crate::app::{ChangeOutcome, ChangePlan, ChangeRequest};
 use crate::config::ConnectionSettings;
 use crate::error::{Error, Result};
 use crate::kafka::KafkaClient;
 use crate::model::TruncatePoint;
-use crate::offsets::{config_change, leader_election, topic_change};
+use crate::offsets::{acl_change, config_change, leader_election, topic_change};
 use crate::record::StartPosition;
 
 /// Plans a change; nothing is applied. The broker's refusal of a config change is in the plan.
@@ -39,6 +39,12 @@ pub async fn plan(client: &KafkaClient, request: ChangeRequest) -> Result<Change
         ChangeRequest::Elect => Ok(ChangePlan::Elect(
             leader_election::plan(client, None).await?,
         )),
+        ChangeRequest::CreateAcls(acls) => Ok(ChangePlan::Acls(
+            acl_change::plan_create(client, acls).await?,
+        )),
+        ChangeRequest::DeleteAcls(filter) => Ok(ChangePlan::Acls(
+            acl_change::plan_delete(client, acl_change::AclSelection::Filter(filter)).await?,
+        )),
     }
 }
 
@@ -60,6 +66,9 @@ pub async fn apply(
         )),
         ChangePlan::Elect(p) => Ok(ChangeOutcome::Elect(
             leader_election::elect(client, settings, &p).await?,
+        )),
+        ChangePlan::Acls(p) => Ok(ChangeOutcome::Acls(
+            acl_change::apply(client, settings, &p).await?,
         )),
     }
 }

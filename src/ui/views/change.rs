@@ -42,6 +42,9 @@ pub fn change(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ChangeKind::Truncate => {
                     "planning: reading the log starts and ends and the groups' offsets (nothing changes yet)…"
                 }
+                ChangeKind::CreateAcls | ChangeKind::DeleteAcls => {
+                    "planning: reading the ACLs there now (nothing changes yet)…"
+                }
                 _ => "planning: reading what is there now; the broker validates the change (nothing changes yet)…",
             },
             theme.muted(),
@@ -61,7 +64,8 @@ pub fn change(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Some(word) => Line::from(vec![
                     Span::styled(
                         format!(
-                            "this cannot be undone: type '{}' to confirm (enter), esc {}: ",
+                            "{}: type '{}' to confirm (enter), esc {}: ",
+                            flow.kind.confirm_why(),
                             safe(&word),
                             esc_does(flow.kind)
                         ),
@@ -78,7 +82,9 @@ pub fn change(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             lines.push(Line::raw(""));
             lines.push(Line::styled(
                 match flow.kind {
-                    ChangeKind::TopicConfig => "applying: undo file, audit, change, read back…",
+                    ChangeKind::TopicConfig
+                    | ChangeKind::CreateAcls
+                    | ChangeKind::DeleteAcls => "applying: undo file, audit, change, read back…",
                     _ => "applying: audit, change, read back…",
                 },
                 theme.severity(Severity::Warn),
@@ -93,6 +99,7 @@ pub fn change(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 }
                 (_, ChangeOutcome::Truncate(r)) => truncate_lines(theme, r),
                 (_, ChangeOutcome::Elect(r)) => elect_lines(theme, r),
+                (_, ChangeOutcome::Acls(r)) => super::acl_change::lines(theme, r),
                 _ => vec![Line::raw("done")],
             };
             lines.push(Line::raw(""));
@@ -167,7 +174,11 @@ fn input<'a>(state: &State, theme: &Theme, flow: &ChangeFlow, text: &str) -> Vec
         .and_then(|t| state.topic.data.as_ref().filter(|d| d.name == t))
     {
         match flow.kind {
-            ChangeKind::TopicConfig | ChangeKind::ElectLeaders | ChangeKind::BrokerConfig => {}
+            ChangeKind::TopicConfig
+            | ChangeKind::ElectLeaders
+            | ChangeKind::BrokerConfig
+            | ChangeKind::CreateAcls
+            | ChangeKind::DeleteAcls => {}
             ChangeKind::AddPartitions | ChangeKind::Truncate => {
                 let messages: Option<i64> = d.partitions.iter().map(|p| p.messages).sum();
                 lines.push(Line::styled(
@@ -222,6 +233,7 @@ fn plan_lines<'a>(theme: &Theme, plan: &ChangePlan) -> Vec<Line<'a>> {
         ChangePlan::Partitions(p) => partitions_plan(theme, p),
         ChangePlan::Truncate(p) => truncate_lines(theme, p),
         ChangePlan::Elect(p) => elect_lines(theme, p),
+        ChangePlan::Acls(p) => super::acl_change::lines(theme, p),
     }
 }
 

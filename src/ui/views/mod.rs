@@ -1,5 +1,6 @@
 //! One file per screen (and per popup).
 
+mod acl_change;
 mod acls;
 mod broker_configs;
 mod brokers;
