@@ -118,7 +118,7 @@ pub async fn run(g: &GlobalArgs, a: GroupArgs) -> Result<i32> {
 }
 
 fn describe_table(d: &GroupDetail) -> String {
-    let mut s = fields(&[
+    let mut pairs = vec![
         ("Group", d.group.clone()),
         ("State", d.state.clone()),
         ("Type", opt(d.kind.as_ref())),
@@ -146,7 +146,22 @@ fn describe_table(d: &GroupDetail) -> String {
             "Time lag",
             time_lag(d.time_lag_ms, d.time_lag_method, false),
         ),
-    ]);
+    ];
+    // KIP-848 groups: the group epoch and the epoch of the coordinator's target assignment.
+    if d.group_epoch.is_some() || d.assignment_epoch.is_some() {
+        pairs.insert(
+            6,
+            (
+                "Epochs",
+                format!(
+                    "group {}, target assignment {}",
+                    opt(d.group_epoch),
+                    opt(d.assignment_epoch)
+                ),
+            ),
+        );
+    }
+    let mut s = fields(&pairs);
     if d.partitions.iter().any(|p| p.time_lag_from_log_start) {
         s.push_str(
             "Note:        * committed below the log start: time lag of the first record kept\n",
@@ -197,7 +212,12 @@ fn describe_table(d: &GroupDetail) -> String {
         };
         // KIP-848 groups: the coordinator's target next to what each member owns now.
         let targets = d.members.iter().any(|m| m.target_assignment.is_some());
-        let mut headers = vec!["MEMBER", "CLIENT-ID", "HOST", "ASSIGNMENT"];
+        let epochs = d.members.iter().any(|m| m.member_epoch.is_some());
+        let mut headers = vec!["MEMBER", "CLIENT-ID", "HOST"];
+        if epochs {
+            headers.push("EPOCH");
+        }
+        headers.push("ASSIGNMENT");
         if targets {
             headers.push("TARGET");
         }
@@ -207,12 +227,11 @@ fn describe_table(d: &GroupDetail) -> String {
             d.members
                 .iter()
                 .map(|m| {
-                    let mut row = vec![
-                        m.member_id.clone(),
-                        m.client_id.clone(),
-                        m.host.clone(),
-                        assignment(&m.assignment),
-                    ];
+                    let mut row = vec![m.member_id.clone(), m.client_id.clone(), m.host.clone()];
+                    if epochs {
+                        row.push(member_epoch(m, d.assignment_epoch));
+                    }
+                    row.push(assignment(&m.assignment));
                     if targets {
                         row.push(match &m.target_assignment {
                             Some(t) if *t == m.assignment => "(= assignment)".to_string(),
@@ -224,14 +243,28 @@ fn describe_table(d: &GroupDetail) -> String {
                 })
                 .collect(),
         ));
-        if d.kind.as_deref() == Some("consumer") {
+        if d.members.iter().any(|m| m.reconciling(d.assignment_epoch)) {
             s.push_str(
-                "Member epochs: not given by this client (librdkafka's DescribeConsumerGroups \
-                 does not expose them)\n",
+                "Note: EPOCH (< N): below the target assignment epoch N, the member is still \
+                 moving to its target assignment\n",
             );
         }
     }
     s
+}
+
+/// A KIP-848 member's epoch as the member table shows it: `5 (< 7)` while it is below the
+/// target assignment epoch 7, `-2 (away)` for a static member that left for a while, `-` in
+/// classic groups.
+fn member_epoch(m: &crate::model::Member, assignment_epoch: Option<i32>) -> String {
+    match m.member_epoch {
+        None => "-".to_string(),
+        Some(e) if m.away() => format!("{e} (away)"),
+        Some(e) if m.reconciling(assignment_epoch) => {
+            format!("{e} (< {})", opt(assignment_epoch))
+        }
+        Some(e) => e.to_string(),
+    }
 }
 
 /// A time lag as a table shows it: `>` before a lower bound, `*` after the first kept
