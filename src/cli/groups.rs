@@ -280,3 +280,91 @@ fn time_lag(ms: Option<i64>, method: Option<TimeLagMethod>, from_log_start: bool
         None => "-".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Member, TopicPartitions};
+
+    fn member(name: &str, epoch: Option<i32>) -> Member {
+        let tp = vec![TopicPartitions {
+            topic: "t".into(),
+            partitions: vec![0],
+        }];
+        Member {
+            member_id: format!("{name}-id"),
+            client_id: name.into(),
+            host: "/10.0.0.1".into(),
+            instance_id: None,
+            assignment: tp.clone(),
+            target_assignment: epoch.map(|_| tp),
+            member_epoch: epoch,
+        }
+    }
+
+    fn detail(kind: &str, epochs: Option<(i32, i32)>, members: Vec<Member>) -> GroupDetail {
+        GroupDetail {
+            group: "g".into(),
+            state: "Stable".into(),
+            protocol: "uniform".into(),
+            kind: Some(kind.into()),
+            coordinator: None,
+            group_epoch: epochs.map(|e| e.0),
+            assignment_epoch: epochs.map(|e| e.1),
+            members,
+            partitions: Vec::new(),
+            total_lag: Some(0),
+            time_lag_ms: None,
+            time_lag_method: None,
+            describe_error: None,
+            gaps: Default::default(),
+        }
+    }
+
+    #[test]
+    fn kip848_epochs_are_shown_and_a_member_below_the_target_epoch_is_marked() {
+        let text = describe_table(&detail(
+            "consumer",
+            Some((9, 8)),
+            vec![
+                member("done", Some(8)),
+                member("behind", Some(7)),
+                member("static", Some(-2)),
+            ],
+        ));
+        assert!(
+            text.contains("Epochs:      group 9, target assignment 8"),
+            "{text}"
+        );
+        let row = |name: &str| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("{name}-id")))
+                .unwrap_or_else(|| panic!("{name}: {text}"))
+                .to_string()
+        };
+        assert!(row("done").contains(" 8 "), "{text}");
+        assert!(row("behind").contains(" 7 (< 8) "), "{text}");
+        assert!(row("static").contains(" -2 (away) "), "{text}");
+        assert!(text.contains("Note: EPOCH (< N)"), "{text}");
+
+        // All at the target epoch: no note.
+        let text = describe_table(&detail(
+            "consumer",
+            Some((8, 8)),
+            vec![member("done", Some(8))],
+        ));
+        assert!(
+            text.contains("EPOCH") && !text.contains("Note: EPOCH"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn classic_groups_show_no_epochs() {
+        let text = describe_table(&detail("classic", None, vec![member("c", None)]));
+        assert!(
+            !text.contains("EPOCH") && !text.contains("Epochs:"),
+            "{text}"
+        );
+    }
+}
