@@ -1233,6 +1233,11 @@ fn kip848_member_epochs_are_kafkas_and_grow_as_members_join_and_leave() {
         d4["group_epoch"].as_i64() > d3["group_epoch"].as_i64(),
         "{d3} then {d4}"
     );
+    eprintln!(
+        "member epochs of the first member: alone {e1}, held while the second joined {e1} \
+         (target assignment {a2}), caught up {e3}, alone again {e4}; group epochs {} {} {} {}",
+        d1["group_epoch"], d2["group_epoch"], d3["group_epoch"], d4["group_epoch"]
+    );
     drop(first);
 
     // A classic group: no epochs in JSON, no epoch column or line in the table.
