@@ -161,6 +161,7 @@ fn group_detail() -> GroupDetail {
             partitions: vec![0, 1, 2],
         }],
         target_assignment: None,
+        member_epoch: None,
     };
     let partitions = (0..4)
         .map(|p| {
@@ -189,6 +190,8 @@ fn group_detail() -> GroupDetail {
         protocol: "range".into(),
         kind: Some("classic".into()),
         coordinator: Some(broker(2)),
+        group_epoch: None,
+        assignment_epoch: None,
         members: vec![member],
         partitions,
         total_lag,
@@ -196,6 +199,50 @@ fn group_detail() -> GroupDetail {
         time_lag_method: Some(kscope::model::TimeLagMethod::Exact),
         describe_error: None,
         gaps: Default::default(),
+    }
+}
+
+/// `analytics` as a KIP-848 consumer group at group epoch 9: worker-1 reconciled (epoch 9, at
+/// its target), worker-2 still moving to its target (epoch 7, one more partition to come),
+/// worker-3 a static member away for a while (epoch -2).
+fn kip848_group_detail() -> GroupDetail {
+    let tp = |partitions: Vec<i32>| {
+        vec![TopicPartitions {
+            topic: "page_views".into(),
+            partitions,
+        }]
+    };
+    let member = |n: u8, epoch: i32, assignment: Vec<i32>, target: Vec<i32>| Member {
+        member_id: format!("analytics-worker-{n}-0b5e"),
+        client_id: format!("analytics-worker-{n}"),
+        host: format!("/10.0.0.{n}"),
+        instance_id: (n == 3).then(|| "worker-3".into()),
+        assignment: tp(assignment),
+        target_assignment: Some(tp(target)),
+        member_epoch: Some(epoch),
+    };
+    let members = vec![
+        member(1, 9, vec![0], vec![0]),
+        member(2, 7, vec![1], vec![1, 2]),
+        member(3, -2, vec![3], vec![3]),
+    ];
+    let mut partitions = group_detail().partitions;
+    for p in &mut partitions {
+        let owner = members
+            .iter()
+            .find(|m| m.assignment[0].partitions.contains(&p.partition));
+        p.member_id = owner.map(|m| m.member_id.clone());
+        p.client_id = owner.map(|m| m.client_id.clone());
+        p.host = owner.map(|m| m.host.clone());
+    }
+    GroupDetail {
+        kind: Some("consumer".into()),
+        protocol: "uniform".into(),
+        group_epoch: Some(9),
+        assignment_epoch: Some(9),
+        members,
+        partitions,
+        ..group_detail()
     }
 }
 
@@ -445,6 +492,8 @@ struct Harness {
     pending: Vec<Effect>,
     /// Broker 2 does not answer: its partitions' offsets are missing from every answer.
     leader_down: bool,
+    /// Groups are answered as KIP-848 consumer groups (`kip848_group_detail`).
+    kip848: bool,
 }
 
 impl Harness {
@@ -469,6 +518,7 @@ impl Harness {
             theme: Theme::builtin("default").unwrap(),
             pending: Vec::new(),
             leader_down: false,
+            kip848: false,
         }
     }
 
@@ -522,7 +572,11 @@ impl Harness {
                         PanelKey::Topics => Payload::Topics(topics_later(secs as i64).into()),
                         PanelKey::Topic(_) => Payload::Topic(Box::new(topic_detail())),
                         PanelKey::Groups => Payload::Groups(group_summaries().into()),
-                        PanelKey::Group(_) => Payload::Group(Box::new(group_detail())),
+                        PanelKey::Group(_) => Payload::Group(Box::new(if self.kip848 {
+                            kip848_group_detail()
+                        } else {
+                            group_detail()
+                        })),
                         PanelKey::Subjects => Payload::Subjects(Box::new(subjects())),
                         PanelKey::Acls => Payload::Acls(acls()),
                         PanelKey::BrokerConfigs(id) => {
@@ -748,6 +802,57 @@ fn groups_and_group() {
     e.tick(0);
     e.respond(0, Some("ListGroups is not supported by this broker: name the groups in the context's `groups` list"));
     insta::assert_snapshot!("groups_error", e.render());
+}
+
+/// A KIP-848 group's members show their epochs next to the group's: a member below the target
+/// assignment epoch (still reconciling) and a static member away are marked.
+#[test]
+fn kip848_group_members_show_their_epochs() {
+    let mut h = Harness::new(100, 20);
+    h.kip848 = true;
+    h.command("group analytics");
+    h.tick(0);
+    h.respond(0, None);
+    let screen = h.render();
+    insta::assert_snapshot!("group_kip848_epochs", screen);
+    // The marked members first: the line is cut at the end of the info rows. (Lines joined:
+    // the members line wraps.)
+    let joined = screen.lines().collect::<Vec<_>>().join(" ");
+    for want in [
+        "members 3 epoch 9 target 9  1 reconciling  1 away  \
+         analytics-worker-2@/10.0.0.2 (1 partition, target 2, epoch 7 < 9),",
+        "analytics-worker-3@/10.0.0.3 (1 partition, epoch -2 away),",
+    ] {
+        assert!(joined.contains(want), "{want}: {screen}");
+    }
+    let colours = h.severity_cells();
+    for marked in ["1 reconciling", "1 away", "epoch 7 < 9", "epoch -2 away"] {
+        assert!(
+            colours
+                .lines()
+                .any(|l| l.contains("warn") && l.contains(marked)),
+            "{marked} is marked: {colours}"
+        );
+    }
+    assert!(
+        !colours.lines().any(|l| l.contains("worker-1")),
+        "a reconciled member is not marked: {colours}"
+    );
+    // Wide enough, the reconciled member's epoch shows too.
+    h.act(Action::Resize(160, 20));
+    assert!(
+        h.render()
+            .contains("analytics-worker-1@/10.0.0.1 (1 partition, epoch 9)"),
+        "{}",
+        h.render()
+    );
+
+    // A classic group shows no epochs.
+    let mut c = Harness::new(100, 20);
+    c.command("group analytics");
+    c.tick(0);
+    c.respond(0, None);
+    assert!(!c.render().contains("epoch"), "{}", c.render());
 }
 
 #[test]

@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use common::*;
 
 fn configs(k: &Kafka, topic: &str) -> serde_json::Value {
@@ -1252,16 +1254,289 @@ fn a_kip848_consumer_group_shows_its_type_assignor_and_target_assignment() {
         "consumer",
         "Assignor:",
         "uniform",
+        "Epochs:",
+        "EPOCH",
         "TARGET",
         "(= assignment)",
     ] {
         assert!(text.contains(want), "{want}: {text}");
     }
+    drop(c);
+}
+
+/// Kafka's own view of a KIP-848 group, read with its `kafka-consumer-groups` tool
+/// (`--describe --state --verbose` and `--members --verbose`): the group epoch, the target
+/// assignment epoch and each member's current epoch by member id. `None` while the tool does
+/// not give them all (a group still forming).
+fn kafka_epochs(k: &Kafka, group: &str) -> Option<(i64, i64, BTreeMap<String, i64>)> {
+    let tool = |what: &str| {
+        let out = std::process::Command::new(repo().join("scripts/kafka.sh"))
+            .args([
+                "tool",
+                "consumer-groups",
+                "--bootstrap-server",
+                &k.bootstrap,
+                "--describe",
+                "--group",
+                group,
+                what,
+                "--verbose",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // The tool prints fixed-width columns under a header line: a value starts where its
+    // column's name does.
+    fn columns(text: &str, names: &[&str]) -> Vec<Vec<String>> {
+        let mut lines = text.lines().skip_while(|l| !l.starts_with("GROUP "));
+        let Some(header) = lines.next() else {
+            return Vec::new();
+        };
+        let at: Vec<usize> = names
+            .iter()
+            .map(|n| header.find(n).unwrap_or_else(|| panic!("{n}: {text}")))
+            .collect();
+        lines
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                at.iter()
+                    .map(|&o| {
+                        l.get(o..)
+                            .and_then(|v| v.split_whitespace().next())
+                            .unwrap_or("")
+                            .to_string()
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+    let state = columns(
+        &tool("--state"),
+        &["GROUP-EPOCH", "TARGET-ASSIGNMENT-EPOCH"],
+    );
+    let row = state.first()?;
+    let group_epoch = row[0].parse().ok()?;
+    let assignment_epoch = row[1].parse().ok()?;
+    let members = columns(&tool("--members"), &["CONSUMER-ID", "CURRENT-EPOCH"])
+        .into_iter()
+        .map(|r| Some((r[0].clone(), r[1].parse().ok()?)))
+        .collect::<Option<BTreeMap<String, i64>>>()?;
+    Some((group_epoch, assignment_epoch, members))
+}
+
+/// kscope's epochs of a group from `kscope group -o json`, shaped like `kafka_epochs`.
+fn kscope_epochs(d: &serde_json::Value) -> Option<(i64, i64, BTreeMap<String, i64>)> {
+    let members = d["members"]
+        .as_array()?
+        .iter()
+        .map(|m| {
+            Some((
+                m["member_id"].as_str()?.to_string(),
+                m["member_epoch"].as_i64()?,
+            ))
+        })
+        .collect::<Option<BTreeMap<String, i64>>>()?;
+    Some((
+        d["group_epoch"].as_i64()?,
+        d["assignment_epoch"].as_i64()?,
+        members,
+    ))
+}
+
+/// Polls `consumers` (each `poll` serves its heartbeats' assignments) and asks kscope about
+/// `group` until `done` holds for its JSON and Kafka's own tool reports the same epochs; returns
+/// that JSON.
+fn epochs_agree(
+    k: &Kafka,
+    group: &str,
+    consumers: &[&rdkafka::consumer::BaseConsumer],
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        for c in consumers {
+            let _ = c.poll(std::time::Duration::from_millis(200));
+        }
+        let out = kscope(k)
+            .args(["group", group, "-o", "json"])
+            .output()
+            .unwrap();
+        let last = if out.status.code() == Some(0) {
+            let d = json(&out);
+            if done(&d) {
+                let ours = kscope_epochs(&d);
+                let theirs = kafka_epochs(k, group);
+                if ours.is_some() && ours == theirs {
+                    return d;
+                }
+                format!("kscope {ours:?}, kafka-consumer-groups {theirs:?}: {d}")
+            } else {
+                d.to_string()
+            }
+        } else {
+            stderr(&out)
+        };
+        assert!(std::time::Instant::now() < until, "{last}");
+    }
+}
+
+fn member<'a>(d: &'a serde_json::Value, client_id: &str) -> &'a serde_json::Value {
+    d["members"]
+        .as_array()
+        .and_then(|ms| ms.iter().find(|m| m["client_id"] == client_id))
+        .unwrap_or_else(|| panic!("no member {client_id}: {d}"))
+}
+
+fn epoch_of(d: &serde_json::Value, client_id: &str) -> i64 {
+    member(d, client_id)["member_epoch"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{client_id} has no epoch: {d}"))
+}
+
+/// KIP-848 epochs as Kafka's own tool reports them: positive, growing when a member joins and
+/// when one leaves, and a member that has not yet given up a partition the new target
+/// assignment moves (it is not polled, so it cannot revoke) stays below the target assignment
+/// epoch and is marked so. A classic group has none.
+#[test]
+fn kip848_member_epochs_are_kafkas_and_grow_as_members_join_and_leave() {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let k = kafka();
+    let topic = unique("epoch-t");
+    let group = unique("epoch");
+    kscope(k)
+        .args(["topic", "create", &topic, "-p", "2", "-r", "1"])
+        .assert()
+        .success();
+    let consumer = |client_id: &str, protocol: &str, group: &str| -> BaseConsumer {
+        let c: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &k.bootstrap)
+            .set("group.id", group)
+            .set("group.protocol", protocol)
+            .set("client.id", client_id)
+            .create()
+            .expect("consumer");
+        c.subscribe(&[&topic]).expect("subscribe");
+        c
+    };
+    let owns = |d: &serde_json::Value, client_id: &str, n: usize| {
+        let m = member(d, client_id);
+        let count = |a: &serde_json::Value| {
+            a.as_array().map_or(0, |ts| {
+                ts.iter()
+                    .map(|t| t["partitions"].as_array().map_or(0, Vec::len))
+                    .sum::<usize>()
+            })
+        };
+        count(&m["assignment"]) == n && m["target_assignment"] == m["assignment"]
+    };
+    let reconciled = |d: &serde_json::Value| {
+        d["members"].as_array().is_some_and(|ms| {
+            ms.iter()
+                .all(|m| m["member_epoch"] == d["assignment_epoch"])
+        })
+    };
+
+    // One member owning both partitions, reconciled.
+    let first = consumer("epoch-first", "consumer", &group);
+    let d1 = epochs_agree(k, &group, &[&first], |d| {
+        d["members"].as_array().is_some_and(|m| m.len() == 1)
+            && owns(d, "epoch-first", 2)
+            && reconciled(d)
+    });
+    let e1 = epoch_of(&d1, "epoch-first");
+    assert!(e1 > 0, "{d1}");
+    assert_eq!(d1["group_epoch"], d1["assignment_epoch"], "{d1}");
+
+    // A second member joins while the first is not polled: the coordinator moves a partition
+    // to the second, but the first cannot revoke it, so it stays at its epoch, below the new
+    // target assignment epoch.
+    let second = consumer("epoch-second", "consumer", &group);
+    let d2 = epochs_agree(k, &group, &[&second], |d| {
+        d["members"].as_array().is_some_and(|m| m.len() == 2)
+            && d["assignment_epoch"].as_i64().is_some_and(|a| a > e1)
+            && d["members"][0]["member_epoch"].is_i64()
+            && d["members"][1]["member_epoch"].is_i64()
+            && epoch_of(d, "epoch-second") == d["assignment_epoch"].as_i64().unwrap_or(-1)
+    });
+    assert_eq!(epoch_of(&d2, "epoch-first"), e1, "not polled: {d2}");
+    let a2 = d2["assignment_epoch"].as_i64().unwrap();
+    let out = kscope(k).args(["group", &group]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    for want in [
+        format!("{e1} (< {a2})"),
+        "Note: EPOCH (< N)".to_string(),
+        format!("target assignment {a2}"),
+    ] {
+        assert!(text.contains(&want), "{want}: {text}");
+    }
+
+    // Polled again, the first gives the partition up and catches up.
+    let d3 = epochs_agree(k, &group, &[&first, &second], |d| {
+        d["members"].as_array().is_some_and(|m| m.len() == 2)
+            && owns(d, "epoch-first", 1)
+            && owns(d, "epoch-second", 1)
+            && reconciled(d)
+    });
+    let e3 = epoch_of(&d3, "epoch-first");
+    assert!(e3 > e1, "{e1} then {d3}");
+
+    // The second leaves: the group epoch grows again and the first, alone, takes both.
+    drop(second);
+    let d4 = epochs_agree(k, &group, &[&first], |d| {
+        d["members"].as_array().is_some_and(|m| m.len() == 1)
+            && owns(d, "epoch-first", 2)
+            && reconciled(d)
+    });
+    let e4 = epoch_of(&d4, "epoch-first");
+    assert!(e4 > e3, "{e3} then {d4}");
     assert!(
-        text.contains("Member epochs: not given by this client"),
+        d4["group_epoch"].as_i64() > d3["group_epoch"].as_i64(),
+        "{d3} then {d4}"
+    );
+    eprintln!(
+        "member epochs of the first member: alone {e1}, held while the second joined {e1} \
+         (target assignment {a2}), caught up {e3}, alone again {e4}; group epochs {} {} {} {}",
+        d1["group_epoch"], d2["group_epoch"], d3["group_epoch"], d4["group_epoch"]
+    );
+    drop(first);
+
+    // A classic group: no epochs in JSON, no epoch column or line in the table.
+    let classic_group = unique("epoch-classic");
+    let classic = consumer("epoch-classic", "classic", &classic_group);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let d = loop {
+        let _ = classic.poll(std::time::Duration::from_millis(200));
+        let out = kscope(k)
+            .args(["group", &classic_group, "-o", "json"])
+            .output()
+            .unwrap();
+        if out.status.code() == Some(0) {
+            let d = json(&out);
+            if d["members"].as_array().is_some_and(|m| m.len() == 1) {
+                break d;
+            }
+        }
+        assert!(std::time::Instant::now() < until, "{}", stderr(&out));
+    };
+    assert_eq!(d["kind"], "classic", "{d}");
+    assert!(
+        d["group_epoch"].is_null() && d["assignment_epoch"].is_null(),
+        "{d}"
+    );
+    assert!(d["members"][0]["member_epoch"].is_null(), "{d}");
+    let out = kscope(k).args(["group", &classic_group]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        !text.contains("EPOCH") && !text.contains("Epochs:"),
         "{text}"
     );
-    drop(c);
+    drop(classic);
 }
 
 /// A KIP-932 share group (made by Kafka's own share consumer) is listed with its type and the

@@ -118,7 +118,7 @@ pub async fn run(g: &GlobalArgs, a: GroupArgs) -> Result<i32> {
 }
 
 fn describe_table(d: &GroupDetail) -> String {
-    let mut s = fields(&[
+    let mut pairs = vec![
         ("Group", d.group.clone()),
         ("State", d.state.clone()),
         ("Type", opt(d.kind.as_ref())),
@@ -146,7 +146,22 @@ fn describe_table(d: &GroupDetail) -> String {
             "Time lag",
             time_lag(d.time_lag_ms, d.time_lag_method, false),
         ),
-    ]);
+    ];
+    // KIP-848 groups: the group epoch and the epoch of the coordinator's target assignment.
+    if d.group_epoch.is_some() || d.assignment_epoch.is_some() {
+        pairs.insert(
+            6,
+            (
+                "Epochs",
+                format!(
+                    "group {}, target assignment {}",
+                    opt(d.group_epoch),
+                    opt(d.assignment_epoch)
+                ),
+            ),
+        );
+    }
+    let mut s = fields(&pairs);
     if d.partitions.iter().any(|p| p.time_lag_from_log_start) {
         s.push_str(
             "Note:        * committed below the log start: time lag of the first record kept\n",
@@ -197,7 +212,12 @@ fn describe_table(d: &GroupDetail) -> String {
         };
         // KIP-848 groups: the coordinator's target next to what each member owns now.
         let targets = d.members.iter().any(|m| m.target_assignment.is_some());
-        let mut headers = vec!["MEMBER", "CLIENT-ID", "HOST", "ASSIGNMENT"];
+        let epochs = d.members.iter().any(|m| m.member_epoch.is_some());
+        let mut headers = vec!["MEMBER", "CLIENT-ID", "HOST"];
+        if epochs {
+            headers.push("EPOCH");
+        }
+        headers.push("ASSIGNMENT");
         if targets {
             headers.push("TARGET");
         }
@@ -207,12 +227,11 @@ fn describe_table(d: &GroupDetail) -> String {
             d.members
                 .iter()
                 .map(|m| {
-                    let mut row = vec![
-                        m.member_id.clone(),
-                        m.client_id.clone(),
-                        m.host.clone(),
-                        assignment(&m.assignment),
-                    ];
+                    let mut row = vec![m.member_id.clone(), m.client_id.clone(), m.host.clone()];
+                    if epochs {
+                        row.push(member_epoch(m, d.assignment_epoch));
+                    }
+                    row.push(assignment(&m.assignment));
                     if targets {
                         row.push(match &m.target_assignment {
                             Some(t) if *t == m.assignment => "(= assignment)".to_string(),
@@ -224,14 +243,28 @@ fn describe_table(d: &GroupDetail) -> String {
                 })
                 .collect(),
         ));
-        if d.kind.as_deref() == Some("consumer") {
+        if d.members.iter().any(|m| m.reconciling(d.assignment_epoch)) {
             s.push_str(
-                "Member epochs: not given by this client (librdkafka's DescribeConsumerGroups \
-                 does not expose them)\n",
+                "Note: EPOCH (< N): below the target assignment epoch N, the member is still \
+                 moving to its target assignment\n",
             );
         }
     }
     s
+}
+
+/// A KIP-848 member's epoch as the member table shows it: `5 (< 7)` while it is below the
+/// target assignment epoch 7, `-2 (away)` for a static member that left for a while, `-` in
+/// classic groups.
+fn member_epoch(m: &crate::model::Member, assignment_epoch: Option<i32>) -> String {
+    match m.member_epoch {
+        None => "-".to_string(),
+        Some(e) if m.away() => format!("{e} (away)"),
+        Some(e) if m.reconciling(assignment_epoch) => {
+            format!("{e} (< {})", opt(assignment_epoch))
+        }
+        Some(e) => e.to_string(),
+    }
 }
 
 /// A time lag as a table shows it: `>` before a lower bound, `*` after the first kept
@@ -245,5 +278,93 @@ fn time_lag(ms: Option<i64>, method: Option<TimeLagMethod>, from_log_start: bool
             if from_log_start { "*" } else { "" }
         ),
         None => "-".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Member, TopicPartitions};
+
+    fn member(name: &str, epoch: Option<i32>) -> Member {
+        let tp = vec![TopicPartitions {
+            topic: "t".into(),
+            partitions: vec![0],
+        }];
+        Member {
+            member_id: format!("{name}-id"),
+            client_id: name.into(),
+            host: "/10.0.0.1".into(),
+            instance_id: None,
+            assignment: tp.clone(),
+            target_assignment: epoch.map(|_| tp),
+            member_epoch: epoch,
+        }
+    }
+
+    fn detail(kind: &str, epochs: Option<(i32, i32)>, members: Vec<Member>) -> GroupDetail {
+        GroupDetail {
+            group: "g".into(),
+            state: "Stable".into(),
+            protocol: "uniform".into(),
+            kind: Some(kind.into()),
+            coordinator: None,
+            group_epoch: epochs.map(|e| e.0),
+            assignment_epoch: epochs.map(|e| e.1),
+            members,
+            partitions: Vec::new(),
+            total_lag: Some(0),
+            time_lag_ms: None,
+            time_lag_method: None,
+            describe_error: None,
+            gaps: Default::default(),
+        }
+    }
+
+    #[test]
+    fn kip848_epochs_are_shown_and_a_member_below_the_target_epoch_is_marked() {
+        let text = describe_table(&detail(
+            "consumer",
+            Some((9, 8)),
+            vec![
+                member("done", Some(8)),
+                member("behind", Some(7)),
+                member("static", Some(-2)),
+            ],
+        ));
+        assert!(
+            text.contains("Epochs:      group 9, target assignment 8"),
+            "{text}"
+        );
+        let row = |name: &str| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("{name}-id")))
+                .unwrap_or_else(|| panic!("{name}: {text}"))
+                .to_string()
+        };
+        assert!(row("done").contains(" 8 "), "{text}");
+        assert!(row("behind").contains(" 7 (< 8) "), "{text}");
+        assert!(row("static").contains(" -2 (away) "), "{text}");
+        assert!(text.contains("Note: EPOCH (< N)"), "{text}");
+
+        // All at the target epoch: no note.
+        let text = describe_table(&detail(
+            "consumer",
+            Some((8, 8)),
+            vec![member("done", Some(8))],
+        ));
+        assert!(
+            text.contains("EPOCH") && !text.contains("Note: EPOCH"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn classic_groups_show_no_epochs() {
+        let text = describe_table(&detail("classic", None, vec![member("c", None)]));
+        assert!(
+            !text.contains("EPOCH") && !text.contains("Epochs:"),
+            "{text}"
+        );
     }
 }

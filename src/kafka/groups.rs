@@ -450,6 +450,7 @@ impl Call<'_> {
                                     .cloned(),
                             )
                         }),
+                        member_epoch: m.member_epoch,
                     })
                     .collect()
             })
@@ -573,6 +574,8 @@ impl Call<'_> {
                     port: n.port,
                     rack: n.rack.clone(),
                 }),
+            group_epoch: desc.as_ref().and_then(|d| d.group_epoch),
+            assignment_epoch: desc.as_ref().and_then(|d| d.assignment_epoch),
             members,
             partitions,
             total_lag,

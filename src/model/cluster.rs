@@ -164,6 +164,28 @@ pub struct Member {
     /// member (the current `assignment` converges to it); `None` for classic groups, whose
     /// assignment the group leader computes.
     pub target_assignment: Option<Vec<TopicPartitions>>,
+    /// KIP-848 consumer groups: the member's epoch, the target assignment epoch it has
+    /// reconciled to (below the group's `assignment_epoch` while it still moves to its target;
+    /// -2 for a static member away for a while); `None` for classic groups.
+    pub member_epoch: Option<i32>,
+}
+
+impl Member {
+    /// A KIP-848 member not yet at the group's current target assignment (its epoch is below
+    /// the target assignment epoch). `false` when either epoch is unknown, and for a static
+    /// member away for a while (epoch -2, see [`Member::away`]).
+    pub fn reconciling(&self, assignment_epoch: Option<i32>) -> bool {
+        match (self.member_epoch, assignment_epoch) {
+            (Some(m), Some(a)) => m >= 0 && m < a,
+            _ => false,
+        }
+    }
+
+    /// A KIP-848 static member that left for a while (epoch -2): it keeps its assignment
+    /// until its session times out.
+    pub fn away(&self) -> bool {
+        self.member_epoch == Some(-2)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -196,6 +218,11 @@ pub struct GroupDetail {
     pub protocol: String,
     pub kind: Option<String>,
     pub coordinator: Option<Broker>,
+    /// KIP-848 consumer groups: the group epoch (bumped when members or subscriptions
+    /// change) and the epoch of the target assignment the coordinator last computed; `None`
+    /// for classic groups.
+    pub group_epoch: Option<i32>,
+    pub assignment_epoch: Option<i32>,
     pub members: Vec<Member>,
     pub partitions: Vec<PartitionLag>,
     pub total_lag: Option<i64>,

@@ -92,6 +92,9 @@ pub struct MemberDescription {
     /// KIP-848 consumer groups: what the group coordinator's assignor wants this member to own
     /// (its current assignment converges to it); `None` for classic groups.
     pub target_assignment: Option<Vec<PartitionRef>>,
+    /// KIP-848 consumer groups: the member's epoch (the target assignment epoch it has
+    /// reconciled to; -2 for a static member away for a while); `None` for classic groups.
+    pub member_epoch: Option<i32>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +108,10 @@ pub struct GroupDescription {
     pub members: Vec<MemberDescription>,
     pub error: Option<String>,
     pub error_kind: Option<crate::error::ErrorKind>,
+    /// KIP-848 consumer groups: the group epoch and the epoch of its target assignment;
+    /// `None` for classic groups.
+    pub group_epoch: Option<i32>,
+    pub assignment_epoch: Option<i32>,
 }
 
 /// DescribeConsumerGroups for several groups in one call. A group whose coordinator is loading,
@@ -187,6 +194,8 @@ impl GroupDescription {
             members: Vec::new(),
             error: Some(message.to_string()),
             error_kind: Some(crate::error::ErrorKind::Unavailable),
+            group_epoch: None,
+            assignment_epoch: None,
         }
     }
 }
@@ -262,6 +271,13 @@ fn describe_groups_once(
                     coordinator_retriable(code),
                 )
             };
+            let kind = rd::rd_kafka_ConsumerGroupDescription_type(d);
+            // Epochs exist only in KIP-848 groups (librdkafka answers -1 for classic ones;
+            // a consumer group's member may be at -2, a static member away for a while).
+            let epoch = |e: i32| {
+                (kind == rd::rd_kafka_consumer_group_type_t::RD_KAFKA_CONSUMER_GROUP_TYPE_CONSUMER)
+                    .then_some(e)
+            };
             let mut members = Vec::new();
             for m in 0..rd::rd_kafka_ConsumerGroupDescription_member_count(d) {
                 let md = rd::rd_kafka_ConsumerGroupDescription_member(d, m);
@@ -286,6 +302,7 @@ fn describe_groups_once(
                 });
                 members.push(MemberDescription {
                     target_assignment,
+                    member_epoch: epoch(rd::rd_kafka_MemberDescription_member_epoch(md)),
                     member_id: string(rd::rd_kafka_MemberDescription_consumer_id(md))
                         .unwrap_or_default(),
                     client_id: string(rd::rd_kafka_MemberDescription_client_id(md))
@@ -303,11 +320,15 @@ fn describe_groups_once(
                     protocol: string(rd::rd_kafka_ConsumerGroupDescription_partition_assignor(d))
                         .unwrap_or_default(),
                     simple: rd::rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(d) != 0,
-                    kind: type_name(rd::rd_kafka_ConsumerGroupDescription_type(d)),
+                    kind: type_name(kind),
                     coordinator: node(rd::rd_kafka_ConsumerGroupDescription_coordinator(d)),
                     members,
                     error,
                     error_kind,
+                    group_epoch: epoch(rd::rd_kafka_ConsumerGroupDescription_group_epoch(d)),
+                    assignment_epoch: epoch(
+                        rd::rd_kafka_ConsumerGroupDescription_assignment_epoch(d),
+                    ),
                 },
                 retriable,
             ));

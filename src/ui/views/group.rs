@@ -78,18 +78,7 @@ pub fn group(
     let coordinator = d.coordinator.as_ref().map_or("-".to_string(), |c| {
         format!("{} ({})", c.id, safe(&c.address()))
     });
-    let members: Vec<String> = d
-        .members
-        .iter()
-        .map(|m| {
-            let parts: usize = m.assignment.iter().map(|a| a.partitions.len()).sum();
-            format!(
-                "{}@{} ({parts} partitions)",
-                safe(&m.client_id),
-                safe(&m.host)
-            )
-        })
-        .collect();
+    let members = member_spans(d, theme);
     let mut lines = vec![
         Line::from(vec![
             Span::styled("state ", theme.muted()),
@@ -122,10 +111,15 @@ pub fn group(
             Span::styled(eta, Style::new().fg(theme.accent)),
             Span::styled(pace, theme.muted()),
         ]),
-        Line::from(vec![
-            Span::styled(format!("members {} ", d.members.len()), theme.muted()),
-            Span::raw(fmt::cut(&members.join(", "), 400)),
-        ]),
+        Line::from(
+            [Span::styled(
+                format!("members {} ", d.members.len()),
+                theme.muted(),
+            )]
+            .into_iter()
+            .chain(members)
+            .collect::<Vec<_>>(),
+        ),
     ];
     if let Some(e) = &d.describe_error {
         lines.push(Line::styled(
@@ -146,4 +140,92 @@ pub fn group(
         state,
         &x,
     );
+}
+
+/// Characters of the members line (it wraps onto the spare info row).
+const MEMBERS_WIDTH: usize = 400;
+
+/// The members line after its count: for KIP-848 groups first the group epoch, the target
+/// assignment epoch and how many members are not at it, then per member
+/// `client@host (N partitions)`, with its target's size when that differs and its epoch:
+/// marked `epoch 5 < 7` while the member is below the target assignment epoch (still
+/// reconciling), `epoch -2 away` for a static member that left for a while. Marked members
+/// come first, so that the cut at `MEMBERS_WIDTH` characters (or the info rows' end) keeps
+/// them.
+fn member_spans<'a>(d: &crate::model::GroupDetail, theme: &Theme) -> Vec<Span<'a>> {
+    let count = |a: &[crate::model::TopicPartitions]| -> usize {
+        a.iter().map(|tp| tp.partitions.len()).sum()
+    };
+    let plural = |n: usize| if n == 1 { "partition" } else { "partitions" };
+    let warn = theme.severity(Severity::Warn);
+    let marked = |m: &crate::model::Member| m.away() || m.reconciling(d.assignment_epoch);
+    let mut spans: Vec<(String, Style)> = Vec::new();
+    if d.group_epoch.is_some() || d.assignment_epoch.is_some() {
+        spans.push(("epoch ".into(), theme.muted()));
+        spans.push((epoch(d.group_epoch), Style::new()));
+        spans.push((" target ".into(), theme.muted()));
+        spans.push((epoch(d.assignment_epoch), Style::new()));
+        let reconciling = d
+            .members
+            .iter()
+            .filter(|m| m.reconciling(d.assignment_epoch))
+            .count();
+        let away = d.members.iter().filter(|m| m.away()).count();
+        if reconciling > 0 {
+            spans.push((format!("  {reconciling} reconciling"), warn));
+        }
+        if away > 0 {
+            spans.push((format!("  {away} away"), warn));
+        }
+        spans.push(("  ".into(), Style::new()));
+    }
+    let mut members: Vec<&crate::model::Member> = d.members.iter().collect();
+    members.sort_by_key(|m| !marked(m));
+    for (i, m) in members.into_iter().enumerate() {
+        let parts = count(&m.assignment);
+        let mut text = format!(
+            "{}{}@{} ({parts} {}",
+            if i > 0 { ", " } else { "" },
+            safe(&m.client_id),
+            safe(&m.host),
+            plural(parts)
+        );
+        if let Some(t) = m.target_assignment.as_ref().filter(|t| **t != m.assignment) {
+            let n = count(t);
+            text.push_str(&format!(", target {n}"));
+        }
+        match m.member_epoch {
+            Some(e) if m.away() => {
+                spans.push((text + ", ", Style::new()));
+                spans.push((format!("epoch {e} away"), warn));
+                spans.push((")".into(), Style::new()));
+            }
+            Some(e) if m.reconciling(d.assignment_epoch) => {
+                spans.push((text + ", ", Style::new()));
+                spans.push((format!("epoch {e} < {}", epoch(d.assignment_epoch)), warn));
+                spans.push((")".into(), Style::new()));
+            }
+            Some(e) => spans.push((format!("{text}, epoch {e})"), Style::new())),
+            None => spans.push((text + ")", Style::new())),
+        }
+    }
+    let mut left = MEMBERS_WIDTH;
+    let mut out = Vec::with_capacity(spans.len());
+    let last = spans.len().saturating_sub(1);
+    for (i, (text, style)) in spans.into_iter().enumerate() {
+        let n = text.chars().count();
+        if n < left || (n == left && i == last) {
+            left -= n;
+            out.push(Span::styled(text, style));
+        } else {
+            // `…` says that more is cut off.
+            out.push(Span::styled(fmt::cut(&format!("{text}…"), left), style));
+            break;
+        }
+    }
+    out
+}
+
+fn epoch(e: Option<i32>) -> String {
+    e.map_or_else(|| "-".to_string(), |e| e.to_string())
 }

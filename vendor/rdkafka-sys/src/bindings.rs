@@ -3037,6 +3037,16 @@ extern "C" {
     ) -> rd_kafka_consumer_group_type_t;
 }
 extern "C" {
+    pub fn rd_kafka_ConsumerGroupDescription_group_epoch(
+        grpdesc: *const rd_kafka_ConsumerGroupDescription_t,
+    ) -> i32;
+}
+extern "C" {
+    pub fn rd_kafka_ConsumerGroupDescription_assignment_epoch(
+        grpdesc: *const rd_kafka_ConsumerGroupDescription_t,
+    ) -> i32;
+}
+extern "C" {
     pub fn rd_kafka_ConsumerGroupDescription_member_count(
         grpdesc: *const rd_kafka_ConsumerGroupDescription_t,
     ) -> usize;
@@ -3081,6 +3091,11 @@ extern "C" {
     pub fn rd_kafka_MemberDescription_target_assignment(
         member: *const rd_kafka_MemberDescription_t,
     ) -> *const rd_kafka_MemberAssignment_t;
+}
+extern "C" {
+    pub fn rd_kafka_MemberDescription_member_epoch(
+        member: *const rd_kafka_MemberDescription_t,
+    ) -> i32;
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]

@@ -8913,6 +8913,34 @@ rd_kafka_consumer_group_type_t rd_kafka_ConsumerGroupDescription_type(
     const rd_kafka_ConsumerGroupDescription_t *grpdesc);
 
 /**
+ * @brief Gets the group epoch of the \p grpdesc group (KIP-848): bumped by
+ *        the coordinator whenever the group's members or subscriptions
+ *        change.
+ *
+ * @param grpdesc The group description.
+ *
+ * @return The group epoch for `consumer` group types,
+ *         -1 for `classic` group types (or when not known).
+ */
+RD_EXPORT
+int32_t rd_kafka_ConsumerGroupDescription_group_epoch(
+    const rd_kafka_ConsumerGroupDescription_t *grpdesc);
+
+/**
+ * @brief Gets the epoch of the \p grpdesc group's target assignment
+ *        (KIP-848): the group epoch the coordinator last computed the
+ *        members' target assignments for.
+ *
+ * @param grpdesc The group description.
+ *
+ * @return The target assignment epoch for `consumer` group types,
+ *         -1 for `classic` group types (or when not known).
+ */
+RD_EXPORT
+int32_t rd_kafka_ConsumerGroupDescription_assignment_epoch(
+    const rd_kafka_ConsumerGroupDescription_t *grpdesc);
+
+/**
  * @brief Gets the members count of \p grpdesc group.
  *
  * @param grpdesc The group description.
@@ -9037,6 +9065,22 @@ const rd_kafka_topic_partition_list_t *rd_kafka_MemberAssignment_partitions(
  */
 RD_EXPORT
 const rd_kafka_MemberAssignment_t *rd_kafka_MemberDescription_target_assignment(
+    const rd_kafka_MemberDescription_t *member);
+
+/**
+ * @brief Gets the member epoch of \p member (KIP-848): the target assignment
+ *        epoch the member has reconciled to. It is below the group's
+ *        assignment epoch while the member is still moving to its target
+ *        assignment.
+ *
+ * @param member The group member.
+ *
+ * @return The member epoch for `consumer` group types (-2 for a static
+ *         member that left for a while: it keeps its assignment until its
+ *         session times out). Returns -1 for the `classic` group types.
+ */
+RD_EXPORT
+int32_t rd_kafka_MemberDescription_member_epoch(
     const rd_kafka_MemberDescription_t *member);
 
 /**@}*/

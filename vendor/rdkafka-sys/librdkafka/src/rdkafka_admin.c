@@ -7887,6 +7887,9 @@ rd_kafka_AuthorizedOperations_copy(const rd_kafka_AclOperation_t *src,
  *                          for static membership.
  * @param host The consumer host.
  * @param assignment The member's assigned partitions, or NULL if none.
+ * @param target_assignment The member's target assignment (`consumer`
+ *                          protocol), or NULL (`classic` protocol).
+ * @param member_epoch The member epoch (`consumer` protocol), or -1.
  *
  * @return A new allocated MemberDescription object.
  *         Use rd_kafka_MemberDescription_destroy() to free when done.
@@ -7897,11 +7900,13 @@ static rd_kafka_MemberDescription_t *rd_kafka_MemberDescription_new(
     const char *group_instance_id,
     const char *host,
     const rd_kafka_topic_partition_list_t *assignment,
-    const rd_kafka_topic_partition_list_t *target_assignment) {
+    const rd_kafka_topic_partition_list_t *target_assignment,
+    int32_t member_epoch) {
         rd_kafka_MemberDescription_t *member;
-        member              = rd_calloc(1, sizeof(*member));
-        member->client_id   = rd_strdup(client_id);
-        member->consumer_id = rd_strdup(consumer_id);
+        member               = rd_calloc(1, sizeof(*member));
+        member->client_id    = rd_strdup(client_id);
+        member->consumer_id  = rd_strdup(consumer_id);
+        member->member_epoch = member_epoch;
         if (group_instance_id)
                 member->group_instance_id = rd_strdup(group_instance_id);
         member->host = rd_strdup(host);
@@ -7933,7 +7938,8 @@ rd_kafka_MemberDescription_copy(const rd_kafka_MemberDescription_t *src) {
         return rd_kafka_MemberDescription_new(
             src->client_id, src->consumer_id, src->group_instance_id, src->host,
             src->assignment.partitions,
-            src->target_assignment ? src->target_assignment->partitions : NULL);
+            src->target_assignment ? src->target_assignment->partitions : NULL,
+            src->member_epoch);
 }
 
 /**
@@ -8002,6 +8008,11 @@ const rd_kafka_MemberAssignment_t *rd_kafka_MemberDescription_target_assignment(
         return member->target_assignment;
 }
 
+int32_t rd_kafka_MemberDescription_member_epoch(
+    const rd_kafka_MemberDescription_t *member) {
+        return member->member_epoch;
+}
+
 
 /**
  * @brief Create a new ConsumerGroupDescription object.
@@ -8015,6 +8026,9 @@ const rd_kafka_MemberAssignment_t *rd_kafka_MemberDescription_target_assignment(
  * @param state Group state.
  * @param coordinator (optional) Group coordinator.
  * @param error (optional) Error received for this group.
+ * @param group_epoch Group epoch (`consumer` protocol), or -1.
+ * @param assignment_epoch Target assignment epoch (`consumer` protocol),
+ *                         or -1.
  * @return A new allocated ConsumerGroupDescription object.
  *         Use rd_kafka_ConsumerGroupDescription_destroy() to free when done.
  */
@@ -8029,11 +8043,15 @@ rd_kafka_ConsumerGroupDescription_new(
     rd_kafka_consumer_group_state_t state,
     rd_kafka_consumer_group_type_t type,
     const rd_kafka_Node_t *coordinator,
-    rd_kafka_error_t *error) {
+    rd_kafka_error_t *error,
+    int32_t group_epoch,
+    int32_t assignment_epoch) {
         rd_kafka_ConsumerGroupDescription_t *grpdesc;
         grpdesc                           = rd_calloc(1, sizeof(*grpdesc));
         grpdesc->group_id                 = rd_strdup(group_id);
         grpdesc->is_simple_consumer_group = is_simple_consumer_group;
+        grpdesc->group_epoch              = group_epoch;
+        grpdesc->assignment_epoch         = assignment_epoch;
         if (members == NULL) {
                 rd_list_init(&grpdesc->members, 0,
                              rd_kafka_MemberDescription_free);
@@ -8075,7 +8093,7 @@ rd_kafka_ConsumerGroupDescription_new_error(const char *group_id,
         return rd_kafka_ConsumerGroupDescription_new(
             group_id, rd_false, NULL, NULL, NULL, 0,
             RD_KAFKA_CONSUMER_GROUP_STATE_UNKNOWN,
-            RD_KAFKA_CONSUMER_GROUP_TYPE_UNKNOWN, NULL, error);
+            RD_KAFKA_CONSUMER_GROUP_TYPE_UNKNOWN, NULL, error, -1, -1);
 }
 
 /**
@@ -8092,7 +8110,7 @@ rd_kafka_ConsumerGroupDescription_copy(
             &grpdesc->members, grpdesc->partition_assignor,
             grpdesc->authorized_operations, grpdesc->authorized_operations_cnt,
             grpdesc->state, grpdesc->type, grpdesc->coordinator,
-            grpdesc->error);
+            grpdesc->error, grpdesc->group_epoch, grpdesc->assignment_epoch);
 }
 
 /**
@@ -8167,6 +8185,16 @@ const rd_kafka_Node_t *rd_kafka_ConsumerGroupDescription_coordinator(
 rd_kafka_consumer_group_type_t rd_kafka_ConsumerGroupDescription_type(
     const rd_kafka_ConsumerGroupDescription_t *grpdesc) {
         return grpdesc->type;
+}
+
+int32_t rd_kafka_ConsumerGroupDescription_group_epoch(
+    const rd_kafka_ConsumerGroupDescription_t *grpdesc) {
+        return grpdesc->group_epoch;
+}
+
+int32_t rd_kafka_ConsumerGroupDescription_assignment_epoch(
+    const rd_kafka_ConsumerGroupDescription_t *grpdesc) {
+        return grpdesc->assignment_epoch;
 }
 
 size_t rd_kafka_ConsumerGroupDescription_member_count(
@@ -8428,7 +8456,8 @@ rd_kafka_DescribeConsumerGroupsResponse_parse(rd_kafka_op_t *rko_req,
                         member = rd_kafka_MemberDescription_new(
                             client_id, member_id, group_instance_id,
                             client_host, partitions,
-                            NULL /* target assignment */);
+                            NULL /* target assignment */,
+                            -1 /* member epoch */);
                         if (partitions)
                                 rd_kafka_topic_partition_list_destroy(
                                     partitions);
@@ -8457,7 +8486,8 @@ rd_kafka_DescribeConsumerGroupsResponse_parse(rd_kafka_op_t *rko_req,
                             group_id, is_simple_consumer_group, &members, proto,
                             operations, operation_cnt,
                             rd_kafka_consumer_group_state_code(group_state),
-                            RD_KAFKA_CONSUMER_GROUP_TYPE_CLASSIC, node, error);
+                            RD_KAFKA_CONSUMER_GROUP_TYPE_CLASSIC, node, error,
+                            -1 /* group epoch */, -1 /* assignment epoch */);
                 } else
                         grpdesc = rd_kafka_ConsumerGroupDescription_new_error(
                             group_id, error);
@@ -8643,7 +8673,7 @@ rd_kafka_ConsumerGroupDescribeResponse_parse(rd_kafka_op_t *rko_req,
 
                         member = rd_kafka_MemberDescription_new(
                             client_id, member_id, instance_id, client_host,
-                            assignment, target_assignment);
+                            assignment, target_assignment, MemberEpoch);
 
 
                         rd_list_add(&members, member);
@@ -8677,7 +8707,8 @@ rd_kafka_ConsumerGroupDescribeResponse_parse(rd_kafka_op_t *rko_req,
                             group_id, rd_false, &members, assignor_name,
                             operations, operation_cnt,
                             rd_kafka_consumer_group_state_code(group_state),
-                            RD_KAFKA_CONSUMER_GROUP_TYPE_CONSUMER, node, error);
+                            RD_KAFKA_CONSUMER_GROUP_TYPE_CONSUMER, node, error,
+                            GroupEpoch, AssignmentEpoch);
                 } else {
                         grpdesc = rd_kafka_ConsumerGroupDescription_new_error(
                             group_id, error);

@@ -530,6 +530,8 @@ struct rd_kafka_MemberDescription_s {
         rd_kafka_MemberAssignment_t
             *target_assignment; /**< Target assignment. `NULL` for `classic`
                                    protocol */
+        int32_t member_epoch;   /**< Member epoch (KIP-848). -1 for `classic`
+                                   protocol */
 };
 
 /**
@@ -561,6 +563,11 @@ struct rd_kafka_ConsumerGroupDescription_s {
         rd_kafka_AclOperation_t *authorized_operations;
         /** Group specific error. */
         rd_kafka_error_t *error;
+        /** Group epoch (KIP-848). -1 for `classic` protocol. */
+        int32_t group_epoch;
+        /** Epoch of the group's target assignment (KIP-848). -1 for `classic`
+         *  protocol. */
+        int32_t assignment_epoch;
 };
 
 /**@}*/
