@@ -2429,6 +2429,35 @@ fn group_deletion_flow_confirms_by_name_and_shows_the_undo() {
     });
     insta::assert_snapshot!("group_delete_offsets_partial", h.render());
 
+    // The coordinator kept every partition: nothing deleted, not "partly".
+    h.key(Key::plain(KeyCode::Esc));
+    h.keys("X");
+    h.keys("analytics");
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let [Effect::DeleteGroup { req, .. }] = &fx[..] else {
+        panic!("expected an offsets deletion, got {fx:?}");
+    };
+    h.act(Action::GroupDeleted {
+        req: *req,
+        result: Ok(app::DeletedGroup {
+            partitions: 3,
+            failed: (0..3)
+                .map(|p| format!("page_views/{p}: the group's members subscribe to this topic"))
+                .collect(),
+            undo_file: "/tmp/undo/group-offsets-analytics.csv".into(),
+            undo_command:
+                "kscope offsets reset analytics --from-file /tmp/undo/group-offsets-analytics.csv --execute"
+                    .into(),
+            verified: false,
+        }),
+    });
+    let screen = h.render();
+    assert!(
+        screen.contains("nothing deleted: all 3 partition(s)"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("group_delete_offsets_refused", screen);
+
     // Read-only: the key is not offered and is refused.
     let mut h = Harness::with(100, 20, true);
     h.loaded();
@@ -2810,6 +2839,36 @@ fn topic_partitions_and_truncate_need_the_typed_topic_name() {
         )))),
     });
     insta::assert_snapshot!("topic_truncate_partial", h.render());
+    h.key(esc());
+    assert!(matches!(h.state.view(), View::Topic { .. }));
+
+    // The broker refused every partition (a compacted topic): nothing deleted, not "partly".
+    h.keys("T@-2h");
+    let (req, _) = plan_change(&h.key(enter()));
+    h.act(Action::ChangePlanned {
+        req,
+        result: Ok(Box::new(app::ChangePlan::Truncate(truncate_plan(
+            false, false,
+        )))),
+    });
+    h.keys("orders");
+    let (req, _) = apply_change(&h.key(enter()));
+    let mut refused = truncate_plan(true, false);
+    for p in refused
+        .partitions
+        .iter_mut()
+        .filter(|p| p.records_deleted > 0)
+    {
+        p.result_log_start = None;
+        p.error = Some("POLICY_VIOLATION: the topic is compacted".to_string());
+    }
+    h.act(Action::ChangeApplied {
+        req,
+        result: Ok(Box::new(app::ChangeOutcome::Truncate(refused))),
+    });
+    let screen = h.render();
+    assert!(screen.contains("nothing deleted"), "{screen}");
+    insta::assert_snapshot!("topic_truncate_refused_everywhere", screen);
     h.key(esc());
     assert!(matches!(h.state.view(), View::Topic { .. }));
 

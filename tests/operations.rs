@@ -374,6 +374,55 @@ fn records_are_truncated_only_when_confirmed_and_lagging_groups_are_named() {
     assert_eq!(run(&["--before", "beginning"]).status.code(), Some(2));
 }
 
+/// A compacted topic takes no DeleteRecords: the broker refuses every partition
+/// (POLICY_VIOLATION), so nothing was deleted. That is a failure (exit 1, audited `failed`),
+/// not a partial apply.
+#[test]
+fn a_truncate_the_broker_refuses_everywhere_is_a_failure_not_partial() {
+    let k = kafka();
+    let topic = unique("trunc-compact");
+    let data = tempfile::tempdir().unwrap();
+    kscope(k)
+        .args(["topic", "create", &topic, "-p", "2", "-r", "1"])
+        .args(["--config", "cleanup.policy=compact"])
+        .assert()
+        .success();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let records: Vec<TestRecord<'_>> = (0..20)
+        .map(|i| (i % 2, Some(&b"k"[..]), &b"v"[..], None))
+        .collect();
+    rt.block_on(produce(k, &topic, &records));
+    let out = kscope(k)
+        .env("KSCOPE_DATA_DIR", data.path())
+        .args(["topic", "truncate", &topic, "--before", "5"])
+        .args(["--execute", "--yes", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("no partition of '{topic}' was truncated")),
+        "{}",
+        stderr(&out)
+    );
+    let report = json(&out);
+    for p in report["partitions"].as_array().unwrap() {
+        assert!(p["error"].is_string(), "{report}");
+        assert_eq!(p["result_log_start"], serde_json::Value::Null, "{report}");
+    }
+    let audit = std::fs::read_to_string(data.path().join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "topic-truncate");
+    assert_eq!(last["result"], "failed");
+    // Nothing moved.
+    let out = kscope(k)
+        .args(["topic", &topic, "-o", "json"])
+        .output()
+        .unwrap();
+    for p in json(&out)["partitions"].as_array().unwrap() {
+        assert_eq!(p["low_watermark"], 0);
+    }
+}
+
 #[test]
 fn a_groups_offsets_of_one_topic_are_deleted_only_without_members_and_restored() {
     let k = kafka();

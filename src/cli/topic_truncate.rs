@@ -82,13 +82,24 @@ pub async fn run(g: &GlobalArgs, a: TruncateArgs) -> Result<i32> {
     let report = topic_change::truncate(&client, &settings, &plan).await?;
     print(g.output, &report)?;
     let failed = report.failed();
-    if failed > 0 {
-        return Err(Error::PartiallyApplied(format!(
+    match report.result() {
+        "partial" => Err(Error::PartiallyApplied(format!(
             "{failed} partition(s) of '{}' were not truncated (see the table); the others were",
             a.name
-        )));
+        ))),
+        "failed" => {
+            let why = report
+                .partitions
+                .iter()
+                .find_map(|p| p.error.clone())
+                .unwrap_or_default();
+            Err(Error::kafka(format!(
+                "no partition of '{}' was truncated: {why}",
+                a.name
+            )))
+        }
+        _ => Ok(exit::OK),
     }
-    Ok(exit::OK)
 }
 
 fn print(output: Output, r: &TruncatePlan) -> Result<()> {

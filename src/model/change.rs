@@ -198,6 +198,24 @@ impl TruncatePlan {
     pub fn failed(&self) -> usize {
         self.partitions.iter().filter(|p| p.error.is_some()).count()
     }
+
+    /// Partitions the broker truncated (after an execute).
+    pub fn applied(&self) -> usize {
+        self.partitions
+            .iter()
+            .filter(|p| p.result_log_start.is_some())
+            .count()
+    }
+
+    /// After an execute, as the audit's outcome says it: `applied`, `partial` (some partitions
+    /// truncated, some not) or `failed` (none).
+    pub fn result(&self) -> &'static str {
+        match (self.failed(), self.applied()) {
+            (0, _) => "applied",
+            (_, 0) => "failed",
+            _ => "partial",
+        }
+    }
 }
 
 /// What a preferred leader election does with one partition.

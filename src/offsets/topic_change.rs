@@ -219,7 +219,8 @@ pub async fn plan_truncate(
 
 /// Deletes the planned records: refused read-only first; audited (`topic-truncate`); each
 /// partition's new log start (or its error) in the result, which is `executed`. Partitions the
-/// broker refused are in the result (`failed()`), audited `partial`.
+/// broker refused are in the result (`failed()`), audited `partial`, or `failed` when it
+/// refused every one.
 pub async fn truncate(
     client: &KafkaClient,
     settings: &ConnectionSettings,
@@ -261,11 +262,7 @@ pub async fn truncate(
         }
     }
     report.executed = true;
-    let result = if report.failed() == 0 {
-        "applied"
-    } else {
-        "partial"
-    };
+    let result = report.result();
     audit
         .line("outcome", Some(result), &fields(&report))
         .map_err(|e| Error::Io(format!("applied, but {e}")))?;

@@ -376,7 +376,12 @@ fn truncate_lines<'a>(theme: &Theme, p: &TruncatePlan) -> Vec<Line<'a>> {
             .iter()
             .filter(|x| x.records_deleted > 0)
             .count();
-        lines.push(if failed == 0 {
+        lines.push(if p.result() == "failed" {
+            Line::styled(
+                format!("nothing deleted: the broker truncated none of the {cut} partition(s)"),
+                theme.severity(Severity::Crit),
+            )
+        } else if failed == 0 {
             Line::styled(
                 format!(
                     "deleted {} record(s) from {cut} partition(s)",

@@ -84,7 +84,12 @@ pub fn delete_group(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
             lines.push(Line::raw(""));
             let ok = result.verified && result.failed.is_empty();
             lines.push(Line::styled(
-                if !result.failed.is_empty() {
+                if !result.failed.is_empty() && result.failed.len() >= result.partitions {
+                    format!(
+                        "nothing deleted: all {} partition(s) kept their offsets",
+                        result.partitions
+                    )
+                } else if !result.failed.is_empty() {
                     format!(
                         "partly deleted: {} of {} partition(s) kept their offsets",
                         result.failed.len(),
