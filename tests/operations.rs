@@ -1202,6 +1202,8 @@ fn an_acl_create_the_broker_partly_refuses_is_partial_and_names_the_refused_acl(
         why.contains("The only valid name for the CLUSTER resource is kafka-cluster"),
         "the refused ACL names the broker's reason: {report}"
     );
+    // And Kafka's name for the error, as operators look it up.
+    assert!(why.contains("INVALID_REQUEST: "), "{report}");
     let now = listed();
     assert_eq!(now.as_array().unwrap().len(), 1, "{now}");
     assert_eq!(now[0]["resource_type"], "topic", "{now}");

@@ -106,6 +106,30 @@ pub fn map_error(code: rd::rd_kafka_resp_err_t, message: &str, api: &str) -> Err
     map_code(RDKafkaErrorCode::from(code), message, api)
 }
 
+/// Kafka's name for an error code, as operators look it up (`POLICY_VIOLATION`; librdkafka's
+/// own, local errors start with `_`, e.g. `_TIMED_OUT`).
+pub fn error_name(code: RDKafkaErrorCode) -> Option<String> {
+    let err = rd::rd_kafka_resp_err_t::try_from(code as i32).ok()?;
+    // SAFETY: rd_kafka_err2name returns a static string for every code (a placeholder for
+    // codes it does not know), never NULL.
+    let name = unsafe { CStr::from_ptr(rd::rd_kafka_err2name(err)) }.to_string_lossy();
+    (!name.is_empty() && !name.starts_with("ERR_")).then(|| name.into_owned())
+}
+
+/// A per-partition or per-resource error in the words operators search for: Kafka's name, then
+/// librdkafka's description without its `Broker: ` prefix (`POLICY_VIOLATION: Policy
+/// violation`).
+pub fn named(code: RDKafkaErrorCode, message: &str) -> String {
+    let words = message
+        .trim_start_matches("Broker: ")
+        .trim_start_matches("Local: ");
+    match error_name(code) {
+        Some(name) if words.is_empty() => name,
+        Some(name) if !words.contains(&name) => format!("{name}: {words}"),
+        _ => words.to_string(),
+    }
+}
+
 /// As [`map_error`], for a code rust-rdkafka already converted.
 pub fn map_code(code: RDKafkaErrorCode, message: &str, api: &str) -> Error {
     use RDKafkaErrorCode as C;
@@ -136,7 +160,7 @@ pub fn map_code(code: RDKafkaErrorCode, message: &str, api: &str) -> Error {
             "{api}: not authorized (TRANSACTIONAL_ID_AUTHORIZATION_FAILED): {message}"
         )),
         c if is_unavailable(c) => Error::Unavailable(format!("{api}: {message}")),
-        _ => Error::kafka(format!("{api} failed: {message}")),
+        _ => Error::kafka(format!("{api} failed: {}", named(code, &message))),
     }
 }
 
@@ -344,9 +368,13 @@ unsafe fn tp_result(tp: &rd::rd_kafka_topic_partition_t) -> TpResult {
         partition: tp.partition,
         offset: tp.offset,
         error: (tp.err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR).then(|| {
+            let code = RDKafkaErrorCode::from(tp.err);
             (
-                RDKafkaErrorCode::from(tp.err),
-                string(rd::rd_kafka_err2str(tp.err)).unwrap_or_default(),
+                code,
+                named(
+                    code,
+                    &string(rd::rd_kafka_err2str(tp.err)).unwrap_or_default(),
+                ),
             )
         }),
     }
@@ -385,4 +413,43 @@ unsafe fn node(n: *const rd::rd_kafka_Node_t) -> Option<Node> {
         port: rd::rd_kafka_Node_port(n),
         rack: string(rd::rd_kafka_Node_rack(n)).filter(|r| !r.is_empty()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_errors_are_named_as_kafka_names_them() {
+        assert_eq!(
+            named(
+                RDKafkaErrorCode::PolicyViolation,
+                "Broker: Policy violation"
+            ),
+            "POLICY_VIOLATION: Policy violation"
+        );
+        assert_eq!(
+            named(RDKafkaErrorCode::OperationTimedOut, "Local: Timed out"),
+            "_TIMED_OUT: Timed out"
+        );
+        // Said once when the words already name it; the name alone without words.
+        assert_eq!(
+            named(RDKafkaErrorCode::InvalidRequest, "INVALID_REQUEST: bad"),
+            "INVALID_REQUEST: bad"
+        );
+        assert_eq!(
+            named(RDKafkaErrorCode::InvalidRequest, ""),
+            "INVALID_REQUEST"
+        );
+        let e = map_code(
+            RDKafkaErrorCode::InvalidRequest,
+            "The only valid name for the CLUSTER resource is kafka-cluster",
+            "CreateAcls",
+        )
+        .to_string();
+        assert!(
+            e.contains("CreateAcls failed: INVALID_REQUEST: The only valid name"),
+            "{e}"
+        );
+    }
 }
