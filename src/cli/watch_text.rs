@@ -85,6 +85,23 @@ pub(super) fn check_summary(
             escape_text(&unseen.join("; "))
         ));
     }
+    // A status rule says nothing yet about a group still measured: say so rather than let
+    // "no alerts firing" read as "no group stalled".
+    let status_rule = state.rules().iter().any(|r| r.expr.contains("status"));
+    let measured: Vec<String> = snap
+        .groups
+        .iter()
+        .filter_map(|g| {
+            g.measuring
+                .map(|m| format!("{} ({m})", escape_text(&g.group)))
+        })
+        .collect();
+    if status_rule && !measured.is_empty() {
+        s.push_str(&format!(
+            "Status not told yet (a live group needs more samples than two): {}\n",
+            measured.join(", ")
+        ));
+    }
     s
 }
 
@@ -146,4 +163,64 @@ pub(super) fn metrics_table(s: &Snapshot) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{CommittedOffset, GroupSample, PartitionSample, Sample};
+
+    fn sample(at: Millis, end: i64, committed: i64) -> Sample {
+        Sample {
+            at,
+            partitions: vec![PartitionSample {
+                topic: "orders".into(),
+                partition: 0,
+                log_start: Some(0),
+                log_end: Some(end),
+                leader: Some(1),
+                replicas: 1,
+                isr: 1,
+            }],
+            groups: vec![GroupSample {
+                group: "billing".into(),
+                // Members: two samples cannot tell STALL from a commit not yet made.
+                state: Some("Stable".into()),
+                offsets: vec![CommittedOffset {
+                    topic: "orders".into(),
+                    partition: 0,
+                    offset: committed,
+                }],
+                unknown: Vec::new(),
+                error: None,
+            }],
+            ..Sample::default()
+        }
+    }
+
+    #[test]
+    fn a_check_names_the_groups_whose_status_it_could_not_tell() {
+        let mut state = MetricsState::new(Default::default(), crate::metrics::default_rules());
+        state.ingest(&sample(1_000, 100, 50), 1_000);
+        state.ingest(&sample(2_000, 110, 50), 2_000);
+        let snap = state.snapshot(2_000);
+        let text = check_summary(check::OK, &[], &state, &snap, &[]);
+        assert!(text.starts_with("OK: no alerts firing"), "{text}");
+        assert!(
+            text.contains("Status not told yet (a live group needs more samples than two): billing (measuring (2 of 7))"),
+            "{text}"
+        );
+        // Without a status rule there is nothing to say.
+        let lag_only =
+            vec![
+                crate::metrics::AlertRule::new("lag", "lag > 1000", crate::model::Severity::Warn)
+                    .unwrap(),
+            ];
+        let mut state = MetricsState::new(Default::default(), lag_only);
+        state.ingest(&sample(1_000, 100, 50), 1_000);
+        state.ingest(&sample(2_000, 110, 50), 2_000);
+        let snap = state.snapshot(2_000);
+        let text = check_summary(check::OK, &[], &state, &snap, &[]);
+        assert!(!text.contains("Status not told"), "{text}");
+    }
 }
