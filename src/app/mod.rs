@@ -36,7 +36,9 @@ pub use group_delete::{DeleteGroupFlow, DeleteStep, DeletedGroup};
 pub use keymap::Keymap;
 pub use nav::refresh_order;
 pub use panels::{Freshness, Panel};
-pub use state::{Flash, Level, Mode, Options, State, Table, TopicTab, View};
+pub use state::{
+    list_above_schema, Flash, Level, Mode, Options, State, Table, TopicTab, View, SCHEMA_BESIDE,
+};
 
 use crate::record::StartPosition;
 use commands::{Input, Layer};

@@ -48,6 +48,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Group { name, table } => views::group(frame, body, state, theme, name, table),
         View::Reset { group } => views::reset(frame, body, state, theme, group),
         View::Subjects(t) => views::subjects(frame, body, state, theme, t),
+        View::SubjectVersions { subject, table } => {
+            views::subject_versions(frame, body, state, theme, subject, table)
+        }
         View::Acls(t) => views::acls(frame, body, state, theme, t),
         View::BrokerConfigs { id, table } => {
             views::broker_configs(frame, body, state, theme, *id, table)
