@@ -1585,8 +1585,46 @@ fn help_and_command_mode() {
     let mut h = Harness::new(100, 40);
     h.loaded();
     h.keys("?");
-    insta::assert_snapshot!("help", h.render());
+    let screen = h.render();
+    insta::assert_snapshot!("help", screen);
+    // At 40 rows help does not fit: the popup says how much is below, and scrolls to it.
+    let more = |screen: &str| -> usize {
+        screen
+            .match_indices("↓ ")
+            .find_map(|(at, _)| {
+                let mut words = screen[at + "↓ ".len()..].split(' ');
+                let n = words.next()?.parse().ok()?;
+                (words.next() == Some("more")).then_some(n)
+            })
+            .unwrap_or(0)
+    };
+    let below = more(&screen);
+    assert!(below > 0, "{screen}");
+    assert!(!screen.contains("Filters: text matches"), "{screen}");
+    h.keys("j");
+    let screen = h.render();
+    assert_eq!(more(&screen), below - 1, "{screen}");
+    assert!(screen.contains("↑ 1 above"), "{screen}");
+    h.key(Key::plain(KeyCode::PageDown));
+    assert_eq!(
+        more(&h.render()),
+        below - 1 - 33,
+        "a page is the popup's 33 lines"
+    );
+    h.keys("G");
+    let screen = h.render();
+    assert!(screen.contains("Filters: text matches"), "{screen}");
+    assert_eq!(more(&screen), 0, "{screen}");
+    insta::assert_snapshot!("help_bottom", screen);
+    // The end stops the scroll: one k from the end shows one line below.
+    h.keys("jjj");
+    h.keys("k");
+    assert_eq!(more(&h.render()), 1);
+    h.key(Key::plain(KeyCode::PageUp));
+    h.keys("g");
+    assert_eq!(h.state.mode, app::Mode::Help { scroll: 0 });
     h.key(Key::plain(KeyCode::Esc));
+    assert_eq!(h.state.mode, app::Mode::Normal);
     h.keys(":ta");
     insta::assert_snapshot!("command_mode", h.render());
     h.key(Key::plain(KeyCode::Tab));
@@ -1662,6 +1700,8 @@ fn small_terminal_80x24() {
     insta::assert_snapshot!("brokers_80x24", h.render());
     h.keys("?");
     insta::assert_snapshot!("help_80x24", h.render());
+    h.key(Key::plain(KeyCode::PageDown));
+    insta::assert_snapshot!("help_80x24_page2", h.render());
     h.key(Key::plain(KeyCode::Esc));
     h.keys(":t");
     insta::assert_snapshot!("command_line_80x24", h.render());
@@ -2226,10 +2266,12 @@ fn every_screen_in_every_state() {
 #[test]
 fn help_lists_every_key() {
     use kscope::app::commands::{lines, Layer, COMMANDS, INPUT_KEYS};
-    let mut h = Harness::new(100, 132);
+    // Tall enough for all of it (the popup would say "↓ N more" otherwise).
+    let mut h = Harness::new(100, 134);
     h.loaded();
     h.keys("?");
     let screen = h.render();
+    assert!(!screen.contains(" more ╯"), "{screen}");
     // Long lines wrap in the popup: the start of each text is enough.
     let shown = |text: &str| screen.contains(&text.chars().take(40).collect::<String>());
     for spec in COMMANDS.iter().filter(|s| !s.keys.is_empty()) {
