@@ -1668,17 +1668,51 @@ fn help_and_command_mode() {
     );
 }
 
+/// The footer's hints (its last line) are whole: each `<KEY> WORD` with a command's footer
+/// word, none cut at the edge. Gives the words in order.
+fn footer_hints_are_whole(screen: &str) -> Vec<String> {
+    use kscope::app::commands::COMMANDS;
+    let footer = screen.lines().last().unwrap_or_default();
+    let words: Vec<String> = footer
+        .split('<')
+        .filter(|h| !h.is_empty())
+        .map(|h| {
+            let (_, word) = h
+                .split_once("> ")
+                .unwrap_or_else(|| panic!("a hint without its word: '<{h}' in '{footer}'"));
+            word.trim_end().to_string()
+        })
+        .collect();
+    for w in &words {
+        assert!(
+            COMMANDS.iter().any(|c| c.hint == w),
+            "'{w}' is not a whole hint: '{footer}'"
+        );
+    }
+    words
+}
+
 #[test]
 fn small_terminal_80x24() {
     let mut h = Harness::new(80, 24);
     h.loaded();
-    insta::assert_snapshot!("overview_80x24", h.render());
+    let screen = h.render();
+    footer_hints_are_whole(&screen);
+    insta::assert_snapshot!("overview_80x24", screen);
     h.keys("2");
     insta::assert_snapshot!("topics_80x24", h.render());
     h.keys("j");
     h.key(Key::plain(KeyCode::Enter));
     h.respond(181, None);
-    insta::assert_snapshot!("topic_partitions_80x24", h.render());
+    // The topic screen has the most hints: those that do not fit go whole, the last first.
+    let screen = h.render();
+    let shown = footer_hints_are_whole(&screen);
+    assert_eq!(
+        shown,
+        ["cmd", "filter", "help", "tab", "tail", "edit", "partitions"],
+        "{screen}"
+    );
+    insta::assert_snapshot!("topic_partitions_80x24", screen);
     h.key(Key::plain(KeyCode::Tab));
     insta::assert_snapshot!("topic_configs_80x24", h.render());
     h.key(Key::plain(KeyCode::Tab));
@@ -1697,7 +1731,9 @@ fn small_terminal_80x24() {
     insta::assert_snapshot!("reset_80x24", h.render());
     h.key(Key::plain(KeyCode::Esc));
     h.keys("4");
-    insta::assert_snapshot!("brokers_80x24", h.render());
+    let screen = h.render();
+    footer_hints_are_whole(&screen);
+    insta::assert_snapshot!("brokers_80x24", screen);
     h.keys("?");
     insta::assert_snapshot!("help_80x24", h.render());
     h.key(Key::plain(KeyCode::PageDown));
