@@ -1308,21 +1308,36 @@ fn subject_versions_screen() {
         }
     }
 
-    // A refresh failing later keeps the versions on screen, stale, with the error said.
+    // A refresh failing later keeps the versions on screen, stale, with the error said atop
+    // the schema (the status line leaves the registry's panels to their screen).
     h.key(Key::plain(KeyCode::Enter));
     h.key(Key::ctrl('r'));
-    let fx: Vec<Effect> = std::mem::take(&mut h.pending);
+    let (versions, others): (Vec<Effect>, Vec<Effect>) =
+        std::mem::take(&mut h.pending).into_iter().partition(|e| {
+            matches!(
+                e,
+                Effect::Fetch {
+                    key: PanelKey::SubjectVersions(_),
+                    ..
+                }
+            )
+        });
+    assert_eq!(versions.len(), 1, "ctrl-r reads the versions again");
+    h.answer(others, 201, None);
     h.answer(
-        fx,
+        versions,
         201,
         Some("schema registry http://registry.example:8081 did not answer: connection refused"),
     );
     let screen = h.render();
     assert!(
-        screen.contains("did not answer: connection refused"),
+        screen.contains("the registry could not be read again (this is stale):"),
         "{screen}"
     );
+    assert!(screen.contains("answer: connection refused"), "{screen}");
+    assert!(screen.contains("stale"), "{screen}");
     assert!(screen.contains("orders-value version 2"), "{screen}");
+    insta::assert_snapshot!("subject_versions_stale", screen);
 }
 
 #[test]

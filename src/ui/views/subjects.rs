@@ -35,16 +35,19 @@ fn split(area: Rect) -> (Rect, Rect) {
     }
 }
 
-/// The last refresh failed while older data is on screen: the registry's error, said in the
-/// list's bottom border (the status line leaves the registry's panels to their screens).
-fn with_error<'a, T>(block: Block<'a>, panel: &Panel<T>, theme: &Theme) -> Block<'a> {
-    match &panel.error {
-        Some(e) => block.title_bottom(Line::styled(
-            format!(" {} ", safe(&e.message)),
-            theme.severity(Severity::Warn),
-        )),
-        None => block,
-    }
+/// The last refresh failed while older data is on screen (marked stale): the registry's
+/// error, said first in the schema pane (the status line leaves the registry's panels to
+/// their screens).
+fn refresh_failed<T>(lines: &mut Vec<Line<'static>>, panel: &Panel<T>, theme: &Theme) {
+    let Some(e) = &panel.error else {
+        return;
+    };
+    lines.push(Line::styled(
+        "the registry could not be read again (this is stale):",
+        theme.severity(Severity::Warn),
+    ));
+    lines.push(Line::raw(safe(&e.message)));
+    lines.push(Line::raw(""));
 }
 
 fn schema_pane<'a>(title: Option<String>, theme: &Theme) -> Block<'a> {
@@ -135,7 +138,6 @@ pub fn subjects(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, tab
         return;
     };
     let block = block.title(Line::from(format!(" {} ", safe(&listing.registry))));
-    let block = with_error(block, &state.subjects, theme);
     let (list_area, text_area) = split(area);
     data_table(
         frame,
@@ -150,6 +152,7 @@ pub fn subjects(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, tab
     );
     let selected = table.selected_index().and_then(|i| listing.subjects.get(i));
     let mut lines = Vec::new();
+    refresh_failed(&mut lines, &state.subjects, theme);
     match selected {
         None => lines.push(Line::styled("no subject selected", theme.muted())),
         Some(s) => {
@@ -204,7 +207,6 @@ pub fn subject_versions(
         d.versions.len(),
         safe(&d.registry)
     )));
-    let block = with_error(block, panel, theme);
     let (list_area, text_area) = split(area);
     data_table(
         frame,
@@ -220,6 +222,7 @@ pub fn subject_versions(
     let selected = table.selected_index().and_then(|i| d.versions.get(i));
     let newest = d.versions.iter().map(|v| v.version).max();
     let mut lines = Vec::new();
+    refresh_failed(&mut lines, panel, theme);
     match selected {
         None => lines.push(Line::styled("no version selected", theme.muted())),
         Some(v) => {
