@@ -294,6 +294,42 @@ fn subjects() -> SubjectListing {
     }
 }
 
+/// The versions of a subject of `subjects()`, newest first: orders-value has two (the older
+/// without `channel`), the others one.
+fn subject_versions(name: &str) -> SubjectVersions {
+    let listing = subjects();
+    let latest = listing
+        .subjects
+        .iter()
+        .find(|s| s.subject == name)
+        .and_then(|s| s.latest.clone())
+        .unwrap();
+    let mut versions = vec![SubjectVersionRow {
+        version: latest.version,
+        schema: Some(latest.clone()),
+        error: None,
+    }];
+    if name == "orders-value" {
+        versions.push(SubjectVersionRow {
+            version: 1,
+            schema: Some(SubjectSchema {
+                version: 1,
+                id: 9,
+                kind: "AVRO".into(),
+                text: r#"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"string"},{"name":"amount","type":"double"}]}"#.into(),
+                references: vec![],
+            }),
+            error: None,
+        });
+    }
+    SubjectVersions {
+        registry: listing.registry,
+        subject: name.into(),
+        versions,
+        not_loaded: 0,
+    }
+}
+
 /// Decoded through a registry schema (as the console's reader thread leaves it).
 fn decoded(json: &str, subject: &str, version: i32, id: u32, kind: SchemaKind) -> FieldDecoding {
     FieldDecoding::Json {
@@ -578,6 +614,9 @@ impl Harness {
                             group_detail()
                         })),
                         PanelKey::Subjects => Payload::Subjects(Box::new(subjects())),
+                        PanelKey::SubjectVersions(name) => {
+                            Payload::SubjectVersions(Box::new(subject_versions(name)))
+                        }
                         PanelKey::Acls => Payload::Acls(acls()),
                         PanelKey::BrokerConfigs(id) => {
                             Payload::BrokerConfigs(Box::new((*id, broker_configs())))
@@ -1128,6 +1167,179 @@ fn subjects_screen() {
     insta::assert_snapshot!("subjects_no_registry", h.render());
 }
 
+/// The subjects list scrolls with the selection (j/k, pgup/pgdn, g/G) on a narrow terminal,
+/// where the schema takes the lower half.
+#[test]
+fn subjects_list_scrolls() {
+    let mut h = Harness::new(90, 30);
+    h.loaded();
+    let fx = h.command("subjects");
+    let mut many = subjects();
+    let template = many.subjects[0].clone();
+    many.subjects = (0..40)
+        .map(|i| RegistrySubject {
+            subject: format!("topic-{i:02}-value"),
+            ..template.clone()
+        })
+        .collect();
+    for e in fx {
+        if let Effect::Fetch {
+            key: PanelKey::Subjects,
+            req,
+        } = e
+        {
+            let at = h.at(181);
+            h.act(Action::Loaded {
+                key: PanelKey::Subjects,
+                req,
+                at,
+                result: Ok(Payload::Subjects(Box::new(many.clone()))),
+            });
+        }
+    }
+    let selected_row = |h: &Harness| {
+        let t = h.state.view().table().unwrap();
+        (t.selected, t.offset)
+    };
+    // The list shows (30 - 3) / 2 - 3 = 10 rows: the 11th row scrolls it by one.
+    for _ in 0..10 {
+        h.key(Key::char('j'));
+    }
+    assert_eq!(selected_row(&h), (10, 1));
+    let screen = h.render();
+    assert!(screen.contains("topic-10-value"), "{screen}");
+    assert!(!screen.contains("topic-00-value"), "{screen}");
+    h.key(Key::plain(KeyCode::PageDown));
+    assert_eq!(selected_row(&h), (20, 11));
+    insta::assert_snapshot!("subjects_scrolled", h.render());
+    h.key(Key::char('G'));
+    assert_eq!(selected_row(&h), (39, 30));
+    let screen = h.render();
+    assert!(screen.contains("topic-39-value"), "{screen}");
+    h.key(Key::plain(KeyCode::PageUp));
+    assert_eq!(selected_row(&h), (29, 29));
+    h.key(Key::char('k'));
+    assert_eq!(selected_row(&h), (28, 28));
+    h.key(Key::char('g'));
+    assert_eq!(selected_row(&h), (0, 0));
+    // Wide, the list has the whole height.
+    h.act(Action::Resize(130, 24));
+    for _ in 0..17 {
+        h.key(Key::char('j'));
+    }
+    assert_eq!(selected_row(&h), (17, 0));
+    h.key(Key::char('j'));
+    assert_eq!(selected_row(&h), (18, 1));
+}
+
+/// Enter on a subject opens its versions (read from the registry: the screen waits without
+/// blocking), selecting a version shows its schema, Esc goes back; the registry's errors are
+/// said on the screen.
+#[test]
+fn subject_versions_screen() {
+    let mut h = Harness::new(130, 24);
+    h.loaded();
+    h.command("subjects");
+    h.respond(181, None);
+    // alerts, orders, payments: orders-value.
+    h.key(Key::char('j'));
+    let fx = h.key(Key::plain(KeyCode::Enter));
+    let key = PanelKey::SubjectVersions("orders-value".into());
+    assert!(fetched(&fx).contains(&key), "{fx:?}");
+    assert!(
+        matches!(h.state.view(), View::SubjectVersions { subject, .. } if subject == "orders-value")
+    );
+    let screen = h.render();
+    assert!(
+        screen.contains("loading versions of orders-value"),
+        "{screen}"
+    );
+    h.respond(182, None);
+    // Newest first, the latest's schema beside.
+    insta::assert_snapshot!("subject_versions", h.render());
+    h.key(Key::char('j'));
+    let screen = h.render();
+    assert!(screen.contains("orders-value version 1"), "{screen}");
+    assert!(!screen.contains("channel"), "{screen}");
+    insta::assert_snapshot!("subject_version_schema", screen);
+    // Esc: back to the subjects, the selection kept.
+    h.key(Key::plain(KeyCode::Esc));
+    assert!(matches!(h.state.view(), View::Subjects(t) if t.selected == 1));
+
+    // The registry does not have the subject (deleted since the listing): said, not an empty
+    // list; likewise a refusal.
+    for (kind, message) in [
+        (
+            ErrorKind::NotFound,
+            "subject 'orders-value' is not in the registry http://registry.example:8081: Subject 'orders-value' not found.",
+        ),
+        (
+            ErrorKind::NotAuthorized,
+            "schema registry http://registry.example:8081 refused the request (HTTP 401): check the credentials",
+        ),
+    ] {
+        let mut h = Harness::new(130, 24);
+        h.loaded();
+        h.command("subjects");
+        h.respond(181, None);
+        h.key(Key::char('j'));
+        let fx = h.key(Key::plain(KeyCode::Enter));
+        for e in fx {
+            if let Effect::Fetch {
+                key: key @ PanelKey::SubjectVersions(_),
+                req,
+            } = e
+            {
+                let at = h.at(182);
+                h.act(Action::Loaded {
+                    key,
+                    req,
+                    at,
+                    result: Err(Failure::new(kind, message)),
+                });
+            }
+        }
+        let screen = h.render();
+        assert!(screen.contains("cannot load versions of orders-value"), "{screen}");
+        assert!(screen.contains(&message[..40]), "{screen}");
+        assert!(!screen.contains("has no versions"), "{screen}");
+        if kind == ErrorKind::NotFound {
+            insta::assert_snapshot!("subject_versions_error", screen);
+        }
+    }
+
+    // A refresh failing later keeps the versions on screen, stale, with the error said atop
+    // the schema (the status line leaves the registry's panels to their screen).
+    h.key(Key::plain(KeyCode::Enter));
+    h.key(Key::ctrl('r'));
+    let (versions, others): (Vec<Effect>, Vec<Effect>) =
+        std::mem::take(&mut h.pending).into_iter().partition(|e| {
+            matches!(
+                e,
+                Effect::Fetch {
+                    key: PanelKey::SubjectVersions(_),
+                    ..
+                }
+            )
+        });
+    assert_eq!(versions.len(), 1, "ctrl-r reads the versions again");
+    h.answer(others, 201, None);
+    h.answer(
+        versions,
+        201,
+        Some("schema registry http://registry.example:8081 did not answer: connection refused"),
+    );
+    let screen = h.render();
+    assert!(
+        screen.contains("the registry could not be read again (this is stale):"),
+        "{screen}"
+    );
+    assert!(screen.contains("answer: connection refused"), "{screen}");
+    assert!(screen.contains("stale"), "{screen}");
+    assert!(screen.contains("orders-value version 2"), "{screen}");
+    insta::assert_snapshot!("subject_versions_stale", screen);
+}
+
 #[test]
 fn tail_detail_keeps_the_json_key_order() {
     let (mut h, session) = tail_harness(110, 20);
@@ -1388,8 +1600,46 @@ fn help_and_command_mode() {
     let mut h = Harness::new(100, 40);
     h.loaded();
     h.keys("?");
-    insta::assert_snapshot!("help", h.render());
+    let screen = h.render();
+    insta::assert_snapshot!("help", screen);
+    // At 40 rows help does not fit: the popup says how much is below, and scrolls to it.
+    let more = |screen: &str| -> usize {
+        screen
+            .match_indices("↓ ")
+            .find_map(|(at, _)| {
+                let mut words = screen[at + "↓ ".len()..].split(' ');
+                let n = words.next()?.parse().ok()?;
+                (words.next() == Some("more")).then_some(n)
+            })
+            .unwrap_or(0)
+    };
+    let below = more(&screen);
+    assert!(below > 0, "{screen}");
+    assert!(!screen.contains("Filters: text matches"), "{screen}");
+    h.keys("j");
+    let screen = h.render();
+    assert_eq!(more(&screen), below - 1, "{screen}");
+    assert!(screen.contains("↑ 1 above"), "{screen}");
+    h.key(Key::plain(KeyCode::PageDown));
+    assert_eq!(
+        more(&h.render()),
+        below - 1 - 33,
+        "a page is the popup's 33 lines"
+    );
+    h.keys("G");
+    let screen = h.render();
+    assert!(screen.contains("Filters: text matches"), "{screen}");
+    assert_eq!(more(&screen), 0, "{screen}");
+    insta::assert_snapshot!("help_bottom", screen);
+    // The end stops the scroll: one k from the end shows one line below.
+    h.keys("jjj");
+    h.keys("k");
+    assert_eq!(more(&h.render()), 1);
+    h.key(Key::plain(KeyCode::PageUp));
+    h.keys("g");
+    assert_eq!(h.state.mode, app::Mode::Help { scroll: 0 });
     h.key(Key::plain(KeyCode::Esc));
+    assert_eq!(h.state.mode, app::Mode::Normal);
     h.keys(":ta");
     insta::assert_snapshot!("command_mode", h.render());
     h.key(Key::plain(KeyCode::Tab));
@@ -1433,17 +1683,51 @@ fn help_and_command_mode() {
     );
 }
 
+/// The footer's hints (its last line) are whole: each `<KEY> WORD` with a command's footer
+/// word, none cut at the edge. Gives the words in order.
+fn footer_hints_are_whole(screen: &str) -> Vec<String> {
+    use kscope::app::commands::COMMANDS;
+    let footer = screen.lines().last().unwrap_or_default();
+    let words: Vec<String> = footer
+        .split('<')
+        .filter(|h| !h.is_empty())
+        .map(|h| {
+            let (_, word) = h
+                .split_once("> ")
+                .unwrap_or_else(|| panic!("a hint without its word: '<{h}' in '{footer}'"));
+            word.trim_end().to_string()
+        })
+        .collect();
+    for w in &words {
+        assert!(
+            COMMANDS.iter().any(|c| c.hint == w),
+            "'{w}' is not a whole hint: '{footer}'"
+        );
+    }
+    words
+}
+
 #[test]
 fn small_terminal_80x24() {
     let mut h = Harness::new(80, 24);
     h.loaded();
-    insta::assert_snapshot!("overview_80x24", h.render());
+    let screen = h.render();
+    footer_hints_are_whole(&screen);
+    insta::assert_snapshot!("overview_80x24", screen);
     h.keys("2");
     insta::assert_snapshot!("topics_80x24", h.render());
     h.keys("j");
     h.key(Key::plain(KeyCode::Enter));
     h.respond(181, None);
-    insta::assert_snapshot!("topic_partitions_80x24", h.render());
+    // The topic screen has the most hints: those that do not fit go whole, the last first.
+    let screen = h.render();
+    let shown = footer_hints_are_whole(&screen);
+    assert_eq!(
+        shown,
+        ["cmd", "filter", "help", "tab", "tail", "edit", "partitions"],
+        "{screen}"
+    );
+    insta::assert_snapshot!("topic_partitions_80x24", screen);
     h.key(Key::plain(KeyCode::Tab));
     insta::assert_snapshot!("topic_configs_80x24", h.render());
     h.key(Key::plain(KeyCode::Tab));
@@ -1462,9 +1746,13 @@ fn small_terminal_80x24() {
     insta::assert_snapshot!("reset_80x24", h.render());
     h.key(Key::plain(KeyCode::Esc));
     h.keys("4");
-    insta::assert_snapshot!("brokers_80x24", h.render());
+    let screen = h.render();
+    footer_hints_are_whole(&screen);
+    insta::assert_snapshot!("brokers_80x24", screen);
     h.keys("?");
     insta::assert_snapshot!("help_80x24", h.render());
+    h.key(Key::plain(KeyCode::PageDown));
+    insta::assert_snapshot!("help_80x24_page2", h.render());
     h.key(Key::plain(KeyCode::Esc));
     h.keys(":t");
     insta::assert_snapshot!("command_line_80x24", h.render());
@@ -1958,6 +2246,12 @@ fn every_screen_in_every_state() {
                             subjects: vec![],
                             ..subjects()
                         })),
+                        PanelKey::SubjectVersions(name) => {
+                            Payload::SubjectVersions(Box::new(SubjectVersions {
+                                versions: vec![],
+                                ..subject_versions(name)
+                            }))
+                        }
                         PanelKey::Acls => Payload::Acls(vec![]),
                         PanelKey::BrokerConfigs(id) => {
                             Payload::BrokerConfigs(Box::new((*id, vec![])))
@@ -2023,10 +2317,12 @@ fn every_screen_in_every_state() {
 #[test]
 fn help_lists_every_key() {
     use kscope::app::commands::{lines, Layer, COMMANDS, INPUT_KEYS};
-    let mut h = Harness::new(100, 132);
+    // Tall enough for all of it (the popup would say "↓ N more" otherwise).
+    let mut h = Harness::new(100, 134);
     h.loaded();
     h.keys("?");
     let screen = h.render();
+    assert!(!screen.contains(" more ╯"), "{screen}");
     // Long lines wrap in the popup: the start of each text is enough.
     let shown = |text: &str| screen.contains(&text.chars().take(40).collect::<String>());
     for spec in COMMANDS.iter().filter(|s| !s.keys.is_empty()) {

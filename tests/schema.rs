@@ -758,3 +758,59 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The console's versions screen reads a subject's versions through the registry client:
+/// newest first, each with its own id and schema; a subject the registry lacks is a 404 said as
+/// such (not an empty list), and a registry that does not answer says so.
+#[tokio::test]
+async fn subject_versions_for_the_console() {
+    use kscope::config::RegistrySettings;
+    use kscope::schema::registry::{Registry, RegistryError};
+    let (k, r) = (kafka(), registry());
+    let t = topic(k, "sr-versions").await;
+    let expected = fixture(r, k, &["produce", "avro"], &t);
+    let subject = expected[0]["subject"].as_str().unwrap().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let reg = Registry::new(&RegistrySettings::url(&r.url), Duration::from_secs(10)).unwrap();
+    let subject2 = subject.clone();
+    let v = tokio::task::spawn_blocking(move || reg.subject_versions(&subject2, deadline))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(v.subject, subject);
+    assert_eq!(v.not_loaded, 0);
+    let numbers: Vec<i32> = v.versions.iter().map(|r| r.version).collect();
+    assert_eq!(numbers.len(), 2, "{numbers:?}");
+    assert!(numbers[0] > numbers[1], "newest first: {numbers:?}");
+    let (newest, oldest) = (
+        v.versions[0].schema.as_ref().unwrap(),
+        v.versions[1].schema.as_ref().unwrap(),
+    );
+    assert_ne!(newest.id, oldest.id);
+    assert_eq!(newest.kind, "AVRO");
+    // The second version added the channel field.
+    assert!(newest.text.contains("channel"), "{}", newest.text);
+    assert!(!oldest.text.contains("channel"), "{}", oldest.text);
+
+    let reg = Registry::new(&RegistrySettings::url(&r.url), Duration::from_secs(10)).unwrap();
+    let missing = unique("sr-no-such");
+    let m = missing.clone();
+    let err = tokio::task::spawn_blocking(move || reg.subject_versions(&m, deadline))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::NotFound(_)), "{err:?}");
+    assert!(err.to_string().contains(&missing), "{err}");
+
+    // Nothing listens on this port.
+    let reg = Registry::new(
+        &RegistrySettings::url("http://127.0.0.1:9"),
+        Duration::from_secs(3),
+    )
+    .unwrap();
+    let err = tokio::task::spawn_blocking(move || reg.subject_versions("x", deadline))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::Unreachable(_)), "{err:?}");
+}

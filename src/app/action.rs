@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use crate::metrics::Sample;
 use crate::model::{
-    ClusterInfo, Failure, GroupDetail, GroupSummary, Listing, SubjectListing, TopicDetail,
-    TopicSummary,
+    ClusterInfo, Failure, GroupDetail, GroupSummary, Listing, SubjectListing, SubjectVersions,
+    TopicDetail, TopicSummary,
 };
 use crate::offsets::engine::{ApplyReport, ResetPlan, ResetRequest};
 use crate::record::StartPosition;
@@ -82,6 +82,8 @@ pub enum PanelKey {
     Group(String),
     /// The Schema Registry's subjects (`:subjects`).
     Subjects,
+    /// One subject's versions, each with its schema (Enter on `:subjects`).
+    SubjectVersions(String),
     Acls,
     /// One broker's configs.
     BrokerConfigs(i32),
@@ -97,6 +99,7 @@ impl PanelKey {
             PanelKey::Groups => "groups",
             PanelKey::Group(_) => "group",
             PanelKey::Subjects => "subjects",
+            PanelKey::SubjectVersions(_) => "subject versions",
             PanelKey::Acls => "acls",
             PanelKey::BrokerConfigs(_) => "broker configs",
         }
@@ -112,6 +115,7 @@ pub enum Payload {
     Groups(Listing<GroupSummary>),
     Group(Box<GroupDetail>),
     Subjects(Box<SubjectListing>),
+    SubjectVersions(Box<SubjectVersions>),
     Acls(Vec<crate::model::Acl>),
     /// A broker's id and its configs not at Kafka's default.
     BrokerConfigs(Box<(i32, Vec<crate::model::DescribedConfig>)>),

@@ -14,7 +14,7 @@ use crate::metrics::status::Measuring;
 use crate::metrics::{GroupPartitionMetrics, Status};
 use crate::model::{
     Broker, GroupDetail, GroupSummary, PartitionInfo, PartitionLag, PartitionRef, RegistrySubject,
-    Severity, TopicDetail, TopicSummary,
+    Severity, SubjectVersionRow, TopicDetail, TopicSummary,
 };
 
 /// How wide a column is: a fixed number of cells, or a share of what is left.
@@ -344,6 +344,38 @@ pub const SUBJECTS: TableDef<RegistrySubject> = TableDef {
     min_fill: MIN_FILL,
 };
 
+/// One subject's versions: each one's id and type.
+#[rustfmt::skip]
+pub const SUBJECT_VERSIONS: TableDef<SubjectVersionRow> = TableDef {
+    columns: &[
+        Column { title: "VERSION", width: Fixed(8),
+            cell: |v, _, _| Cell::plain(v.version.to_string()),
+            sort: Some(|a, b, _, _| a.version.cmp(&b.version)) },
+        Column { title: "ID", width: Fixed(8),
+            cell: |v, _, _| match (&v.schema, &v.error) {
+                (Some(s), _) => Cell::plain(s.id.to_string()),
+                (None, Some(_)) => Cell::severity("failed", Severity::Warn),
+                (None, None) => Cell::with("not read", Role::Muted),
+            },
+            sort: Some(|a, b, _, _| {
+                a.schema.as_ref().map(|s| s.id).cmp(&b.schema.as_ref().map(|s| s.id))
+            }) },
+        Column { title: "TYPE", width: Fill(1),
+            cell: |v, _, _| match &v.schema {
+                Some(s) => Cell::plain(&s.kind),
+                None => Cell::with("-", Role::Muted),
+            },
+            sort: Some(|a, b, _, _| {
+                a.schema.as_ref().map(|s| &s.kind).cmp(&b.schema.as_ref().map(|s| &s.kind))
+            }) },
+    ],
+    filter_text: |v| format!("{} {}", v.version, v.schema.as_ref().map_or("", |s| s.kind.as_str())),
+    empty: "the subject has no versions",
+    row: None,
+    hide_first: &[],
+    min_fill: MIN_FILL,
+};
+
 /// The ACLs' table, sorted by principal first.
 #[rustfmt::skip]
 pub const ACLS: TableDef<crate::model::Acl, ()> = TableDef {
@@ -540,6 +572,11 @@ pub fn subjects_table() -> Table {
     Table::sorted_by(0, false)
 }
 
+/// A subject's versions open newest first.
+pub fn subject_versions_table() -> Table {
+    Table::sorted_by(0, true)
+}
+
 pub fn topics_table() -> Table {
     Table::sorted_by(0, false)
 }
@@ -572,6 +609,7 @@ pub fn sortable_columns(view: &View) -> usize {
         },
         View::Group { .. } => GROUP_PARTITIONS.sortable(),
         View::Subjects(_) => SUBJECTS.sortable(),
+        View::SubjectVersions { .. } => SUBJECT_VERSIONS.sortable(),
         View::BrokerConfigs { .. } => BROKER_CONFIGS.sortable(),
         _ => 0,
     }
@@ -606,6 +644,10 @@ pub fn order(state: &State) -> Option<Vec<usize>> {
         View::Subjects(t) => {
             let d = state.subjects.data.as_ref()?;
             Some(SUBJECTS.order(&d.subjects, t, state, &()))
+        }
+        View::SubjectVersions { subject, table } => {
+            let d = state.subject_versions.data.as_ref()?;
+            (&d.subject == subject).then(|| SUBJECT_VERSIONS.order(&d.versions, table, state, &()))
         }
         View::BrokerConfigs { id, table } => {
             let (of, configs) = state.broker_configs.data.as_ref()?;

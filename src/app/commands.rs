@@ -390,6 +390,10 @@ pub enum Input {
     Down,
     PageUp,
     PageDown,
+    /// The first line.
+    Top,
+    /// The last line.
+    Bottom,
     Quit,
     /// Any other key (help: closes it).
     Other,
@@ -486,6 +490,10 @@ pub const INPUT_KEYS: &[InputKey] = &[
 
     input(L::Help, &["j", "down"], I::Down, "scroll down"),
     input(L::Help, &["k", "up"], I::Up, "scroll up"),
+    input(L::Help, &["pgdown", "ctrl-f"], I::PageDown, "scroll a page down"),
+    input(L::Help, &["pgup", "ctrl-b"], I::PageUp, "scroll a page up"),
+    input(L::Help, &["g", "home"], I::Top, "the first line"),
+    input(L::Help, &["G", "end"], I::Bottom, "the last line"),
     input(L::Help, &["ctrl-c"], I::Quit, "quit kscope"),
     other(L::Help, "other keys", I::Other, "close the help"),
 ];

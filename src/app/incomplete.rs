@@ -2,8 +2,8 @@
 //! (`incomplete: 4 of 12 partitions`) and a line for the status bar naming what is missing.
 
 use crate::model::{
-    ClusterInfo, Gaps, GroupDetail, GroupSummary, Listing, SubjectListing, TopicDetail,
-    TopicSummary,
+    ClusterInfo, Gaps, GroupDetail, GroupSummary, Listing, SubjectListing, SubjectVersions,
+    TopicDetail, TopicSummary,
 };
 
 /// Shown with a panel whose last answer is not complete.
@@ -80,6 +80,40 @@ pub fn subjects(s: &SubjectListing) -> Option<Incomplete> {
     }
     Some(Incomplete {
         short: format!("incomplete: {missing} of {} subjects", s.subjects.len()),
+        detail: detail.join("; "),
+    })
+}
+
+/// Versions listed without their schema, and versions the registry would not give.
+pub fn subject_versions(s: &SubjectVersions) -> Option<Incomplete> {
+    let failed: Vec<i32> = s
+        .versions
+        .iter()
+        .filter(|r| r.error.is_some())
+        .map(|r| r.version)
+        .collect();
+    let missing = s.not_loaded + failed.len();
+    if missing == 0 {
+        return None;
+    }
+    let mut detail = Vec::new();
+    if s.not_loaded > 0 {
+        detail.push(format!(
+            "schemas of {} versions not read (time ran out or over {} versions)",
+            s.not_loaded,
+            crate::model::VERSIONS_READ
+        ));
+    }
+    if let Some(first) = s.versions.iter().find_map(|r| r.error.as_deref()) {
+        let shown: Vec<String> = failed.iter().take(3).map(i32::to_string).collect();
+        detail.push(format!(
+            "{} versions failed ({}): {first}",
+            failed.len(),
+            shown.join(", ")
+        ));
+    }
+    Some(Incomplete {
+        short: format!("incomplete: {missing} of {} versions", s.versions.len()),
         detail: detail.join("; "),
     })
 }

@@ -17,6 +17,7 @@ pub mod config_columns;
 pub mod filter;
 pub mod fmt;
 pub mod group_delete;
+pub mod help;
 pub mod incomplete;
 pub mod keymap;
 pub mod metrics;
@@ -36,10 +37,12 @@ pub use group_delete::{DeleteGroupFlow, DeleteStep, DeletedGroup};
 pub use keymap::Keymap;
 pub use nav::refresh_order;
 pub use panels::{Freshness, Panel};
-pub use state::{Flash, Level, Mode, Options, State, Table, TopicTab, View};
+pub use state::{
+    list_above_schema, Flash, Level, Mode, Options, State, Table, TopicTab, View, SCHEMA_BESIDE,
+};
 
 use crate::record::StartPosition;
-use commands::{Input, Layer};
+use commands::Layer;
 
 /// How long a status-line message stays.
 const FLASH_FOR: Duration = Duration::from_secs(6);
@@ -123,16 +126,12 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
                 }
             }
         }
-        Mode::Help { scroll } => match state.keymap.input(Layer::Help, key) {
-            Some(Input::Down) => state.mode = Mode::Help { scroll: scroll + 1 },
-            Some(Input::Up) => {
-                state.mode = Mode::Help {
-                    scroll: scroll.saturating_sub(1),
-                }
+        Mode::Help { scroll } => {
+            let input = state.keymap.input(Layer::Help, key);
+            if !help::on_key(state, input, scroll) {
+                run_command(state, Command::Quit, &[], fx);
             }
-            Some(Input::Quit) => run_command(state, Command::Quit, &[], fx),
-            _ => state.mode = Mode::Normal,
-        },
+        }
         Mode::Command { input } => command_line::on_key(state, key, input, fx),
         Mode::Filter { input } => filter::on_key(state, key, input),
         Mode::Silence {

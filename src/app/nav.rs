@@ -62,6 +62,9 @@ fn same_screen(a: &View, b: &View) -> bool {
         | (View::Group { name: x, .. }, View::Group { name: y, .. })
         | (View::Reset { group: x }, View::Reset { group: y }) => x == y,
         (View::BrokerConfigs { id: x, .. }, View::BrokerConfigs { id: y, .. }) => x == y,
+        (View::SubjectVersions { subject: x, .. }, View::SubjectVersions { subject: y, .. }) => {
+            x == y
+        }
         _ => std::mem::discriminant(a) == std::mem::discriminant(b),
     }
 }
@@ -133,6 +136,15 @@ pub fn push_view(state: &mut State, view: View, fx: &mut Vec<Effect>) {
                 .is_none_or(|d| d.0 != *id) =>
         {
             state.broker_configs = Panel::default();
+        }
+        View::SubjectVersions { subject, .. }
+            if state
+                .subject_versions
+                .data
+                .as_ref()
+                .is_none_or(|d| &d.subject != subject) =>
+        {
+            state.subject_versions = Panel::default();
         }
         _ => {}
     }
@@ -332,6 +344,22 @@ pub fn open_selected(state: &mut State, fx: &mut Vec<Effect>) -> bool {
                     View::BrokerConfigs {
                         id,
                         table: super::columns::config_table(),
+                    },
+                    fx,
+                );
+            }
+        }
+        View::Subjects(t) => {
+            let subject = t.selected_index().and_then(|i| {
+                let d = state.subjects.data.as_ref()?;
+                d.subjects.get(i).map(|s| s.subject.clone())
+            });
+            if let Some(subject) = subject {
+                push_view(
+                    state,
+                    View::SubjectVersions {
+                        subject,
+                        table: columns::subject_versions_table(),
                     },
                     fx,
                 );

@@ -10,7 +10,7 @@ use super::state::{Level, State, View};
 use crate::metrics::{EventState, Sample};
 use crate::model::{
     ClusterInfo, ErrorKind, Failure, GroupDetail, GroupSummary, Severity, SubjectListing,
-    TopicDetail, TopicSummary,
+    SubjectVersions, TopicDetail, TopicSummary,
 };
 
 /// How often an open `:subjects` reads the registry again.
@@ -141,6 +141,7 @@ panel_data! {
     Vec<GroupSummary>: Groups(g) => (incomplete::groups(&g), g.items);
     GroupDetail: Group(g) => (incomplete::group(&g), *g);
     SubjectListing: Subjects(s) => (incomplete::subjects(&s), *s);
+    SubjectVersions: SubjectVersions(s) => (incomplete::subject_versions(&s), *s);
     Vec<crate::model::Acl>: Acls(a) => (None, a);
     (i32, Vec<crate::model::DescribedConfig>): BrokerConfigs(b) => (None, *b);
 }
@@ -219,6 +220,7 @@ impl State {
             PanelKey::Groups => &mut self.groups,
             PanelKey::Group(_) => &mut self.group,
             PanelKey::Subjects => &mut self.subjects,
+            PanelKey::SubjectVersions(_) => &mut self.subject_versions,
             PanelKey::Acls => &mut self.acls,
             PanelKey::BrokerConfigs(_) => &mut self.broker_configs,
         }
@@ -246,6 +248,7 @@ impl State {
             View::Group { .. } => &self.group,
             View::Groups(_) => &self.groups,
             View::Subjects(_) => &self.subjects,
+            View::SubjectVersions { .. } => &self.subject_versions,
             View::Acls(_) => &self.acls,
             View::BrokerConfigs { .. } => &self.broker_configs,
             _ => &self.cluster,
@@ -262,6 +265,9 @@ fn wanted(state: &State) -> Vec<PanelKey> {
             keys.push(PanelKey::Group(name.clone()))
         }
         View::Subjects(_) => keys.push(PanelKey::Subjects),
+        View::SubjectVersions { subject, .. } => {
+            keys.push(PanelKey::SubjectVersions(subject.clone()))
+        }
         View::Acls(_) => keys.push(PanelKey::Acls),
         View::BrokerConfigs { id, .. } => keys.push(PanelKey::BrokerConfigs(*id)),
         // A change of a topic shows the topic as it is (and reads it fresh after).
@@ -319,7 +325,9 @@ pub fn on_loaded(
     let refresh = match key {
         // Schemas change seldom and a listing costs two requests a subject: ctrl-r reads
         // them again sooner.
-        PanelKey::Subjects => state.options.refresh.max(SUBJECTS_REFRESH),
+        PanelKey::Subjects | PanelKey::SubjectVersions(_) => {
+            state.options.refresh.max(SUBJECTS_REFRESH)
+        }
         _ => state.options.refresh,
     };
     state.panel_mut(&key).answer(req, at, result, refresh);

@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use crate::model::{
-    ClusterInfo, GroupDetail, GroupSummary, SubjectListing, TopicDetail, TopicSummary,
+    ClusterInfo, GroupDetail, GroupSummary, SubjectListing, SubjectVersions, TopicDetail,
+    TopicSummary,
 };
 
 use super::commands::Command;
@@ -85,6 +86,11 @@ pub enum View {
     },
     /// The Schema Registry's subjects, with the selected one's schema.
     Subjects(Table),
+    /// One subject's versions (Enter on a subject), with the selected version's schema.
+    SubjectVersions {
+        subject: String,
+        table: Table,
+    },
     /// The cluster's ACLs (`c` creates, `x` deletes).
     Acls(Table),
     /// One broker's configs that are not at Kafka's default (Enter on the brokers screen).
@@ -114,6 +120,7 @@ impl View {
             View::Group { name, .. } => format!("group {name}"),
             View::Reset { group } => format!("reset {group}"),
             View::Subjects(_) => "subjects".into(),
+            View::SubjectVersions { subject, .. } => format!("subject {subject}"),
             View::Acls(_) => "acls".into(),
             View::DeleteGroup { group } => format!("delete {group}"),
             View::Change { title } => title.clone(),
@@ -142,7 +149,8 @@ impl View {
             ],
             View::Tail => &[C::Pause, C::Follow, C::Detail, C::Windows, C::Back],
             View::Overview(_) => &[C::Silence, C::Topics, C::Groups, C::Brokers],
-            View::Subjects(_) => &[C::SortNext, C::Refresh, C::Back],
+            View::Subjects(_) => &[C::Open, C::SortNext, C::Refresh, C::Back],
+            View::SubjectVersions { .. } => &[C::SortNext, C::Refresh, C::Back],
             View::Acls(_) => &[C::CreateAcl, C::DeleteAcl, C::SortNext, C::Back],
             View::Brokers(_) => &[C::Open, C::ElectLeaders, C::Back],
             View::BrokerConfigs { .. } => &[C::EditConfig, C::SortNext, C::Back],
@@ -165,6 +173,7 @@ impl View {
             | View::Acls(t) => Some(t),
             View::Topic { table, .. }
             | View::Group { table, .. }
+            | View::SubjectVersions { table, .. }
             | View::BrokerConfigs { table, .. } => Some(table),
             _ => None,
         }
@@ -180,6 +189,7 @@ impl View {
             | View::Acls(t) => Some(t),
             View::Topic { table, .. }
             | View::Group { table, .. }
+            | View::SubjectVersions { table, .. }
             | View::BrokerConfigs { table, .. } => Some(table),
             _ => None,
         }
@@ -248,6 +258,8 @@ pub struct State {
     pub group: Panel<GroupDetail>,
     /// The Schema Registry's subjects, while `:subjects` is open.
     pub subjects: Panel<SubjectListing>,
+    /// One subject's versions, while its screen is open.
+    pub subject_versions: Panel<SubjectVersions>,
     /// The ACLs, asked only while the `:acls` screen is shown.
     pub acls: Panel<Vec<crate::model::Acl>>,
     /// The configs of one broker (which, and its configs not at Kafka's default).
@@ -307,6 +319,7 @@ impl State {
             groups: Panel::default(),
             group: Panel::default(),
             subjects: Panel::default(),
+            subject_versions: Panel::default(),
             acls: Panel::default(),
             broker_configs: Panel::default(),
             delete_group: None,
@@ -354,6 +367,11 @@ impl State {
             View::Topic { .. } => 1,
             View::Group { .. } => GROUP_INFO_ROWS,
             View::Overview(_) => OVERVIEW_ROWS_ABOVE_ALERTS,
+            // Narrow, the schema takes the lower part of the screen.
+            View::Subjects(_) | View::SubjectVersions { .. } if self.size.0 < SCHEMA_BESIDE => {
+                let body = self.size.1.saturating_sub(BODY_CHROME);
+                return usize::from(list_above_schema(body).saturating_sub(TABLE_CHROME)).max(1);
+            }
             _ => 0,
         };
         usize::from(self.size.1)
@@ -364,6 +382,18 @@ impl State {
 
 /// Lines around a table: header bar, status line, key hints, two borders and the column header.
 pub const CHROME_ROWS: usize = 6;
+/// Lines around the body: header bar, status line, key hints.
+const BODY_CHROME: u16 = 3;
+/// Lines of a table's own: two borders and the column header.
+const TABLE_CHROME: u16 = 3;
+/// From this width on, the subject screens show the schema beside the list; narrower, below it.
+pub const SCHEMA_BESIDE: u16 = 110;
+
+/// The height of a subject screen's list when the schema is below it, in a body `body` lines
+/// high: the upper half.
+pub fn list_above_schema(body: u16) -> u16 {
+    body / 2
+}
 /// Lines of the overview above its alert list (cluster and rate, leaderboards), less the
 /// column header the alert list does not have.
 pub const OVERVIEW_ROWS_ABOVE_ALERTS: usize = 14 - 1;

@@ -30,7 +30,10 @@ pub use failure::Failure;
 pub use gaps::{summarize, Gaps, Listing, Missing, Subject};
 pub use partition::{PartitionOffsets, PartitionRef, Watermarks};
 pub use severity::Severity;
-pub use subjects::{RegistrySubject, SubjectListing, SubjectSchema, SUBJECTS_READ};
+pub use subjects::{
+    RegistrySubject, SubjectListing, SubjectSchema, SubjectVersionRow, SubjectVersions,
+    SUBJECTS_READ, VERSIONS_READ,
+};
 pub use timelag::{time_lag_ms, worst_time_lag, RecordTime, TimeLagMethod};
 
 /// Lag of one partition: `None` rather than a negative number when the broker's numbers disagree.

@@ -37,3 +37,27 @@ pub struct SubjectListing {
     /// Subjects listed without their versions: the time ran out, or there were too many.
     pub not_loaded: usize,
 }
+
+/// Most versions of one subject the versions screen reads (the newest); older ones are listed
+/// by number.
+pub const VERSIONS_READ: usize = 100;
+
+/// One version of a subject on the versions screen: its schema, or why it is not there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubjectVersionRow {
+    pub version: i32,
+    /// `None` when it was not read (`error` says why, or the time ran out).
+    pub schema: Option<SubjectSchema>,
+    pub error: Option<String>,
+}
+
+/// Every version of one subject, as the console's versions screen shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubjectVersions {
+    /// The registry's URL, without credentials.
+    pub registry: String,
+    pub subject: String,
+    pub versions: Vec<SubjectVersionRow>,
+    /// Versions listed without their schema: the time ran out, or there were too many.
+    pub not_loaded: usize,
+}

@@ -338,6 +338,9 @@ impl Runner {
                         .map(|g| Payload::Group(Box::new(g)))
                         .map_err(Failure::from),
                     PanelKey::Subjects => subjects(registry, limit).await,
+                    PanelKey::SubjectVersions(name) => {
+                        subject_versions(registry, name.clone(), limit).await
+                    }
                     PanelKey::Acls => client
                         .acls(crate::model::AclFilter::default())
                         .await
@@ -563,12 +566,7 @@ async fn subjects(
     registry: std::result::Result<Option<Registry>, Failure>,
     limit: Duration,
 ) -> std::result::Result<Payload, Failure> {
-    let Some(registry) = registry? else {
-        return Err(Failure::new(
-            ErrorKind::Usage,
-            "no schema registry in this context: add schema_registry = { url = \"http://HOST:PORT\" } to it in config.toml",
-        ));
-    };
+    let registry = need_registry(registry)?;
     // Subjects not read a second before the limit are listed by name.
     let deadline = Instant::now() + limit.saturating_sub(Duration::from_secs(1));
     tokio::task::spawn_blocking(move || registry.subject_listing(deadline))
@@ -576,6 +574,38 @@ async fn subjects(
         .map_err(|e| Failure::new(ErrorKind::Internal, format!("the subjects request: {e}")))?
         .map(|l| Payload::Subjects(Box::new(l)))
         .map_err(|e| Failure::from(e.into_error()))
+}
+
+/// One subject's versions with their schemas, read on the blocking pool within `limit`.
+async fn subject_versions(
+    registry: std::result::Result<Option<Registry>, Failure>,
+    subject: String,
+    limit: Duration,
+) -> std::result::Result<Payload, Failure> {
+    let registry = need_registry(registry)?;
+    let deadline = Instant::now() + limit.saturating_sub(Duration::from_secs(1));
+    tokio::task::spawn_blocking(move || registry.subject_versions(&subject, deadline))
+        .await
+        .map_err(|e| {
+            Failure::new(
+                ErrorKind::Internal,
+                format!("the subject versions request: {e}"),
+            )
+        })?
+        .map(|v| Payload::SubjectVersions(Box::new(v)))
+        .map_err(|e| Failure::from(e.into_error()))
+}
+
+/// The context's registry, or how to add one.
+fn need_registry(
+    registry: std::result::Result<Option<Registry>, Failure>,
+) -> std::result::Result<Registry, Failure> {
+    registry?.ok_or_else(|| {
+        Failure::new(
+            ErrorKind::Usage,
+            "no schema registry in this context: add schema_registry = { url = \"http://HOST:PORT\" } to it in config.toml",
+        )
+    })
 }
 
 #[cfg(test)]

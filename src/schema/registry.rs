@@ -371,7 +371,7 @@ impl Registry {
         &self,
         deadline: std::time::Instant,
     ) -> Result<crate::model::SubjectListing, RegistryError> {
-        use crate::model::{RegistrySubject, SubjectListing, SubjectSchema};
+        use crate::model::{RegistrySubject, SubjectListing};
         let mut names = self.subjects()?;
         names.sort();
         let mut not_loaded = 0;
@@ -396,18 +396,7 @@ impl Registry {
                 match read {
                     Ok((versions, latest)) => {
                         row.versions = versions;
-                        row.latest = Some(SubjectSchema {
-                            version: latest.version,
-                            id: latest.id,
-                            kind: latest.schema.kind.registry_name().to_string(),
-                            text: latest.schema.text,
-                            references: latest
-                                .schema
-                                .references
-                                .iter()
-                                .map(|r| format!("{} -> {}:{}", r.name, r.subject, r.version))
-                                .collect(),
-                        });
+                        row.latest = Some(latest.shown());
                     }
                     Err(e) => row.error = Some(e.to_string()),
                 }
@@ -417,6 +406,75 @@ impl Registry {
         Ok(SubjectListing {
             registry: self.shown.clone(),
             subjects,
+            not_loaded,
+        })
+    }
+}
+
+impl SubjectVersion {
+    /// As the console's subject screens show it.
+    fn shown(self) -> crate::model::SubjectSchema {
+        crate::model::SubjectSchema {
+            version: self.version,
+            id: self.id,
+            kind: self.schema.kind.registry_name().to_string(),
+            references: self
+                .schema
+                .references
+                .iter()
+                .map(|r| format!("{} -> {}:{}", r.name, r.subject, r.version))
+                .collect(),
+            text: self.schema.text,
+        }
+    }
+}
+
+impl Registry {
+    /// Every version of `subject`, newest first, each with its schema, for the console's
+    /// versions screen. The list of versions failing fails the whole (its kind kept: a 404 is
+    /// a subject that is not there, a 401/403 a refusal); one version failing says why in its
+    /// row. Versions not read by `deadline` (or beyond
+    /// [`VERSIONS_READ`](crate::model::VERSIONS_READ)) are listed by number and counted.
+    pub fn subject_versions(
+        &self,
+        subject: &str,
+        deadline: std::time::Instant,
+    ) -> Result<crate::model::SubjectVersions, RegistryError> {
+        use crate::model::{SubjectVersionRow, SubjectVersions};
+        let mut numbers = self.versions(subject).map_err(|e| match e {
+            RegistryError::NotFound(m) => RegistryError::NotFound(format!(
+                "subject '{}' is not in the registry {}: {m}",
+                crate::record::sanitize::escape_text(subject),
+                self.shown
+            )),
+            e => e,
+        })?;
+        numbers.sort_unstable_by(|a, b| b.cmp(a));
+        let mut not_loaded = 0;
+        let versions = numbers
+            .into_iter()
+            .enumerate()
+            .map(|(i, version)| {
+                let mut row = SubjectVersionRow {
+                    version,
+                    schema: None,
+                    error: None,
+                };
+                if i >= crate::model::VERSIONS_READ || std::time::Instant::now() >= deadline {
+                    not_loaded += 1;
+                    return row;
+                }
+                match self.version(subject, Some(version)) {
+                    Ok(v) => row.schema = Some(v.shown()),
+                    Err(e) => row.error = Some(e.to_string()),
+                }
+                row
+            })
+            .collect();
+        Ok(SubjectVersions {
+            registry: self.shown.clone(),
+            subject: subject.to_string(),
+            versions,
             not_loaded,
         })
     }

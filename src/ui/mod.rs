@@ -48,6 +48,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Group { name, table } => views::group(frame, body, state, theme, name, table),
         View::Reset { group } => views::reset(frame, body, state, theme, group),
         View::Subjects(t) => views::subjects(frame, body, state, theme, t),
+        View::SubjectVersions { subject, table } => {
+            views::subject_versions(frame, body, state, theme, subject, table)
+        }
         View::Acls(t) => views::acls(frame, body, state, theme, t),
         View::BrokerConfigs { id, table } => {
             views::broker_configs(frame, body, state, theme, *id, table)
@@ -197,17 +200,60 @@ fn panel_status(state: &State, theme: &Theme) -> Line<'static> {
     Line::styled(text, Style::new().fg(theme.status_fg))
 }
 
+/// The footer: the screen's key hints in their order (most wanted first). Hints that do not
+/// fit the width go whole, the last first; a hint is never cut.
 fn key_hints(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let hints: Vec<(String, &str)> = state
+        .view()
+        .hints()
+        .into_iter()
+        .filter(|c| !(state.read_only && c.mutates()))
+        .map(|c| (state.keymap.label(c), c.spec().hint))
+        .collect();
     let mut spans = Vec::new();
-    for c in state.view().hints() {
-        if state.read_only && c.mutates() {
-            continue;
-        }
+    for (label, hint) in fitting_hints(&hints, usize::from(area.width)) {
         spans.push(Span::styled(
-            format!("<{}>", state.keymap.label(c)),
+            format!("<{label}>"),
             Style::new().fg(theme.key).add_modifier(Modifier::BOLD),
         ));
-        spans.push(Span::styled(format!(" {} ", c.spec().hint), theme.muted()));
+        spans.push(Span::styled(format!(" {hint} "), theme.muted()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The first hints that fit in `width` cells, each drawn `<KEY> WORD ` (the last one's
+/// trailing space may fall off the edge).
+fn fitting_hints<'h>(hints: &'h [(String, &'h str)], width: usize) -> &'h [(String, &'h str)] {
+    use unicode_width::UnicodeWidthStr;
+    let mut used = 0;
+    for (i, (label, hint)) in hints.iter().enumerate() {
+        // `<` label `>` space hint, then the space before the next one.
+        let w = label.width() + 2 + 1 + hint.width();
+        if used + w > width {
+            return &hints[..i];
+        }
+        used += w + 1;
+    }
+    hints
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_that_do_not_fit_go_whole_from_the_end() {
+        let hints: Vec<(String, &str)> = vec![
+            (":".into(), "cmd"),
+            ("/".into(), "filter"),
+            ("q".into(), "quit"),
+        ];
+        // "<:> cmd </> filter <q> quit" is 27 cells.
+        assert_eq!(fitting_hints(&hints, 27).len(), 3);
+        assert_eq!(fitting_hints(&hints, 26).len(), 2);
+        // "<:> cmd </> filter" is 18.
+        assert_eq!(fitting_hints(&hints, 18).len(), 2);
+        assert_eq!(fitting_hints(&hints, 17).len(), 1);
+        assert_eq!(fitting_hints(&hints, 6).len(), 0);
+    }
 }

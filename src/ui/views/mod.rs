@@ -28,7 +28,7 @@ pub use groups::groups;
 pub use help::help_popup;
 pub use overview::overview;
 pub use reset::reset;
-pub use subjects::subjects;
+pub use subjects::{subject_versions, subjects};
 pub use tail::tail;
 pub use topic::topic;
 pub use topics::topics;
