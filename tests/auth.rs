@@ -439,3 +439,56 @@ fn msk_iam_takes_credentials_from_the_chain_and_hands_the_token_to_the_broker() 
         started.elapsed()
     );
 }
+
+/// A Java client's MSK IAM `.properties` (aws-msk-iam-auth's IAMLoginModule with a profile) in
+/// a context's `command_config`: kscope signs with that profile and hands the token over.
+#[test]
+fn msk_iam_from_a_java_client_properties_file() {
+    let (_, o) = kafka_oauth();
+    let dir = tempfile::tempdir().unwrap();
+    let props = write(
+        &dir,
+        "client.properties",
+        "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=AWS_MSK_IAM\n\
+         sasl.jaas.config=software.amazon.msk.auth.iam.IAMLoginModule required awsProfileName=\"ops\";\n\
+         sasl.client.callback.handler.class=software.amazon.msk.auth.iam.IAMClientCallbackHandler\n",
+    );
+    let creds = write(
+        &dir,
+        "credentials",
+        "[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = d\n\
+         [ops]\naws_access_key_id = AKIAJAVAPROFILE\naws_secret_access_key = java-secret\n",
+    );
+    let cfg = write(
+        &dir,
+        "config.toml",
+        &format!(
+            "[contexts.msk]\nbootstrap = \"{}\"\ntimeout = \"10s\"\naws_region = \"eu-west-1\"\n\
+             command_config = \"{props}\"\n",
+            o.bootstrap
+        ),
+    );
+    let mut cmd = kscope_bare();
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.path().join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .env("KSCOPE_LOG", "debug")
+        .args(["--config-file", &cfg, "--context", "msk", "topics"])
+        .output()
+        .unwrap();
+    // The broker (not MSK) refuses the token; that it got one signed for the profile is the point.
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("OAUTHBEARER token for 'AKIAJAVAPROFILE'"),
+        "{err}"
+    );
+    assert!(err.contains("SASL authentication error"), "{err}");
+    assert!(!err.contains("java-secret"), "{err}");
+}

@@ -20,6 +20,12 @@ const IGNORED: &[&str] = &[
     "ssl.enabled.protocols",
 ];
 
+/// The MSK IAM options of a Java `sasl.jaas.config` (IAMLoginModule), carried to the token
+/// source under names of kscope's own; taken out before librdkafka sees the properties.
+pub const MSK_PROFILE: &str = "kscope.msk.iam.profile";
+pub const MSK_ROLE_ARN: &str = "kscope.msk.iam.role.arn";
+pub const MSK_SESSION_NAME: &str = "kscope.msk.iam.role.session.name";
+
 /// Returns the bootstrap servers (if set) and librdkafka properties.
 pub fn java_properties_to_librdkafka(
     java: HashMap<String, String>,
@@ -42,7 +48,24 @@ pub fn java_properties_to_librdkafka(
             }
             "sasl.jaas.config" => {
                 let (module, mut options) = jaas_options(&value)?;
-                if module.ends_with("OAuthBearerLoginModule") {
+                if module.ends_with("IAMLoginModule") {
+                    // Amazon MSK IAM (aws-msk-iam-auth): kscope signs the tokens itself.
+                    let mechanism = java.get("sasl.mechanism").map(|m| m.trim());
+                    if !mechanism.is_some_and(|m| m.eq_ignore_ascii_case("AWS_MSK_IAM")) {
+                        return Err("sasl.jaas.config with IAMLoginModule needs \
+                             sasl.mechanism=AWS_MSK_IAM"
+                            .to_string());
+                    }
+                    for (option, to) in [
+                        ("awsProfileName", MSK_PROFILE),
+                        ("awsRoleArn", MSK_ROLE_ARN),
+                        ("awsRoleSessionName", MSK_SESSION_NAME),
+                    ] {
+                        if let Some(v) = options.remove(option).filter(|v| !v.trim().is_empty()) {
+                            out.insert(to.to_string(), v);
+                        }
+                    }
+                } else if module.ends_with("OAuthBearerLoginModule") {
                     // OIDC client credentials, as the Java client's
                     // OAuthBearerLoginCallbackHandler takes them.
                     if !java.contains_key("sasl.oauthbearer.token.endpoint.url") {
@@ -107,6 +130,8 @@ pub fn java_properties_to_librdkafka(
                 let v = if value.is_empty() { "none".to_string() } else { value };
                 out.insert(key.clone(), v);
             }
+            // aws-msk-iam-auth's handler: its job is kscope's own with AWS_MSK_IAM.
+            "sasl.client.callback.handler.class" if value.ends_with("IAMClientCallbackHandler") => {}
             k if IGNORED.contains(&k) => {}
             _ => {
                 out.insert(key.clone(), value);
@@ -207,6 +232,30 @@ fn jaas_options(jaas: &str) -> Result<(String, HashMap<String, String>), String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn msk_iam_properties_carry_their_options_to_kscope() {
+        let jaas = "software.amazon.msk.auth.iam.IAMLoginModule required \
+                    awsProfileName=\"ops\" awsRoleArn=\"arn:aws:iam::1:role/r\" awsDebugCreds=true;";
+        let (_, out) = java_properties_to_librdkafka(props(&[
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanism", "AWS_MSK_IAM"),
+            ("sasl.jaas.config", jaas),
+            (
+                "sasl.client.callback.handler.class",
+                "software.amazon.msk.auth.iam.IAMClientCallbackHandler",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(out["sasl.mechanisms"], "AWS_MSK_IAM");
+        assert_eq!(out[MSK_PROFILE], "ops");
+        assert_eq!(out[MSK_ROLE_ARN], "arn:aws:iam::1:role/r");
+        assert!(!out.contains_key(MSK_SESSION_NAME));
+        assert!(!out.contains_key("sasl.client.callback.handler.class"));
+        // The module without the mechanism is a mistake, said plainly.
+        let e = java_properties_to_librdkafka(props(&[("sasl.jaas.config", jaas)])).unwrap_err();
+        assert!(e.contains("needs sasl.mechanism=AWS_MSK_IAM"), "{e}");
+    }
 
     fn props(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs

@@ -272,6 +272,7 @@ fn settings(
     let token = take_token_source(
         context_name.as_deref().unwrap_or("(command line)"),
         context,
+        bootstrap.as_deref(),
         &mut props,
     )?;
     let bootstrap = bootstrap.filter(|b| !b.trim().is_empty()).ok_or_else(|| {

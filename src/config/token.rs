@@ -86,11 +86,29 @@ fn set_mechanism(props: &mut BTreeMap<String, String>, what: &str) -> Result<()>
     }
 }
 
+/// The AWS region of an Amazon MSK bootstrap address, as Amazon's own client reads it from the
+/// broker's host name: `b-1.NAME.ID.c2.kafka.REGION.amazonaws.com` (and `kafka-serverless`).
+pub fn msk_region(bootstrap: &str) -> Option<String> {
+    let host = bootstrap.split(',').next()?.trim();
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let labels: Vec<&str> = host.split('.').collect();
+    labels.windows(3).find_map(|w| {
+        (matches!(w[0], "kafka" | "kafka-serverless")
+            && w[2] == "amazonaws"
+            && !w[1].is_empty()
+            && w[1]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+        .then(|| w[1].to_string())
+    })
+}
+
 /// Takes the token source out of a context's settings and its resolved properties, leaving in
 /// `props` what librdkafka is given (the OAUTHBEARER mechanism, without the OIDC keys).
 pub fn take_token_source(
     name: &str,
     context: &RawContext,
+    bootstrap: Option<&str>,
     props: &mut BTreeMap<String, String>,
 ) -> Result<Option<TokenSource>> {
     let mut found: Vec<(&str, TokenSource)> = Vec::new();
@@ -177,24 +195,57 @@ pub fn take_token_source(
     let aws = context.aws_region.is_some()
         || context.aws_profile.is_some()
         || context.aws_role_arn.is_some();
+    // MSK IAM asked for in the properties: a Java `.properties` file (sasl.mechanism=AWS_MSK_IAM
+    // with IAMLoginModule) or `-X sasl.mechanism=AWS_MSK_IAM`. The context's own fields win.
+    use super::java::{MSK_PROFILE, MSK_ROLE_ARN, MSK_SESSION_NAME};
+    let from_java = [MSK_PROFILE, MSK_ROLE_ARN, MSK_SESSION_NAME].map(|k| props.remove(k));
+    let props_msk = ["sasl.mechanisms", "sasl.mechanism"].iter().any(|k| {
+        props
+            .get(*k)
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("AWS_MSK_IAM"))
+    });
+    let context_msk = context
+        .sasl_mechanism
+        .as_deref()
+        .is_some_and(|m| m.eq_ignore_ascii_case("AWS_MSK_IAM"));
+    if props_msk && context.sasl_mechanism.is_some() && !context_msk {
+        return Err(Error::config(format!(
+            "context '{name}': sasl.mechanism=AWS_MSK_IAM in its properties, but sasl_mechanism = \"{}\"",
+            context.sasl_mechanism.as_deref().unwrap_or_default()
+        )));
+    }
+    if from_java.iter().any(Option::is_some) && !props_msk && !context_msk {
+        return Err(Error::config(format!(
+            "context '{name}': IAMLoginModule options need sasl.mechanism=AWS_MSK_IAM"
+        )));
+    }
     match context.sasl_mechanism.as_deref() {
-        Some(m) if m.eq_ignore_ascii_case("AWS_MSK_IAM") => {
+        _ if context_msk || props_msk => {
+            props.remove("sasl.mechanisms");
+            props.remove("sasl.mechanism");
+            let [java_profile, java_role, java_session] = from_java;
             let region = context
                 .aws_region
                 .clone()
                 .filter(|r| !r.trim().is_empty())
+                .or_else(|| bootstrap.and_then(msk_region))
                 .ok_or_else(|| {
                     Error::config(format!(
-                        "context '{name}': sasl_mechanism = \"AWS_MSK_IAM\" needs aws_region, e.g. \"us-east-1\""
+                        "context '{name}': AWS_MSK_IAM needs aws_region, e.g. \"us-east-1\" (it is \
+                         read from the bootstrap host only for *.kafka.REGION.amazonaws.com)"
                     ))
                 })?;
             found.push((
-                "sasl_mechanism = \"AWS_MSK_IAM\"",
+                if context_msk {
+                    "sasl_mechanism = \"AWS_MSK_IAM\""
+                } else {
+                    "sasl.mechanism=AWS_MSK_IAM"
+                },
                 TokenSource::MskIam(MskIamSettings {
                     region,
-                    profile: context.aws_profile.clone(),
-                    role_arn: context.aws_role_arn.clone(),
-                    session_name: context.aws_session_name.clone(),
+                    profile: context.aws_profile.clone().or(java_profile),
+                    role_arn: context.aws_role_arn.clone().or(java_role),
+                    session_name: context.aws_session_name.clone().or(java_session),
                 }),
             ));
             props
@@ -305,6 +356,68 @@ mod tests {
         .unwrap_err();
         assert!(
             e.to_string().contains("invalid token_timeout 'soon'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn msk_regions_are_read_from_msk_host_names_only() {
+        assert_eq!(
+            msk_region("b-1.demo.ab12cd.c2.kafka.eu-west-1.amazonaws.com:9098,b-2.x:9098")
+                .as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            msk_region("boot-x.c1.kafka-serverless.us-east-2.amazonaws.com:9098").as_deref(),
+            Some("us-east-2")
+        );
+        assert_eq!(msk_region("kafka.internal:9092"), None);
+        assert_eq!(msk_region("b-1.kafka.EU_WEST.amazonaws.com:9098"), None);
+        assert_eq!(msk_region(""), None);
+    }
+
+    #[test]
+    fn msk_iam_from_properties_as_a_java_client_file_gives_it() {
+        use crate::config::java::{MSK_PROFILE, MSK_ROLE_ARN};
+        let s = settings(&format!(
+            "[contexts.x]\nbootstrap = \"b-1.demo.ab12cd.c2.kafka.eu-west-1.amazonaws.com:9098\"\n\
+             [contexts.x.properties]\n\"security.protocol\" = \"SASL_SSL\"\n\
+             \"sasl.mechanisms\" = \"AWS_MSK_IAM\"\n\"{MSK_PROFILE}\" = \"ops\"\n\
+             \"{MSK_ROLE_ARN}\" = \"arn:aws:iam::1:role/r\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            s.token,
+            Some(TokenSource::MskIam(MskIamSettings {
+                region: "eu-west-1".into(),
+                profile: Some("ops".into()),
+                role_arn: Some("arn:aws:iam::1:role/r".into()),
+                session_name: None,
+            }))
+        );
+        // librdkafka sees OAUTHBEARER and none of kscope's own keys.
+        assert_eq!(s.properties["sasl.mechanisms"].expose(), "OAUTHBEARER");
+        assert!(s.properties.keys().all(|k| !k.starts_with("kscope.")));
+        // The context's region wins; without one a host that is not MSK's says what to set.
+        let s = settings(
+            "[contexts.x]\nbootstrap = \"b-1.demo.ab12cd.c2.kafka.eu-west-1.amazonaws.com:9098\"\n\
+             aws_region = \"us-west-2\"\n[contexts.x.properties]\n\"sasl.mechanism\" = \"AWS_MSK_IAM\"\n",
+        )
+        .unwrap();
+        assert!(matches!(&s.token, Some(TokenSource::MskIam(m)) if m.region == "us-west-2"));
+        let e = settings(
+            "[contexts.x]\nbootstrap = \"kafka.internal:9098\"\n[contexts.x.properties]\n\
+             \"sasl.mechanism\" = \"AWS_MSK_IAM\"\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("needs aws_region"), "{e}");
+        let e = settings(
+            "[contexts.x]\nbootstrap = \"b:1\"\nsasl_mechanism = \"PLAIN\"\n\
+             [contexts.x.properties]\n\"sasl.mechanism\" = \"AWS_MSK_IAM\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("but sasl_mechanism = \"PLAIN\""),
             "{e}"
         );
     }
