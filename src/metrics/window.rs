@@ -550,6 +550,7 @@ mod tests {
         assert_eq!(s.span(0, 20_000).covered, 10_000);
         assert_eq!(s.last(4).covered, 30_000);
         assert_eq!(s.last(1).count, 1.0);
+        assert_eq!(std::mem::size_of::<StoredDelta>(), 24);
     }
 
     #[test]
