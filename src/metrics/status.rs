@@ -101,6 +101,71 @@ pub struct StatusPoint {
     pub lag: Option<i64>,
 }
 
+/// What the status functions read of a point: a [`StatusPoint`], or the engine's
+/// [`CompactPoint`] (the same three numbers in less memory).
+pub trait Point: Copy {
+    fn t(&self) -> Millis;
+    fn committed(&self) -> i64;
+    fn lag(&self) -> Option<i64>;
+}
+
+impl Point for StatusPoint {
+    fn t(&self) -> Millis {
+        self.t
+    }
+    fn committed(&self) -> i64 {
+        self.committed
+    }
+    fn lag(&self) -> Option<i64> {
+        self.lag
+    }
+}
+
+/// A [`StatusPoint`] in 24 bytes instead of 32, as the engine keeps one per sample of every
+/// group partition: a known lag is never negative ([`crate::model::lag`]), so an unknown one
+/// is stored as `i64::MIN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompactPoint {
+    t: Millis,
+    committed: i64,
+    lag: i64,
+}
+
+impl CompactPoint {
+    const UNKNOWN: i64 = i64::MIN;
+
+    /// `lag` is a lag as [`crate::model::lag`] gives it (never negative); a `Some(i64::MIN)`
+    /// would read back as unknown.
+    pub fn new(t: Millis, committed: i64, lag: Option<i64>) -> Self {
+        debug_assert!(lag != Some(Self::UNKNOWN));
+        CompactPoint {
+            t,
+            committed,
+            lag: lag.unwrap_or(Self::UNKNOWN),
+        }
+    }
+
+    pub fn point(&self) -> StatusPoint {
+        StatusPoint {
+            t: self.t,
+            committed: self.committed,
+            lag: self.lag(),
+        }
+    }
+}
+
+impl Point for CompactPoint {
+    fn t(&self) -> Millis {
+        self.t
+    }
+    fn committed(&self) -> i64 {
+        self.committed
+    }
+    fn lag(&self) -> Option<i64> {
+        (self.lag != Self::UNKNOWN).then_some(self.lag)
+    }
+}
+
 /// Points a STALL, WARN or moving-OK verdict needs: one per interval across the window plus
 /// the one before it, three at least.
 pub fn samples_needed(window: Millis, interval: Millis) -> usize {
@@ -119,9 +184,19 @@ pub fn samples_needed(window: Millis, interval: Millis) -> usize {
 /// `first` and at most `window` (the status window). Once the samples cover the status window
 /// (always, after the first one), it is the status window.
 pub fn judged_window(points: &[StatusPoint], first: Millis, window: Millis, now: Millis) -> Millis {
+    judged_window_any(points, first, window, now)
+}
+
+/// [`judged_window`] over any kind of [`Point`].
+pub fn judged_window_any<P: Point>(
+    points: &[P],
+    first: Millis,
+    window: Millis,
+    now: Millis,
+) -> Millis {
     let first = first.clamp(0, window);
     match points.first() {
-        Some(p) => (now - p.t).clamp(first, window),
+        Some(p) => (now - p.t()).clamp(first, window),
         None => window,
     }
 }
@@ -148,10 +223,10 @@ pub fn measuring(
     now: Millis,
     has_members: Option<bool>,
 ) -> Option<Measuring> {
-    if evaluate(points, window, need, now, has_members).is_some() {
+    if evaluate_any(points, window, need, now, has_members).is_some() {
         return None;
     }
-    progress(points, window, need, now)
+    progress_any(points, window, need, now)
 }
 
 /// [`measuring`] for a partition already known to have no verdict (`evaluate` said `None`).
@@ -161,8 +236,18 @@ pub fn progress(
     need: usize,
     now: Millis,
 ) -> Option<Measuring> {
-    let pts = window_points(points, window, now);
-    pts.last()?.lag?;
+    progress_any(points, window, need, now)
+}
+
+/// [`progress`] over any kind of [`Point`].
+pub fn progress_any<P: Point>(
+    points: &[P],
+    window: Millis,
+    need: usize,
+    now: Millis,
+) -> Option<Measuring> {
+    let pts = window_points_any(points, window, now);
+    pts.last()?.lag()?;
     Some(Measuring {
         have: pts.len().min(need.saturating_sub(1)),
         need,
@@ -172,8 +257,13 @@ pub fn progress(
 /// The points that make up the window ending at `now`: those inside it and the last one at or
 /// before its start.
 pub fn window_points(points: &[StatusPoint], window: Millis, now: Millis) -> &[StatusPoint] {
-    let first_inside = points.partition_point(|p| p.t <= now - window);
-    let end = points.partition_point(|p| p.t <= now);
+    window_points_any(points, window, now)
+}
+
+/// [`window_points`] over any kind of [`Point`].
+pub fn window_points_any<P: Point>(points: &[P], window: Millis, now: Millis) -> &[P] {
+    let first_inside = points.partition_point(|p| p.t() <= now - window);
+    let end = points.partition_point(|p| p.t() <= now);
     &points[first_inside.saturating_sub(1).min(end)..end]
 }
 
@@ -186,31 +276,46 @@ pub fn evaluate(
     now: Millis,
     has_members: Option<bool>,
 ) -> Option<Status> {
-    let pts = window_points(points, window, now);
+    evaluate_any(points, window, need, now, has_members)
+}
+
+/// [`evaluate`] over any kind of [`Point`].
+pub fn evaluate_any<P: Point>(
+    points: &[P],
+    window: Millis,
+    need: usize,
+    now: Millis,
+    has_members: Option<bool>,
+) -> Option<Status> {
+    let pts = window_points_any(points, window, now);
     let (first, last) = (pts.first()?, pts.last()?);
-    if pts.windows(2).any(|w| w[1].committed < w[0].committed) {
+    if pts.windows(2).any(|w| w[1].committed() < w[0].committed()) {
         return Some(Status::Rewind);
     }
-    if pts.iter().any(|p| p.t > now - window && p.lag == Some(0)) || last.lag == Some(0) {
+    if pts
+        .iter()
+        .any(|p| p.t() > now - window && p.lag() == Some(0))
+        || last.lag() == Some(0)
+    {
         return Some(Status::Ok);
     }
-    last.lag?;
-    if now - first.t < window {
+    last.lag()?;
+    if now - first.t() < window {
         return None;
     }
-    if first.committed == last.committed && has_members == Some(false) {
+    if first.committed() == last.committed() && has_members == Some(false) {
         return Some(Status::Stop);
     }
     if pts.len() < need {
         return None;
     }
-    if first.committed == last.committed {
+    if first.committed() == last.committed() {
         return Some(Status::Stall);
     }
     // Growing: never down from one known lag to the next, up overall, over two steps at least
     // (one step up is not a trend).
     let (mut known, mut first_lag, mut prev, mut never_down) = (0usize, None, None, true);
-    for l in pts.iter().filter_map(|p| p.lag) {
+    for l in pts.iter().filter_map(|p| p.lag()) {
         known += 1;
         first_lag.get_or_insert(l);
         if prev.is_some_and(|p| l < p) {
@@ -225,14 +330,19 @@ pub fn evaluate(
 /// Seconds until the lag reaches zero at the rate it shrank over the window; `Some(0)` when
 /// there is no lag, `None` when it is not shrinking.
 pub fn eta(points: &[StatusPoint], window: Millis, now: Millis) -> Option<f64> {
-    let pts = window_points(points, window, now);
-    let lag = pts.last()?.lag?;
+    eta_any(points, window, now)
+}
+
+/// [`eta`] over any kind of [`Point`].
+pub fn eta_any<P: Point>(points: &[P], window: Millis, now: Millis) -> Option<f64> {
+    let pts = window_points_any(points, window, now);
+    let lag = pts.last()?.lag()?;
     if lag == 0 {
         return Some(0.0);
     }
     let series: Vec<(Millis, f64)> = pts
         .iter()
-        .filter_map(|p| p.lag.map(|l| (p.t, l as f64)))
+        .filter_map(|p| p.lag().map(|l| (p.t(), l as f64)))
         .collect();
     let s = slope(&series)?;
     (s < 0.0).then(|| lag as f64 / -s)
@@ -585,5 +695,64 @@ mod tests {
         assert_eq!(eta(&p, W, 10_000), None);
         let p = pts(&[(0, Some(0))]);
         assert_eq!(eta(&p, W, 0), Some(0.0));
+    }
+
+    #[test]
+    fn compact_points_read_back_as_they_were_given() {
+        for (t, committed, lag) in [
+            (0, 0, None),
+            (-5, -1, None),
+            (10_000, 7, Some(0)),
+            (i64::MAX, i64::MAX, Some(i64::MAX)),
+            (i64::MIN, i64::MIN, Some(1)),
+        ] {
+            let p = StatusPoint { t, committed, lag };
+            let c = CompactPoint::new(t, committed, lag);
+            assert_eq!(c.point(), p);
+            assert_eq!((c.t(), c.committed(), c.lag()), (t, committed, lag));
+        }
+        assert_eq!(std::mem::size_of::<CompactPoint>(), 24);
+    }
+
+    #[test]
+    fn compact_points_are_judged_as_status_points_are() {
+        // Every prefix of a series that goes through measuring, OK, WARN, unknown lags,
+        // STALL and REWIND, with and without members.
+        let lags = [
+            (0, Some(5)),
+            (10, Some(8)),
+            (20, Some(10)),
+            (30, None),
+            (40, Some(12)),
+            (40, Some(15)),
+            (40, Some(20)),
+            (40, Some(22)),
+            (35, Some(30)),
+            (50, Some(0)),
+            (60, Some(4)),
+        ];
+        let p = pts(&lags);
+        let c: Vec<CompactPoint> = p
+            .iter()
+            .map(|p| CompactPoint::new(p.t, p.committed, p.lag))
+            .collect();
+        for n in 0..=p.len() {
+            let now = n as Millis * 10_000;
+            for members in [None, Some(true), Some(false)] {
+                let window = judged_window(&p[..n], 10_000, W, now);
+                assert_eq!(judged_window_any(&c[..n], 10_000, W, now), window);
+                let need = samples_needed(window, 10_000);
+                assert_eq!(
+                    evaluate_any(&c[..n], window, need, now, members),
+                    evaluate(&p[..n], window, need, now, members),
+                    "{n} points, members {members:?}"
+                );
+                assert_eq!(
+                    progress_any(&c[..n], window, need, now),
+                    progress(&p[..n], window, need, now)
+                );
+                assert_eq!(eta_any(&c[..n], W, now), eta(&p[..n], W, now));
+            }
+        }
     }
 }

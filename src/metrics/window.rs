@@ -121,24 +121,62 @@ pub struct Bucket {
     pub complete: bool,
 }
 
+/// A [`Delta`] in 24 bytes instead of 32: the series keeps only counts that are not negative,
+/// so an unknown count is stored as -1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct StoredDelta {
+    from: Millis,
+    to: Millis,
+    count: i64,
+}
+
+impl StoredDelta {
+    const UNKNOWN: i64 = -1;
+
+    /// `None` for a negative count (which the series never takes).
+    fn new(d: Delta) -> Option<Self> {
+        let count = match d.count {
+            Some(c) if c < 0 => return None,
+            Some(c) => c,
+            None => Self::UNKNOWN,
+        };
+        Some(StoredDelta {
+            from: d.from,
+            to: d.to,
+            count,
+        })
+    }
+
+    fn count(&self) -> Option<i64> {
+        (self.count != Self::UNKNOWN).then_some(self.count)
+    }
+}
+
+/// Appends to `q`, growing it by an eighth when full instead of doubling it: the engine keeps
+/// a few of these per partition (and per group partition), each near the same length for as
+/// long as sampling runs, so doubling would leave up to half of them unused.
+pub(crate) fn push_back_tight<T>(q: &mut VecDeque<T>, x: T) {
+    if q.len() == q.capacity() {
+        q.reserve_exact(q.len() / 8 + 1);
+    }
+    q.push_back(x);
+}
+
 /// A counter kept as deltas between samples, oldest first.
 #[derive(Debug, Clone, Default)]
 pub struct DeltaSeries {
-    deltas: VecDeque<Delta>,
+    deltas: VecDeque<StoredDelta>,
 }
 
 impl DeltaSeries {
-    /// Appends a delta; one that is empty or does not follow the last is ignored.
+    /// Appends a delta; one that is empty, negative or does not follow the last is ignored.
     pub fn push(&mut self, d: Delta) {
         if d.to <= d.from || self.deltas.back().is_some_and(|last| d.from < last.to) {
             return;
         }
-        if let Some(c) = d.count {
-            if c < 0 {
-                return;
-            }
+        if let Some(stored) = StoredDelta::new(d) {
+            push_back_tight(&mut self.deltas, stored);
         }
-        self.deltas.push_back(d);
     }
 
     /// Drops deltas that end before `before`.
@@ -156,10 +194,19 @@ impl DeltaSeries {
         self.deltas.is_empty()
     }
 
+    /// The deltas kept, oldest first.
+    fn iter(&self) -> impl DoubleEndedIterator<Item = Delta> + '_ {
+        self.deltas.iter().map(|d| Delta {
+            from: d.from,
+            to: d.to,
+            count: d.count(),
+        })
+    }
+
     /// What falls in `[start, end)`, pro rata for deltas that straddle an edge.
     pub fn span(&self, start: Millis, end: Millis) -> Span {
         let mut out = Span::default();
-        for d in self.deltas.iter().rev() {
+        for d in self.iter().rev() {
             if d.to <= start {
                 break;
             }
@@ -178,13 +225,7 @@ impl DeltaSeries {
     /// The last `n` comparable deltas.
     pub fn last(&self, n: usize) -> Span {
         let mut out = Span::default();
-        for d in self
-            .deltas
-            .iter()
-            .rev()
-            .filter(|d| d.count.is_some())
-            .take(n)
-        {
+        for d in self.iter().rev().filter(|d| d.count.is_some()).take(n) {
             out.count += d.count.unwrap_or(0) as f64;
             out.covered += d.to - d.from;
         }
@@ -486,5 +527,51 @@ mod tests {
         let s = g.window(WindowSpec::Tumbling(20_000), 61_000).unwrap();
         assert!((s - 5.0).abs() < 1e-9);
         assert_eq!(slope(&[(0, 1.0), (0, 2.0)]), None);
+    }
+
+    #[test]
+    fn stored_deltas_keep_unknown_zero_and_huge_counts() {
+        let s = series(&[
+            (0, 10_000, Some(0)),
+            (10_000, 20_000, None),
+            (20_000, 30_000, Some(i64::MAX)),
+            (30_000, 40_000, Some(1)),
+        ]);
+        let got: Vec<Delta> = s.iter().collect();
+        let want = [
+            (0, 10_000, Some(0)),
+            (10_000, 20_000, None),
+            (20_000, 30_000, Some(i64::MAX)),
+            (30_000, 40_000, Some(1)),
+        ]
+        .map(|(from, to, count)| Delta { from, to, count });
+        assert_eq!(got, want);
+        // The unknown delta is not covered; the zero one is.
+        assert_eq!(s.span(0, 20_000).covered, 10_000);
+        assert_eq!(s.last(4).covered, 30_000);
+        assert_eq!(s.last(1).count, 1.0);
+        assert_eq!(std::mem::size_of::<StoredDelta>(), 24);
+    }
+
+    #[test]
+    fn tight_queues_grow_by_an_eighth_and_keep_their_order() {
+        let mut q = VecDeque::new();
+        for i in 0..100 {
+            push_back_tight(&mut q, i);
+            if i >= 40 {
+                // A full ring that wrapped around grows too.
+                q.pop_front();
+            }
+        }
+        assert_eq!(
+            q.iter().copied().collect::<Vec<_>>(),
+            (60..100).collect::<Vec<_>>()
+        );
+        assert!(q.capacity() <= 41 + 41 / 8 + 1, "{}", q.capacity());
+        let mut q = VecDeque::new();
+        for i in 0..92 {
+            push_back_tight(&mut q, i);
+        }
+        assert!((92..=104).contains(&q.capacity()), "{}", q.capacity());
     }
 }

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, VecDeque};
 use super::{shorten_list, MetricsState};
 use crate::metrics::glob;
 use crate::metrics::sample::Sample;
-use crate::metrics::status::StatusPoint;
+use crate::metrics::status::{CompactPoint, Point};
 use crate::metrics::time::Millis;
-use crate::metrics::window::{Delta, DeltaSeries, GaugeSeries};
+use crate::metrics::window::{push_back_tight, Delta, DeltaSeries, GaugeSeries};
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct PartitionState {
@@ -106,7 +106,7 @@ impl PartitionState {
         if n >= 2 && self.ends[n - 1].1 == end && self.ends[n - 2].1 == end {
             self.ends[n - 1].0 = at;
         } else {
-            self.ends.push_back((at, end));
+            push_back_tight(&mut self.ends, (at, end));
         }
     }
 
@@ -144,9 +144,20 @@ impl TopicState {
     }
 }
 
+/// The status points a group partition holds at most when sampled every `interval`: those
+/// in the status window, the one before it and the one just taken (pruning comes after it).
+pub(super) fn status_points_kept(window: Millis, interval: Millis) -> usize {
+    let steps = if interval > 0 { window / interval } else { 0 };
+    usize::try_from(steps)
+        .unwrap_or(0)
+        .saturating_add(2)
+        .min(1024)
+}
+
 #[derive(Debug, Clone, Default)]
 pub(super) struct GroupPartitionState {
-    pub(super) points: Vec<StatusPoint>,
+    /// One per sample, oldest first: those in the status window and the one before it.
+    pub(super) points: Vec<CompactPoint>,
     pub(super) rewinds: u64,
     /// When the group last had an offset for it.
     pub(super) seen: Millis,
@@ -241,6 +252,7 @@ impl MetricsState {
 
     pub(super) fn ingest_groups(&mut self, sample: &Sample) {
         let at = sample.at;
+        let points_kept = status_points_kept(self.config.status_window, self.config.interval);
         for gs in &sample.groups {
             if glob::matches_some(&self.config.ignore_groups, &gs.group) {
                 continue;
@@ -290,19 +302,19 @@ impl MetricsState {
                     }
                     let gp = tp.entry(o.partition).or_default();
                     match gp.points.last() {
-                        Some(last) if o.offset < last.committed => {
+                        Some(last) if o.offset < last.committed() => {
                             gp.rewinds += 1;
                             g.rewinds += 1;
                             g.moved_at = Some(at);
                         }
                         Some(last) => {
-                            if o.offset != last.committed {
+                            if o.offset != last.committed() {
                                 g.moved_at = Some(at);
                             }
-                            if Some(last.t) != previous {
+                            if Some(last.t()) != previous {
                                 consumed_known = false;
                             }
-                            *consumed.get_or_insert(0) += o.offset - last.committed;
+                            *consumed.get_or_insert(0) += o.offset - last.committed();
                         }
                         None => {}
                     }
@@ -310,11 +322,19 @@ impl MetricsState {
                     if let Some(l) = lag {
                         *total_lag.get_or_insert(0) += l;
                     }
-                    gp.points.push(StatusPoint {
-                        t: at,
-                        committed: o.offset,
-                        lag,
-                    });
+                    let (len, cap) = (gp.points.len(), gp.points.capacity());
+                    if len == cap {
+                        // A few points first (a group partition may be sampled once only),
+                        // then room for the window's worth, then one more at a time (samples
+                        // closer than the interval): never doubled.
+                        let want = match len {
+                            0 => points_kept.min(4),
+                            _ if len < points_kept => points_kept,
+                            _ => len + 1,
+                        };
+                        gp.points.reserve_exact(want - len);
+                    }
+                    gp.points.push(CompactPoint::new(at, o.offset, lag));
                     gp.seen = at;
                 }
             }
@@ -387,11 +407,26 @@ impl MetricsState {
                 for gp in parts.values_mut() {
                     let keep_from = gp
                         .points
-                        .partition_point(|p| p.t <= status_before)
+                        .partition_point(|p| p.t() <= status_before)
                         .saturating_sub(1);
                     gp.points.drain(..keep_from);
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::status_points_kept;
+
+    #[test]
+    fn a_group_partition_has_room_for_its_window_and_the_new_point() {
+        // 2 min every 10 s: the 12 points inside, the one at the window's start, the new one.
+        assert_eq!(status_points_kept(120_000, 10_000), 14);
+        assert_eq!(status_points_kept(120_000, 7_000), 19);
+        assert_eq!(status_points_kept(120_000, 0), 2);
+        assert_eq!(status_points_kept(120_000, -5), 2);
+        assert_eq!(status_points_kept(i64::MAX, 1), 1024);
     }
 }

@@ -11,7 +11,7 @@ use crate::metrics::alerts::{ActiveAlert, AlertEvent, Observations};
 use crate::metrics::glob;
 use crate::metrics::rules::{Condition, Metric, Value};
 use crate::metrics::sample::has_members;
-use crate::metrics::status::{self, Status};
+use crate::metrics::status::{self, Point, Status};
 use crate::metrics::time::Millis;
 use crate::metrics::timelag::{self, time_lag};
 use crate::metrics::window::{Bucket, DeltaSeries, WindowSpec};
@@ -186,25 +186,25 @@ impl MetricsState {
     ) -> Option<PartView> {
         let last = gp.points.last()?;
         let part = topic.and_then(|t| t.partitions.get(&partition));
-        let log_end = part.and_then(|p| p.end_at(last.t));
+        let log_end = part.and_then(|p| p.end_at(last.t()));
         let c = &self.config;
-        let window = status::judged_window(&gp.points, c.first_verdict, c.status_window, now);
+        let window = status::judged_window_any(&gp.points, c.first_verdict, c.status_window, now);
         let need = status::samples_needed(window, c.interval);
-        let status = status::evaluate(&gp.points, window, need, now, members);
+        let status = status::evaluate_any(&gp.points, window, need, now, members);
         Some(PartView {
-            committed: last.committed,
+            committed: last.committed(),
             log_end,
-            lag: last.lag,
-            lag_seconds: if last.lag == Some(0) {
+            lag: last.lag(),
+            lag_seconds: if last.lag() == Some(0) {
                 Some(timelag::caught_up())
-            } else if let Some(r) = part.and_then(|p| p.record_at(last.committed)) {
+            } else if let Some(r) = part.and_then(|p| p.record_at(last.committed())) {
                 Some(timelag::exact_at(r.timestamp, r.from_log_start, now))
             } else {
-                part.and_then(|p| time_lag(&p.ends, last.committed, now))
+                part.and_then(|p| time_lag(&p.ends, last.committed(), now))
             },
             status,
             measuring: match status {
-                None => status::progress(&gp.points, window, need, now),
+                None => status::progress_any(&gp.points, window, need, now),
                 Some(_) => None,
             },
         })
@@ -345,7 +345,7 @@ impl MetricsState {
                     time_lag_from_log_start: v.lag_seconds.is_some_and(|t| t.from_log_start),
                     status: v.status,
                     measuring: v.measuring,
-                    eta_seconds: status::eta(&gp.points, self.config.status_window, now),
+                    eta_seconds: status::eta_any(&gp.points, self.config.status_window, now),
                     rewinds: gp.rewinds,
                 });
             }
