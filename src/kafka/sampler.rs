@@ -125,35 +125,14 @@ impl Call<'_> {
             .iter()
             .map(|p| PartitionRef::new(&p.topic, p.partition))
             .collect();
-        let req: Vec<native::GroupOffsetsRequest> =
-            groups.iter().map(|(g, _)| (g.clone(), None)).collect();
-        // Log ends and committed offsets are asked for at once (OffsetFetch on a thread of its
-        // own); the records at the committed offsets need both. Making and connecting the
-        // record reader meanwhile was measured too, and made the first cycle slower
-        // (BENCHMARKS.md, "Metrics sampling").
-        let (wm, offsets) = std::thread::scope(|s| {
-            let offsets = (!groups.is_empty()).then(|| {
-                s.spawn(|| native::list_group_offsets(self.raw(), &req, self.left("OffsetFetch")?))
-            });
-            // A leader that does not answer must leave time for the records.
-            let wm = (!tps.is_empty())
-                .then(|| self.watermarks_within(&tps, Some(&leaders_of(&md)), 0.6));
-            let offsets = offsets.map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(Error::kafka(
-                        "internal error: the OffsetFetch thread panicked",
-                    ))
-                })
-            });
-            (wm, offsets)
-        });
-        if let Some(wm) = wm {
-            let wm = wm?;
+        if !tps.is_empty() {
             for chunk in partitions.chunks(native::LIST_OFFSETS_CHUNK) {
                 let leaders: BTreeSet<i32> = chunk.iter().filter_map(|p| p.leader).collect();
                 // Earliest and latest: one request per leader each.
                 requests.list_offsets += 2 * leaders.len().max(1) as u32;
             }
+            // A leader that does not answer must leave time for the committed offsets.
+            let wm = self.watermarks_within(&tps, Some(&leaders_of(&md)), 0.6)?;
             for p in &mut partitions {
                 let key = PartitionRef::new(&p.topic, p.partition);
                 let w = wm.get(&key).unwrap_or_default();
@@ -164,9 +143,13 @@ impl Call<'_> {
         }
 
         let mut group_samples = Vec::with_capacity(groups.len());
-        if let Some(offsets) = offsets {
+        if !groups.is_empty() {
+            let req: Vec<native::GroupOffsetsRequest> =
+                groups.iter().map(|(g, _)| (g.clone(), None)).collect();
             let mut fetched: HashMap<String, Result<Vec<native::TpResult>>> =
-                offsets?.into_iter().collect();
+                native::list_group_offsets(self.raw(), &req, self.left("OffsetFetch")?)?
+                    .into_iter()
+                    .collect();
             requests.offset_fetch = req.len() as u32;
             // Brokers that only answer for named partitions (the librdkafka mock) are asked
             // again, for the sampled partitions, about the groups the context names.
