@@ -349,8 +349,17 @@ async fn measure(bootstrap: &str, cycles: usize, interval: Duration) -> Res<()> 
         );
         let failed = sample.groups.iter().filter(|g| g.error.is_some()).count();
         if failed > 0 || !sample.errors.is_empty() {
+            let mut why: Vec<String> = sample
+                .groups
+                .iter()
+                .filter_map(|g| g.error.as_ref().map(|e| e.to_string()))
+                .collect();
+            why.sort();
+            why.dedup();
+            why.truncate(3);
             eprintln!(
-                "cycle {cycle}: {failed} groups failed; errors: {:?}",
+                "cycle {cycle}: {failed} groups failed ({}); errors: {:?}",
+                why.join("; "),
                 sample.errors
             );
         }
