@@ -532,16 +532,7 @@ impl Watch {
             return;
         };
         let now = now_ms();
-        let silences = self
-            .silences
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let silenced = |rule: &str, resource: &str| {
-            silences
-                .active(&self.scope, rule, resource, now)
-                .map(|s| s.until)
-        };
+        let silenced = |rule: &str, resource: &str| self.silenced_at(rule, resource, now);
         let rendered = super::exporter::render(state, now, failure, totals, self.export, &silenced)
             .and_then(|mut e| {
                 if let Some(n) = &self.notifier {
@@ -634,10 +625,15 @@ impl Watch {
 
     /// Until when an alert is silenced, if it is.
     fn silenced_until(&self, e: &AlertEvent) -> Option<Millis> {
+        self.silenced_at(&e.rule, &e.resource, e.at)
+    }
+
+    /// Until when the alert of `rule` on `resource` is silenced at `at`, if it is.
+    fn silenced_at(&self, rule: &str, resource: &str, at: Millis) -> Option<Millis> {
         self.silences
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .active(&self.scope, &e.rule, &e.resource, e.at)
+            .active(&self.scope, rule, resource, at)
             .map(|s| s.until)
     }
 

@@ -87,7 +87,10 @@ pub(super) fn check_summary(
     }
     // A status rule says nothing yet about a group still measured: say so rather than let
     // "no alerts firing" read as "no group stalled".
-    let status_rule = state.rules().iter().any(|r| r.expr.contains("status"));
+    let status_rule = state
+        .rules()
+        .iter()
+        .any(|r| r.condition.metric == crate::metrics::rules::Metric::Status);
     let measured: Vec<String> = snap
         .groups
         .iter()

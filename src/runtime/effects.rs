@@ -382,50 +382,49 @@ impl Runner {
 
     /// Writes a silence to the silences file (a small file under a lock: on the blocking pool).
     fn silence(&self, change: crate::metrics::SilenceChange) {
-        let tx = self.tx.clone();
-        let work = async move {
-            let written = tokio::task::spawn_blocking(move || {
+        self.silences_io(
+            "the silences writer",
+            move || {
                 let path = crate::silences::path()?;
                 crate::silences::update(&path, &change, chrono::Utc::now().timestamp_millis())
-            })
-            .await;
-            let result = match written {
-                Ok(r) => r.map_err(Failure::from),
-                Err(e) => Err(Failure::new(
-                    ErrorKind::Internal,
-                    format!("internal error (the silences writer failed: {e})"),
-                )),
-            };
-            let _ = tx.send(Action::SilencesSaved { result });
-        };
-        spawn_guarded(&self.tx, "the silences writer".into(), work, |e| {
-            Some(Action::SilencesSaved { result: Err(e) })
-        });
+            },
+            |result| Action::SilencesSaved { result },
+        );
     }
 
     /// Reads the silences file again (on the blocking pool).
     fn load_silences(&self, generation: u64) {
+        self.silences_io(
+            "the silences reader",
+            || crate::silences::path().and_then(|p| crate::silences::load(&p)),
+            move |result| Action::SilencesLoaded { generation, result },
+        );
+    }
+
+    /// Runs `io` on the silences file on the blocking pool and answers with `answer`, a failed
+    /// or panicked task included.
+    fn silences_io(
+        &self,
+        task: &'static str,
+        io: impl FnOnce() -> crate::error::Result<crate::metrics::Silences> + Send + 'static,
+        answer: impl Fn(std::result::Result<crate::metrics::Silences, Failure>) -> Action
+            + Clone
+            + Send
+            + 'static,
+    ) {
         let tx = self.tx.clone();
+        let on_panic = answer.clone();
         let work = async move {
-            let read = tokio::task::spawn_blocking(|| {
-                crate::silences::path().and_then(|p| crate::silences::load(&p))
-            })
-            .await;
-            let result = match read {
+            let result = match tokio::task::spawn_blocking(io).await {
                 Ok(r) => r.map_err(Failure::from),
                 Err(e) => Err(Failure::new(
                     ErrorKind::Internal,
-                    format!("internal error (the silences reader failed: {e})"),
+                    format!("internal error ({task} failed: {e})"),
                 )),
             };
-            let _ = tx.send(Action::SilencesLoaded { generation, result });
+            let _ = tx.send(answer(result));
         };
-        spawn_guarded(&self.tx, "the silences reader".into(), work, move |e| {
-            Some(Action::SilencesLoaded {
-                generation,
-                result: Err(e),
-            })
-        });
+        spawn_guarded(&self.tx, task.into(), work, move |e| Some(on_panic(Err(e))));
     }
 
     fn sample(&self, req: u64) {
